@@ -1,0 +1,1017 @@
+/* config.c — load one tool's JSON config strictly.
+ *
+ * One table of keys (after redis config.c): each row names the key, the
+ * JSON type it must have and the handler that validates and stores it.
+ * Unknown keys and wrong types fall out of the table; every message has
+ * the form "FILE: KEY: reason" so the user knows what to fix where.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define CONFIG_MAX_BYTES (1u << 20) /* a tool config is a few hundred bytes */
+
+const char *net_mode_name(enum net_mode m)
+{
+    switch (m) {
+    case NET_NONE: return "none";
+    case NET_ALLOWED: return "allowed_hosts";
+    case NET_FULL: return "full";
+    case NET_HOST: return "host";
+    default: return "unset";
+    }
+}
+
+const char *runtime_name(enum runtime_kind r)
+{
+    switch (r) {
+    case RT_PODMAN: return "podman";
+    case RT_DOCKER: return "docker";
+    case RT_NATIVE: return "native";
+    default: return "unset";
+    }
+}
+
+enum runtime_kind runtime_parse(const char *s)
+{
+    if (streq(s, "podman"))
+        return RT_PODMAN;
+    if (streq(s, "docker"))
+        return RT_DOCKER;
+    if (streq(s, "native"))
+        return RT_NATIVE;
+    return RT_UNSET;
+}
+
+/* ---- value validators (shared with policy and store) ---- */
+
+static bool all_digits(const char *s, size_t n)
+{
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+static bool port_number(const char *s, size_t n)
+{
+    if (!all_digits(s, n) || n > 5 || (n > 1 && s[0] == '0'))
+        return false;
+    unsigned v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v * 10 + (unsigned)(s[i] - '0');
+    return v >= 1 && v <= 65535;
+}
+
+const char *port_spec_check(const char *spec)
+{
+    /* [IP:]HOSTPORT:CONTAINERPORT[/tcp|/udp] — publishing is explicit on
+     * both sides so a config never exposes a random host port. */
+    char buf[128];
+    if (strlen(spec) >= sizeof buf)
+        return "too long";
+    strcpy(buf, spec);
+    char *proto = strchr(buf, '/');
+    if (proto) {
+        *proto++ = '\0';
+        if (strcmp(proto, "tcp") && strcmp(proto, "udp"))
+            return "protocol must be /tcp or /udp";
+    }
+    char *parts[4];
+    int n = 0;
+    for (char *p = buf, *c; n < 4; p = c + 1) {
+        parts[n++] = p;
+        c = strchr(p, ':');
+        if (!c)
+            break;
+        *c = '\0';
+    }
+    if (n < 2 || n > 3)
+        return "expected HOSTPORT:CONTAINERPORT or IP:HOSTPORT:CONTAINERPORT";
+    if (n == 3) {
+        struct in_addr a;
+        if (inet_pton(AF_INET, parts[0], &a) != 1)
+            return "host address must be an IPv4 address like 127.0.0.1";
+    }
+    for (int i = n - 2; i < n; i++)
+        if (!port_number(parts[i], strlen(parts[i])))
+            return "ports must be numbers from 1 to 65535";
+    return NULL;
+}
+
+const char *host_pattern_check(const char *host)
+{
+    size_t len = strlen(host);
+    if (len == 0)
+        return "empty host name";
+    if (len > 253)
+        return "host name longer than 253 characters";
+    const char *p = host;
+    if (str_has_prefix(p, "*.")) {
+        p += 2;
+        if (!*p)
+            return "wildcard needs a domain after \"*.\"";
+    }
+    if (strchr(p, '*'))
+        return "a wildcard is only allowed as the whole first label (\"*.example.org\")";
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, p, &a4) == 1 || inet_pton(AF_INET6, p, &a6) == 1)
+        return "IP addresses are not allowed; name the host";
+    int labels = 0;
+    for (;;) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        if (n == 0)
+            return "empty label (leading, trailing or double dot)";
+        if (n > 63)
+            return "label longer than 63 characters";
+        if (p[0] == '-' || p[n - 1] == '-')
+            return "a label cannot start or end with '-'";
+        for (size_t i = 0; i < n; i++)
+            if (!(isalnum((unsigned char)p[i]) || p[i] == '-'))
+                return "host names may hold only letters, digits, '-' and '.'";
+        labels++;
+        if (!dot)
+            break;
+        p = dot + 1;
+    }
+    if (str_has_prefix(host, "*.") && labels < 2)
+        return "wildcard must cover a domain with at least two labels "
+               "(\"*.example.org\", not \"*.org\")";
+    return NULL;
+}
+
+static bool spec_chars(const char *s, size_t n, const char *extra)
+{
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!(isalnum((unsigned char)s[i]) || strchr(extra, s[i])))
+            return false;
+    return true;
+}
+
+/* Backends mise understands (and coco's install phase will drive). */
+static const char *const spec_backends[] = {
+    "npm", "pipx", "cargo", "go", "gem", "ubi", "aqua", "github", "core",
+    "asdf", "vfox", "spm", "dotnet", NULL,
+};
+
+static int spec_split(const char *spec, struct tool_spec *out,
+                      const char **reason)
+{
+    const char *colon = strchr(spec, ':');
+    const char *name = spec;
+    memset(out, 0, sizeof *out);
+    if (colon) {
+        size_t bl = (size_t)(colon - spec);
+        bool known = false;
+        for (const char *const *b = spec_backends; *b; b++)
+            if (strlen(*b) == bl && strncmp(*b, spec, bl) == 0)
+                known = true;
+        if (!known) {
+            *reason = "unknown backend before ':' (use npm, pipx, cargo, go, "
+                      "gem, ubi, aqua, github, core)";
+            return -1;
+        }
+        name = colon + 1;
+    }
+    /* The version separator is the last '@' that is not the first
+     * character ("npm:@scope/pkg@9"). */
+    const char *at = strrchr(name, '@');
+    if (at == name)
+        at = NULL;
+    size_t nl = at ? (size_t)(at - name) : strlen(name);
+    if (!spec_chars(name, nl, "@/._+-") || strstr(name, "..") ||
+        (nl && (name[nl - 1] == '/')) || name[0] == '/' || name[0] == '-') {
+        *reason = "package name may hold only letters, digits and @/._+- "
+                  "(no \"..\", no leading '/' or '-')";
+        return -1;
+    }
+    if (at && !spec_chars(at + 1, strlen(at + 1), "._+-")) {
+        *reason = "version after '@' may hold only letters, digits and ._+-";
+        return -1;
+    }
+    if (out) {
+        out->backend = colon ? xstrndup(spec, (size_t)(colon - spec)) : NULL;
+        out->name = xstrndup(name, nl);
+        out->version = at ? xstrdup(at + 1) : NULL;
+    }
+    return 0;
+}
+
+const char *tool_spec_check(const char *spec)
+{
+    struct tool_spec ts;
+    const char *reason = NULL;
+    if (strlen(spec) > 256)
+        return "longer than 256 characters";
+    if (spec_split(spec, &ts, &reason) < 0)
+        return reason;
+    free(ts.backend);
+    free(ts.name);
+    free(ts.version);
+    return NULL;
+}
+
+/* podman_args that would undo the sandbox.  A row matches the option name
+ * exactly ("--privileged"), or "--opt=value" / "--opt value" forms where
+ * the value check says so. */
+struct arg_rule {
+    const char *opt;
+    const char *value; /* NULL: the option itself is refused; else refused
+                          when the value equals / starts with this */
+    bool prefix;
+    const char *why;
+};
+
+static const struct arg_rule arg_rules[] = {
+    {"--privileged", NULL, false, "gives the container every capability and all devices"},
+    {"--cap-add", NULL, false, "adds capabilities back after coco dropped them all"},
+    {"--device", NULL, false, "exposes host devices"},
+    {"--device-cgroup-rule", NULL, false, "opens host devices"},
+    {"--security-opt", "seccomp=unconfined", false, "disables the seccomp filter"},
+    {"--security-opt", "seccomp:unconfined", false, "disables the seccomp filter"},
+    {"--security-opt", "apparmor=unconfined", false, "disables AppArmor"},
+    {"--security-opt", "apparmor:unconfined", false, "disables AppArmor"},
+    {"--security-opt", "label=disable", false, "disables SELinux labels"},
+    {"--security-opt", "label:disable", false, "disables SELinux labels"},
+    {"--security-opt", "label=type:", true, "changes the SELinux process type"},
+    {"--security-opt", "systempaths=unconfined", false, "unmasks /proc and /sys"},
+    {"--security-opt", "unmask=", true, "unmasks /proc and /sys paths"},
+    {"--security-opt", "no-new-privileges=false", false, "allows setuid privilege gain"},
+    {"--security-opt", "no-new-privileges:false", false, "allows setuid privilege gain"},
+    {"--security-opt", "proc-opts=", true, "changes /proc options"},
+    {"--pid", "host", false, "shares the host's process namespace"},
+    {"--ipc", "host", false, "shares the host's IPC namespace"},
+    {"--uts", "host", false, "shares the host's UTS namespace"},
+    {"--userns", "host", false, "runs without a user namespace"},
+    {"--cgroupns", "host", false, "shares the host's cgroup namespace"},
+    {"--network", "host", false, "shares the host's network (use \"network\": \"host\")"},
+    {"--net", "host", false, "shares the host's network (use \"network\": \"host\")"},
+    {"--network", "container:", true, "joins another container's network"},
+    {"--pid", "container:", true, "joins another container's processes"},
+    {"--ipc", "container:", true, "joins another container's IPC"},
+    {"--volumes-from", NULL, false, "mounts another container's volumes"},
+    {"--group-add", NULL, false, "adds supplementary groups"},
+    {"--user", NULL, false, "changes the user coco runs the tool as"},
+    {"-u", NULL, false, "changes the user coco runs the tool as"},
+    {"--rootfs", NULL, false, "runs a host directory as the root file system"},
+    {"--oom-kill-disable", NULL, false, "disables the memory limit's OOM kill"},
+    {"--memory-swappiness", NULL, false, "changes memory limits"},
+    {"--pids-limit", NULL, false, "overrides coco's pids limit (use limits.pids)"},
+    {"--memory", NULL, false, "overrides coco's memory limit (use limits.memory)"},
+    {"-m", NULL, false, "overrides coco's memory limit (use limits.memory)"},
+    {"--read-only", NULL, false, "coco already sets --read-only; it cannot be changed"},
+    {"--init-path", NULL, false, "runs a host binary as init"},
+    {"--env-file", NULL, false, "reads host files into the environment (use env)"},
+    {"--env-host", NULL, false, "copies the whole host environment"},
+    {"--http-proxy", NULL, false, "copies the host's proxy settings"},
+    {"--sysctl", NULL, false, "changes kernel parameters"},
+    {"--annotation", NULL, false, "annotations can change runtime behaviour"},
+    {"--hooks-dir", NULL, false, "runs host hooks"},
+    {"--runtime", NULL, false, "changes the OCI runtime"},
+    {"--gpus", NULL, false, "exposes host devices"},
+    {"--mount", NULL, false, "mounts host paths; use \"mounts\" so coco checks them"},
+    {"-v", NULL, false, "mounts host paths; use \"mounts\" so coco checks them"},
+    {"--volume", NULL, false, "mounts host paths; use \"mounts\" so coco checks them"},
+    {"--tmpfs", NULL, false, "use \"mounts\"; coco manages tmpfs mounts"},
+    {"-p", NULL, false, "use \"ports\" so coco validates them"},
+    {"--publish", NULL, false, "use \"ports\" so coco validates them"},
+    {"-P", NULL, false, "publishes every exposed port"},
+    {"--publish-all", NULL, false, "publishes every exposed port"},
+    {"--entrypoint", NULL, false, "use \"command\""},
+    {"--name", NULL, false, "coco names its containers"},
+    {"--rm", NULL, false, "coco already removes its containers"},
+    {"-d", NULL, false, "coco must wait for the tool"},
+    {"--detach", NULL, false, "coco must wait for the tool"},
+};
+
+/* Options that take a value as the next argument when not given "=v". */
+static const char *const opts_with_value[] = {
+    "--cap-add", "--device", "--device-cgroup-rule", "--security-opt", "--pid",
+    "--ipc", "--uts", "--userns", "--cgroupns", "--network", "--net",
+    "--volumes-from", "--group-add", "--user", "-u", "--rootfs",
+    "--memory-swappiness", "--pids-limit", "--memory", "-m", "--init-path",
+    "--env-file", "--sysctl", "--annotation", "--hooks-dir", "--runtime",
+    "--gpus", "--mount", "-v", "--volume", "--tmpfs", "-p", "--publish",
+    "--entrypoint", "--name", "-e", "--env", "--label", "-l", "--ulimit",
+    "--shm-size", "--cpus", "--cpu-shares", "--hostname", "-h", "--dns",
+    "--add-host", "--workdir", "-w", "--stop-signal", "--stop-timeout",
+    "--log-driver", "--platform", "--pull", NULL,
+};
+
+static bool takes_value(const char *opt)
+{
+    for (const char *const *o = opts_with_value; *o; o++)
+        if (strcmp(*o, opt) == 0)
+            return true;
+    return false;
+}
+
+/* Engine sockets: a mount of one is root on the host. */
+static bool is_engine_socket_path(const char *v)
+{
+    return strstr(v, "docker.sock") || strstr(v, "podman.sock") ||
+           strstr(v, "containerd.sock") || strstr(v, "crio.sock");
+}
+
+const char *runtime_arg_check(char *const *args, size_t n, size_t i,
+                              size_t *consumed)
+{
+    const char *a = args[i];
+    *consumed = 1;
+    if (a[0] != '-')
+        return "is not an option; podman_args may hold only options";
+    char name[64];
+    const char *eq = strchr(a, '=');
+    const char *value = NULL;
+    size_t nl = eq ? (size_t)(eq - a) : strlen(a);
+    if (nl >= sizeof name)
+        return "unknown long option";
+    memcpy(name, a, nl);
+    name[nl] = '\0';
+    if (eq) {
+        value = eq + 1;
+    } else if (takes_value(name)) {
+        if (i + 1 >= n)
+            return "needs a value";
+        value = args[i + 1];
+        *consumed = 2;
+    }
+    if (value && is_engine_socket_path(value))
+        return "names a container-engine socket, which is root on the host";
+    /* "-it", "-dit" style clusters could hide -d/-u/-v/-p. */
+    if (name[0] == '-' && name[1] != '-' && strlen(name) > 2)
+        return "combined short options are not accepted; write them apart";
+    for (size_t r = 0; r < sizeof arg_rules / sizeof *arg_rules; r++) {
+        const struct arg_rule *rule = &arg_rules[r];
+        if (strcmp(rule->opt, name) != 0)
+            continue;
+        if (!rule->value)
+            return rule->why;
+        if (value && (rule->prefix ? str_has_prefix(value, rule->value)
+                                   : strcmp(value, rule->value) == 0))
+            return rule->why;
+    }
+    return NULL;
+}
+
+/* ---- the key table ---- */
+
+struct parse_ctx {
+    const char *path;
+    struct config *cfg;
+    coco_err *err;
+};
+
+#define KEY_ERR(ctx, key, ...)                                              \
+    (err_prefix((err_set((ctx)->err, 0, __VA_ARGS__), (ctx)->err), "%s: %s", \
+                (ctx)->path, (key)))
+
+typedef int (*key_fn)(struct parse_ctx *ctx, const char *key, json_t *v);
+
+static const char *json_type_word(json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a number";
+    case JSON_TRUE: case JSON_FALSE: return "a boolean";
+    case JSON_NULL: return "null";
+    }
+    return "?";
+}
+
+/* A string with no embedded NUL, not empty unless allowed. */
+static int get_string(struct parse_ctx *ctx, const char *key, json_t *v,
+                      bool allow_empty, const char **out)
+{
+    if (!json_is_string(v))
+        return KEY_ERR(ctx, key, "must be a string, not %s", json_type_word(v));
+    const char *s = json_string_value(v);
+    if (strlen(s) != json_string_length(v))
+        return KEY_ERR(ctx, key, "must not contain a NUL character");
+    if (!allow_empty && !*s)
+        return KEY_ERR(ctx, key, "must not be empty");
+    *out = s;
+    return 0;
+}
+
+static int get_string_array(struct parse_ctx *ctx, const char *key, json_t *v,
+                            struct strvec *out,
+                            const char *(*check)(const char *))
+{
+    if (!json_is_array(v))
+        return KEY_ERR(ctx, key, "must be an array of strings, not %s",
+                       json_type_word(v));
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e) {
+        char ekey[128];
+        snprintf(ekey, sizeof ekey, "%s[%zu]", key, i);
+        const char *s;
+        if (get_string(ctx, ekey, e, false, &s) < 0)
+            return -1;
+        if (check) {
+            const char *why = check(s);
+            if (why)
+                return KEY_ERR(ctx, ekey, "\"%s\": %s", s, why);
+        }
+        strvec_push(out, s);
+    }
+    return 0;
+}
+
+static int key_tool(struct parse_ctx *ctx, const char *key, json_t *v)
+{
+    const char *s, *why = NULL;
+    if (get_string(ctx, key, v, false, &s) < 0)
+        return -1;
+    if (strlen(s) > 256)
+        return KEY_ERR(ctx, key, "longer than 256 characters");
+    if (spec_split(s, &ctx->cfg->spec, &why) < 0)
+        return KEY_ERR(ctx, key, "\"%s\": %s", s, why);
+    ctx->cfg->tool = xstrdup(s);
+    return 0;
+}
+
+static int key_command(struct parse_ctx *ctx, const char *key, json_t *v)
+{
+    const char *s;
+    if (get_string(ctx, key, v, false, &s) < 0)
+        return -1;
+    for (const char *p = s; *p; p++)
+        if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
+            return KEY_ERR(ctx, key,
+                           "\"%s\" is one program name or path, without "
+                           "spaces (arguments are not split from it)", s);
+    ctx->cfg->command = xstrdup(s);
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    unsigned flag;
+} mount_opts[] = {
+    {"ro", MNT_RO}, {"rw", MNT_RW}, {"z", MNT_Z_SHARED}, {"Z", MNT_Z_PRIVATE},
+    {"noexec", MNT_NOEXEC}, {"nosuid", MNT_NOSUID}, {"nodev", MNT_NODEV},
+};
+
+static int parse_mount_opts(struct parse_ctx *ctx, const char *key,
+                            const char *s, unsigned *out)
+{
+    unsigned flags = 0;
+    _cleanup_free_ char *copy = xstrdup(s);
+    char *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        unsigned f = 0;
+        for (size_t i = 0; i < sizeof mount_opts / sizeof *mount_opts; i++)
+            if (strcmp(mount_opts[i].name, t) == 0)
+                f = mount_opts[i].flag;
+        if (!f)
+            return KEY_ERR(ctx, key,
+                           "unknown mount option \"%s\" (use ro, rw, z, Z, "
+                           "noexec, nosuid, nodev)", t);
+        flags |= f;
+    }
+    if ((flags & MNT_RO) && (flags & MNT_RW))
+        return KEY_ERR(ctx, key, "\"ro\" and \"rw\" contradict each other");
+    if ((flags & MNT_Z_SHARED) && (flags & MNT_Z_PRIVATE))
+        return KEY_ERR(ctx, key, "\"z\" and \"Z\" contradict each other");
+    *out = flags;
+    return 0;
+}
+
+/* Destinations a bind must not cover: the container's own root and the
+ * kernel interfaces the runtime sets up. */
+static const char *const forbidden_dsts[] = {"/", "/proc", "/sys", "/dev", NULL};
+
+static int key_mounts(struct parse_ctx *ctx, const char *key, json_t *v)
+{
+    if (!json_is_array(v))
+        return KEY_ERR(ctx, key, "must be an array of {src, dst, opts} objects, "
+                                 "not %s", json_type_word(v));
+    size_t n = json_array_size(v);
+    ctx->cfg->mounts = xcalloc(n, sizeof *ctx->cfg->mounts);
+    size_t i;
+    json_t *m;
+    json_array_foreach(v, i, m) {
+        char mkey[64];
+        snprintf(mkey, sizeof mkey, "%s[%zu]", key, i);
+        if (!json_is_object(m))
+            return KEY_ERR(ctx, mkey, "must be an object with src and dst, not %s",
+                           json_type_word(m));
+        struct config_mount *cm = &ctx->cfg->mounts[ctx->cfg->n_mounts];
+        const char *k;
+        json_t *f;
+        json_object_foreach(m, k, f) {
+            char fkey[96];
+            snprintf(fkey, sizeof fkey, "%s.%s", mkey, k);
+            const char *s;
+            if (strcmp(k, "src") && strcmp(k, "dst") && strcmp(k, "opts"))
+                return KEY_ERR(ctx, fkey, "unknown key (a mount has src, dst, opts)");
+            if (get_string(ctx, fkey, f, strcmp(k, "opts") == 0, &s) < 0)
+                return -1;
+            if (strcmp(k, "src") == 0) {
+                cm->src = xstrdup(s);
+            } else if (strcmp(k, "dst") == 0) {
+                if (!path_is_clean_absolute(s))
+                    return KEY_ERR(ctx, fkey,
+                                   "\"%s\" must be an absolute path without "
+                                   "\".\" or \"..\" components", s);
+                _cleanup_free_ char *norm = path_normalize(s);
+                for (const char *const *fd = forbidden_dsts; *fd; fd++)
+                    if (strcmp(*fd, "/") == 0 ? strcmp(norm, "/") == 0
+                                              : path_is_within(norm, *fd))
+                        return KEY_ERR(ctx, fkey,
+                                       "\"%s\" would cover %s inside the "
+                                       "sandbox; choose another destination",
+                                       s, *fd);
+                cm->dst = steal_pointer(&norm);
+            } else if (parse_mount_opts(ctx, fkey, s, &cm->opts) < 0) {
+                return -1;
+            }
+        }
+        if (!cm->src || !cm->dst) {
+            /* Keep what was allocated reachable for config_free. */
+            ctx->cfg->n_mounts++;
+            return KEY_ERR(ctx, mkey, "needs both \"src\" and \"dst\"");
+        }
+        for (size_t j = 0; j < ctx->cfg->n_mounts; j++)
+            if (strcmp(ctx->cfg->mounts[j].dst, cm->dst) == 0) {
+                ctx->cfg->n_mounts++;
+                return KEY_ERR(ctx, mkey, "destination \"%s\" is already used by "
+                                          "%s[%zu]", cm->dst, key, j);
+            }
+        ctx->cfg->n_mounts++;
+    }
+    return 0;
+}
+
+static int key_env(struct parse_ctx *ctx, const char *key, json_t *v)
+{
+    if (!json_is_object(v))
+        return KEY_ERR(ctx, key, "must be an object of NAME: \"value\", not %s",
+                       json_type_word(v));
+    size_t n = json_object_size(v);
+    ctx->cfg->env = xcalloc(n, sizeof *ctx->cfg->env);
+    const char *k;
+    json_t *val;
+    json_object_foreach(v, k, val) {
+        char ekey[300];
+        snprintf(ekey, sizeof ekey, "%s.%s", key, k);
+        if (!env_name_valid(k))
+            return KEY_ERR(ctx, ekey, "\"%s\" is not a valid variable name "
+                                      "(letters, digits, '_'; not starting "
+                                      "with a digit)", k);
+        const char *s;
+        if (!json_is_string(val))
+            return KEY_ERR(ctx, ekey, "must be a string, not %s (write numbers "
+                                      "as \"1\")", json_type_word(val));
+        if (get_string(ctx, ekey, val, true, &s) < 0)
+            return -1;
+        struct config_env *e = &ctx->cfg->env[ctx->cfg->n_env++];
+        e->name = xstrdup(k);
+        e->value = xstrdup(s);
+    }
+    return 0;
+}
+
+static const char *env_name_check(const char *s)
+{
+    return env_name_valid(s) ? NULL
+                             : "not a valid variable name (letters, digits, "
+                               "'_'; not starting with a digit)";
+}
+
+static int key_env_passthrough(struct parse_ctx *ctx, const char *key, json_t *v)
+{
+    return get_string_array(ctx, key, v, &ctx->cfg->env_passthrough,
+                            env_name_check);
+}
+
+static const char *apt_name_check(const char *s)
+{
+    if (!isalnum((unsigned char)s[0]))
+        return "not a Debian package name";
+    for (const char *p = s; *p; p++)
+        if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) ||
+              strchr("+-.", *p)))
+            return "not a Debian package name (lower case, digits, + - .)";
+    return NULL;
+}
+
+static int key_dependencies(struct parse_ctx *ctx, const char *key, json_t *v)
+{
+    if (!json_is_object(v))
+        return KEY_ERR(ctx, key, "must be an object {\"apt\": [...], "
+                                 "\"mise\": [...]}, not %s", json_type_word(v));
+    const char *k;
+    json_t *f;
+    json_object_foreach(v, k, f) {
+        char dkey[96];
+        snprintf(dkey, sizeof dkey, "%s.%s", key, k);
+        if (strcmp(k, "apt") == 0) {
+            if (get_string_array(ctx, dkey, f, &ctx->cfg->deps_apt,
+                                 apt_name_check) < 0)
+                return -1;
+        } else if (strcmp(k, "mise") == 0) {
+            if (get_string_array(ctx, dkey, f, &ctx->cfg->deps_mise,
+                                 tool_spec_check) < 0)
+                return -1;
+        } else {
+            return KEY_ERR(ctx, dkey, "unknown key (dependencies has apt, mise)");
+        }
+    }
+    return 0;
+}
+
+static int key_workdir(struct parse_ctx *ctx, const char *key, json_t *v)
+{
+    const char *s;
+    if (get_string(ctx, key, v, false, &s) < 0)
+        return -1;
+    if (!path_is_clean_absolute(s))
+        return KEY_ERR(ctx, key, "\"%s\" must be an absolute path without \".\" "
+                                 "or \"..\" components", s);
+    ctx->cfg->workdir = path_normalize(s);
+    return 0;
+}
+
+static int key_network(struct parse_ctx *ctx, const char *key, json_t *v)
+{
+    const char *s;
+    if (get_string(ctx, key, v, false, &s) < 0)
+        return -1;
+    if (strcmp(s, "none") == 0)
+        ctx->cfg->network = NET_NONE;
+    else if (strcmp(s, "full") == 0)
+        ctx->cfg->network = NET_FULL;
+    else if (strcmp(s, "host") == 0)
+        ctx->cfg->network = NET_HOST;
+    else
+        return KEY_ERR(ctx, key, "\"%s\" is not a network mode (use none, full, "
+                                 "host, or list allowed_hosts)", s);
+    return 0;
+}
+
+static const char *host_check_lower(const char *s) { return host_pattern_check(s); }
+
+static int key_allowed_hosts(struct parse_ctx *ctx, const char *key, json_t *v)
+{
+    if (get_string_array(ctx, key, v, &ctx->cfg->allowed_hosts,
+                         host_check_lower) < 0)
+        return -1;
+    for (size_t i = 0; i < ctx->cfg->allowed_hosts.n; i++)
+        for (char *p = ctx->cfg->allowed_hosts.v[i]; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+    return 0;
+}
+
+static int key_isolated(struct parse_ctx *ctx, const char *key, json_t *v)
+{
+    if (!json_is_boolean(v))
+        return KEY_ERR(ctx, key, "must be true or false, not %s", json_type_word(v));
+    ctx->cfg->isolated = json_is_true(v);
+    return 0;
+}
+
+static int key_ports(struct parse_ctx *ctx, const char *key, json_t *v)
+{
+    return get_string_array(ctx, key, v, &ctx->cfg->ports, port_spec_check);
+}
+
+static int key_x11(struct parse_ctx *ctx, const char *key, json_t *v)
+{
+    if (!json_is_boolean(v))
+        return KEY_ERR(ctx, key, "must be true or false, not %s", json_type_word(v));
+    ctx->cfg->x11 = json_is_true(v);
+    return 0;
+}
+
+static int key_podman_args(struct parse_ctx *ctx, const char *key, json_t *v)
+{
+    if (get_string_array(ctx, key, v, &ctx->cfg->podman_args, NULL) < 0)
+        return -1;
+    struct strvec *a = &ctx->cfg->podman_args;
+    for (size_t i = 0; i < a->n;) {
+        size_t used;
+        const char *why = runtime_arg_check(a->v, a->n, i, &used);
+        if (why)
+            return KEY_ERR(ctx, key, "\"%s\" is refused: %s", a->v[i], why);
+        i += used;
+    }
+    return 0;
+}
+
+static int key_image(struct parse_ctx *ctx, const char *key, json_t *v)
+{
+    const char *s;
+    if (get_string(ctx, key, v, false, &s) < 0)
+        return -1;
+    /* An image reference: registry/name[:tag][@sha256:digest]. */
+    if (s[0] == '-' || strlen(s) > 512)
+        return KEY_ERR(ctx, key, "\"%s\" is not an image reference", s);
+    for (const char *p = s; *p; p++)
+        if (!(isalnum((unsigned char)*p) || strchr("/:@._-", *p)))
+            return KEY_ERR(ctx, key, "\"%s\" is not an image reference "
+                                     "(letters, digits and / : @ . _ -)", s);
+    ctx->cfg->image = xstrdup(s);
+    return 0;
+}
+
+static int key_runtime(struct parse_ctx *ctx, const char *key, json_t *v)
+{
+    const char *s;
+    if (get_string(ctx, key, v, false, &s) < 0)
+        return -1;
+    ctx->cfg->runtime = runtime_parse(s);
+    if (ctx->cfg->runtime == RT_UNSET)
+        return KEY_ERR(ctx, key, "\"%s\" is not a runtime (use podman, docker "
+                                 "or native)", s);
+    return 0;
+}
+
+/* limits.* values may be strings with units or plain numbers. */
+static int limit_value(struct parse_ctx *ctx, const char *key, json_t *v,
+                       int (*parse)(const char *, uint64_t *), const char *hint,
+                       uint64_t *out)
+{
+    char buf[64];
+    const char *s;
+    if (json_is_integer(v)) {
+        if (json_integer_value(v) <= 0)
+            return KEY_ERR(ctx, key, "must be greater than 0");
+        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+        s = buf;
+    } else if (json_is_string(v)) {
+        if (get_string(ctx, key, v, false, &s) < 0)
+            return -1;
+    } else {
+        return KEY_ERR(ctx, key, "must be a string like %s, not %s", hint,
+                       json_type_word(v));
+    }
+    if (parse(s, out) < 0 || *out == 0)
+        return KEY_ERR(ctx, key, "\"%s\" is not valid (write it like %s)", s, hint);
+    return 0;
+}
+
+static int parse_pids(const char *s, uint64_t *out)
+{
+    return parse_uint(s, 4194304, out);
+}
+
+static int key_limits(struct parse_ctx *ctx, const char *key, json_t *v)
+{
+    if (!json_is_object(v))
+        return KEY_ERR(ctx, key, "must be an object {memory, pids, cpus, "
+                                 "timeout, output}, not %s", json_type_word(v));
+    struct config_limits *l = &ctx->cfg->limits;
+    const char *k;
+    json_t *f;
+    json_object_foreach(v, k, f) {
+        char lkey[96];
+        snprintf(lkey, sizeof lkey, "%s.%s", key, k);
+        int r;
+        if (strcmp(k, "memory") == 0) {
+            r = limit_value(ctx, lkey, f, parse_size, "\"512m\" or \"2g\"", &l->memory);
+            if (r == 0 && l->memory < (6u << 20))
+                return KEY_ERR(ctx, lkey, "below 6m; no tool starts in that");
+        } else if (strcmp(k, "pids") == 0) {
+            if (!json_is_integer(f))
+                return KEY_ERR(ctx, lkey, "must be an integer, not %s",
+                               json_type_word(f));
+            r = limit_value(ctx, lkey, f, parse_pids, "256", &l->pids);
+        } else if (strcmp(k, "cpus") == 0) {
+            if (json_is_real(f)) {
+                char buf[64];
+                snprintf(buf, sizeof buf, "%.3f", json_real_value(f));
+                if (parse_cpus(buf, &l->cpus_milli) < 0)
+                    return KEY_ERR(ctx, lkey, "%s is not a CPU count like \"1.5\"",
+                                   buf);
+                r = 0;
+            } else {
+                r = limit_value(ctx, lkey, f, parse_cpus, "\"1.5\"", &l->cpus_milli);
+            }
+        } else if (strcmp(k, "timeout") == 0) {
+            r = limit_value(ctx, lkey, f, parse_duration, "\"30s\" or \"10m\"",
+                            &l->timeout_ms);
+        } else if (strcmp(k, "output") == 0) {
+            r = limit_value(ctx, lkey, f, parse_size, "\"100m\"", &l->output);
+        } else {
+            return KEY_ERR(ctx, lkey, "unknown key (limits has memory, pids, cpus, "
+                                      "timeout, output)");
+        }
+        if (r < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static const struct key_row {
+    const char *name;
+    key_fn fn;
+    const char *doc; /* one line, for coco help config and the man page */
+} key_table[] = {
+    {"tool", key_tool, "install spec (npm:eslint@9, pipx:ruff, node@lts)"},
+    {"command", key_command, "program to run (default: the tool name)"},
+    {"mounts", key_mounts, "[{src, dst, opts}] bind mounts"},
+    {"env", key_env, "{NAME: value} set in the sandbox"},
+    {"env_passthrough", key_env_passthrough, "[NAME] copied from the host"},
+    {"dependencies", key_dependencies, "{apt: [...], mise: [...]}"},
+    {"workdir", key_workdir, "working directory (default /workspace)"},
+    {"network", key_network, "none | full | host (default none)"},
+    {"allowed_hosts", key_allowed_hosts, "[host] egress allowlist"},
+    {"isolated", key_isolated, "per-tool volume (default true)"},
+    {"ports", key_ports, "[\"HOST:CTR\"] ports to publish"},
+    {"x11", key_x11, "share the X11 display (risky)"},
+    {"podman_args", key_podman_args, "extra podman/docker options (vetted)"},
+    {"image", key_image, "container image"},
+    {"runtime", key_runtime, "podman | docker | native"},
+    {"limits", key_limits, "{memory, pids, cpus, timeout, output}"},
+};
+
+static int parse_root(struct parse_ctx *ctx, json_t *root)
+{
+    if (!json_is_object(root))
+        return err_set(ctx->err, 0, "%s: the config must be a JSON object, not %s",
+                       ctx->path, json_type_word(root));
+    const char *k;
+    json_t *v;
+    json_object_foreach(root, k, v) {
+        const struct key_row *row = NULL;
+        for (size_t i = 0; i < sizeof key_table / sizeof *key_table; i++)
+            if (strcmp(key_table[i].name, k) == 0)
+                row = &key_table[i];
+        if (!row)
+            return err_set(ctx->err, 0,
+                           "%s: %s: unknown key (see `man 5 coco.json` for the "
+                           "keys a config can hold)", ctx->path, k);
+        if (row->fn(ctx, k, v) < 0)
+            return -1;
+    }
+    struct config *c = ctx->cfg;
+    if (c->network != NET_UNSET && c->allowed_hosts.n > 0)
+        return err_set(ctx->err, 0,
+                       "%s: network: \"%s\" and allowed_hosts contradict each "
+                       "other; keep one", ctx->path, net_mode_name(c->network));
+    if (c->allowed_hosts.n > 0)
+        c->network = NET_ALLOWED;
+    if (c->ports.n > 0 && (c->network == NET_NONE || c->network == NET_UNSET))
+        return err_set(ctx->err, 0,
+                       "%s: ports: publishing ports needs a network; set "
+                       "\"network\" to \"full\" or \"host\"", ctx->path);
+    if (c->ports.n > 0 && c->network == NET_HOST)
+        return err_set(ctx->err, 0,
+                       "%s: ports: with \"network\": \"host\" the tool already "
+                       "listens on the host; drop ports", ctx->path);
+    return 0;
+}
+
+int config_parse(const char *buf, size_t len, const char *name,
+                 const char *path, struct config *out, coco_err *err)
+{
+    memset(out, 0, sizeof *out);
+    out->isolated = -1;
+    if (!tool_name_valid(name))
+        return err_set(err, 0, "%s: \"%s\" is not a valid tool name (letters, "
+                               "digits, . _ + -; at most 64)", path, name);
+    if (len > CONFIG_MAX_BYTES)
+        return err_set(err, 0, "%s: larger than 1 MiB; not a tool config", path);
+    json_error_t jerr;
+    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return err_set(err, 0, "%s: line %d column %d: invalid JSON: %s", path,
+                       jerr.line, jerr.column, jerr.text);
+    out->path = xstrdup(path);
+    out->name = xstrdup(name);
+    struct parse_ctx ctx = {path, out, err};
+    int r = parse_root(&ctx, root);
+    json_decref(root);
+    if (r < 0) {
+        config_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+int config_load(const char *path, const char *name, struct config *out,
+                coco_err *err)
+{
+    memset(out, 0, sizeof *out);
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return err_set(err, 0, "%s: no such config; `coco list` shows the "
+                                   "tools, `coco get %s` fetches one from the "
+                                   "store", path, name);
+        if (errno == ELOOP)
+            return err_set(err, 0, "%s: is a symbolic link; coco reads only "
+                                   "regular files it can trust", path);
+        return err_set(err, errno, "%s", path);
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return err_set(err, errno, "%s", path);
+    if (!S_ISREG(st.st_mode))
+        return err_set(err, 0, "%s: not a regular file", path);
+    /* Like ssh's StrictModes: a config others can change is a config an
+     * attacker can use to widen a tool's sandbox. */
+    uid_t me = geteuid();
+    if (st.st_uid != me && st.st_uid != 0)
+        return err_set(err, 0, "%s: owned by uid %u, not by you (uid %u); "
+                               "refusing a config someone else controls",
+                       path, (unsigned)st.st_uid, (unsigned)me);
+    if (st.st_mode & (S_IWGRP | S_IWOTH))
+        return err_set(err, 0, "%s: writable by group or others (mode %04o); "
+                               "run `chmod go-w %s`", path,
+                       (unsigned)(st.st_mode & 07777), path);
+    if (st.st_size > CONFIG_MAX_BYTES)
+        return err_set(err, 0, "%s: larger than 1 MiB; not a tool config", path);
+    size_t cap = (size_t)st.st_size + 1;
+    _cleanup_free_ char *buf = xmalloc(cap);
+    size_t len = 0;
+    for (;;) {
+        ssize_t r = read(fd, buf + len, cap - len);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return err_set(err, errno, "%s", path);
+        }
+        if (r == 0)
+            break;
+        len += (size_t)r;
+        if (len == cap) {
+            if (cap > CONFIG_MAX_BYTES)
+                return err_set(err, 0, "%s: larger than 1 MiB", path);
+            cap *= 2;
+            buf = xrealloc(buf, cap);
+        }
+    }
+    return config_parse(buf, len, name, path, out, err);
+}
+
+void config_free(struct config *c)
+{
+    free(c->path);
+    free(c->name);
+    free(c->tool);
+    free(c->spec.backend);
+    free(c->spec.name);
+    free(c->spec.version);
+    free(c->command);
+    for (size_t i = 0; i < c->n_mounts; i++) {
+        free(c->mounts[i].src);
+        free(c->mounts[i].dst);
+    }
+    free(c->mounts);
+    for (size_t i = 0; i < c->n_env; i++) {
+        free(c->env[i].name);
+        free(c->env[i].value);
+    }
+    free(c->env);
+    strvec_clear(&c->env_passthrough);
+    strvec_clear(&c->deps_apt);
+    strvec_clear(&c->deps_mise);
+    free(c->workdir);
+    strvec_clear(&c->allowed_hosts);
+    strvec_clear(&c->ports);
+    strvec_clear(&c->podman_args);
+    free(c->image);
+    memset(c, 0, sizeof *c);
+    c->isolated = -1;
+}
+
+char *config_dir(void)
+{
+    const char *x = getenv("XDG_DATA_HOME");
+    if (x && x[0] == '/')
+        return path_join(x, "coco/tools");
+    const char *h = getenv("HOME");
+    if (!h || h[0] != '/')
+        h = "/";
+    return path_join(h, ".local/share/coco/tools");
+}
+
+char *config_path_for(const char *name, coco_err *err)
+{
+    if (!tool_name_valid(name)) {
+        err_set(err, 0, "\"%s\": not a valid tool name (letters, digits, . _ + -; "
+                        "no '/' or \"..\")", name);
+        return NULL;
+    }
+    _cleanup_free_ char *dir = config_dir();
+    return xasprintf("%s/%s.json", dir, name);
+}

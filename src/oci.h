@@ -1,0 +1,33 @@
+/* oci.h — the podman and docker backends.
+ *
+ * oci_build_argv() is pure: policy in, argument vector out (golden-tested,
+ * one argument per line).  Environment values never appear in the argument
+ * vector: the builder emits "-e NAME" and returns "NAME=value" in ENV_OUT
+ * for the runner to place in the engine's own environment.  Names that the
+ * engine itself would read (LD_*, DOCKER_*, CONTAINERS_*, PATH, HOME ...)
+ * must not be set in the engine's environment, so those go to ENVFILE_OUT
+ * ("NAME=value\n" lines) and the argv carries "--env-file=/dev/fd/3"; the
+ * runner puts that content in a memfd on descriptor 3.
+ */
+#ifndef COCO_OCI_H
+#define COCO_OCI_H
+
+#include "policy.h"
+
+/* Descriptor the env file is passed on (see above). */
+#define OCI_ENVFILE_FD 3
+
+int oci_build_argv(const struct policy *p, struct strvec *argv,
+                   struct strvec *env_out, struct strvec *envfile_out,
+                   coco_err *err);
+
+/* Run P with podman or docker.  Without timeout/output limits it execs the
+ * engine (and only returns on failure, -1 with ERR).  With limits it spawns
+ * and supervises the engine, stops and removes the container at the limit,
+ * and returns the exit code to use (124 for a timeout). */
+int oci_run(const struct policy *p, coco_err *err);
+
+/* Engine program for KIND ("podman"/"docker") from PATH, or NULL. */
+char *oci_find_engine(enum runtime_kind kind);
+
+#endif

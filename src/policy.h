@@ -1,0 +1,148 @@
+/* policy.h — config + environment + CLI flags resolved once, before any
+ * fork, into one struct.  Backends read only this struct: never the JSON,
+ * never the environment.
+ */
+#ifndef COCO_POLICY_H
+#define COCO_POLICY_H
+
+#include <sys/types.h>
+
+#include "config.h"
+
+#define COCO_DEFAULT_IMAGE "localhost/coco:latest"
+#define COCO_DEFAULT_WORKDIR "/workspace"
+#define COCO_CONTAINER_HOME "/home/coco"
+#define COCO_CACHE_DIR "/coco/cache"
+
+/* Defaults applied when a config's limits leave a value unset. */
+#define COCO_DEFAULT_MEMORY (4ULL << 30)   /* 4 GiB */
+#define COCO_DEFAULT_PIDS 1024ULL
+#define COCO_DEFAULT_TMP_SIZE (512ULL << 20) /* tmpfs /tmp */
+#define COCO_DEFAULT_HOME_SIZE (256ULL << 20) /* tmpfs home */
+
+/* Everything policy_resolve() needs from the host, gathered once by
+ * host_ctx_from_process() and fakeable in unit tests. */
+struct host_ctx {
+    const char *cwd;    /* absolute */
+    const char *home;   /* absolute */
+    uid_t uid;
+    gid_t gid;
+    bool stdin_tty;
+    bool stdout_tty;
+    char **environ;     /* the host's environment (NAME=value) */
+    pid_t pid;
+    bool podman_rootless;  /* podman runs rootless (uid != 0) */
+    /* Fixed container name for golden tests; NULL = "coco-TOOL-PID-RAND". */
+    const char *container_name;
+    /* Engine programs, for backends that exec one; NULL = look up PATH. */
+    const char *podman_bin;
+    const char *docker_bin;
+    bool native_available;  /* can create the native sandbox here */
+};
+
+/* CLI flags of `coco run`. */
+struct run_flags {
+    enum runtime_kind runtime;  /* RT_UNSET unless --runtime */
+    bool dry_run;
+    bool show;  /* coco show: describe even what a run would refuse */
+};
+
+struct policy_mount {
+    char *src;      /* absolute host path, symlinks resolved */
+    char *dst;      /* absolute container path */
+    bool ro;
+    bool is_dir;
+    unsigned opts;  /* MNT_* from the config */
+    bool risky;     /* grants something sensitive (home, /, /etc ...) */
+};
+
+struct policy_env {
+    char *name;
+    char *value;
+    bool from_host;  /* env_passthrough, as opposed to the config's env */
+};
+
+/* A resolved limit: value and where it came from. */
+struct policy_limits {
+    uint64_t memory;      /* bytes, always > 0 */
+    uint64_t pids;        /* always > 0 */
+    uint64_t cpus_milli;  /* 0 = no CPU limit */
+    uint64_t timeout_ms;  /* 0 = none */
+    uint64_t output;      /* 0 = none */
+    uint64_t tmp_size;    /* tmpfs /tmp size, bytes */
+    bool memory_default, pids_default;
+};
+
+struct policy {
+    char *tool;          /* tool name */
+    char *config_path;
+    char *spec;          /* install spec (config "tool"), may be NULL */
+
+    enum runtime_kind runtime;
+    const char *runtime_source;  /* "--runtime", "COCO_RUNTIME", "config",
+                                    "default" */
+    char *engine_bin;    /* podman/docker program path (not for native) */
+    bool rootless;       /* podman rootless */
+
+    char *image;
+    const char *image_source;  /* "config", "COCO_IMAGE", "default" */
+
+    struct strvec argv;  /* command + user args; argv.v[0] is the command */
+    char *workdir;
+
+    struct policy_mount *mounts;
+    size_t n_mounts;
+
+    struct policy_env *env;  /* final env list, in order, names unique */
+    size_t n_env;
+
+    enum net_mode net;
+    const char *net_source;  /* "config", "default", "COCO_ALLOW_NETWORK" */
+    struct strvec allowed_hosts;
+    struct strvec ports;     /* config ports + COCO_EXTRA_PORTS */
+
+    bool x11;
+    char *x11_display;       /* DISPLAY value */
+    char *x11_socket_dir;    /* /tmp/.X11-unix when it exists */
+    char *x11_xauthority;    /* host Xauthority file, when it exists */
+
+    struct strvec extra_args;  /* podman_args, already vetted */
+
+    struct policy_limits limits;
+    bool isolated;           /* per-tool volume (default true) */
+    char *volume;            /* "coco-cache-TOOL" or "coco-cache-shared" */
+
+    bool tty;                /* stdin and stdout are terminals */
+    bool interactive;        /* pass stdin (-i) */
+    char *container_name;
+
+    uid_t uid;
+    gid_t gid;
+    char *home;              /* host home (for show) */
+    bool dry_run;
+};
+
+/* Fill CTX from the running process (cwd, $HOME, ids, ttys, environ...).
+ * Strings in CTX point into static/owned storage released by
+ * host_ctx_release(). */
+int host_ctx_from_process(struct host_ctx *ctx, coco_err *err);
+void host_ctx_release(struct host_ctx *ctx);
+
+/* Resolve CFG + CTX + FLAGS + user ARGS into OUT.  Creates a missing
+ * mount source directory (0700) as the bash coco did; refuses a missing
+ * file, engine sockets, and anything the config validator could not know
+ * (DISPLAY unset for x11, bad COCO_EXTRA_PORTS...).  Error messages name
+ * the config file and key, or the environment variable. */
+int policy_resolve(const struct config *cfg, const struct host_ctx *ctx,
+                   const struct run_flags *flags, char *const *args,
+                   size_t n_args, struct policy *out, coco_err *err);
+
+void policy_free(struct policy *p);
+
+/* Look NAME up in the NULL-terminated environment ENV; NULL if absent. */
+const char *env_lookup(char *const *env, const char *name);
+
+/* Print the resolved policy in plain words (coco show). */
+void policy_show(const struct policy *p, FILE *out);
+
+#endif

@@ -1,0 +1,520 @@
+/* util.c — see util.h.  Nothing here touches the OS except getrandom()
+ * and stderr. */
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/random.h>
+
+bool coco_debug;
+
+static void vappend(char *buf, size_t len, const char *fmt, va_list ap)
+{
+    vsnprintf(buf, len, fmt, ap);
+}
+
+int err_set(coco_err *err, int errnum, const char *fmt, ...)
+{
+    if (!err)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vappend(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    err->errnum = errnum;
+    return -1;
+}
+
+int err_prefix(coco_err *err, const char *fmt, ...)
+{
+    if (!err)
+        return -1;
+    char ctx[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vappend(ctx, sizeof ctx, fmt, ap);
+    va_end(ap);
+    size_t lc = strlen(ctx), lm = strlen(err->msg);
+    if (lc + 2 >= sizeof err->msg)
+        lc = sizeof err->msg - 3;
+    if (lc + 2 + lm >= sizeof err->msg)
+        lm = sizeof err->msg - 3 - lc;
+    memmove(err->msg + lc + 2, err->msg, lm);
+    memcpy(err->msg, ctx, lc);
+    err->msg[lc] = ':';
+    err->msg[lc + 1] = ' ';
+    err->msg[lc + 2 + lm] = '\0';
+    return -1;
+}
+
+void err_print(const coco_err *err)
+{
+    if (err->errnum)
+        fprintf(stderr, "coco: %s: %s\n", err->msg, strerror(err->errnum));
+    else
+        fprintf(stderr, "coco: %s\n", err->msg);
+}
+
+static void oom(void)
+{
+    static const char m[] = "coco: out of memory\n";
+    if (write(2, m, sizeof m - 1) < 0) {
+        /* nothing more to do */
+    }
+    abort();
+}
+
+void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        oom();
+    return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        oom();
+    return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (!p)
+        oom();
+    return p;
+}
+
+char *xstrdup(const char *s)
+{
+    char *p = strdup(s);
+    if (!p)
+        oom();
+    return p;
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+    char *p = strndup(s, n);
+    if (!p)
+        oom();
+    return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+    char *p;
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vasprintf(&p, fmt, ap);
+    va_end(ap);
+    if (r < 0)
+        oom();
+    return p;
+}
+
+/* ---- strvec ---- */
+
+static void strvec_grow(struct strvec *sv)
+{
+    if (sv->n + 2 > sv->alloc) {
+        sv->alloc = sv->alloc ? sv->alloc * 2 : 8;
+        sv->v = xrealloc(sv->v, sv->alloc * sizeof *sv->v);
+    }
+}
+
+void strvec_push_nodup(struct strvec *sv, char *s)
+{
+    strvec_grow(sv);
+    sv->v[sv->n++] = s;
+    sv->v[sv->n] = NULL;
+}
+
+void strvec_push(struct strvec *sv, const char *s)
+{
+    strvec_push_nodup(sv, xstrdup(s));
+}
+
+void strvec_pushf(struct strvec *sv, const char *fmt, ...)
+{
+    char *p;
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vasprintf(&p, fmt, ap);
+    va_end(ap);
+    if (r < 0)
+        oom();
+    strvec_push_nodup(sv, p);
+}
+
+void strvec_pushv(struct strvec *sv, char *const *v)
+{
+    for (; v && *v; v++)
+        strvec_push(sv, *v);
+}
+
+char **strvec_get(struct strvec *sv)
+{
+    if (!sv->v) {
+        strvec_grow(sv);
+        sv->v[0] = NULL;
+    }
+    return sv->v;
+}
+
+char **strvec_detach(struct strvec *sv)
+{
+    char **v = strvec_get(sv);
+    sv->v = NULL;
+    sv->n = sv->alloc = 0;
+    return v;
+}
+
+void strvec_clear(struct strvec *sv)
+{
+    for (size_t i = 0; i < sv->n; i++)
+        free(sv->v[i]);
+    free(sv->v);
+    sv->v = NULL;
+    sv->n = sv->alloc = 0;
+}
+
+bool strvec_contains(const struct strvec *sv, const char *s)
+{
+    for (size_t i = 0; i < sv->n; i++)
+        if (strcmp(sv->v[i], s) == 0)
+            return true;
+    return false;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void strvec_sort(struct strvec *sv)
+{
+    if (sv->n > 1)
+        qsort(sv->v, sv->n, sizeof *sv->v, cmp_str);
+}
+
+void strv_free(char **v)
+{
+    for (char **p = v; p && *p; p++)
+        free(*p);
+    free(v);
+}
+
+/* ---- strings and paths ---- */
+
+bool str_has_prefix(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool str_has_suffix(const char *s, const char *suffix)
+{
+    size_t ls = strlen(s), lx = strlen(suffix);
+    return ls >= lx && memcmp(s + ls - lx, suffix, lx) == 0;
+}
+
+bool streq(const char *a, const char *b)
+{
+    if (!a || !b)
+        return a == b;
+    return strcmp(a, b) == 0;
+}
+
+char *path_join(const char *a, const char *b)
+{
+    size_t la = strlen(a);
+    while (la > 0 && a[la - 1] == '/')
+        la--;
+    while (*b == '/')
+        b++;
+    if (!*b)
+        return la ? xstrndup(a, la) : xstrdup("/");
+    return xasprintf("%.*s/%s", (int)la, a, b);
+}
+
+char *path_normalize(const char *path)
+{
+    if (!path || path[0] != '/')
+        return NULL;
+    size_t len = strlen(path);
+    char *out = xmalloc(len + 2);
+    size_t o = 0;
+    const char *p = path;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        const char *e = strchr(p, '/');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n == 1 && p[0] == '.') {
+            /* skip */
+        } else if (n == 2 && p[0] == '.' && p[1] == '.') {
+            while (o > 0 && out[o - 1] != '/')
+                o--;
+            if (o > 0)
+                o--;
+        } else {
+            out[o++] = '/';
+            memcpy(out + o, p, n);
+            o += n;
+        }
+        p += n;
+    }
+    if (o == 0)
+        out[o++] = '/';
+    out[o] = '\0';
+    return out;
+}
+
+bool path_is_clean_absolute(const char *path)
+{
+    if (!path || path[0] != '/')
+        return false;
+    const char *p = path;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        const char *e = strchr(p, '/');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+            return false;
+        p += n;
+    }
+    return true;
+}
+
+bool path_is_within(const char *child, const char *parent)
+{
+    if (strcmp(parent, "/") == 0)
+        return child[0] == '/';
+    size_t lp = strlen(parent);
+    return strncmp(child, parent, lp) == 0 &&
+           (child[lp] == '\0' || child[lp] == '/');
+}
+
+/* ---- units ---- */
+
+int parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+    if (!s || !isdigit((unsigned char)s[0]))
+        return -1;
+    uint64_t v = 0;
+    for (; *s; s++) {
+        if (!isdigit((unsigned char)*s))
+            return -1;
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (max - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+    if (!s || !isdigit((unsigned char)s[0]))
+        return -1;
+    size_t i = 0;
+    uint64_t v = 0;
+    while (isdigit((unsigned char)s[i])) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+        i++;
+    }
+    unsigned shift = 0;
+    switch (tolower((unsigned char)s[i])) {
+    case '\0': break;
+    case 'b': if (s[i + 1]) return -1; break;
+    case 'k': shift = 10; i++; break;
+    case 'm': shift = 20; i++; break;
+    case 'g': shift = 30; i++; break;
+    case 't': shift = 40; i++; break;
+    default: return -1;
+    }
+    if (shift && s[i]) {
+        if (tolower((unsigned char)s[i]) == 'b' && s[i + 1] == '\0')
+            ; /* "512mb" */
+        else if (tolower((unsigned char)s[i]) == 'i' &&
+                 tolower((unsigned char)s[i + 1]) == 'b' && s[i + 2] == '\0')
+            ; /* "512MiB" */
+        else
+            return -1;
+    }
+    if (shift && v > (UINT64_MAX >> shift))
+        return -1;
+    *out = v << shift;
+    return 0;
+}
+
+int parse_duration(const char *s, uint64_t *out_ms)
+{
+    if (!s || !isdigit((unsigned char)s[0]))
+        return -1;
+    uint64_t v = 0;
+    size_t i = 0;
+    while (isdigit((unsigned char)s[i])) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (UINT64_MAX / 4000000 - d) / 10)
+            return -1;
+        v = v * 10 + d;
+        i++;
+    }
+    const char *u = s + i;
+    uint64_t mul;
+    if (!*u || strcmp(u, "s") == 0)
+        mul = 1000;
+    else if (strcmp(u, "ms") == 0)
+        mul = 1;
+    else if (strcmp(u, "m") == 0)
+        mul = 60000;
+    else if (strcmp(u, "h") == 0)
+        mul = 3600000;
+    else
+        return -1;
+    *out_ms = v * mul;
+    return 0;
+}
+
+int parse_cpus(const char *s, uint64_t *out_milli)
+{
+    if (!s || !isdigit((unsigned char)s[0]))
+        return -1;
+    uint64_t ip = 0, frac = 0;
+    size_t i = 0;
+    while (isdigit((unsigned char)s[i])) {
+        ip = ip * 10 + (uint64_t)(s[i] - '0');
+        if (ip > 4096)
+            return -1;
+        i++;
+    }
+    if (s[i] == '.') {
+        i++;
+        int digits = 0;
+        if (!isdigit((unsigned char)s[i]))
+            return -1;
+        while (isdigit((unsigned char)s[i])) {
+            if (digits < 3) {
+                frac = frac * 10 + (uint64_t)(s[i] - '0');
+                digits++;
+            } else if (s[i] != '0') {
+                return -1; /* finer than a millicpu */
+            }
+            i++;
+        }
+        while (digits++ < 3)
+            frac *= 10;
+    }
+    if (s[i])
+        return -1;
+    uint64_t m = ip * 1000 + frac;
+    if (m == 0)
+        return -1;
+    *out_milli = m;
+    return 0;
+}
+
+char *fmt_size(uint64_t b, char *buf, size_t len)
+{
+    static const char *units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+    unsigned u = 0;
+    while (u < 4 && b >= 1024 && b % 1024 == 0) {
+        b /= 1024;
+        u++;
+    }
+    snprintf(buf, len, "%" PRIu64 " %s", b, units[u]);
+    return buf;
+}
+
+char *fmt_duration(uint64_t ms, char *buf, size_t len)
+{
+    if (ms % 1000)
+        snprintf(buf, len, "%" PRIu64 "ms", ms);
+    else if (ms % 60000)
+        snprintf(buf, len, "%" PRIu64 "s", ms / 1000);
+    else if (ms % 3600000)
+        snprintf(buf, len, "%" PRIu64 "m", ms / 60000);
+    else
+        snprintf(buf, len, "%" PRIu64 "h", ms / 3600000);
+    return buf;
+}
+
+bool env_name_valid(const char *name)
+{
+    if (!name || !(isalpha((unsigned char)name[0]) || name[0] == '_'))
+        return false;
+    for (const char *p = name + 1; *p; p++)
+        if (!(isalnum((unsigned char)*p) || *p == '_'))
+            return false;
+    return strlen(name) <= 255;
+}
+
+bool tool_name_valid(const char *name)
+{
+    if (!name || !isalnum((unsigned char)name[0]) || strlen(name) > 64)
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!(isalnum((unsigned char)*p) || strchr("._+-", *p)))
+            return false;
+    return strstr(name, "..") == NULL;
+}
+
+char *random_hex(size_t nbytes)
+{
+    unsigned char raw[32];
+    if (nbytes > sizeof raw)
+        nbytes = sizeof raw;
+    size_t got = 0;
+    while (got < nbytes) {
+        ssize_t r = getrandom(raw + got, nbytes - got, 0);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            /* Extremely unlikely; fall back to something unique enough
+             * for a container name. */
+            for (; got < nbytes; got++)
+                raw[got] = (unsigned char)(getpid() >> (got % 4 * 8));
+            break;
+        }
+        got += (size_t)r;
+    }
+    char *out = xmalloc(nbytes * 2 + 1);
+    for (size_t i = 0; i < nbytes; i++)
+        sprintf(out + 2 * i, "%02x", raw[i]);
+    return out;
+}
+
+void debug(const char *fmt, ...)
+{
+    if (!coco_debug)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("coco: debug: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("coco: warning: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
