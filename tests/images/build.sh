@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Build the images the test suite and the demo need, offline except for the
+# Debian mirror and the npm registry:
+#
+#   localhost/coco-base:bookworm  Debian minbase from mmdebstrap, imported
+#   localhost/coco-eslint:9       the base + node + eslint 9
+#
+# Usage: tests/images/build.sh [podman|docker] [base|eslint|all]
+#
+# The rootfs tar is cached under ${COCO_TEST_CACHE:-/var/cache/coco-test} so
+# that podman and docker import the same bytes and a second run needs no
+# mirror.  Each step is skipped when its image already exists; set
+# COCO_REBUILD=1 to build again.  Every command is an argv array: no string
+# is ever handed to a shell.
+set -euo pipefail
+
+here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+engine=${1:-podman}
+what=${2:-all}
+cache=${COCO_TEST_CACHE:-/var/cache/coco-test}
+base_tag=localhost/coco-base:bookworm
+eslint_tag=localhost/coco-eslint:9
+suite=bookworm
+tarball=$cache/$suite-minbase.tar
+
+die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
+say() { printf 'build.sh: %s\n' "$*" >&2; }
+
+case $engine in
+podman)
+    # podman 4.3 on this kind of host needs runc, cgroupfs and the file
+    # events logger; an explicit CONTAINERS_CONF from the caller wins.
+    export CONTAINERS_CONF=${CONTAINERS_CONF:-$here/containers.conf}
+    ;;
+docker) ;;
+*) die "unknown engine '$engine' (use podman or docker)" ;;
+esac
+case $what in
+base | eslint | all) ;;
+*) die "unknown step '$what' (use base, eslint or all)" ;;
+esac
+command -v "$engine" >/dev/null || die "$engine is not installed"
+
+image_exists() {
+    if [[ $engine == podman ]]; then
+        podman image exists "$1"
+    else
+        docker image inspect "$1" >/dev/null 2>&1
+    fi
+}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/coco-images.XXXXXX")
+trap 'rm -rf -- "$tmp"' EXIT
+
+# Time a step and say how long it took (the numbers go into DEVELOPERS.md).
+timed() {
+    local label=$1 start end
+    shift
+    start=$(date +%s)
+    "$@"
+    end=$(date +%s)
+    say "$label took $((end - start))s"
+}
+
+make_rootfs() {
+    [[ -s $tarball ]] && { say "using cached $tarball"; return 0; }
+    command -v mmdebstrap >/dev/null || die "mmdebstrap is not installed (apt-get install mmdebstrap)"
+    mkdir -p -- "$cache"
+    # Write beside the cache, then rename: a crash never leaves a truncated
+    # tar that a later run would import.
+    # --format=tar: mmdebstrap otherwise guesses the format from the
+    # file name's extension.
+    local part=$cache/.partial-$$.tar
+    mmdebstrap --variant=minbase --format=tar --include=ca-certificates \
+        "$suite" "$part" http://deb.debian.org/debian
+    mv -f -- "$part" "$tarball"
+}
+
+build_base() {
+    if [[ ${COCO_REBUILD:-0} != 1 ]] && image_exists "$base_tag"; then
+        say "$base_tag exists, skipping"
+        return 0
+    fi
+    timed "mmdebstrap ($suite minbase)" make_rootfs
+    # A rootfs tar carries no config: give it the PATH and a shell so FROM
+    # and plain runs behave like an ordinary Debian image.
+    timed "$engine import" "$engine" import \
+        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+        --change 'CMD ["/bin/bash"]' \
+        "$tarball" "$base_tag"
+}
+
+build_eslint() {
+    if [[ ${COCO_REBUILD:-0} != 1 ]] && image_exists "$eslint_tag"; then
+        say "$eslint_tag exists, skipping"
+        return 0
+    fi
+    image_exists "$base_tag" || die "$base_tag is missing: run '$0 $engine base' first"
+    # Build from a temporary copy of the context so the host's extra CA
+    # certificates reach the image without ever landing in the work tree.
+    local ctx=$tmp/eslint crt
+    cp -R -- "$here/eslint" "$ctx"
+    shopt -s nullglob
+    for crt in /usr/local/share/ca-certificates/*.crt; do
+        cp -- "$crt" "$ctx/extra-ca/"
+    done
+    shopt -u nullglob
+    local -a args=(build --build-arg "BASE=$base_tag" -t "$eslint_tag"
+        -f "$ctx/Containerfile")
+    if [[ $engine == podman ]]; then
+        # The base is local and there is no registry: never try to pull.
+        args+=(--pull=never)
+    fi
+    args+=("$ctx")
+    timed "$engine build $eslint_tag" "$engine" "${args[@]}"
+}
+
+case $what in
+base) build_base ;;
+eslint) build_eslint ;;
+all)
+    build_base
+    build_eslint
+    ;;
+esac
+say "done ($engine, $what)"
