@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "native.h"
+#include "sys.h"
 
 extern char **environ;
 
@@ -163,23 +164,6 @@ static bool path_is_sensitive(const char *src, const char *home)
     return false;
 }
 
-/* mkdir -p with mode 0700 for every directory it creates. */
-static int mkdir_p(const char *path)
-{
-    _cleanup_free_ char *p = xstrdup(path);
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0700) < 0 && errno != EEXIST)
-            return -1;
-        *s = '/';
-    }
-    if (mkdir(p, 0700) < 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
-
 static char *expand_src(const char *src, const struct host_ctx *ctx)
 {
     _cleanup_free_ char *joined = NULL;
@@ -212,9 +196,8 @@ static int resolve_mount(const struct config *cfg, size_t i,
         const char *base = strrchr(abs, '/');
         if (base && strchr(base + 1, '.') && base[1] != '.')
             debug("creating %s as a directory (it looks like a file name)", abs);
-        if (mkdir_p(abs) < 0)
-            return err_set(err, errno, "%s: mounts[%zu].src: cannot create "
-                                       "missing directory %s", cfg->path, i, abs);
+        if (mkdir_parents(abs, 0700, err) < 0)
+            return err_prefix(err, "%s: mounts[%zu].src", cfg->path, i);
         if (stat(abs, &st) < 0)
             return err_set(err, errno, "%s: mounts[%zu].src: %s", cfg->path, i, abs);
     }

@@ -1,0 +1,179 @@
+/* cmd_engine.c — commands that drive podman/docker themselves:
+ * `coco prune` (cache volumes) and `coco rebuild` (the default image). */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "cli.h"
+#include "oci.h"
+#include "supervise.h"
+#include "sys.h"
+
+extern char **environ;
+
+/* Engines to act on: the one COCO_RUNTIME names, else every one found. */
+static int engines(struct strvec *out, coco_err *err)
+{
+    const char *rt = getenv("COCO_RUNTIME");
+    enum runtime_kind only = RT_UNSET;
+    if (rt && *rt) {
+        only = runtime_parse(rt);
+        if (only == RT_UNSET)
+            return err_set(err, 0, "COCO_RUNTIME: \"%s\" is not a runtime (use "
+                                   "podman, docker or native)", rt);
+    }
+    static const enum runtime_kind kinds[] = {RT_PODMAN, RT_DOCKER};
+    for (size_t i = 0; i < 2; i++) {
+        if (only != RT_UNSET && only != kinds[i])
+            continue;
+        char *bin = oci_find_engine(kinds[i]);
+        if (bin)
+            strvec_push_nodup(out, bin);
+    }
+    return 0;
+}
+
+int cmd_prune(int argc, char **argv)
+{
+    const char *tool = NULL;
+    if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
+        fprintf(stderr, "coco: usage: coco prune [TOOL]\n");
+        return EXIT_COCO;
+    }
+    if (argc == 2) {
+        tool = argv[1];
+        if (!tool_name_valid(tool)) {
+            fprintf(stderr, "coco: prune: \"%s\" is not a valid tool name\n", tool);
+            return EXIT_COCO;
+        }
+    }
+    coco_err err = {0};
+    _cleanup_strvec_ struct strvec eng = STRVEC_INIT;
+    if (engines(&eng, &err) < 0) {
+        err_print(&err);
+        return EXIT_COCO;
+    }
+    if (!eng.n) {
+        printf("no podman or docker found: nothing to prune (the native "
+               "runtime keeps no volumes)\n");
+        return 0;
+    }
+    int failed = 0;
+    for (size_t e = 0; e < eng.n; e++) {
+        _cleanup_free_ char *out = NULL;
+        size_t len = 0;
+        char *ls[] = {eng.v[e], "volume", "ls", "--quiet", "--filter",
+                      "name=coco-cache-", NULL};
+        int code = spawn_capture(ls, &out, &len, 1u << 20, &err);
+        if (code != 0) {
+            if (code < 0)
+                err_print(&err);
+            warn("%s: cannot list volumes; skipped", eng.v[e]);
+            continue;
+        }
+        _cleanup_strvec_ struct strvec rm = STRVEC_INIT;
+        strvec_push(&rm, eng.v[e]);
+        strvec_push(&rm, "volume");
+        strvec_push(&rm, "rm");
+        strvec_push(&rm, "--force");
+        char *save = NULL;
+        _cleanup_free_ char *want = NULL;
+        if (tool) {
+            /* The same name mapping policy.c uses for volumes. */
+            want = xasprintf("coco-cache-%s", tool);
+            for (char *c = want; *c; c++)
+                if (*c == '+')
+                    *c = '-';
+        }
+        for (char *v = strtok_r(out, "\n", &save); v; v = strtok_r(NULL, "\n", &save)) {
+            /* "name=" filters match substrings: check the prefix again. */
+            if (!str_has_prefix(v, "coco-cache-"))
+                continue;
+            if (want && strcmp(v, want) != 0)
+                continue;
+            strvec_push(&rm, v);
+        }
+        if (rm.n == 4) {
+            printf("%s: no coco volumes%s%s\n", eng.v[e], tool ? " for " : "",
+                   tool ? tool : "");
+            continue;
+        }
+        int st = spawn_wait(rm.v, environ, true, false, &err);
+        if (st < 0) {
+            err_print(&err);
+            failed++;
+        } else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            fprintf(stderr, "coco: prune: %s volume rm failed\n", eng.v[e]);
+            failed++;
+        } else {
+            for (size_t i = 4; i < rm.n; i++)
+                printf("%s: removed volume %s\n", eng.v[e], rm.v[i]);
+        }
+    }
+    if (fflush(stdout) != 0)
+        return EXIT_COCO;
+    return failed ? EXIT_COCO : 0;
+}
+
+int cmd_rebuild(int argc, char **argv)
+{
+    const char *base = getenv("COCO_BASE_IMAGE");
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--base") == 0 && i + 1 < argc) {
+            base = argv[++i];
+        } else if (str_has_prefix(argv[i], "--base=")) {
+            base = argv[i] + 7;
+        } else {
+            fprintf(stderr, "coco: usage: coco rebuild [--base IMAGE]\n");
+            return EXIT_COCO;
+        }
+    }
+    if (base && base[0] == '-') {
+        fprintf(stderr, "coco: rebuild: --base: \"%s\" is not an image\n", base);
+        return EXIT_COCO;
+    }
+    const char *rt = getenv("COCO_RUNTIME");
+    enum runtime_kind kind = rt && *rt ? runtime_parse(rt) : RT_PODMAN;
+    if (kind == RT_NATIVE || kind == RT_UNSET) {
+        if (kind == RT_UNSET) {
+            fprintf(stderr, "coco: COCO_RUNTIME: \"%s\" is not a runtime\n", rt);
+            return EXIT_COCO;
+        }
+        printf("the native runtime uses the host's programs; no image to build\n");
+        return 0;
+    }
+    _cleanup_free_ char *engine = oci_find_engine(kind);
+    if (!engine && kind == RT_PODMAN && !(rt && *rt)) {
+        kind = RT_DOCKER;
+        engine = oci_find_engine(kind);
+    }
+    if (!engine) {
+        fprintf(stderr, "coco: rebuild: %s not found in PATH\n", runtime_name(kind));
+        return EXIT_COCO;
+    }
+    _cleanup_free_ char *dir = data_dir_find("image");
+    if (!dir) {
+        fprintf(stderr, "coco: rebuild: no image/Containerfile found (looked in "
+                        "%s/image and beside the binary)\n", COCO_DATADIR);
+        return EXIT_COCO;
+    }
+    _cleanup_free_ char *file = path_join(dir, "Containerfile");
+    const char *image = getenv("COCO_IMAGE");
+    if (!image || !*image)
+        image = COCO_DEFAULT_IMAGE;
+    _cleanup_strvec_ struct strvec av = STRVEC_INIT;
+    strvec_push(&av, engine);
+    strvec_push(&av, "build");
+    strvec_pushf(&av, "--tag=%s", image);
+    strvec_pushf(&av, "--file=%s", file);
+    if (base && *base)
+        strvec_pushf(&av, "--build-arg=BASE=%s", base);
+    strvec_push(&av, dir);
+    printf("building %s from %s%s%s\n", image, file, base ? " on " : "",
+           base ? base : "");
+    fflush(stdout);
+    execv(av.v[0], av.v);
+    fprintf(stderr, "coco: rebuild: cannot run %s: %s\n", av.v[0], strerror(errno));
+    return errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
+}

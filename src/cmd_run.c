@@ -1,0 +1,228 @@
+/* cmd_run.c — `coco run`, `coco show`, `coco list`: load a config,
+ * resolve the policy, hand it to a backend. */
+#include <dirent.h>
+#include <errno.h>
+#include <string.h>
+
+#include "cli.h"
+#include "native.h"
+#include "oci.h"
+
+int cli_parse_run(int argc, char **argv, struct run_cmd *out, coco_err *err)
+{
+    memset(out, 0, sizeof *out);
+    int i = 1;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        }
+        if (a[0] != '-' || a[1] == '\0')
+            break;
+        const char *val = NULL;
+        if (strcmp(a, "--runtime") == 0) {
+            if (i + 1 >= argc)
+                return err_set(err, 0, "run: --runtime needs a value (podman, "
+                                       "docker or native)");
+            val = argv[++i];
+        } else if (str_has_prefix(a, "--runtime=")) {
+            val = a + strlen("--runtime=");
+        } else if (strcmp(a, "--dry-run") == 0 || strcmp(a, "-n") == 0) {
+            out->flags.dry_run = true;
+            continue;
+        } else {
+            return err_set(err, 0, "run: unknown option \"%s\" (options go "
+                                   "before the tool name; `coco help` lists "
+                                   "them)", a);
+        }
+        out->flags.runtime = runtime_parse(val);
+        if (out->flags.runtime == RT_UNSET)
+            return err_set(err, 0, "run: --runtime: \"%s\" is not a runtime "
+                                   "(use podman, docker or native)", val);
+    }
+    if (i >= argc)
+        return err_set(err, 0, "run: which tool? usage: coco run [--runtime "
+                               "podman|docker|native] [--dry-run] [--] TOOL "
+                               "[ARGS...]");
+    out->tool = argv[i];
+    out->args = argv + i + 1;
+    out->n_args = (size_t)(argc - i - 1);
+    return 0;
+}
+
+/* Load TOOL's config and resolve it.  Returns 0 or prints the error and
+ * returns -1. */
+static int load_policy(const char *tool, const struct run_flags *flags,
+                       char *const *args, size_t n_args, struct policy *p,
+                       struct host_ctx *ctx)
+{
+    coco_err err = {0};
+    _cleanup_free_ char *path = config_path_for(tool, &err);
+    struct config cfg;
+    if (!path || config_load(path, tool, &cfg, &err) < 0) {
+        err_print(&err);
+        return -1;
+    }
+    int r = host_ctx_from_process(ctx, &err);
+    if (r == 0) {
+        bool need_native = flags->runtime == RT_UNSET && cfg.runtime == RT_UNSET;
+        const char *envrt = env_lookup(ctx->environ, "COCO_RUNTIME");
+        if (need_native && !(envrt && *envrt))
+            ctx->native_available = native_available();
+        r = policy_resolve(&cfg, ctx, flags, args, n_args, p, &err);
+    }
+    config_free(&cfg);
+    if (r < 0) {
+        err_print(&err);
+        host_ctx_release(ctx);
+        return -1;
+    }
+    return 0;
+}
+
+static int dry_run(const struct policy *p)
+{
+    if (p->runtime == RT_NATIVE) {
+        native_describe(p, stdout);
+        return 0;
+    }
+    coco_err err = {0};
+    _cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+    _cleanup_strvec_ struct strvec env = STRVEC_INIT;
+    _cleanup_strvec_ struct strvec envfile = STRVEC_INIT;
+    if (oci_build_argv(p, &argv, &env, &envfile, &err) < 0) {
+        err_print(&err);
+        return EXIT_COCO;
+    }
+    for (size_t i = 0; i < argv.n; i++)
+        printf("%s\n", argv.v[i]);
+    return fflush(stdout) == 0 ? 0 : EXIT_COCO;
+}
+
+int run_tool(const struct run_cmd *rc)
+{
+    struct policy p;
+    struct host_ctx ctx;
+    if (load_policy(rc->tool, &rc->flags, rc->args, rc->n_args, &p, &ctx) < 0)
+        return EXIT_COCO;
+    int code;
+    if (rc->flags.dry_run) {
+        code = dry_run(&p);
+    } else {
+        coco_err err = {0};
+        debug("running %s with %s", p.tool, runtime_name(p.runtime));
+        code = p.runtime == RT_NATIVE ? native_run(&p, &err) : oci_run(&p, &err);
+        if (code < 0) {
+            err_print(&err);
+            code = EXIT_COCO;
+        }
+    }
+    policy_free(&p);
+    host_ctx_release(&ctx);
+    return code;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    struct run_cmd rc;
+    coco_err err = {0};
+    if (cli_parse_run(argc, argv, &rc, &err) < 0) {
+        err_print(&err);
+        return EXIT_COCO;
+    }
+    return run_tool(&rc);
+}
+
+int cmd_show(int argc, char **argv)
+{
+    if (argc != 2 || argv[1][0] == '-') {
+        fprintf(stderr, "coco: usage: coco show TOOL\n");
+        return EXIT_COCO;
+    }
+    struct run_flags flags = {.show = true, .dry_run = true};
+    struct policy p;
+    struct host_ctx ctx;
+    if (load_policy(argv[1], &flags, NULL, 0, &p, &ctx) < 0)
+        return EXIT_COCO;
+    policy_show(&p, stdout);
+    policy_free(&p);
+    host_ctx_release(&ctx);
+    return fflush(stdout) == 0 ? 0 : EXIT_COCO;
+}
+
+/* Names of the configs in DIR (NAME.json), sorted. */
+static int list_names(const char *dir, struct strvec *out, coco_err *err)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (errno == ENOENT)
+            return 0;
+        return err_set(err, errno, "%s", dir);
+    }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' || !str_has_suffix(e->d_name, ".json"))
+            continue;
+        _cleanup_free_ char *name = xstrndup(e->d_name, strlen(e->d_name) - 5);
+        if (tool_name_valid(name))
+            strvec_push(out, name);
+    }
+    closedir(d);
+    strvec_sort(out);
+    return 0;
+}
+
+int cmd_list(int argc, char **argv)
+{
+    bool lng = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-l") == 0 || strcmp(argv[i], "--long") == 0) {
+            lng = true;
+        } else {
+            fprintf(stderr, "coco: list: unknown argument \"%s\" (usage: coco "
+                            "list [-l])\n", argv[i]);
+            return EXIT_COCO;
+        }
+    }
+    coco_err err = {0};
+    _cleanup_free_ char *dir = config_dir();
+    _cleanup_strvec_ struct strvec names = STRVEC_INIT;
+    if (list_names(dir, &names, &err) < 0) {
+        err_print(&err);
+        return EXIT_COCO;
+    }
+    int bad = 0;
+    for (size_t i = 0; i < names.n; i++) {
+        if (!lng) {
+            printf("%s\n", names.v[i]);
+            continue;
+        }
+        _cleanup_free_ char *path = xasprintf("%s/%s.json", dir, names.v[i]);
+        struct config c;
+        if (config_load(path, names.v[i], &c, &err) < 0) {
+            printf("%s  INVALID: %s\n", names.v[i], err.msg);
+            bad++;
+            continue;
+        }
+        const char *net = c.network == NET_UNSET ? "none" : net_mode_name(c.network);
+        printf("%s  runtime=%s network=%s", names.v[i],
+               c.runtime == RT_UNSET ? "default" : runtime_name(c.runtime), net);
+        if (c.allowed_hosts.n) {
+            printf(" hosts=");
+            for (size_t h = 0; h < c.allowed_hosts.n; h++)
+                printf("%s%s", h ? "," : "", c.allowed_hosts.v[h]);
+        }
+        printf(" mounts=");
+        if (!c.n_mounts)
+            printf("none");
+        for (size_t m = 0; m < c.n_mounts; m++)
+            printf("%s%s:%s%s", m ? "," : "", c.mounts[m].src, c.mounts[m].dst,
+                   c.mounts[m].opts & MNT_RO ? ":ro" : "");
+        printf("\n");
+        config_free(&c);
+    }
+    if (fflush(stdout) != 0)
+        return EXIT_COCO;
+    return bad ? EXIT_COCO : 0;
+}

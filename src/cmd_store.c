@@ -1,0 +1,182 @@
+/* cmd_store.c — `coco get NAME [--force]`: fetch a config from the store,
+ * validate it, show what it grants, save it atomically. */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "sys.h"
+
+#define STORE_MAX_BYTES (1u << 20)
+
+/* What a config grants, in the words `coco show` uses, before it is
+ * saved: the user sees mounts, network, env and extra arguments first. */
+static void config_describe(const struct config *c, FILE *o)
+{
+    char b[64];
+    fprintf(o, "%s grants:\n", c->name);
+    fprintf(o, "  command   %s", c->command ? c->command : c->name);
+    if (c->tool)
+        fprintf(o, "  (install %s)", c->tool);
+    fprintf(o, "\n");
+    if (!c->n_mounts)
+        fprintf(o, "  files     none of the host's\n");
+    for (size_t i = 0; i < c->n_mounts; i++)
+        fprintf(o, "  %-9s %s -> %s (%s)\n", i ? "" : "files", c->mounts[i].src,
+                c->mounts[i].dst,
+                c->mounts[i].opts & MNT_RO ? "read-only" : "read+write");
+    switch (c->network) {
+    case NET_ALLOWED:
+        fprintf(o, "  network   only:");
+        for (size_t i = 0; i < c->allowed_hosts.n; i++)
+            fprintf(o, " %s", c->allowed_hosts.v[i]);
+        fprintf(o, "\n");
+        break;
+    case NET_FULL:
+        fprintf(o, "  network   ! full (any address)\n");
+        break;
+    case NET_HOST:
+        fprintf(o, "  network   ! host (the host's network, unfiltered)\n");
+        break;
+    default:
+        fprintf(o, "  network   none\n");
+    }
+    for (size_t i = 0; i < c->env_passthrough.n; i++)
+        fprintf(o, "  %-9s %s (from your environment)\n", i ? "" : "env",
+                c->env_passthrough.v[i]);
+    for (size_t i = 0; i < c->n_env; i++)
+        fprintf(o, "  %-9s %s=%s\n", i || c->env_passthrough.n ? "" : "env",
+                c->env[i].name, c->env[i].value);
+    for (size_t i = 0; i < c->ports.n; i++)
+        fprintf(o, "  ports     ! %s\n", c->ports.v[i]);
+    if (c->x11)
+        fprintf(o, "  x11       ! your display (keystrokes, screen)\n");
+    if (c->podman_args.n) {
+        fprintf(o, "  runtime args !");
+        for (size_t i = 0; i < c->podman_args.n; i++)
+            fprintf(o, " %s", c->podman_args.v[i]);
+        fprintf(o, "\n");
+    }
+    if (c->isolated == 0)
+        fprintf(o, "  cache     ! shared with other tools (isolated: false)\n");
+    if (c->limits.memory)
+        fprintf(o, "  memory    %s\n", fmt_size(c->limits.memory, b, sizeof b));
+    if (c->limits.timeout_ms)
+        fprintf(o, "  timeout   %s\n", fmt_duration(c->limits.timeout_ms, b, sizeof b));
+}
+
+static bool is_url(const char *s)
+{
+    return str_has_prefix(s, "https://") || str_has_prefix(s, "http://");
+}
+
+/* Fetch NAME.json from the store into *BUF; *SRC names where from. */
+static int store_fetch(const char *name, char **buf, size_t *len, char **src,
+                       coco_err *err)
+{
+    const char *env = getenv("COCO_STORE");
+    if (env && *env && is_url(env)) {
+        /* curl as an argv vector, never a shell string; https and http
+         * only, no redirects to other schemes, bounded size and time. */
+        _cleanup_free_ char *base = xstrdup(env);
+        size_t bl = strlen(base);
+        while (bl > 0 && base[bl - 1] == '/')
+            base[--bl] = '\0';
+        *src = xasprintf("%s/%s.json", base, name);
+        char *argv[] = {"curl", "--fail", "--silent", "--show-error",
+                        "--location", "--proto", "=https,http", "--proto-redir",
+                        "=https", "--max-filesize", "1048576", "--max-time", "60",
+                        "--", *src, NULL};
+        int code = spawn_capture(argv, buf, len, STORE_MAX_BYTES, err);
+        if (code < 0)
+            return err_prefix(err, "get %s: fetching %s (is curl installed?)",
+                              name, *src);
+        if (code != 0) {
+            free(*buf);
+            *buf = NULL;
+            return err_set(err, 0, "get %s: %s: download failed (curl exit %d)",
+                           name, *src, code);
+        }
+        return 0;
+    }
+    _cleanup_free_ char *dir = NULL;
+    if (env && *env) {
+        if (env[0] != '/')
+            return err_set(err, 0, "COCO_STORE: \"%s\" is neither an absolute "
+                                   "directory nor an http(s) URL", env);
+        dir = xstrdup(env);
+        struct stat st;
+        if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+            return err_set(err, 0, "COCO_STORE: %s is not a directory", dir);
+    } else {
+        dir = data_dir_find("store");
+        if (!dir)
+            return err_set(err, 0, "get: no store found (looked in %s/store and "
+                                   "beside the coco binary); set COCO_STORE",
+                           COCO_DATADIR);
+    }
+    *src = xasprintf("%s/%s.json", dir, name);
+    struct stat st;
+    if (stat(*src, &st) < 0 && errno == ENOENT)
+        return err_set(err, 0, "get: the store at %s has no tool \"%s\"", dir, name);
+    return read_file(*src, buf, len, STORE_MAX_BYTES, err);
+}
+
+int cmd_get(int argc, char **argv)
+{
+    const char *name = NULL;
+    bool force = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--force") == 0 || strcmp(argv[i], "-f") == 0)
+            force = true;
+        else if (argv[i][0] == '-' && argv[i][1])
+            return fprintf(stderr, "coco: get: unknown option \"%s\" (usage: coco "
+                                   "get NAME [--force])\n", argv[i]), EXIT_COCO;
+        else if (!name)
+            name = argv[i];
+        else
+            return fprintf(stderr, "coco: get: one NAME at a time (usage: coco "
+                                   "get NAME [--force])\n"), EXIT_COCO;
+    }
+    if (!name) {
+        fprintf(stderr, "coco: usage: coco get NAME [--force]\n");
+        return EXIT_COCO;
+    }
+    /* A name is a file name in the config directory, nothing more: no
+     * '/', no "..", no control characters. */
+    if (!tool_name_valid(name)) {
+        fprintf(stderr, "coco: get: \"%s\" is not a valid tool name (letters, "
+                        "digits, . _ + -; no '/' or \"..\")\n", name);
+        return EXIT_COCO;
+    }
+    coco_err err = {0};
+    _cleanup_free_ char *dest = config_path_for(name, &err);
+    struct stat st;
+    if (!force && lstat(dest, &st) == 0) {
+        fprintf(stderr, "coco: get: %s already exists; use --force to replace it\n",
+                dest);
+        return EXIT_COCO;
+    }
+    _cleanup_free_ char *buf = NULL, *src = NULL;
+    size_t len = 0;
+    if (store_fetch(name, &buf, &len, &src, &err) < 0) {
+        err_print(&err);
+        return EXIT_COCO;
+    }
+    struct config c;
+    if (config_parse(buf, len, name, src, &c, &err) < 0) {
+        err_prefix(&err, "get: refusing a config the store serves");
+        err_print(&err);
+        return EXIT_COCO;
+    }
+    config_describe(&c, stdout);
+    config_free(&c);
+    _cleanup_free_ char *dir = config_dir();
+    if (mkdir_parents(dir, 0700, &err) < 0 ||
+        write_file_atomic(dest, buf, len, 0644, force, &err) < 0) {
+        err_print(&err);
+        return EXIT_COCO;
+    }
+    printf("saved %s\n", dest);
+    return fflush(stdout) == 0 ? 0 : EXIT_COCO;
+}

@@ -1,0 +1,177 @@
+/* sys.c — see sys.h. */
+#include "sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+extern char **environ;
+
+int mkdir_parents(const char *path, mode_t mode, coco_err *err)
+{
+    _cleanup_free_ char *p = xstrdup(path);
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        char c = *s;
+        *s = '\0';
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+            return err_set(err, errno, "cannot create directory %s", p);
+        if (!c)
+            break;
+        *s = c;
+    }
+    return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len,
+                      mode_t mode, bool replace, coco_err *err)
+{
+    _cleanup_free_ char *tmp = NULL;
+    const char *slash = strrchr(path, '/');
+    if (slash)
+        tmp = xasprintf("%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1);
+    else
+        tmp = xasprintf(".%s.XXXXXX", path);
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0)
+        return err_set(err, errno, "cannot create a temporary file beside %s", path);
+    const char *p = data;
+    size_t left = len;
+    int saved = 0;
+    if (fchmod(fd, mode) < 0)
+        saved = errno;
+    while (!saved && left) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            saved = errno;
+            break;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (!saved && fsync(fd) < 0)
+        saved = errno;
+    if (close(fd) < 0 && !saved)
+        saved = errno;
+    if (saved) {
+        unlink(tmp);
+        return err_set(err, saved, "cannot write %s", path);
+    }
+    if (replace) {
+        if (rename(tmp, path) < 0) {
+            saved = errno;
+            unlink(tmp);
+            return err_set(err, saved, "cannot rename into %s", path);
+        }
+        return 0;
+    }
+    /* link() fails with EEXIST instead of replacing: no race between a
+     * check for PATH and the write. */
+    if (link(tmp, path) < 0) {
+        saved = errno;
+        unlink(tmp);
+        if (saved == EEXIST)
+            return err_set(err, 0, "%s already exists; use --force to replace it",
+                           path);
+        return err_set(err, saved, "cannot create %s", path);
+    }
+    unlink(tmp);
+    return 0;
+}
+
+int spawn_capture(char *const argv[], char **out, size_t *len, size_t max,
+                  coco_err *err)
+{
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) < 0)
+        return err_set(err, errno, "pipe");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+    pid_t pid;
+    int r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(pfd[1]);
+    if (r != 0) {
+        close(pfd[0]);
+        return err_set(err, r, "cannot run %s", argv[0]);
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = xmalloc(cap);
+    bool too_big = false;
+    for (;;) {
+        if (n + 1 >= cap) {
+            if (cap > max) {
+                too_big = true;
+                break;
+            }
+            cap *= 2;
+            buf = xrealloc(buf, cap);
+        }
+        ssize_t g = read(pfd[0], buf + n, cap - n - 1);
+        if (g < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (g == 0)
+            break;
+        n += (size_t)g;
+    }
+    close(pfd[0]);
+    if (too_big || n > max)
+        kill(pid, SIGKILL);
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (too_big || n > max) {
+        free(buf);
+        return err_set(err, 0, "%s: output larger than %zu bytes", argv[0], max);
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    if (WIFSIGNALED(st))
+        return 128 + WTERMSIG(st);
+    return WEXITSTATUS(st);
+}
+
+int read_file(const char *path, char **out, size_t *len, size_t max,
+              coco_err *err)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return err_set(err, errno, "%s", path);
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return err_set(err, errno, "%s", path);
+    if (!S_ISREG(st.st_mode))
+        return err_set(err, 0, "%s: not a regular file", path);
+    if ((size_t)st.st_size > max)
+        return err_set(err, 0, "%s: larger than %zu bytes", path, max);
+    char *buf = xmalloc((size_t)st.st_size + 1);
+    size_t n = 0;
+    while (n < (size_t)st.st_size) {
+        ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            int e = r < 0 ? errno : 0;
+            free(buf);
+            return err_set(err, e, "%s: short read", path);
+        }
+        n += (size_t)r;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return 0;
+}

@@ -1,0 +1,30 @@
+/* sys.h — helpers that touch the OS: atomic file writes, capturing a
+ * program's output, directory creation. */
+#ifndef COCO_SYS_H
+#define COCO_SYS_H
+
+#include <sys/types.h>
+
+#include "util.h"
+
+/* Write LEN bytes to PATH atomically: a temp file in the same directory
+ * with MODE, fsync, then rename (or, when !REPLACE, a link that fails if
+ * PATH exists).  Nothing half-written is ever visible at PATH. */
+int write_file_atomic(const char *path, const void *data, size_t len,
+                      mode_t mode, bool replace, coco_err *err);
+
+/* mkdir -p with MODE for the directories it creates. */
+int mkdir_parents(const char *path, mode_t mode, coco_err *err);
+
+/* Run ARGV (ARGV[0] looked up in PATH) with stdin from /dev/null and
+ * capture at most MAX bytes of its stdout into *OUT (NUL-terminated).
+ * stderr passes through.  Returns the exit code (0..255, 128+N for a
+ * signal) or -1 with ERR when it could not run or wrote more than MAX. */
+int spawn_capture(char *const argv[], char **out, size_t *len, size_t max,
+                  coco_err *err);
+
+/* Read a whole regular file of at most MAX bytes. */
+int read_file(const char *path, char **out, size_t *len, size_t max,
+              coco_err *err);
+
+#endif
