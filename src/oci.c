@@ -1,0 +1,724 @@
+/* oci.c — the podman and docker backends: a pure argument-vector builder
+ * (golden-tested) and a runner that execs or supervises the engine.
+ *
+ * Environment values and the engine
+ * ---------------------------------
+ * A value on the command line shows up in `ps` for every user on the
+ * machine, so the argv only ever carries "-e NAME".  The engine client
+ * resolves "-e NAME" from its own environment, so the runner gives the
+ * engine coco's environment (the engine needs it anyway: CONTAINERS_CONF,
+ * XDG_RUNTIME_DIR, DOCKER_HOST ...) with the policy's values laid over it.
+ * Passthrough variables therefore need no special case: their policy value
+ * is the host value captured by policy_resolve(), and setting it again
+ * changes nothing — the policy stays the single source of truth for what
+ * the tool sees (which is what `--dry-run` and `coco show` print).
+ *
+ * Laying a value over the engine's own environment is only safe for names
+ * the engine does not read itself.  A config that sets LD_PRELOAD,
+ * DOCKER_HOST or CONTAINERS_CONF for the tool must not reconfigure (or run
+ * code inside) the podman/docker client.  Those names (table below) go to
+ * an env file instead, passed as "--env-file=/dev/fd/3" on an anonymous
+ * memfd: never on disk, readable only through our own descriptor, and gone
+ * when the engine exits.  An env file cannot carry a newline, so a value
+ * with one in such a name is an error; every other value goes through the
+ * environment and can hold anything.
+ *
+ * The container's home
+ * --------------------
+ * COCO_CONTAINER_HOME is a tmpfs owned by the user the tool runs as, mode
+ * 0700: podman's "U" tmpfs option chowns it to the container user (the
+ * invoking uid under rootless keep-id and under --user), docker passes
+ * "uid=,gid=" to the kernel.  A 1777 home would work too, but ssh, gpg
+ * and others refuse or warn about a home directory other users can write,
+ * and a home owned by the user is what tools expect.  Note: runc (podman
+ * and docker alike) chmods a tmpfs to the mode of the image's mount point
+ * when that exists, so the image should not ship /home/coco (or ship it
+ * 0700); /tmp keeps the image's 1777.
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "oci.h"
+#include "supervise.h"
+
+extern char **environ;
+
+/* Where the X authority file is mounted; /tmp is a tmpfs any uid can
+ * hold a mount point in, unlike a home owned by one uid. */
+#define OCI_XAUTH_PATH "/tmp/.coco-Xauthority"
+#define OCI_X11_SOCKET_DIR "/tmp/.X11-unix"
+
+/* --- environment names the engine reads -------------------------------- */
+
+struct engine_env {
+    const char *name;
+    bool prefix;  /* NAME is a prefix */
+    bool nocase;  /* match regardless of case (proxy variables) */
+    const char *why;
+};
+
+static const struct engine_env engine_env[] = {
+    {"LD_", true, false,
+     "the dynamic loader of the podman client reads LD_PRELOAD, "
+     "LD_LIBRARY_PATH ...: code would run in the engine, outside the "
+     "sandbox"},
+    {"GLIBC_TUNABLES", false, false, "glibc in the engine client reads it"},
+    {"MALLOC_", true, false, "glibc malloc settings of the engine client"},
+    {"GO", true, false,
+     "both engines are Go programs: GODEBUG, GOGC, GOMAXPROCS, GOTRACEBACK "
+     "change how the client runs"},
+    {"DOCKER_", true, false,
+     "docker client settings: DOCKER_HOST would send the run to another "
+     "daemon, DOCKER_CONFIG to other credentials"},
+    {"CONTAINERS_", true, false,
+     "podman's config files: CONTAINERS_CONF, CONTAINERS_STORAGE_CONF, "
+     "CONTAINERS_REGISTRIES_CONF"},
+    {"CONTAINER_", true, false,
+     "podman-remote: CONTAINER_HOST, CONTAINER_CONNECTION, "
+     "CONTAINER_SSHKEY would send the run elsewhere"},
+    {"_CONTAINERS_", true, false,
+     "podman's internal rootless re-exec state"},
+    {"PODMAN_", true, false, "podman settings (PODMAN_USERNS ...)"},
+    {"BUILDAH_", true, false, "buildah settings podman reads when building"},
+    {"STORAGE_", true, false,
+     "containers/storage: STORAGE_DRIVER, STORAGE_OPTS"},
+    {"REGISTRY_", true, false, "REGISTRY_AUTH_FILE: which credentials"},
+    {"REGISTRIES_CONFIG_PATH", false, false, "which registries to trust"},
+    {"XDG_", true, false,
+     "XDG_RUNTIME_DIR, XDG_CONFIG_HOME, XDG_DATA_HOME locate podman's "
+     "storage, config and sockets"},
+    {"HOME", false, false,
+     "the engines find their config (~/.config/containers, ~/.docker) "
+     "through it"},
+    {"PATH", false, false,
+     "the engine finds conmon, the OCI runtime and credential helpers "
+     "through it"},
+    {"TMPDIR", false, false, "where the engine puts temporary image data"},
+    {"TMP", false, false, "temporary files of the engine"},
+    {"TEMP", false, false, "temporary files of the engine"},
+    {"USER", false, false, "user lookup fallback in the engine"},
+    {"LOGNAME", false, false, "user lookup fallback in the engine"},
+    {"SHELL", false, false, "shell the engine would use for helpers"},
+    {"PWD", false, false, "Go's os.Getwd trusts $PWD"},
+    {"HTTP_PROXY", false, true,
+     "the engine's own registry traffic; podman would also copy it into "
+     "every container"},
+    {"HTTPS_PROXY", false, true, "the engine's own registry traffic"},
+    {"NO_PROXY", false, true, "the engine's own registry traffic"},
+    {"ALL_PROXY", false, true, "the engine's own registry traffic"},
+    {"FTP_PROXY", false, true, "the engine's own network traffic"},
+    {"SSL_", true, false,
+     "SSL_CERT_FILE/SSL_CERT_DIR: which CAs the engine trusts for pulls"},
+    {"SSLKEYLOGFILE", false, false, "would log the engine's TLS keys"},
+    {"TZ", false, false, "time zone of the engine's timestamps"},
+    {"ZONEINFO", false, false, "Go's time zone database path"},
+    {"NOTIFY_SOCKET", false, false,
+     "podman sends systemd readiness notifications to it"},
+    {"LISTEN_", true, false,
+     "socket activation (LISTEN_FDS, LISTEN_PID) would hand the engine "
+     "descriptors"},
+    {"DBUS_SESSION_BUS_ADDRESS", false, false,
+     "podman talks to systemd over it"},
+};
+
+/* Why NAME must stay out of the engine's environment, or NULL. */
+static const char *engine_reads(const char *name)
+{
+    for (size_t i = 0; i < sizeof(engine_env) / sizeof(engine_env[0]); i++) {
+        const struct engine_env *e = &engine_env[i];
+        size_t n = strlen(e->name);
+        int c = e->nocase ? strncasecmp(name, e->name, n)
+                          : strncmp(name, e->name, n);
+        if (c == 0 && (e->prefix || name[n] == '\0'))
+            return e->why;
+    }
+    return NULL;
+}
+
+/* --- checks ------------------------------------------------------------ */
+
+/* Host paths where a container engine listens.  Handing any of them (or a
+ * directory above one) to a tool gives it root on the host. */
+static const char *const engine_sockets[] = {
+    "/run/docker.sock",
+    "/var/run/docker.sock",
+    "/run/podman/podman.sock",
+    "/var/run/podman/podman.sock",
+    "/run/containerd/containerd.sock",
+    "/var/run/containerd/containerd.sock",
+    "/run/buildkit/buildkitd.sock",
+};
+static const char *const engine_socket_names[] = {
+    "docker.sock", "podman.sock", "containerd.sock", "buildkitd.sock",
+};
+
+static bool is_engine_socket(const char *src)
+{
+    const char *base = strrchr(src, '/');
+    base = base ? base + 1 : src;
+    for (size_t i = 0;
+         i < sizeof(engine_socket_names) / sizeof(engine_socket_names[0]);
+         i++)
+        if (streq(base, engine_socket_names[i]))
+            return true;
+    for (size_t i = 0; i < sizeof(engine_sockets) / sizeof(engine_sockets[0]);
+         i++)
+        if (path_is_within(engine_sockets[i], src))
+            return true;
+    return false;
+}
+
+/* Characters that would change the meaning of a --mount value: ',' ends
+ * the field, docker reads the value as CSV (so '"' quotes), and a line
+ * break or other control character has no business in a path we hand to
+ * another parser.  With the -v form (docker relabel only) ':' separates
+ * fields too.  Returns the offending character or 0. */
+static char bad_mount_char(const char *path, bool colon_too)
+{
+    for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
+        if (*c == ',' || *c == '"' || *c < 0x20 || *c == 0x7f ||
+            (colon_too && *c == ':'))
+            return (char)*c;
+    }
+    return 0;
+}
+
+static const char *src_name(const struct policy *p)
+{
+    return p->config_path ? p->config_path : p->tool ? p->tool : "coco";
+}
+
+static int check_mount_path(const struct policy *p, const char *what,
+                            const char *path, bool colon_too, coco_err *err)
+{
+    char c = bad_mount_char(path, colon_too);
+    if (!c)
+        return 0;
+    if (c == ',' || c == '"' || c == ':')
+        return err_set(err, 0,
+                       "%s: mounts: %s \"%s\" contains '%c', which the "
+                       "engine's mount syntax cannot carry; rename it or "
+                       "mount a directory above it",
+                       src_name(p), what, path, c);
+    return err_set(err, 0,
+                   "%s: mounts: %s contains a control character (0x%02x); "
+                   "rename it",
+                   src_name(p), what, (unsigned)(unsigned char)c);
+}
+
+/* Container names, volume names: what both engines accept. */
+static bool engine_name_valid(const char *s)
+{
+    if (!s || !*s)
+        return false;
+    for (const char *c = s; *c; c++) {
+        bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                  (*c >= '0' && *c <= '9') ||
+                  (c != s && (*c == '_' || *c == '.' || *c == '-'));
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* --- the builder ------------------------------------------------------- */
+
+struct env_item {
+    const char *name;
+    const char *value;
+};
+
+static bool policy_has_env(const struct policy *p, const char *name)
+{
+    for (size_t i = 0; i < p->n_env; i++)
+        if (streq(p->env[i].name, name))
+            return true;
+    return false;
+}
+
+/* Route one variable: engine-read names to the env file, all others to
+ * "-e NAME" plus ENV_OUT. */
+static int route_env(const struct policy *p, const char *name,
+                     const char *value, struct strvec *eargs,
+                     struct strvec *env_out, struct strvec *envfile_out,
+                     coco_err *err)
+{
+    if (!env_name_valid(name))
+        return err_set(err, 0, "%s: env: \"%s\" is not a valid variable name",
+                       src_name(p), name);
+    if (engine_reads(name)) {
+        if (strpbrk(value, "\n\r"))
+            return err_set(err, 0,
+                           "%s: env: %s: the value contains a line break; "
+                           "%s is passed through an env file (the engine "
+                           "reads that name itself), which holds one line "
+                           "per variable",
+                           src_name(p), name, name);
+        strvec_pushf(envfile_out, "%s=%s\n", name, value);
+        return 0;
+    }
+    strvec_push(eargs, "-e");
+    strvec_push(eargs, name);
+    strvec_pushf(env_out, "%s=%s", name, value);
+    return 0;
+}
+
+static int add_env(const struct policy *p, struct strvec *argv,
+                   struct strvec *env_out, struct strvec *envfile_out,
+                   coco_err *err)
+{
+    _cleanup_strvec_ struct strvec eargs = STRVEC_INIT;
+    _cleanup_free_ char *xauth_env = NULL;
+    /* coco's own settings for the container; a config's env may override
+     * them (it names the variable explicitly, and `coco show` prints it). */
+    struct env_item defaults[4];
+    size_t nd = 0;
+
+    defaults[nd++] = (struct env_item){"HOME", COCO_CONTAINER_HOME};
+    if (p->volume)
+        defaults[nd++] = (struct env_item){"XDG_CACHE_HOME", COCO_CACHE_DIR};
+    if (p->x11) {
+        defaults[nd++] = (struct env_item){"DISPLAY", p->x11_display};
+        if (p->x11_xauthority)
+            defaults[nd++] = (struct env_item){"XAUTHORITY", OCI_XAUTH_PATH};
+    }
+    for (size_t i = 0; i < nd; i++) {
+        if (policy_has_env(p, defaults[i].name))
+            continue;
+        if (route_env(p, defaults[i].name, defaults[i].value, &eargs,
+                      env_out, envfile_out, err) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < p->n_env; i++) {
+        if (route_env(p, p->env[i].name,
+                      p->env[i].value ? p->env[i].value : "", &eargs,
+                      env_out, envfile_out, err) < 0)
+            return -1;
+    }
+    if (envfile_out->n > 0) {
+        /* A comment first: docker strips a byte-order mark from the
+         * start of the file, which must never be part of a value. */
+        char *hdr = xstrdup("# coco env file\n");
+        strvec_push_nodup(envfile_out, hdr);
+        /* keep the header first */
+        memmove(envfile_out->v + 1, envfile_out->v,
+                (envfile_out->n - 1) * sizeof(char *));
+        envfile_out->v[0] = hdr;
+        strvec_pushf(argv, "--env-file=/dev/fd/%d", OCI_ENVFILE_FD);
+    }
+    strvec_pushv(argv, eargs.v ? eargs.v : (char *[]){NULL});
+    return 0;
+}
+
+/* One configured bind mount. */
+static int add_bind(const struct policy *p, const struct policy_mount *m,
+                    struct strvec *argv, coco_err *err)
+{
+    bool docker = p->runtime == RT_DOCKER;
+    bool relabel = m->opts & (MNT_Z_SHARED | MNT_Z_PRIVATE);
+    bool ro = m->ro || (m->opts & MNT_RO);
+    /* docker's --mount has no relabel option; only -v knows z/Z. */
+    bool vform = docker && relabel;
+
+    if (!m->src || m->src[0] != '/' || !m->dst || m->dst[0] != '/')
+        return err_set(err, 0, "%s: mounts: source and destination must be "
+                       "absolute paths", src_name(p));
+    if (check_mount_path(p, "source", m->src, vform, err) < 0 ||
+        check_mount_path(p, "destination", m->dst, vform, err) < 0)
+        return -1;
+    if (is_engine_socket(m->src))
+        return err_set(err, 0,
+                       "%s: mounts: \"%s\" is or contains a container "
+                       "engine socket, which would give the tool root on "
+                       "the host; remove that mount",
+                       src_name(p), m->src);
+    if (docker && (m->opts & MNT_NOEXEC))
+        return err_set(err, 0,
+                       "%s: mounts: \"%s\": docker cannot mount a directory "
+                       "noexec; drop \"noexec\" or use podman",
+                       src_name(p), m->dst);
+
+    if (vform) {
+        strvec_push(argv, "-v");
+        strvec_pushf(argv, "%s:%s:%s,%s", m->src, m->dst, ro ? "ro" : "rw",
+                     (m->opts & MNT_Z_PRIVATE) ? "Z" : "z");
+        return 0;
+    }
+    /* nosuid,nodev: podman leaves them off bind mounts unless asked;
+     * docker's --mount cannot say them (there no-new-privileges and the
+     * device cgroup cover setuid files and device nodes). */
+    strvec_pushf(argv, "--mount=type=bind,src=%s,dst=%s%s%s%s%s", m->src,
+                 m->dst, ro ? ",ro" : "", docker ? "" : ",nosuid,nodev",
+                 !relabel ? ""
+                 : (m->opts & MNT_Z_PRIVATE) ? ",relabel=private"
+                                             : ",relabel=shared",
+                 (m->opts & MNT_NOEXEC) ? ",noexec" : "");
+    return 0;
+}
+
+static int add_x11(const struct policy *p, struct strvec *argv, coco_err *err)
+{
+    if (!p->x11)
+        return 0;
+    if (!p->x11_display || !*p->x11_display)
+        return err_set(err, 0, "%s: x11: DISPLAY is not set", src_name(p));
+    /* Read-only: connecting to a socket needs no write access to the
+     * mount, and the tool must not plant its own sockets there. */
+    if (p->x11_socket_dir) {
+        if (check_mount_path(p, "X11 socket directory", p->x11_socket_dir,
+                             false, err) < 0)
+            return -1;
+        strvec_pushf(argv, "--mount=type=bind,src=%s,dst=%s,ro",
+                     p->x11_socket_dir, OCI_X11_SOCKET_DIR);
+    }
+    if (p->x11_xauthority) {
+        if (check_mount_path(p, "Xauthority file", p->x11_xauthority, false,
+                             err) < 0)
+            return -1;
+        strvec_pushf(argv, "--mount=type=bind,src=%s,dst=%s,ro",
+                     p->x11_xauthority, OCI_XAUTH_PATH);
+    }
+    return 0;
+}
+
+int oci_build_argv(const struct policy *p, struct strvec *argv,
+                   struct strvec *env_out, struct strvec *envfile_out,
+                   coco_err *err)
+{
+    _cleanup_strvec_ struct strvec a = STRVEC_INIT;
+    _cleanup_strvec_ struct strvec eo = STRVEC_INIT;
+    _cleanup_strvec_ struct strvec ef = STRVEC_INIT;
+    bool podman = p->runtime == RT_PODMAN;
+    uint64_t mem = p->limits.memory ? p->limits.memory : COCO_DEFAULT_MEMORY;
+    uint64_t pids = p->limits.pids ? p->limits.pids : COCO_DEFAULT_PIDS;
+    uint64_t tmp = p->limits.tmp_size ? p->limits.tmp_size
+                                      : COCO_DEFAULT_TMP_SIZE;
+
+    if (p->runtime != RT_PODMAN && p->runtime != RT_DOCKER)
+        return err_set(err, 0, "%s: runtime %s is not podman or docker",
+                       src_name(p), runtime_name(p->runtime));
+    if (!p->engine_bin || !*p->engine_bin)
+        return err_set(err, 0, "%s: %s was not found on PATH; install it or "
+                       "pick another runtime with --runtime",
+                       src_name(p), runtime_name(p->runtime));
+    if (!engine_name_valid(p->container_name))
+        return err_set(err, 0, "container name \"%s\" is not valid",
+                       p->container_name ? p->container_name : "");
+    if (!p->image || !*p->image || p->image[0] == '-')
+        return err_set(err, 0, "%s: image: \"%s\" is not an image name",
+                       src_name(p), p->image ? p->image : "");
+    if (p->volume && !engine_name_valid(p->volume))
+        return err_set(err, 0, "volume name \"%s\" is not valid", p->volume);
+    if (p->net == NET_ALLOWED)
+        /* Never run unfiltered when the config asked for a filter. */
+        return err_set(err, 0,
+                       "%s: allowed_hosts: the egress proxy that enforces "
+                       "it is not available yet; use \"network\": \"none\" "
+                       "or \"full\"",
+                       src_name(p));
+    if ((p->net == NET_NONE || p->net == NET_UNSET) && p->ports.n > 0)
+        return err_set(err, 0,
+                       "%s: ports: the tool has no network (network "
+                       "\"none\"), so \"%s\" cannot be published; set "
+                       "\"network\"",
+                       src_name(p), p->ports.v[0]);
+
+    strvec_push(&a, p->engine_bin);
+    strvec_push(&a, "run");
+    /* --rm: nothing of a run survives it but the named volume.
+     * --init: a real pid 1 reaps zombies and forwards signals, so the
+     * stop at a timeout reaches the tool. */
+    strvec_push(&a, "--rm");
+    strvec_push(&a, "--init");
+    strvec_pushf(&a, "--name=%s", p->container_name);
+    if (p->interactive)
+        strvec_push(&a, "-i");
+    if (p->tty)
+        strvec_push(&a, "-t");
+
+    /* The hardened set: no capabilities, no setuid gains, an immutable
+     * image, writable space only in size-limited tmpfs. */
+    strvec_push(&a, "--cap-drop=ALL");
+    strvec_push(&a, "--security-opt=no-new-privileges");
+    strvec_push(&a, "--read-only");
+    strvec_pushf(&a, "--tmpfs=/tmp:rw,nosuid,nodev,size=%llu,mode=1777",
+                 (unsigned long long)tmp);
+    /* The home: see the top of this file.  podman refuses the kernel's
+     * uid=/gid= tmpfs options but has "U" (chown to the container user);
+     * docker hands the options to the kernel.  notmpcopyup: podman would
+     * otherwise copy the image's /home/coco into it, docker never does. */
+    if (podman)
+        strvec_pushf(&a,
+                     "--tmpfs=%s:rw,nosuid,nodev,size=%llu,mode=0700,U,"
+                     "notmpcopyup",
+                     COCO_CONTAINER_HOME,
+                     (unsigned long long)COCO_DEFAULT_HOME_SIZE);
+    else
+        strvec_pushf(&a,
+                     "--tmpfs=%s:rw,nosuid,nodev,size=%llu,mode=0700,uid=%u,"
+                     "gid=%u",
+                     COCO_CONTAINER_HOME,
+                     (unsigned long long)COCO_DEFAULT_HOME_SIZE,
+                     (unsigned)p->uid, (unsigned)p->gid);
+    strvec_pushf(&a, "--pids-limit=%llu", (unsigned long long)pids);
+    strvec_pushf(&a, "--memory=%llu", (unsigned long long)mem);
+    if (p->limits.cpus_milli)
+        strvec_pushf(&a, "--cpus=%llu.%03llu",
+                     (unsigned long long)(p->limits.cpus_milli / 1000),
+                     (unsigned long long)(p->limits.cpus_milli % 1000));
+
+    switch (p->net) {
+    case NET_UNSET:
+    case NET_NONE:
+        strvec_push(&a, "--network=none");
+        break;
+    case NET_HOST:
+        strvec_push(&a, "--network=host");
+        break;
+    case NET_FULL:  /* the engine's default network */
+    case NET_ALLOWED:
+        break;
+    }
+    /* podman copies the host's *_proxy variables into every container by
+     * default: the tool would learn (and could use) the host's proxy. */
+    if (podman)
+        strvec_push(&a, "--http-proxy=false");
+
+    /* Files the tool writes in the workspace stay the user's. */
+    if (podman && p->rootless)
+        strvec_push(&a, "--userns=keep-id");
+    else
+        strvec_pushf(&a, "--user=%u:%u", (unsigned)p->uid, (unsigned)p->gid);
+
+    if (add_env(p, &a, &eo, &ef, err) < 0)
+        return -1;
+
+    for (size_t i = 0; i < p->n_mounts; i++)
+        if (add_bind(p, &p->mounts[i], &a, err) < 0)
+            return -1;
+    /* The tool's cache volume: per tool unless "isolated": false, so one
+     * tool cannot plant files another tool will run. */
+    if (p->volume)
+        strvec_pushf(&a, "--mount=type=volume,src=%s,dst=%s", p->volume,
+                     COCO_CACHE_DIR);
+    if (add_x11(p, &a, err) < 0)
+        return -1;
+    for (size_t i = 0; i < p->ports.n; i++) {
+        strvec_push(&a, "-p");
+        strvec_push(&a, p->ports.v[i]);
+    }
+    if (p->workdir)
+        strvec_pushf(&a, "--workdir=%s", p->workdir);
+    /* Vetted by the config loader (runtime_arg_check). */
+    for (size_t i = 0; i < p->extra_args.n; i++)
+        strvec_push(&a, p->extra_args.v[i]);
+    strvec_push(&a, p->image);
+    for (size_t i = 0; i < p->argv.n; i++)
+        strvec_push(&a, p->argv.v[i]);
+
+    *argv = a;
+    *env_out = eo;
+    *envfile_out = ef;
+    a = (struct strvec)STRVEC_INIT;
+    eo = (struct strvec)STRVEC_INIT;
+    ef = (struct strvec)STRVEC_INIT;
+    return 0;
+}
+
+/* --- the runner -------------------------------------------------------- */
+
+/* The engine's environment: coco's own, with ENV_OUT laid over it. */
+static char **engine_envp(const struct strvec *env_out)
+{
+    struct strvec e = STRVEC_INIT;
+
+    for (char **h = environ; h && *h; h++) {
+        const char *eq = strchr(*h, '=');
+        size_t n = eq ? (size_t)(eq - *h) : strlen(*h);
+        bool replaced = false;
+        for (size_t i = 0; i < env_out->n && !replaced; i++)
+            replaced = strncmp(env_out->v[i], *h, n) == 0 &&
+                       env_out->v[i][n] == '=';
+        if (!replaced)
+            strvec_push(&e, *h);
+    }
+    for (size_t i = 0; i < env_out->n; i++)
+        strvec_push(&e, env_out->v[i]);
+    return strvec_detach(&e);
+}
+
+/* An anonymous, sealed file holding the env file; -1 with ERR. */
+static int envfile_memfd(const struct strvec *lines, coco_err *err)
+{
+    _cleanup_close_ int fd = memfd_create("coco-env", MFD_CLOEXEC |
+                                                          MFD_ALLOW_SEALING);
+    if (fd < 0)
+        return err_set(err, errno, "memfd_create for the env file");
+    for (size_t i = 0; i < lines->n; i++) {
+        const char *s = lines->v[i];
+        size_t n = strlen(s);
+        while (n > 0) {
+            ssize_t w = write(fd, s, n);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0)
+                return err_set(err, errno, "write the env file");
+            s += w;
+            n -= (size_t)w;
+        }
+    }
+    /* Nobody, including the engine, changes it after this. */
+    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
+                               F_SEAL_SEAL);
+    if (lseek(fd, 0, SEEK_SET) < 0)
+        return err_set(err, errno, "rewind the env file");
+    return steal_fd(&fd);
+}
+
+struct stop_ctx {
+    const struct policy *p;
+    char **envp;
+};
+
+static void run_engine_cmd(const struct stop_ctx *c, const char *const *args)
+{
+    _cleanup_strvec_ struct strvec a = STRVEC_INIT;
+    coco_err e = {0};
+
+    strvec_push(&a, c->p->engine_bin);
+    for (; *args; args++)
+        strvec_push(&a, *args);
+    int st = spawn_wait(a.v, c->envp, true, true, &e);
+    if (st < 0)
+        debug("%s: %s", a.v[1], e.msg);
+    else if (st != 0)
+        debug("%s %s %s: exit status %d", a.v[0], a.v[1],
+              c->p->container_name, status_exit_code(st));
+}
+
+/* A limit tripped: ask the engine to stop the container (SIGTERM to the
+ * tool through --init, SIGKILL after 5 s).  Killing only the podman
+ * client would leave the container running. */
+static void oci_stop(void *data, enum sup_reason why, pid_t child)
+{
+    const struct stop_ctx *c = data;
+    (void)why;
+    (void)child;
+    run_engine_cmd(c, (const char *[]){"stop", "-t", "5",
+                                       c->p->container_name, NULL});
+}
+
+static void print_limit(const struct policy *p, const struct sup_result *r)
+{
+    char buf[64];
+
+    if (r->reason == SUP_TIMEOUT)
+        fprintf(stderr, "coco: %s: time limit of %s reached, stopped\n",
+                p->tool, fmt_duration(p->limits.timeout_ms, buf, sizeof(buf)));
+    else if (r->reason == SUP_OUTPUT)
+        fprintf(stderr,
+                "coco: %s: output limit of %llu bytes reached, stopped\n",
+                p->tool, (unsigned long long)p->limits.output);
+}
+
+int oci_run(const struct policy *p, coco_err *err)
+{
+    _cleanup_strvec_ struct strvec argv = STRVEC_INIT;
+    _cleanup_strvec_ struct strvec env_out = STRVEC_INIT;
+    _cleanup_strvec_ struct strvec envfile = STRVEC_INIT;
+    _cleanup_close_ int memfd = -1;
+    char **envp;
+
+    if (oci_build_argv(p, &argv, &env_out, &envfile, err) < 0)
+        return -1;
+    if (envfile.n > 0 && (memfd = envfile_memfd(&envfile, err)) < 0)
+        return -1;
+    envp = engine_envp(&env_out);
+
+    if (!p->limits.timeout_ms && !p->limits.output) {
+        /* Nothing to supervise: become the engine, so signals, the
+         * terminal and the exit status are the engine's own. */
+        if (memfd >= 0) {
+            if (memfd == OCI_ENVFILE_FD) {
+                int fl = fcntl(memfd, F_GETFD);
+                fcntl(memfd, F_SETFD, fl & ~FD_CLOEXEC);
+            } else if (dup2(memfd, OCI_ENVFILE_FD) < 0) {
+                int e = errno;
+                strv_free(envp);
+                return err_set(err, e, "pass the env file on fd %d",
+                               OCI_ENVFILE_FD);
+            }
+        }
+        execve(argv.v[0], argv.v, envp);
+        int e = errno;
+        strv_free(envp);
+        return err_set(err, e, "%s: cannot run %s", p->tool, argv.v[0]);
+    }
+
+    struct supervisor s;
+    struct sup_fd fds[1] = {{memfd, OCI_ENVFILE_FD}};
+    struct stop_ctx sc = {p, envp};
+    struct sup_limits lim = {
+        .timeout_ms = p->limits.timeout_ms,
+        .output_max = p->limits.output,
+        .stop = oci_stop,
+        .stop_data = &sc,
+        /* stop -t 5 plus the engine's own teardown */
+        .grace_ms = 15000,
+    };
+    struct sup_result res;
+    int rc = -1;
+
+    if (supervise_init(&s, p->limits.output > 0, err) < 0)
+        goto out;
+    if (supervise_spawn(&s, argv.v, envp, fds, memfd >= 0 ? 1 : 0, err) < 0) {
+        err_prefix(err, "%s", p->tool);
+        goto out;
+    }
+    if (supervise_wait(&s, &lim, &res, err) < 0)
+        goto out;
+    if (res.reason != SUP_EXITED) {
+        /* --rm normally removes it; after a SIGKILLed client it may
+         * still exist. */
+        run_engine_cmd(&sc, (const char *[]){"rm", "-f",
+                                             p->container_name, NULL});
+        print_limit(p, &res);
+    }
+    rc = res.exit_code;
+out:
+    supervise_release(&s);
+    strv_free(envp);
+    return rc;
+}
+
+char *oci_find_engine(enum runtime_kind kind)
+{
+    const char *name = kind == RT_PODMAN ? "podman"
+                       : kind == RT_DOCKER ? "docker"
+                                           : NULL;
+    const char *path = getenv("PATH");
+
+    if (!name)
+        return NULL;
+    if (!path || !*path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    for (const char *s = path; *s;) {
+        const char *e = strchrnul(s, ':');
+        /* Only absolute entries: an empty or relative PATH entry means
+         * the current directory, where an untrusted project could plant
+         * its own "podman". */
+        if (e > s && s[0] == '/') {
+            _cleanup_free_ char *dir = xstrndup(s, (size_t)(e - s));
+            char *cand = path_join(dir, name);
+            struct stat st;
+            if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) &&
+                access(cand, X_OK) == 0)
+                return cand;
+            free(cand);
+        }
+        s = *e ? e + 1 : e;
+    }
+    return NULL;
+}

@@ -1,0 +1,510 @@
+/* supervise.c — spawn a child, forward signals, enforce a wall-clock
+ * timeout and an output cap, report how it ended.  See supervise.h.
+ *
+ * Signals: the forwarded set and SIGCHLD are blocked in coco and read
+ * from a signalfd, so there are no asynchronous handlers and no races
+ * between a signal and poll().  A signal the kernel sent to the whole
+ * foreground process group (Ctrl-C, Ctrl-\, a terminal resize, a hangup)
+ * has already reached a child that shares coco's process group; coco
+ * forwards only signals that were aimed at coco alone (kill(1) from a
+ * script, a service manager), so the child never sees Ctrl-C twice —
+ * which matters to tools where a second Ctrl-C means "abort without
+ * cleaning up" (npm, many REPLs).
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "supervise.h"
+
+const int supervise_forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+                                   SIGWINCH};
+const size_t supervise_n_forwarded =
+    sizeof(supervise_forwarded) / sizeof(supervise_forwarded[0]);
+
+/* Default time the child gets to exit after the stop callback, before
+ * SIGKILL: longer than the "stop -t 5" grace the OCI backend asks of the
+ * engine, so the engine can stop the container cleanly first. */
+#define SUP_DEFAULT_GRACE_MS 10000
+
+/* Descriptors below this are where children expect stdio and passed fds;
+ * the exec-error pipe is moved above it in the child. */
+#define SUP_HIGH_FD 64
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0) {
+        close(*fd);
+        *fd = -1;
+    }
+}
+
+static void blocked_set(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGCHLD);
+    for (size_t i = 0; i < supervise_n_forwarded; i++)
+        sigaddset(set, supervise_forwarded[i]);
+}
+
+int supervise_init(struct supervisor *s, bool capture, coco_err *err)
+{
+    sigset_t set;
+    int p[2];
+
+    *s = (struct supervisor){.sigfd = -1, .out_r = -1, .err_r = -1,
+                             .out_w = -1, .err_w = -1, .capture = capture};
+    blocked_set(&set);
+    if (sigprocmask(SIG_BLOCK, &set, &s->oldmask) < 0)
+        return err_set(err, errno, "supervisor: block signals");
+    s->have_oldmask = true;
+    s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (s->sigfd < 0) {
+        err_set(err, errno, "supervisor: signalfd");
+        goto fail;
+    }
+    if (!capture)
+        return 0;
+
+    /* coco copies the child's output to its own stdout/stderr; when the
+     * reader of those goes away (`coco run x | head`) a write must fail
+     * with EPIPE, which coco passes on to the child by closing the pipe,
+     * instead of killing coco before it can reap the child. */
+    struct sigaction ign = {.sa_handler = SIG_IGN};
+    sigemptyset(&ign.sa_mask);
+    if (sigaction(SIGPIPE, &ign, &s->old_pipe) == 0)
+        s->have_old_pipe = true;
+
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        err_set(err, errno, "supervisor: pipe for stdout");
+        goto fail;
+    }
+    s->out_r = p[0];
+    s->out_w = p[1];
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        err_set(err, errno, "supervisor: pipe for stderr");
+        goto fail;
+    }
+    s->err_r = p[0];
+    s->err_w = p[1];
+    /* Only coco's ends are non-blocking; the child writes normally. */
+    fcntl(s->out_r, F_SETFL, O_NONBLOCK);
+    fcntl(s->err_r, F_SETFL, O_NONBLOCK);
+    return 0;
+
+fail:
+    supervise_release(s);
+    return -1;
+}
+
+int supervise_child_setup(const struct supervisor *s)
+{
+    if (s->capture) {
+        if (dup2(s->out_w, STDOUT_FILENO) < 0 ||
+            dup2(s->err_w, STDERR_FILENO) < 0)
+            return -1;
+    }
+    if (s->have_old_pipe)
+        signal(SIGPIPE, SIG_DFL);
+    if (s->have_oldmask && sigprocmask(SIG_SETMASK, &s->oldmask, NULL) < 0)
+        return -1;
+    return 0;
+}
+
+void supervise_attach(struct supervisor *s, pid_t pid)
+{
+    s->pid = pid;
+    /* The parent keeps only the read ends: the pipes reach EOF when the
+     * child (and anything it passed them to) has exited. */
+    close_fd(&s->out_w);
+    close_fd(&s->err_w);
+}
+
+static int place_fds(const struct sup_fd *fds, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (fds[i].src == fds[i].dst) {
+            int fl = fcntl(fds[i].src, F_GETFD);
+            if (fl < 0 || fcntl(fds[i].src, F_SETFD, fl & ~FD_CLOEXEC) < 0)
+                return -1;
+        } else if (dup2(fds[i].src, fds[i].dst) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Child side of a spawn: report errno on EPFD and exit when anything
+ * before or including execve fails. */
+static __attribute__((noreturn)) void child_fail(int epfd)
+{
+    int e = errno;
+    ssize_t r = write(epfd, &e, sizeof(e));
+    (void)r;
+    _exit(127);
+}
+
+/* Read the child's exec report: 0 when exec succeeded (EOF), else the
+ * errno it sent. */
+static int read_exec_report(int rfd)
+{
+    int e = 0;
+    ssize_t r;
+    do
+        r = read(rfd, &e, sizeof(e));
+    while (r < 0 && errno == EINTR);
+    return r == (ssize_t)sizeof(e) ? e : 0;
+}
+
+int supervise_spawn(struct supervisor *s, char *const argv[],
+                    char *const envp[], const struct sup_fd *fds,
+                    size_t n_fds, coco_err *err)
+{
+    int ep[2];
+    pid_t pid;
+
+    if (!argv || !argv[0])
+        return err_set(err, 0, "supervisor: empty command");
+    if (pipe2(ep, O_CLOEXEC) < 0)
+        return err_set(err, errno, "supervisor: pipe");
+    pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(ep[0]);
+        close(ep[1]);
+        return err_set(err, e, "supervisor: fork");
+    }
+    if (pid == 0) {
+        int epfd = ep[1];
+        close(ep[0]);
+        /* Keep the report pipe out of the way of fds[].dst. */
+        if (epfd < SUP_HIGH_FD) {
+            int hi = fcntl(epfd, F_DUPFD_CLOEXEC, SUP_HIGH_FD);
+            if (hi < 0)
+                child_fail(epfd);
+            close(epfd);
+            epfd = hi;
+        }
+        if (supervise_child_setup(s) < 0 || place_fds(fds, n_fds) < 0)
+            child_fail(epfd);
+        execve(argv[0], argv, envp);
+        child_fail(epfd);
+    }
+    close(ep[1]);
+    int e = read_exec_report(ep[0]);
+    close(ep[0]);
+    if (e) {
+        int st;
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+            ;
+        return err_set(err, e, "cannot run %s", argv[0]);
+    }
+    supervise_attach(s, pid);
+    return 0;
+}
+
+/* --- the event loop -------------------------------------------------- */
+
+struct loop {
+    struct supervisor *s;
+    const struct sup_limits *lim;
+    struct sup_result *res;
+    bool exited;
+    bool tripped;
+    bool killed;
+    uint64_t kill_at;  /* monotonic ms for SIGKILL after a trip */
+};
+
+static void trip(struct loop *l, enum sup_reason why)
+{
+    if (l->tripped)
+        return;
+    l->tripped = true;
+    l->res->reason = why;
+    if (!l->exited) {
+        if (l->lim->stop)
+            l->lim->stop(l->lim->stop_data, why, l->s->pid);
+        else
+            kill(l->s->pid, SIGTERM);
+    }
+    l->kill_at = now_ms() + (l->lim->grace_ms ? l->lim->grace_ms
+                                              : SUP_DEFAULT_GRACE_MS);
+}
+
+/* Write all of BUF to FD.  Returns false when the reader is gone. */
+static bool write_all(int fd, const char *buf, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, buf, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN) {
+                /* Our stdout was left non-blocking by someone else. */
+                struct pollfd pf = {.fd = fd, .events = POLLOUT};
+                poll(&pf, 1, -1);
+                continue;
+            }
+            return false;
+        }
+        buf += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* Copy what is available on *RFD to SINK, counting against the cap.
+ * Closes *RFD at EOF, or when SINK's reader is gone (the child then gets
+ * EPIPE/SIGPIPE on its next write, as without coco in between). */
+static void pump(struct loop *l, int *rfd, int sink)
+{
+    static char buf[65536];
+
+    /* Bounded: a child that writes faster than we read must not keep us
+     * from the signalfd and the kill deadline. */
+    for (int round = 0; round < 16; round++) {
+        ssize_t r = read(*rfd, buf, sizeof(buf));
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN)
+                close_fd(rfd);
+            return;
+        }
+        if (r == 0) {
+            close_fd(rfd);
+            return;
+        }
+        size_t n = (size_t)r;
+        uint64_t max = l->lim->output_max;
+        if (l->res->reason == SUP_OUTPUT)
+            continue;  /* over the cap: keep draining, show nothing */
+        if (max && l->res->output_bytes + n > max) {
+            size_t room = (size_t)(max - l->res->output_bytes);
+            write_all(sink, buf, room);
+            l->res->output_bytes = max;
+            trip(l, SUP_OUTPUT);
+            continue;
+        }
+        l->res->output_bytes += n;
+        if (!write_all(sink, buf, n)) {
+            close_fd(rfd);
+            return;
+        }
+    }
+}
+
+static void reap(struct loop *l)
+{
+    int st;
+    pid_t r;
+
+    while ((r = waitpid(l->s->pid, &st, WNOHANG)) < 0 && errno == EINTR)
+        ;
+    if (r == l->s->pid) {
+        l->res->status = st;
+        l->exited = true;
+    } else if (r < 0 && errno == ECHILD) {
+        /* Someone else reaped it (cannot happen inside coco); treat as a
+         * plain failure rather than looping forever. */
+        l->res->status = 125 << 8;
+        l->exited = true;
+    }
+}
+
+static void handle_signals(struct loop *l)
+{
+    struct signalfd_siginfo si[16];
+
+    for (;;) {
+        ssize_t r = read(l->s->sigfd, si, sizeof(si));
+        if (r <= 0)
+            break;
+        for (size_t i = 0; i < (size_t)r / sizeof(si[0]); i++) {
+            int sig = (int)si[i].ssi_signo;
+            if (sig == SIGCHLD)
+                continue;  /* reaped below */
+            if (l->exited)
+                continue;
+            /* The terminal sent it to the whole foreground group; a child
+             * in our group already has it. */
+            if (si[i].ssi_code == SI_KERNEL &&
+                getpgid(l->s->pid) == getpgrp())
+                continue;
+            kill(l->s->pid, sig);
+        }
+    }
+    reap(l);
+}
+
+int supervise_wait(struct supervisor *s, const struct sup_limits *lim,
+                   struct sup_result *res, coco_err *err)
+{
+    struct loop l = {.s = s, .lim = lim, .res = res};
+    uint64_t deadline = 0;
+
+    *res = (struct sup_result){.reason = SUP_EXITED};
+    if (s->pid <= 0)
+        return err_set(err, 0, "supervisor: no child");
+    if (lim->timeout_ms)
+        deadline = now_ms() + lim->timeout_ms;
+
+    while (!l.exited) {
+        struct pollfd pf[3];
+        int *src[3] = {NULL, NULL, NULL};
+        int sinks[3] = {-1, -1, -1};
+        nfds_t n = 0;
+        int timeout = -1;
+        uint64_t now = now_ms();
+
+        pf[n++] = (struct pollfd){.fd = s->sigfd, .events = POLLIN};
+        if (s->out_r >= 0) {
+            src[n] = &s->out_r;
+            sinks[n] = STDOUT_FILENO;
+            pf[n++] = (struct pollfd){.fd = s->out_r, .events = POLLIN};
+        }
+        if (s->err_r >= 0) {
+            src[n] = &s->err_r;
+            sinks[n] = STDERR_FILENO;
+            pf[n++] = (struct pollfd){.fd = s->err_r, .events = POLLIN};
+        }
+        if (!l.tripped && deadline)
+            timeout = now >= deadline ? 0 : (int)(deadline - now);
+        else if (l.tripped && !l.killed)
+            timeout = now >= l.kill_at ? 0 : (int)(l.kill_at - now);
+
+        int r = poll(pf, n, timeout);
+        if (r < 0 && errno != EINTR) {
+            err_set(err, errno, "supervisor: poll");
+            kill(s->pid, SIGKILL);
+            while (!l.exited)
+                if (waitpid(s->pid, &res->status, 0) == s->pid ||
+                    errno != EINTR)
+                    l.exited = true;
+            return -1;
+        }
+        for (nfds_t i = 1; i < n && r > 0; i++)
+            if (pf[i].revents && *src[i] >= 0)
+                pump(&l, src[i], sinks[i]);
+        if (r > 0 && pf[0].revents)
+            handle_signals(&l);
+
+        now = now_ms();
+        if (!l.exited && !l.tripped && deadline && now >= deadline)
+            trip(&l, SUP_TIMEOUT);
+        if (!l.exited && l.tripped && !l.killed && now_ms() >= l.kill_at) {
+            kill(s->pid, SIGKILL);
+            l.killed = true;
+        }
+        if (!l.exited)
+            reap(&l);
+    }
+
+    /* The child is gone; copy what it left in the pipes without waiting
+     * for EOF, which a grandchild holding the pipe could delay forever. */
+    if (s->out_r >= 0)
+        pump(&l, &s->out_r, STDOUT_FILENO);
+    if (s->err_r >= 0)
+        pump(&l, &s->err_r, STDERR_FILENO);
+    res->exit_code = supervise_exit_code(res);
+    return 0;
+}
+
+void supervise_release(struct supervisor *s)
+{
+    close_fd(&s->sigfd);
+    close_fd(&s->out_r);
+    close_fd(&s->out_w);
+    close_fd(&s->err_r);
+    close_fd(&s->err_w);
+    if (s->have_old_pipe) {
+        sigaction(SIGPIPE, &s->old_pipe, NULL);
+        s->have_old_pipe = false;
+    }
+    if (s->have_oldmask) {
+        sigprocmask(SIG_SETMASK, &s->oldmask, NULL);
+        s->have_oldmask = false;
+    }
+}
+
+int status_exit_code(int status)
+{
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return EXIT_COCO;
+}
+
+int supervise_exit_code(const struct sup_result *res)
+{
+    switch (res->reason) {
+    case SUP_TIMEOUT:
+        return EXIT_TIMEOUT;
+    case SUP_OUTPUT:
+        /* coco cut the tool off: its own exit code would describe a
+         * process that was killed mid-write, so report a coco stop. */
+        return EXIT_COCO;
+    case SUP_EXITED:
+        break;
+    }
+    return status_exit_code(res->status);
+}
+
+int spawn_wait(char *const argv[], char *const envp[], bool quiet_out,
+               bool quiet_err, coco_err *err)
+{
+    int ep[2], st;
+    pid_t pid;
+
+    if (!argv || !argv[0])
+        return err_set(err, 0, "empty command");
+    if (pipe2(ep, O_CLOEXEC) < 0)
+        return err_set(err, errno, "pipe");
+    pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(ep[0]);
+        close(ep[1]);
+        return err_set(err, e, "fork");
+    }
+    if (pid == 0) {
+        sigset_t set;
+        close(ep[0]);
+        /* A helper run while a supervisor is active must not inherit the
+         * blocked SIGCHLD/forwarded signals or an ignored SIGPIPE. */
+        blocked_set(&set);
+        sigprocmask(SIG_UNBLOCK, &set, NULL);
+        signal(SIGPIPE, SIG_DFL);
+        if (quiet_out || quiet_err) {
+            int nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
+            if (nul < 0)
+                child_fail(ep[1]);
+            if ((quiet_out && dup2(nul, STDOUT_FILENO) < 0) ||
+                (quiet_err && dup2(nul, STDERR_FILENO) < 0))
+                child_fail(ep[1]);
+        }
+        execve(argv[0], argv, envp);
+        child_fail(ep[1]);
+    }
+    close(ep[1]);
+    int e = read_exec_report(ep[0]);
+    close(ep[0]);
+    while (waitpid(pid, &st, 0) < 0) {
+        if (errno != EINTR)
+            return err_set(err, errno, "wait for %s", argv[0]);
+    }
+    if (e)
+        return err_set(err, e, "cannot run %s", argv[0]);
+    return st;
+}

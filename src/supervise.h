@@ -1,0 +1,124 @@
+/* supervise.h — spawn a child and watch it: signal forwarding, a
+ * wall-clock timeout, a cap on stdout+stderr bytes, the exit status.
+ *
+ * Used by the podman/docker backend when a config sets limits.timeout or
+ * limits.output, and usable by the native backend, which starts its own
+ * child with clone() and then hands the pid over (supervise_attach()).
+ *
+ * One event loop on poll(2): a signalfd for the forwarded signals and
+ * SIGCHLD, and (with an output cap) the read ends of the child's stdout
+ * and stderr pipes.  No busy loops, no timers besides poll's timeout, and
+ * coco copies output through one fixed 64 KiB buffer.
+ *
+ * Usage:
+ *     struct supervisor s;
+ *     supervise_init(&s, capture_output, err);     blocks signals, pipes
+ *     supervise_spawn(&s, argv, envp, fds, n, err); or clone + attach
+ *     supervise_wait(&s, &limits, &result, err);
+ *     supervise_release(&s);                        restores signal state
+ */
+#ifndef COCO_SUPERVISE_H
+#define COCO_SUPERVISE_H
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+enum sup_reason {
+    SUP_EXITED = 0,  /* the child ended on its own (or by a signal) */
+    SUP_TIMEOUT,     /* limits.timeout reached; stop callback ran */
+    SUP_OUTPUT,      /* limits.output reached; stop callback ran */
+};
+
+/* Called once when a limit trips, from the supervising process, with the
+ * child still running.  It should make the child end (stop a container,
+ * kill a process group); the supervisor then waits grace_ms for the child
+ * to exit and sends SIGKILL to it after that. */
+typedef void (*sup_stop_fn)(void *data, enum sup_reason why, pid_t child);
+
+struct sup_limits {
+    uint64_t timeout_ms;  /* 0 = none */
+    uint64_t output_max;  /* bytes of stdout+stderr; 0 = none (only
+                             honoured when supervise_init captured output) */
+    sup_stop_fn stop;     /* NULL: SIGTERM the child */
+    void *stop_data;
+    uint64_t grace_ms;    /* after stop: wait this long, then SIGKILL;
+                             0 = 10 s */
+};
+
+struct sup_result {
+    int status;             /* waitpid() status of the child */
+    enum sup_reason reason;
+    uint64_t output_bytes;  /* bytes copied to stdout+stderr */
+    int exit_code;          /* coco's exit code (see supervise_exit_code) */
+};
+
+/* A descriptor to place in the child: dup2(src, dst), close-on-exec
+ * cleared.  SRC may equal DST. */
+struct sup_fd {
+    int src;
+    int dst;
+};
+
+struct supervisor {
+    pid_t pid;           /* child, 0 before spawn/attach */
+    int sigfd;           /* signalfd for SIGCHLD and forwarded signals */
+    int out_r, err_r;    /* read ends of the child's stdout/stderr, or -1 */
+    int out_w, err_w;    /* write ends, closed in the parent after spawn */
+    bool capture;
+    sigset_t oldmask;    /* the mask to restore (parent and child) */
+    bool have_oldmask;
+    struct sigaction old_pipe;  /* SIGPIPE disposition to restore */
+    bool have_old_pipe;
+};
+
+/* The signals coco forwards to the child (SIGINT, SIGTERM, SIGHUP,
+ * SIGQUIT, SIGWINCH); NULL-free array of N entries. */
+extern const int supervise_forwarded[];
+extern const size_t supervise_n_forwarded;
+
+/* Block the forwarded signals and SIGCHLD, open the signalfd, and when
+ * CAPTURE create the stdout/stderr pipes (close-on-exec). */
+int supervise_init(struct supervisor *s, bool capture, coco_err *err);
+
+/* fork + execve(ARGV[0], ARGV, ENVP): no PATH search, ARGV[0] must be a
+ * path.  FDS are placed in the child; all other descriptors coco opened
+ * are close-on-exec.  An exec failure is reported through a pipe and
+ * returned here as an error: errnum ENOENT/EACCES/ENOEXEC tells the
+ * caller which of 127/126 applies. */
+int supervise_spawn(struct supervisor *s, char *const argv[],
+                    char *const envp[], const struct sup_fd *fds,
+                    size_t n_fds, coco_err *err);
+
+/* For a child started some other way (clone() in the native backend):
+ * call supervise_child_setup() in the child before exec, and
+ * supervise_attach() in the parent with its pid.  child_setup returns -1
+ * with errno set on failure. */
+int supervise_child_setup(const struct supervisor *s);
+void supervise_attach(struct supervisor *s, pid_t pid);
+
+/* Run the event loop until the child has exited; fills RES.  Returns 0,
+ * or -1 with ERR when the loop itself failed (the child is then killed
+ * and reaped before returning). */
+int supervise_wait(struct supervisor *s, const struct sup_limits *lim,
+                   struct sup_result *res, coco_err *err);
+
+/* Close descriptors, restore the signal mask and SIGPIPE disposition. */
+void supervise_release(struct supervisor *s);
+
+/* Exit code coco should use for RES: 124 for a timeout, 125 for the
+ * output cap, the child's code, 128+N when it died of signal N. */
+int supervise_exit_code(const struct sup_result *res);
+
+/* Exit code for a waitpid() status: the code, or 128+N for signal N. */
+int status_exit_code(int status);
+
+/* Run ARGV (ARGV[0] a path) with ENVP and wait for it, the forwarded
+ * signals' mask restored in the child.  stdout/stderr go to /dev/null
+ * when QUIET_OUT/QUIET_ERR.  Returns the waitpid status, or -1 with ERR
+ * when it could not be started. */
+int spawn_wait(char *const argv[], char *const envp[], bool quiet_out,
+               bool quiet_err, coco_err *err);
+
+#endif
