@@ -513,7 +513,8 @@ static int key_mounts(struct parse_ctx *ctx, const char *key, json_t *v)
         if (!json_is_object(m))
             return KEY_ERR(ctx, mkey, "must be an object with src and dst, not %s",
                            json_type_word(m));
-        struct config_mount *cm = &ctx->cfg->mounts[ctx->cfg->n_mounts];
+        /* Claim the slot first so config_free sees whatever is stored. */
+        struct config_mount *cm = &ctx->cfg->mounts[ctx->cfg->n_mounts++];
         const char *k;
         json_t *f;
         json_object_foreach(m, k, f) {
@@ -544,18 +545,12 @@ static int key_mounts(struct parse_ctx *ctx, const char *key, json_t *v)
                 return -1;
             }
         }
-        if (!cm->src || !cm->dst) {
-            /* Keep what was allocated reachable for config_free. */
-            ctx->cfg->n_mounts++;
+        if (!cm->src || !cm->dst)
             return KEY_ERR(ctx, mkey, "needs both \"src\" and \"dst\"");
-        }
-        for (size_t j = 0; j < ctx->cfg->n_mounts; j++)
-            if (strcmp(ctx->cfg->mounts[j].dst, cm->dst) == 0) {
-                ctx->cfg->n_mounts++;
+        for (size_t j = 0; j + 1 < ctx->cfg->n_mounts; j++)
+            if (strcmp(ctx->cfg->mounts[j].dst, cm->dst) == 0)
                 return KEY_ERR(ctx, mkey, "destination \"%s\" is already used by "
                                           "%s[%zu]", cm->dst, key, j);
-            }
-        ctx->cfg->n_mounts++;
     }
     return 0;
 }

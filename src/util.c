@@ -10,9 +10,20 @@
 
 bool coco_debug;
 
+/* Messages are one line whatever they quote: a key or value holding a
+ * newline or an escape sequence must not forge further lines or drive
+ * the terminal. */
+static void one_line(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            *s = '?';
+}
+
 static void vappend(char *buf, size_t len, const char *fmt, va_list ap)
 {
     vsnprintf(buf, len, fmt, ap);
+    one_line(buf);
 }
 
 int err_set(coco_err *err, int errnum, const char *fmt, ...)
