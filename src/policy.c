@@ -583,10 +583,8 @@ void policy_show(const struct policy *p, FILE *o)
         fprintf(o, "  ! publishes port %s (listens on the host)\n", p->ports.v[i]);
     risks += (int)p->ports.n;
 
-    fprintf(o, "env        ");
-    if (!p->n_env)
-        fprintf(o, "nothing from the host");
-    fputc('\n', o);
+    fprintf(o, "env        %s\n", p->n_env ? "only these variables of yours:"
+                                           : "nothing from the host");
     for (size_t i = 0; i < p->n_env; i++) {
         bool secret = env_name_secret(p->env[i].name);
         fprintf(o, "  %s %s (%s)%s\n", secret ? "!" : " ", p->env[i].name,
