@@ -1,0 +1,220 @@
+# tests/integration/helpers.bash — shared setup for the bats suites.
+#
+# Every test gets its own HOME, XDG_DATA_HOME, COCO_BIN_DIR and working
+# directory under one mktemp -d, so tests never see the invoking user's
+# configs or links and never see each other's.  The coco environment
+# variables of the caller are cleared: a test states what it needs.
+#
+# Load with:   load helpers
+#              setup() { common_setup; }
+#              teardown() { common_teardown; }
+
+REPO_ROOT=$(cd -- "$BATS_TEST_DIRNAME/../.." && pwd)
+export REPO_ROOT
+COCO=${COCO:-$REPO_ROOT/coco}
+export COCO
+export COCO_TEST_HELPERS=${COCO_TEST_HELPERS:-$REPO_ROOT/build/tests/helpers}
+export CONTAINERS_CONF=$REPO_ROOT/tests/images/containers.conf
+# The images tests/images/build.sh makes.
+export TEST_BASE_IMAGE=localhost/coco-base:bookworm
+export TEST_ESLINT_IMAGE=localhost/coco-eslint:9
+
+common_setup() {
+    [[ -x $COCO ]] || {
+        echo "coco binary $COCO is missing; run make" >&2
+        return 1
+    }
+    TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/coco-bats.XXXXXX")
+    export TEST_TMP
+    export HOME=$TEST_TMP/home
+    export XDG_DATA_HOME=$TEST_TMP/data
+    export COCO_BIN_DIR=$TEST_TMP/bin
+    export WORK=$TEST_TMP/work
+    mkdir -p "$HOME" "$XDG_DATA_HOME" "$COCO_BIN_DIR" "$WORK"
+    CONFIG_DIR=$XDG_DATA_HOME/coco/tools
+    export CONFIG_DIR
+    unset COCO_RUNTIME COCO_IMAGE COCO_DEBUG COCO_ALLOW_NETWORK \
+        COCO_EXTRA_PORTS COCO_STORE XDG_CONFIG_HOME DISPLAY XAUTHORITY
+    ORIG_PATH=${ORIG_PATH:-$PATH}
+    export ORIG_PATH
+    cd "$WORK" || return 1
+}
+
+common_teardown() {
+    cd / || true
+    if [[ -n ${TEST_TMP:-} && -d $TEST_TMP ]]; then
+        chmod -R u+rwX "$TEST_TMP" 2>/dev/null || true
+        rm -rf -- "$TEST_TMP"
+    fi
+}
+
+# install_config NAME JSON: write $XDG_DATA_HOME/coco/tools/NAME.json, 0644.
+install_config() {
+    local name=$1 json=$2
+    mkdir -p "$CONFIG_DIR"
+    printf '%s\n' "$json" >"$CONFIG_DIR/$name.json"
+    chmod 0644 "$CONFIG_DIR/$name.json"
+}
+
+# A stand-in container engine, so the CLI's exec, environment, exit-code
+# and signal handling can be checked without a real engine.  It records
+# each invocation under $FAKE_DIR:
+#   calls          one line per invocation: the arguments joined by spaces
+#   argv.N         invocation N, one argument per line
+#   env.N          its environment (env -0 output, NUL-separated)
+#   envfile.N      the content of /dev/fd/3 when argv has --env-file=/dev/fd/3
+#   run.pid        pid of the last "run" (the fake's own process, which then
+#                  execs sleep when FAKE_SLEEP is set)
+# Behaviour of "run": print FAKE_STDOUT, then sleep FAKE_SLEEP seconds when
+# set (exec, so a signal to that pid ends it), else exit FAKE_EXIT (0).
+# "stop", "kill" and "rm" end the sleeping run by its recorded pid;
+# "volume ls" prints the names in FAKE_VOLUMES; anything else exits
+# FAKE_EXIT.
+install_fake_engine() {
+    local name=${1:-podman}
+    FAKE_DIR=$TEST_TMP/fake
+    FAKE_BIN=$TEST_TMP/fakebin
+    export FAKE_DIR FAKE_BIN
+    mkdir -p "$FAKE_DIR" "$FAKE_BIN"
+    cat >"$FAKE_BIN/$name" <<'EOF'
+#!/bin/bash
+# Fake container engine for coco's tests (see helpers.bash).
+dir=${FAKE_DIR:?}
+n=0
+while [[ -e $dir/argv.$n ]]; do n=$((n + 1)); done
+printf '%s\n' "$@" >"$dir/argv.$n"
+env -0 >"$dir/env.$n"
+printf '%s\n' "$*" >>"$dir/calls"
+for a in "$@"; do
+    if [[ $a == --env-file=/dev/fd/3 ]]; then
+        cat /dev/fd/3 >"$dir/envfile.$n" 2>/dev/null
+    fi
+done
+case ${1:-} in
+run)
+    echo $$ >"$dir/run.pid.tmp" && mv "$dir/run.pid.tmp" "$dir/run.pid"
+    [[ -n ${FAKE_STDOUT:-} ]] && printf '%s\n' "$FAKE_STDOUT"
+    if [[ -n ${FAKE_FLOOD:-} ]]; then
+        # Bounded: FAKE_FLOOD lines of 100 bytes.
+        for ((i = 0; i < FAKE_FLOOD; i++)); do
+            printf '%099d\n' "$i" || exit 141
+        done
+    fi
+    if [[ -n ${FAKE_SLEEP:-} ]]; then
+        exec sleep "$FAKE_SLEEP" </dev/null >/dev/null 2>&1
+    fi
+    exit "${FAKE_EXIT:-0}"
+    ;;
+volume)
+    # "volume ls" lists FAKE_VOLUMES (space-separated)
+    if [[ ${2:-} == ls ]]; then
+        for v in ${FAKE_VOLUMES:-}; do printf '%s\n' "$v"; done
+    fi
+    exit 0
+    ;;
+stop | kill | rm)
+    if [[ -f $dir/run.pid ]]; then
+        kill -KILL "$(cat "$dir/run.pid")" 2>/dev/null
+    fi
+    exit 0
+    ;;
+*) exit "${FAKE_EXIT:-0}" ;;
+esac
+EOF
+    chmod 0755 "$FAKE_BIN/$name"
+    export PATH=$FAKE_BIN:$ORIG_PATH
+}
+
+# fake_argv N: invocation N's arguments (one per line).
+fake_argv() { cat "$FAKE_DIR/argv.${1:-0}"; }
+
+# fake_env_value N NAME: NAME's value in invocation N's environment
+# (exit 1 when absent).
+fake_env_value() {
+    local n=$1 name=$2
+    tr '\0' '\n' <"$FAKE_DIR/env.$n" | awk -v k="$name=" '
+        index($0, k) == 1 { print substr($0, length(k) + 1); found = 1; exit }
+        END { exit !found }'
+}
+
+# wait_for_file PATH [TENTHS]: poll for PATH (bounded, default 10 s).
+wait_for_file() {
+    local f=$1 n=${2:-100} i
+    for ((i = 0; i < n; i++)); do
+        [[ -e $f ]] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# assert_line_in_output LINE: some line of $output equals LINE exactly.
+assert_line() {
+    local want=$1 l
+    for l in "${lines[@]}"; do
+        [[ $l == "$want" ]] && return 0
+    done
+    echo "expected a line '$want' in:" >&2
+    printf '%s\n' "$output" >&2
+    return 1
+}
+
+refute_line() {
+    local want=$1 l
+    for l in "${lines[@]}"; do
+        if [[ $l == "$want" ]]; then
+            echo "unexpected line '$want' in:" >&2
+            printf '%s\n' "$output" >&2
+            return 1
+        fi
+    done
+    return 0
+}
+
+# assert_output_contains TEXT: TEXT is a substring of $output.
+assert_contains() {
+    if [[ $output != *"$1"* ]]; then
+        echo "expected output to contain '$1'; output was:" >&2
+        printf '%s\n' "$output" >&2
+        return 1
+    fi
+}
+
+refute_contains() {
+    if [[ $output == *"$1"* ]]; then
+        echo "expected output NOT to contain '$1'; output was:" >&2
+        printf '%s\n' "$output" >&2
+        return 1
+    fi
+}
+
+assert_status() {
+    if [[ $status -ne $1 ]]; then
+        echo "expected exit status $1, got $status; output was:" >&2
+        printf '%s\n' "$output" >&2
+        return 1
+    fi
+}
+
+# assert_coco_error: exit 125 and exactly one line "coco: ...", which
+# contains every further argument.
+assert_coco_error() {
+    assert_status 125 || return 1
+    if [[ ${#lines[@]} -ne 1 ]]; then
+        echo "expected exactly one line of error, got ${#lines[@]}:" >&2
+        printf '%s\n' "$output" >&2
+        return 1
+    fi
+    if [[ ${lines[0]} != "coco: "* ]]; then
+        echo "error line does not start with 'coco: ': ${lines[0]}" >&2
+        return 1
+    fi
+    local want
+    for want in "$@"; do
+        assert_contains "$want" || return 1
+    done
+}
+
+# Skip with a reason that shows in the TAP output.
+skip_unless_cmd() {
+    command -v "$1" >/dev/null || skip "$1 is not installed"
+}
