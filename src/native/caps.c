@@ -1,0 +1,45 @@
+/* caps.c — the tool runs with no capabilities at all, and cannot get any
+ * back: every set emptied (bounding, ambient, effective, permitted,
+ * inheritable) and no_new_privs set, so neither a setuid binary nor file
+ * capabilities on an executable grant anything after execve.
+ */
+#include <sys/capability.h>
+#include <grp.h>
+#include <sys/prctl.h>
+
+#include "native_int.h"
+
+int caps_drop_all(bool set_ids, uid_t uid, gid_t gid, coco_err *err)
+{
+    /* The bounding set first: dropping from it needs CAP_SETPCAP, which
+     * the next step removes. */
+    for (cap_value_t c = 0; c < (cap_value_t)cap_max_bits(); c++) {
+        if (cap_drop_bound(c) < 0 && errno != EINVAL)
+            return err_set(err, errno, "drop capability %d from the bounding "
+                           "set", (int)c);
+    }
+    /* coco run by root: become the unprivileged tool user now, while
+     * CAP_SETUID/CAP_SETGID are still there; no supplementary groups
+     * (root's would be kept otherwise). */
+    if (set_ids) {
+        if (setgroups(0, NULL) < 0)
+            return err_set(err, errno, "setgroups");
+        if (setresgid(gid, gid, gid) < 0)
+            return err_set(err, errno, "setresgid %u", (unsigned)gid);
+        if (setresuid(uid, uid, uid) < 0)
+            return err_set(err, errno, "setresuid %u", (unsigned)uid);
+    }
+    if (cap_reset_ambient() < 0 && errno != EINVAL)
+        return err_set(err, errno, "clear the ambient capabilities");
+    cap_t none = cap_init();
+    if (!none)
+        return err_set(err, errno, "cap_init");
+    int r = cap_set_proc(none);
+    int e = errno;
+    cap_free(none);
+    if (r < 0)
+        return err_set(err, e, "drop all capabilities");
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return err_set(err, errno, "set no_new_privs");
+    return 0;
+}

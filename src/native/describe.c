@@ -1,0 +1,143 @@
+/* describe.c — the native sandbox in plain words, for --dry-run and
+ * `coco show`: the same mount plan, environment, limits and seccomp
+ * table a run would use, built by the same functions. */
+#include <string.h>
+
+#include "native.h"
+#include "native_int.h"
+
+extern char **environ;
+
+static const char *errno_name(int e)
+{
+    switch (e) {
+    case EPERM: return "EPERM";
+    case ENOSYS: return "ENOSYS";
+    default: return "errno";
+    }
+}
+
+static void describe_limit(FILE *out, const char *name, const char *value,
+                           enum limit_how how, bool set)
+{
+    if (!set) {
+        fprintf(out, "    %-8s none\n", name);
+        return;
+    }
+    fprintf(out, "    %-8s %s (%s)%s\n", name, value, limit_how_name(how),
+            how == LIM_NONE ? "  WARNING: cannot be enforced on this host"
+                            : "");
+}
+
+void native_describe(const struct policy *p, FILE *out)
+{
+    bool root = geteuid() == 0;
+    struct host_layout layout[NATIVE_N_TOPDIRS];
+    struct mount_plan plan;
+    struct strvec env = STRVEC_INIT;
+    struct cgroup_run cg;
+    char b1[32];
+
+    host_layout_probe(layout);
+    mount_plan_build(p, layout, root, &plan);
+    host_layout_free(layout);
+    native_build_env(p, environ, &env);
+    cgroup_probe(&p->limits, &cg);
+
+    fprintf(out, "native sandbox (coco's own namespaces, no daemon)\n");
+    fprintf(out, "  namespaces: %smount pid ipc uts cgroup%s\n",
+            root ? "" : "user ", p->net == NET_HOST ? "" : " net");
+    if (root)
+        fprintf(out, "  identity:   runs as uid %d gid %d (nobody), never host "
+                "root; config mounts idmapped so writes belong to uid %u\n",
+                NATIVE_ROOT_TOOL_UID, NATIVE_ROOT_TOOL_GID, (unsigned)p->uid);
+    else
+        fprintf(out, "  identity:   uid %u gid %u, mapped to itself in a new "
+                "user namespace\n", (unsigned)getuid(), (unsigned)getgid());
+    fprintf(out, "  network:    %s\n",
+            p->net == NET_HOST ? "host (shares the host's network, "
+                                 "unfiltered)"
+            : p->net == NET_NONE || p->net == NET_UNSET
+                ? "none (new network namespace, loopback only)"
+                : "needs the egress proxy: not available in the native "
+                  "backend yet (a run is refused)");
+    fprintf(out, "  command:   ");
+    for (size_t i = 0; i < p->argv.n; i++)
+        fprintf(out, " %s", p->argv.v[i]);
+    fprintf(out, "\n  workdir:    %s\n",
+            p->workdir ? p->workdir : COCO_DEFAULT_WORKDIR);
+
+    fprintf(out, "  filesystem: new tmpfs root (read-only), then:\n");
+    for (size_t i = 0; i < plan.n; i++) {
+        const struct mop *op = &plan.ops[i];
+        char extra[64] = "";
+        if (op->kind == MOP_BIND)
+            snprintf(extra, sizeof extra, "%s%s%s",
+                     op->flags & MOPF_RO ? " ro" : " rw",
+                     op->flags & MOPF_NOEXEC ? ",noexec" : "",
+                     op->flags & MOPF_IDMAP ? ",idmapped" : "");
+        else if (op->kind == MOP_TMPFS)
+            snprintf(extra, sizeof extra, " %s", fmt_size(op->size, b1,
+                                                          sizeof b1));
+        fprintf(out, "    %-20s %-9s%-12s %s%s%s\n", op->dst,
+                mop_kind_name(op->kind), extra,
+                op->src && op->kind != MOP_DEV ? op->src : "",
+                op->src && op->kind != MOP_DEV ? "  " : "", op->why);
+    }
+
+    fprintf(out, "  environment (everything else is cleared):\n   ");
+    for (size_t i = 0; i < env.n; i++) {
+        const char *eq = strchr(env.v[i], '=');
+        fprintf(out, " %.*s", (int)(eq ? eq - env.v[i] : 0), env.v[i]);
+    }
+    fprintf(out, "\n");
+
+    fprintf(out, "  limits:\n");
+    describe_limit(out, "memory", fmt_size(p->limits.memory, b1, sizeof b1),
+                   cg.memory, p->limits.memory > 0);
+    snprintf(b1, sizeof b1, "%llu", (unsigned long long)p->limits.pids);
+    describe_limit(out, "pids", b1, cg.pids, p->limits.pids > 0);
+    snprintf(b1, sizeof b1, "%llu.%03llu",
+             (unsigned long long)p->limits.cpus_milli / 1000,
+             (unsigned long long)p->limits.cpus_milli % 1000);
+    describe_limit(out, "cpus", b1, cg.cpus, p->limits.cpus_milli > 0);
+    if (p->limits.timeout_ms)
+        fprintf(out, "    %-8s %s (SIGTERM, SIGKILL %ds later, exit 124)\n",
+                "timeout", fmt_duration(p->limits.timeout_ms, b1, sizeof b1),
+                NATIVE_GRACE_MS / 1000);
+    else
+        fprintf(out, "    %-8s none\n", "timeout");
+    if (p->limits.output)
+        fprintf(out, "    %-8s %s of stdout+stderr (then stopped, exit 125)\n",
+                "output", fmt_size(p->limits.output, b1, sizeof b1));
+    else
+        fprintf(out, "    %-8s none\n", "output");
+
+    int abi = landlock_abi();
+    if (abi > 0)
+        fprintf(out, "  landlock:   ABI %d: writes only where the mounts "
+                "allow them\n", abi);
+    else
+        fprintf(out, "  landlock:   not available on this kernel (mounts "
+                "only)\n");
+    fprintf(out, "  capabilities: all dropped (bounding, ambient, effective, "
+            "permitted, inheritable); no_new_privs\n");
+    fprintf(out, "  seccomp:    default allow; denied:\n");
+    for (size_t i = 0; i < seccomp_table_len; i++) {
+        const struct sc_deny *d = &seccomp_table[i];
+        const char *cond = d->rule == SC_NSFLAGS0 ? " (CLONE_NEW* flags)"
+                         : d->rule == SC_IOCTL1 ? (d->arg == 0x5412
+                                                   ? " (TIOCSTI)"
+                                                   : " (TIOCLINUX)")
+                         : d->rule == SC_PERSONA0 ? " (changing flags)" : "";
+        char name[64];
+        snprintf(name, sizeof name, "%s%s", d->name, cond);
+        fprintf(out, "    %-30s %-6s %s\n", name, errno_name(d->errnum),
+                d->why);
+    }
+
+    for (size_t i = 0; i < cg.n; i++)
+        free(cg.paths[i]);
+    strvec_clear(&env);
+    mount_plan_free(&plan);
+}

@@ -1,0 +1,496 @@
+/* mounts.c — the native sandbox's filesystem: one ordered plan of mount
+ * operations (built without touching the OS, so it can be unit-tested and
+ * printed by --dry-run), then carried out by init on a fresh tmpfs root
+ * before pivot_root.
+ *
+ * Nothing of the host is visible except what the plan names: the host's
+ * programs and libraries (/usr and the usr-merged links) and /etc,
+ * read-only; a handful of device nodes; and the config's mounts.
+ *
+ * Binds use the new mount API (open_tree + mount_setattr + move_mount):
+ * the flags (read-only, nosuid, nodev, idmap) are set on the detached
+ * copy before it becomes visible, recursively and atomically, instead of
+ * bind-then-remount.  The config's sources are opened once with
+ * RESOLVE_NO_SYMLINKS before anything is mounted, and targets are walked
+ * one component at a time with O_NOFOLLOW, so a symlink planted in the
+ * workspace or swapped in after `coco` checked a path cannot redirect a
+ * bind.
+ */
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "native_int.h"
+
+/* ---- the plan ----------------------------------------------------------- */
+
+static const char *const topdirs[NATIVE_N_TOPDIRS] = {
+    "bin", "sbin", "lib", "lib64", "lib32", "libx32",
+};
+
+void host_layout_probe(struct host_layout out[NATIVE_N_TOPDIRS])
+{
+    for (size_t i = 0; i < NATIVE_N_TOPDIRS; i++) {
+        char path[32], buf[256];
+        struct stat st;
+
+        snprintf(path, sizeof path, "/%s", topdirs[i]);
+        out[i] = (struct host_layout){.name = topdirs[i]};
+        if (lstat(path, &st) < 0)
+            continue;
+        if (S_ISLNK(st.st_mode)) {
+            ssize_t n = readlink(path, buf, sizeof buf - 1);
+            if (n <= 0)
+                continue;
+            buf[n] = '\0';
+            out[i].link = xstrdup(buf);
+            out[i].present = true;
+        } else if (S_ISDIR(st.st_mode)) {
+            out[i].present = true;
+        }
+    }
+}
+
+void host_layout_free(struct host_layout l[NATIVE_N_TOPDIRS])
+{
+    for (size_t i = 0; i < NATIVE_N_TOPDIRS; i++) {
+        free(l[i].link);
+        l[i].link = NULL;
+    }
+}
+
+static void add(struct mount_plan *plan, enum mop_kind kind, const char *src,
+                const char *dst, unsigned flags, uint64_t size, unsigned mode,
+                const char *why)
+{
+    plan->ops = xrealloc(plan->ops, (plan->n + 1) * sizeof *plan->ops);
+    plan->ops[plan->n++] = (struct mop){
+        .kind = kind,
+        .src = src ? xstrdup(src) : NULL,
+        .dst = xstrdup(dst),
+        .flags = flags,
+        .size = size,
+        .mode = mode,
+        .why = why,
+    };
+}
+
+/* Device nodes the sandbox gets, bound from the host's /dev: the harmless
+ * ones every program expects.  No disks, no /dev/mem, no /dev/kmsg. */
+static const char *const dev_nodes[] = {
+    "null", "zero", "full", "random", "urandom", "tty",
+};
+
+static const struct {
+    const char *target, *link;
+} dev_links[] = {
+    {"/proc/self/fd", "/dev/fd"},
+    {"/proc/self/fd/0", "/dev/stdin"},
+    {"/proc/self/fd/1", "/dev/stdout"},
+    {"/proc/self/fd/2", "/dev/stderr"},
+    {"pts/ptmx", "/dev/ptmx"},
+};
+
+/* /proc entries that stay visible but read-only: they configure the
+ * kernel (sysctls, IRQ affinity, bus devices, magic SysRq). */
+static const char *const proc_ro[] = {
+    "/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus",
+    "/proc/fs", "/proc/asound",
+};
+
+/* /proc entries hidden outright, as container runtimes do: kernel memory,
+ * the keyring list, timers and scheduler internals that leak host
+ * activity or addresses, and hardware tables. */
+static const char *const proc_masked[] = {
+    "/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/timer_stats",
+    "/proc/sched_debug", "/proc/latency_stats", "/proc/acpi", "/proc/scsi",
+};
+
+void mount_plan_build(const struct policy *p,
+                      const struct host_layout layout[NATIVE_N_TOPDIRS],
+                      bool idmap, struct mount_plan *plan)
+{
+    *plan = (struct mount_plan){0};
+
+    add(plan, MOP_BIND, "/usr", "/usr", MOPF_RO | MOPF_DIR, 0, 0,
+        "host programs and libraries, read-only");
+    for (size_t i = 0; i < NATIVE_N_TOPDIRS; i++) {
+        char dst[32];
+        if (!layout[i].present)
+            continue;
+        snprintf(dst, sizeof dst, "/%s", layout[i].name);
+        if (layout[i].link)
+            add(plan, MOP_SYMLINK, layout[i].link, dst, 0, 0, 0,
+                "usr-merged link, as on the host");
+        else
+            add(plan, MOP_BIND, dst, dst, MOPF_RO | MOPF_DIR | MOPF_OPTIONAL,
+                0, 0, "host libraries, read-only");
+    }
+    add(plan, MOP_BIND, "/etc", "/etc", MOPF_RO | MOPF_DIR, 0, 0,
+        "host configuration (users, resolver, certificates), read-only");
+
+    add(plan, MOP_TMPFS, NULL, "/dev", 0, NATIVE_DEV_SIZE, 0755,
+        "minimal /dev: no disks, no kernel memory");
+    for (size_t i = 0; i < sizeof dev_nodes / sizeof dev_nodes[0]; i++) {
+        char src[32];
+        snprintf(src, sizeof src, "/dev/%s", dev_nodes[i]);
+        add(plan, MOP_DEV, src, src, 0, 0, 0, "harmless device node");
+    }
+    for (size_t i = 0; i < sizeof dev_links / sizeof dev_links[0]; i++)
+        add(plan, MOP_SYMLINK, dev_links[i].target, dev_links[i].link, 0, 0,
+            0, "standard /dev link");
+    add(plan, MOP_DEVPTS, NULL, "/dev/pts", 0, 0, 0,
+        "new devpts instance: the host's terminals are not visible");
+    add(plan, MOP_TMPFS, NULL, "/dev/shm", MOPF_NOEXEC, NATIVE_SHM_SIZE,
+        01777, "private POSIX shared memory, size-limited");
+
+    add(plan, MOP_TMPFS, NULL, "/tmp", 0, p->limits.tmp_size
+        ? p->limits.tmp_size : COCO_DEFAULT_TMP_SIZE, 01777,
+        "private /tmp, size-limited so it cannot fill memory");
+    add(plan, MOP_TMPFS, NULL, COCO_CONTAINER_HOME, MOPF_OWNED,
+        COCO_DEFAULT_HOME_SIZE, 0700,
+        "private home: the host's home and its secrets are not visible");
+
+    for (size_t i = 0; i < p->n_mounts; i++) {
+        const struct policy_mount *m = &p->mounts[i];
+        unsigned fl = MOPF_CONFIG;
+        if (m->ro || (m->opts & MNT_RO))
+            fl |= MOPF_RO;
+        if (m->opts & MNT_NOEXEC)
+            fl |= MOPF_NOEXEC;
+        if (m->is_dir)
+            fl |= MOPF_DIR;
+        if (idmap)
+            fl |= MOPF_IDMAP;
+        add(plan, MOP_BIND, m->src, m->dst, fl, 0, 0,
+            fl & MOPF_RO ? "config mount, read-only" : "config mount");
+    }
+
+    add(plan, MOP_PROC, NULL, "/proc", 0, 0, 0,
+        "new /proc: only the sandbox's own processes");
+    for (size_t i = 0; i < sizeof proc_ro / sizeof proc_ro[0]; i++)
+        add(plan, MOP_RO, NULL, proc_ro[i], MOPF_OPTIONAL, 0, 0,
+            "kernel settings, read-only");
+    for (size_t i = 0; i < sizeof proc_masked / sizeof proc_masked[0]; i++)
+        add(plan, MOP_MASK, NULL, proc_masked[i], MOPF_OPTIONAL, 0, 0,
+            "kernel internals, hidden");
+}
+
+void mount_plan_free(struct mount_plan *plan)
+{
+    for (size_t i = 0; i < plan->n; i++) {
+        free(plan->ops[i].src);
+        free(plan->ops[i].dst);
+    }
+    free(plan->ops);
+    *plan = (struct mount_plan){0};
+}
+
+const char *mop_kind_name(enum mop_kind k)
+{
+    static const char *const names[] = {
+        [MOP_BIND] = "bind", [MOP_DEV] = "device", [MOP_SYMLINK] = "symlink",
+        [MOP_TMPFS] = "tmpfs", [MOP_PROC] = "proc", [MOP_DEVPTS] = "devpts",
+        [MOP_RO] = "read-only", [MOP_MASK] = "masked",
+    };
+    return (size_t)k < sizeof names / sizeof names[0] ? names[k] : "?";
+}
+
+/* ---- carrying it out ---------------------------------------------------- */
+
+/* Where init builds the new root before pivot_root: any directory of the
+ * host works since the mount namespace is private; the config's sources
+ * were opened before it is covered. */
+#define NEWROOT "/tmp"
+
+int mount_sources_open(const struct mount_plan *plan, int *srcfds,
+                       coco_err *err)
+{
+    for (size_t i = 0; i < plan->n; i++)
+        srcfds[i] = -1;
+    for (size_t i = 0; i < plan->n; i++) {
+        const struct mop *op = &plan->ops[i];
+        struct open_how how = {
+            .flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
+            .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        struct stat st;
+
+        if (!(op->flags & MOPF_CONFIG))
+            continue;
+        int fd = (int)syscall(SYS_openat2, AT_FDCWD, op->src, &how,
+                              sizeof how);
+        if (fd < 0)
+            return err_set(err, errno, "mount source %s (for %s): cannot "
+                           "open it without following symlinks; check the "
+                           "path in the config", op->src, op->dst);
+        srcfds[i] = fd;
+        if (fstat(fd, &st) < 0)
+            return err_set(err, errno, "mount source %s", op->src);
+        if (!!S_ISDIR(st.st_mode) != !!(op->flags & MOPF_DIR))
+            return err_set(err, 0, "mount source %s changed type since coco "
+                           "checked it; refusing to mount it", op->src);
+    }
+    return 0;
+}
+
+/* Open (creating as needed) the target REL (no leading '/') beneath DIRFD,
+ * one component at a time, never following a symlink.  The last component
+ * is a directory when DIR, else a regular file.  Returns an O_PATH fd. */
+static int open_target(int dirfd, const char *rel, bool dir, bool create)
+{
+    _cleanup_free_ char *copy = xstrdup(rel);
+    _cleanup_close_ int cur = -1;
+    char *save = NULL, *comp, *next;
+    int base = dirfd;
+
+    comp = strtok_r(copy, "/", &save);
+    if (!comp) {
+        /* the root itself */
+        return openat(dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    }
+    for (; comp; comp = next) {
+        next = strtok_r(NULL, "/", &save);
+        bool last = next == NULL;
+        int fd;
+
+        if (!last || dir) {
+            fd = openat(base, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+                        O_CLOEXEC);
+            if (fd < 0 && errno == ENOENT && create) {
+                if (mkdirat(base, comp, 0755) < 0 && errno != EEXIST)
+                    return -1;
+                fd = openat(base, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+                            O_CLOEXEC);
+            }
+        } else {
+            fd = openat(base, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+            if (fd < 0 && errno == ENOENT && create) {
+                if (mknodat(base, comp, S_IFREG | 0644, 0) < 0 &&
+                    errno != EEXIST)
+                    return -1;
+                fd = openat(base, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+            }
+            if (fd >= 0) {
+                struct stat st;
+                /* A symlink opened with O_PATH|O_NOFOLLOW is the link
+                 * itself: mounting onto it is refused, not followed. */
+                if (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode) ||
+                    S_ISDIR(st.st_mode)) {
+                    close(fd);
+                    errno = ELOOP;
+                    return -1;
+                }
+            }
+        }
+        if (fd < 0)
+            return -1;
+        if (cur >= 0)
+            close(cur);
+        cur = fd;
+        base = cur;
+    }
+    return steal_fd(&cur);
+}
+
+static const char *fdpath(int fd, char *buf, size_t len)
+{
+    snprintf(buf, len, "/proc/self/fd/%d", fd);
+    return buf;
+}
+
+/* Clone the tree at (DFD, PATH), set ATTR on it, and attach it on TFD. */
+static int bind_tree(int dfd, const char *path, bool recursive,
+                     uint64_t attr_set, int idmap_fd, int tfd)
+{
+    unsigned oflags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
+    if (recursive)
+        oflags |= AT_RECURSIVE;
+    if (!*path)
+        oflags |= AT_EMPTY_PATH;
+    _cleanup_close_ int mfd = open_tree(dfd, path, oflags);
+    if (mfd < 0)
+        return -1;
+    struct mount_attr attr = {.attr_set = attr_set};
+    if (attr_set & MOUNT_ATTR_IDMAP)
+        attr.userns_fd = (uint64_t)idmap_fd;
+    if (attr_set && mount_setattr(mfd, "", AT_EMPTY_PATH |
+                                  (recursive ? AT_RECURSIVE : 0),
+                                  &attr, sizeof attr) < 0)
+        return -1;
+    return move_mount(mfd, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH |
+                      MOVE_MOUNT_T_EMPTY_PATH);
+}
+
+static int apply_op(const struct mop *op, int rootfd, int srcfd, int idmap_fd,
+                    uid_t uid, gid_t gid, const char **what)
+{
+    const char *rel = op->dst + 1;
+    char pbuf[64], data[128];
+    _cleanup_close_ int tfd = -1;
+
+    switch (op->kind) {
+    case MOP_BIND: {
+        uint64_t attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+        if (op->flags & MOPF_RO)
+            attr |= MOUNT_ATTR_RDONLY;
+        if (op->flags & MOPF_NOEXEC)
+            attr |= MOUNT_ATTR_NOEXEC;
+        if (op->flags & MOPF_IDMAP)
+            attr |= MOUNT_ATTR_IDMAP;
+        if (!(op->flags & MOPF_CONFIG)) {
+            struct stat st;
+            if ((op->flags & MOPF_OPTIONAL) && lstat(op->src, &st) < 0)
+                return 0;
+        }
+        *what = "create mount point";
+        tfd = open_target(rootfd, rel, op->flags & MOPF_DIR, true);
+        if (tfd < 0)
+            return -1;
+        *what = op->flags & MOPF_IDMAP ? "idmapped bind mount" : "bind mount";
+        if (op->flags & MOPF_CONFIG)
+            return bind_tree(srcfd, "", true, attr, idmap_fd, tfd);
+        return bind_tree(AT_FDCWD, op->src, true, attr, -1, tfd);
+    }
+    case MOP_DEV:
+        *what = "create device mount point";
+        tfd = open_target(rootfd, rel, false, true);
+        if (tfd < 0)
+            return -1;
+        *what = "bind device node";
+        return bind_tree(AT_FDCWD, op->src, false,
+                         MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, -1, tfd);
+    case MOP_SYMLINK: {
+        _cleanup_free_ char *dir = xstrdup(rel);
+        char *slash = strrchr(dir, '/');
+        const char *base = rel;
+        *what = "create symlink";
+        if (slash) {
+            *slash = '\0';
+            base = slash + 1;
+            tfd = open_target(rootfd, dir, true, true);
+            if (tfd < 0)
+                return -1;
+        }
+        return symlinkat(op->src, tfd >= 0 ? tfd : rootfd, base);
+    }
+    case MOP_TMPFS: {
+        *what = "create mount point";
+        tfd = open_target(rootfd, rel, true, true);
+        if (tfd < 0)
+            return -1;
+        if (op->flags & MOPF_OWNED)
+            snprintf(data, sizeof data, "size=%llu,mode=%04o,uid=%u,gid=%u",
+                     (unsigned long long)op->size, op->mode, (unsigned)uid,
+                     (unsigned)gid);
+        else
+            snprintf(data, sizeof data, "size=%llu,mode=%04o",
+                     (unsigned long long)op->size, op->mode);
+        *what = "mount tmpfs";
+        return mount("tmpfs", fdpath(tfd, pbuf, sizeof pbuf), "tmpfs",
+                     MS_NOSUID | MS_NODEV |
+                     (op->flags & MOPF_NOEXEC ? MS_NOEXEC : 0), data);
+    }
+    case MOP_PROC:
+        *what = "create mount point";
+        tfd = open_target(rootfd, rel, true, true);
+        if (tfd < 0)
+            return -1;
+        *what = "mount proc";
+        return mount("proc", fdpath(tfd, pbuf, sizeof pbuf), "proc",
+                     MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    case MOP_DEVPTS:
+        *what = "create mount point";
+        tfd = open_target(rootfd, rel, true, true);
+        if (tfd < 0)
+            return -1;
+        *what = "mount devpts";
+        return mount("devpts", fdpath(tfd, pbuf, sizeof pbuf), "devpts",
+                     MS_NOSUID | MS_NOEXEC,
+                     "newinstance,ptmxmode=0666,mode=0620");
+    case MOP_RO:
+        tfd = open_target(rootfd, rel, true, false);
+        if (tfd < 0 && errno == ENOTDIR)
+            tfd = open_target(rootfd, rel, false, false);
+        if (tfd < 0)
+            return (op->flags & MOPF_OPTIONAL) && errno == ENOENT ? 0 : -1;
+        *what = "make read-only";
+        return bind_tree(tfd, "", true, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+                         MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, -1, tfd);
+    case MOP_MASK: {
+        struct stat st;
+        tfd = open_target(rootfd, rel, true, false);
+        if (tfd < 0 && errno == ENOTDIR)
+            tfd = open_target(rootfd, rel, false, false);
+        if (tfd < 0)
+            return (op->flags & MOPF_OPTIONAL) && errno == ENOENT ? 0 : -1;
+        if (fstat(tfd, &st) < 0)
+            return -1;
+        *what = "mask";
+        if (S_ISDIR(st.st_mode))
+            return mount("tmpfs", fdpath(tfd, pbuf, sizeof pbuf), "tmpfs",
+                         MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                         "size=4k,nr_inodes=1");
+        return bind_tree(AT_FDCWD, "/dev/null", false,
+                         MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+                         MOUNT_ATTR_NOEXEC, -1, tfd);
+    }
+    }
+    errno = EINVAL;
+    return -1;
+}
+
+int mount_plan_apply(const struct mount_plan *plan, const int *srcfds,
+                     int idmap_fd, uid_t tool_uid, gid_t tool_gid,
+                     coco_err *err)
+{
+    char data[64];
+
+    /* Nothing done below may propagate back to the host's mounts. */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return err_set(err, errno, "make mounts private");
+    snprintf(data, sizeof data, "size=%llu,mode=0755",
+             (unsigned long long)NATIVE_ROOT_SIZE);
+    if (mount("tmpfs", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV, data) < 0)
+        return err_set(err, errno, "mount the new root tmpfs on %s", NEWROOT);
+    _cleanup_close_ int rootfd = open(NEWROOT, O_PATH | O_DIRECTORY |
+                                      O_CLOEXEC);
+    if (rootfd < 0)
+        return err_set(err, errno, "open the new root");
+
+    for (size_t i = 0; i < plan->n; i++) {
+        const struct mop *op = &plan->ops[i];
+        const char *what = "mount";
+        if (apply_op(op, rootfd, srcfds[i], idmap_fd, tool_uid, tool_gid,
+                     &what) < 0) {
+            int e = errno;
+            if ((op->flags & MOPF_IDMAP) && (e == EINVAL || e == EPERM))
+                return err_set(err, e, "%s %s on %s: the filesystem may not "
+                               "support idmapped mounts; run coco as a normal "
+                               "user instead of root", what,
+                               op->src ? op->src : "", op->dst);
+            return err_set(err, e, "%s%s%s on %s", what, op->src ? " " : "",
+                           op->src ? op->src : "", op->dst);
+        }
+    }
+
+    /* pivot_root(".", ".") stacks the old root on top of the new one;
+     * detaching it leaves no path back to the host's tree. */
+    if (fchdir(rootfd) < 0)
+        return err_set(err, errno, "enter the new root");
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        return err_set(err, errno, "pivot_root");
+    if (umount2(".", MNT_DETACH) < 0)
+        return err_set(err, errno, "detach the old root");
+    if (chdir("/") < 0)
+        return err_set(err, errno, "chdir /");
+    /* The root tmpfs holds only mount points: read-only, so the tool
+     * cannot create files outside /tmp, its home and its mounts. */
+    if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
+              MS_NODEV, NULL) < 0)
+        return err_set(err, errno, "make the new root read-only");
+    return 0;
+}

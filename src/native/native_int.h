@@ -1,0 +1,222 @@
+/* native_int.h — pieces of the native sandbox, shared between
+ * src/native/ (one file per concern).  Nothing here is public: coco.c sees only native.h.
+ *
+ * Who runs what:
+ *   parent   coco itself, outside: cgroups, uid/gid maps, supervision.
+ *   init     pid 1 of the new pid namespace (a clone of coco): mounts,
+ *            pivot_root, network, then forks the tool and reaps.
+ *   tool     the child of init: drops credentials and capabilities,
+ *            Landlock, seccomp, execve.
+ */
+#ifndef COCO_NATIVE_INT_H
+#define COCO_NATIVE_INT_H
+
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "policy.h"
+
+/* Host ids the tool runs as when coco is invoked by root: "nobody", so the
+ * tool never holds host uid 0; idmapped mounts make its writes in
+ * read-write binds land as the invoking user. */
+#define NATIVE_ROOT_TOOL_UID 65534
+#define NATIVE_ROOT_TOOL_GID 65534
+
+/* The sandbox's PATH, unless the policy's env sets one. */
+#define NATIVE_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define NATIVE_HOSTNAME "coco"
+
+/* Size of the tmpfs holding the new root (only directories and mount
+ * points live there) and of the other small tmpfs. */
+#define NATIVE_ROOT_SIZE (1ULL << 20)
+#define NATIVE_DEV_SIZE (64ULL << 10)
+#define NATIVE_SHM_SIZE (64ULL << 20)
+
+/* SIGTERM -> SIGKILL grace after a timeout. */
+#define NATIVE_GRACE_MS 3000
+
+/* ---- child -> parent error channel (sandbox.c) ----------------------- */
+
+/* What a message on the error socket means to the parent. */
+enum child_msg_kind {
+    MSG_SETUP = 125,    /* sandbox setup failed */
+    MSG_NOEXEC = 126,   /* command found but not executable */
+    MSG_NOTFOUND = 127, /* command not found */
+};
+
+struct child_msg {
+    int kind;
+    int errnum;
+    char msg[1024];
+};
+
+/* In init or the tool: send {kind, errno, message} to the parent and
+ * _exit(kind).  Never returns. */
+__attribute__((noreturn, format(printf, 4, 5))) void
+child_fail(int errfd, int kind, int errnum, const char *fmt, ...);
+
+/* ---- mount plan (mounts.c) ------------------------------------------- */
+
+enum mop_kind {
+    MOP_BIND,     /* bind SRC (host path) at DST, recursively */
+    MOP_DEV,      /* bind host device node SRC at DST (a file) */
+    MOP_SYMLINK,  /* symlink DST -> SRC (SRC is the link text) */
+    MOP_TMPFS,    /* new tmpfs at DST, SIZE bytes, MODE */
+    MOP_PROC,     /* new proc for the pid namespace at DST */
+    MOP_DEVPTS,   /* new devpts instance at DST */
+    MOP_RO,       /* make DST (already in the new root) read-only */
+    MOP_MASK,     /* hide DST: /dev/null over a file, empty ro tmpfs
+                     over a directory; skipped when DST is absent */
+};
+
+enum {
+    MOPF_RO = 1u << 0,       /* read-only */
+    MOPF_NOEXEC = 1u << 1,   /* noexec */
+    MOPF_IDMAP = 1u << 2,    /* idmapped to the invoking user (root run) */
+    MOPF_DIR = 1u << 3,      /* the bind source is a directory */
+    MOPF_CONFIG = 1u << 4,   /* from the config: source opened without
+                                following symlinks, target resolved
+                                beneath the new root */
+    MOPF_OPTIONAL = 1u << 5, /* skip when the source/target is absent */
+    MOPF_OWNED = 1u << 6,    /* tmpfs owned by the tool's uid/gid */
+};
+
+struct mop {
+    enum mop_kind kind;
+    char *src;
+    char *dst;  /* absolute path inside the sandbox */
+    unsigned flags;
+    uint64_t size;
+    unsigned mode;
+    const char *why;  /* shown by native_describe() */
+};
+
+struct mount_plan {
+    struct mop *ops;
+    size_t n;
+};
+
+/* What the plan needs to know about the host: is /bin, /lib ... a
+ * directory or a usr-merged symlink (its target), or absent. */
+struct host_layout {
+    const char *name;  /* "bin", "sbin", "lib", "lib64", "lib32", "libx32" */
+    char *link;        /* symlink text, NULL when a directory */
+    bool present;
+};
+#define NATIVE_N_TOPDIRS 6
+void host_layout_probe(struct host_layout out[NATIVE_N_TOPDIRS]);
+void host_layout_free(struct host_layout l[NATIVE_N_TOPDIRS]);
+
+/* Build the ordered list of mount operations for P (pure: the host facts
+ * come in LAYOUT).  IDMAP marks the config's binds as idmapped (coco run
+ * by root).  TOOL_UID/GID own the home tmpfs. */
+void mount_plan_build(const struct policy *p,
+                      const struct host_layout layout[NATIVE_N_TOPDIRS],
+                      bool idmap, struct mount_plan *plan);
+void mount_plan_free(struct mount_plan *plan);
+const char *mop_kind_name(enum mop_kind k);
+
+/* In init: carry out PLAN on a new tmpfs root and pivot_root into it.
+ * SRCFDS[i] is an O_PATH descriptor for each MOPF_CONFIG op's source
+ * (indexed by op), opened before any mount.  IDMAP_FD is a user
+ * namespace for MOPF_IDMAP binds, or -1.  Returns 0, or -1 with ERR. */
+int mount_plan_apply(const struct mount_plan *plan, const int *srcfds,
+                     int idmap_fd, uid_t tool_uid, gid_t tool_gid,
+                     coco_err *err);
+
+/* Open each MOPF_CONFIG source as O_PATH without following any symlink
+ * (openat2 RESOLVE_NO_SYMLINKS) and check its type; fills SRCFDS (n ops,
+ * -1 elsewhere). */
+int mount_sources_open(const struct mount_plan *plan, int *srcfds,
+                       coco_err *err);
+
+/* ---- seccomp (seccomp.c) ---------------------------------------------- */
+
+enum sc_rule {
+    SC_ALL,        /* deny every call */
+    SC_NSFLAGS0,   /* deny when arg0 holds a CLONE_NEW* flag */
+    SC_IOCTL1,     /* deny when arg1 (low 32 bits) is ARG */
+    SC_PERSONA0,   /* deny unless arg0 is PER_LINUX or the 0xffffffff query */
+};
+
+struct sc_deny {
+    const char *name;
+    int errnum;
+    enum sc_rule rule;
+    unsigned long arg;
+    const char *why;
+};
+
+extern const struct sc_deny seccomp_table[];
+extern const size_t seccomp_table_len;
+
+/* Build and load the filter (no_new_privs must be set).  0 or -1/ERR. */
+int seccomp_apply(coco_err *err);
+/* Build the filter without loading it; returns the number of rules added
+ * (for tests and describe), or -1 with ERR. */
+int seccomp_check(coco_err *err);
+
+/* ---- capabilities (caps.c) -------------------------------------------- */
+
+/* Drop the bounding set; when SET_IDS switch to UID/GID with no
+ * supplementary groups; clear the ambient set, then effective, permitted
+ * and inheritable; set no_new_privs.  0 or -1/ERR. */
+int caps_drop_all(bool set_ids, uid_t uid, gid_t gid, coco_err *err);
+
+/* ---- limits (cgroup.c) ------------------------------------------------ */
+
+enum limit_how {
+    LIM_NONE = 0,
+    LIM_CGROUP2,
+    LIM_CGROUP1,
+    LIM_RLIMIT,
+};
+const char *limit_how_name(enum limit_how h);
+
+struct cgroup_run {
+    char *paths[3];  /* created cgroup dirs (v1: memory, pids, cpu; v2: one) */
+    size_t n;
+    enum limit_how memory, pids, cpus;
+};
+
+/* Which mechanism would apply to each limit on this host (no changes). */
+void cgroup_probe(const struct policy_limits *l, struct cgroup_run *cg);
+/* Parent: create cgroups and write limits (what cannot be done is left
+ * to rlimits: cg->* says which applied). */
+int cgroup_setup(const struct policy_limits *l, struct cgroup_run *cg,
+                 coco_err *err);
+/* Parent: move PID into the created cgroups. */
+int cgroup_enter(struct cgroup_run *cg, pid_t pid, coco_err *err);
+/* Parent: remove the cgroups after the run. */
+void cgroup_cleanup(struct cgroup_run *cg);
+/* Tool: rlimits for what cgroups did not cover. */
+int rlimits_apply(const struct policy_limits *l, const struct cgroup_run *cg,
+                  coco_err *err);
+
+/* ---- init (init.c) ---------------------------------------------------- */
+
+/* Signals init forwards to the tool. */
+extern const int init_forwarded[];
+extern const size_t init_n_forwarded;
+/* Run as pid 1 until TOOL exits; returns the exit code to use.  When
+ * TTY_MODE, signals the terminal sent to the whole foreground group
+ * (si_code SI_KERNEL) are not forwarded: the tool has them already. */
+int init_loop(pid_t tool, bool tty_mode);
+
+/* ---- landlock (landlock.c) -------------------------------------------- */
+
+/* ABI version, 0 when unavailable. */
+int landlock_abi(void);
+/* Restrict the calling process to PLAN's mounts; silently does nothing
+ * when Landlock is absent.  0 or -1/ERR. */
+int landlock_apply(const struct mount_plan *plan, const struct policy *p,
+                   coco_err *err);
+
+/* ---- environment (sandbox.c) ------------------------------------------ */
+
+/* The tool's environment: PATH, HOME, TERM, LANG/LC_* then the policy's
+ * env.  HOST_ENV supplies TERM/LANG/LC_* when the policy has none. */
+void native_build_env(const struct policy *p, char *const *host_env,
+                      struct strvec *out);
+
+#endif

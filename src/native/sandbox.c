@@ -1,0 +1,576 @@
+/* sandbox.c — the native backend's run: clone() into new namespaces,
+ * hold the child until the parent has written its uid/gid maps and put
+ * it in its cgroup, let it build the filesystem and start the tool, and
+ * supervise it.
+ *
+ * Parent (coco, outside, with the invoking user's rights):
+ *   cgroups -> clone3 -> uid/gid maps, cgroup.procs -> release -> wait.
+ * init (pid 1 inside, full capabilities in its own namespaces only):
+ *   wait for release -> mounts, pivot_root -> hostname, lo -> fork tool
+ *   -> drop everything -> reap and forward signals.
+ * tool (init's child): setsid or keep the terminal -> ids, capabilities,
+ *   no_new_privs, rlimits -> workdir -> Landlock -> seccomp -> execve.
+ *
+ * Every failure after clone() is sent to the parent over a SOCK_SEQPACKET
+ * socket as {kind, errno, message} (after crun), so coco prints one line
+ * and exits 125 (126/127 for a command that cannot be run).
+ *
+ * Identity.  Invoked by a normal user, a new user namespace maps that
+ * user to itself: files the tool writes are the user's.  Invoked by root,
+ * coco needs no user namespace to mount, and the tool runs as the
+ * unprivileged "nobody" (never host uid 0); the config's binds are
+ * idmapped (MOUNT_ATTR_IDMAP) so that nobody's writes land on disk as the
+ * invoking user and the user's files look like nobody's own inside.
+ */
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "native.h"
+#include "native_int.h"
+#include "supervise.h"
+
+extern char **environ;
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/* ---- availability ---------------------------------------------------- */
+
+static long read_long(const char *path, long dflt)
+{
+    char buf[32];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return dflt;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return dflt;
+    buf[n] = '\0';
+    return strtol(buf, NULL, 10);
+}
+
+bool native_available(void)
+{
+    /* The new mount API (5.2) and pidfd-era clone3 (5.3); idmapped mounts
+     * are checked when a root run needs them. */
+    if (syscall(SYS_open_tree, -1, "", 0) < 0 && errno == ENOSYS)
+        return false;
+    if (geteuid() == 0)
+        return true;
+    /* A normal user needs unprivileged user namespaces. */
+    if (read_long("/proc/sys/user/max_user_namespaces", 1) <= 0)
+        return false;
+    if (read_long("/proc/sys/kernel/unprivileged_userns_clone", 1) == 0)
+        return false;
+    if (read_long("/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
+                  0) != 0)
+        return false;
+    return true;
+}
+
+/* ---- environment ----------------------------------------------------- */
+
+static bool policy_has_env(const struct policy *p, const char *name)
+{
+    for (size_t i = 0; i < p->n_env; i++)
+        if (strcmp(p->env[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+void native_build_env(const struct policy *p, char *const *host_env,
+                      struct strvec *out)
+{
+    if (!policy_has_env(p, "PATH"))
+        strvec_push(out, "PATH=" NATIVE_PATH);
+    if (!policy_has_env(p, "HOME"))
+        strvec_push(out, "HOME=" COCO_CONTAINER_HOME);
+    /* Terminal type and locale: harmless, and tools misbehave without
+     * them.  Nothing else of the host's environment comes in. */
+    for (char *const *e = host_env; e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        if (!eq)
+            continue;
+        _cleanup_free_ char *name = xstrndup(*e, (size_t)(eq - *e));
+        bool wanted = strcmp(name, "TERM") == 0 ||
+                      strcmp(name, "LANG") == 0 ||
+                      strcmp(name, "LANGUAGE") == 0 ||
+                      str_has_prefix(name, "LC_");
+        if (wanted && env_name_valid(name) && !policy_has_env(p, name) &&
+            !strvec_contains(out, *e))
+            strvec_push(out, *e);
+    }
+    for (size_t i = 0; i < p->n_env; i++)
+        strvec_pushf(out, "%s=%s", p->env[i].name, p->env[i].value);
+}
+
+/* ---- error channel --------------------------------------------------- */
+
+void child_fail(int errfd, int kind, int errnum, const char *fmt, ...)
+{
+    struct child_msg m = {.kind = kind, .errnum = errnum};
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m.msg, sizeof m.msg, fmt, ap);
+    va_end(ap);
+    ssize_t r = send(errfd, &m, sizeof m, MSG_NOSIGNAL);
+    (void)r;
+    _exit(kind);
+}
+
+static __attribute__((noreturn)) void child_fail_err(int errfd,
+                                                     const coco_err *e)
+{
+    child_fail(errfd, MSG_SETUP, e->errnum, "%s", e->msg);
+}
+
+/* ---- init and tool --------------------------------------------------- */
+
+struct run {
+    const struct policy *p;
+    struct mount_plan plan;
+    struct strvec env;
+    struct supervisor sup;
+    struct cgroup_run cg;
+    bool root;        /* coco invoked by root: no user namespace */
+    bool tty;         /* stdin is a terminal */
+    bool newnet;
+    uid_t tool_uid;
+    gid_t tool_gid;
+    int idmap_fd;     /* user namespace for idmapped binds, or -1 */
+    int errsock[2];
+    int syncpipe[2];
+};
+
+/* /proc/1/environ shows the environment init started with: coco's, which
+ * holds the host's secrets.  Wipe that memory before the tool exists. */
+static void wipe_own_environ(void)
+{
+    char buf[2048];
+    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    buf[n] = '\0';
+    /* Fields after "(comm)": env_start and env_end are fields 50 and 51. */
+    char *s = strrchr(buf, ')');
+    if (!s)
+        return;
+    unsigned long long v[52] = {0};
+    int field = 2;
+    for (char *t = strtok(s + 1, " "); t && field < 52; t = strtok(NULL, " "))
+        v[++field] = strtoull(t, NULL, 10);
+    if (field < 51 || v[51] <= v[50] || v[51] - v[50] > (64u << 20))
+        return;
+    memset((void *)(uintptr_t)v[50], 0, (size_t)(v[51] - v[50]));
+    environ = NULL;
+}
+
+static int loopback_up(coco_err *err)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr = {0};
+    if (s < 0)
+        return err_set(err, errno, "socket for loopback");
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+    int r = ioctl(s, SIOCGIFFLAGS, &ifr);
+    if (r == 0) {
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        r = ioctl(s, SIOCSIFFLAGS, &ifr);
+    }
+    int e = errno;
+    close(s);
+    return r < 0 ? err_set(err, e, "bring up loopback") : 0;
+}
+
+/* execvpe() with the sandbox's PATH (glibc's would search coco's). */
+static __attribute__((noreturn)) void exec_tool(struct run *r)
+{
+    char **argv = r->p->argv.v;
+    char **envp = strvec_get(&r->env);
+    const char *path = NATIVE_PATH;
+    int fd = r->errsock[1];
+    bool eacces = false;
+
+    if (!argv || !argv[0] || !argv[0][0])
+        child_fail(fd, MSG_NOTFOUND, 0, "%s: no command to run", r->p->tool);
+    for (char **e = envp; *e; e++)
+        if (str_has_prefix(*e, "PATH="))
+            path = *e + 5;
+    if (strchr(argv[0], '/')) {
+        execve(argv[0], argv, envp);
+        int e = errno;
+        child_fail(fd, e == ENOENT ? MSG_NOTFOUND : MSG_NOEXEC, e,
+                   "%s: cannot run %s in the sandbox", r->p->tool, argv[0]);
+    }
+    _cleanup_free_ char *copy = xstrdup(path);
+    char *save = NULL;
+    for (char *d = strtok_r(copy, ":", &save); d;
+         d = strtok_r(NULL, ":", &save)) {
+        if (d[0] != '/')
+            continue;  /* a relative PATH entry would follow the workdir */
+        _cleanup_free_ char *cand = path_join(d, argv[0]);
+        execve(cand, argv, envp);
+        if (errno == EACCES || errno == ENOEXEC)
+            eacces = true;
+    }
+    if (eacces)
+        child_fail(fd, MSG_NOEXEC, EACCES, "%s: %s is not executable in the "
+                   "sandbox", r->p->tool, argv[0]);
+    child_fail(fd, MSG_NOTFOUND, 0, "%s: command \"%s\" not found in the "
+               "sandbox's PATH (%s); install it on the host or mount it",
+               r->p->tool, argv[0], path);
+}
+
+static __attribute__((noreturn)) void tool_main(struct run *r)
+{
+    coco_err err = {0};
+    int fd = r->errsock[1];
+
+    /* Without a terminal: a new session, so the tool cannot reach the
+     * caller's terminal (no controlling tty to inject into or signal). */
+    if (!r->tty && setsid() < 0)
+        child_fail(fd, MSG_SETUP, errno, "setsid");
+    if (supervise_child_setup(&r->sup) < 0)
+        child_fail(fd, MSG_SETUP, errno, "set up the tool's stdout/stderr");
+    {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+    }
+    if (rlimits_apply(&r->p->limits, &r->cg, &err) < 0)
+        child_fail_err(fd, &err);
+    if (caps_drop_all(r->root, r->tool_uid, r->tool_gid, &err) < 0)
+        child_fail_err(fd, &err);
+    if (chdir(r->p->workdir ? r->p->workdir : COCO_DEFAULT_WORKDIR) < 0)
+        child_fail(fd, MSG_SETUP, errno, "%s: workdir %s does not exist in "
+                   "the sandbox; mount it or change \"workdir\"",
+                   r->p->tool, r->p->workdir);
+    if (landlock_apply(&r->plan, r->p, &err) < 0)
+        child_fail_err(fd, &err);
+    /* Nothing the tool inherits from coco's caller beyond stdio. */
+    syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (seccomp_apply(&err) < 0)
+        child_fail_err(fd, &err);
+    exec_tool(r);
+}
+
+static __attribute__((noreturn)) void init_main(struct run *r)
+{
+    coco_err err = {0};
+    int fd = r->errsock[1];
+    char c;
+
+    close(r->errsock[0]);
+    close(r->syncpipe[1]);
+    /* If coco dies, init dies, and with it the whole pid namespace. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+        child_fail(fd, MSG_SETUP, errno, "PR_SET_PDEATHSIG");
+    /* Held here until the parent wrote our maps and cgroup; EOF means
+     * the parent died or gave up before that. */
+    if (read(r->syncpipe[0], &c, 1) != 1)
+        _exit(EXIT_COCO);
+    close(r->syncpipe[0]);
+
+    /* The cgroup namespace is made now, after the parent moved us into
+     * the run's cgroup, so that cgroup is the sandbox's root. */
+    if (r->cg.n && unshare(CLONE_NEWCGROUP) < 0)
+        child_fail(fd, MSG_SETUP, errno, "new cgroup namespace");
+    wipe_own_environ();
+
+    int *srcfds = xcalloc(r->plan.n ? r->plan.n : 1, sizeof *srcfds);
+    if (mount_sources_open(&r->plan, srcfds, &err) < 0 ||
+        mount_plan_apply(&r->plan, srcfds, r->idmap_fd, r->tool_uid,
+                         r->tool_gid, &err) < 0)
+        child_fail_err(fd, &err);
+    for (size_t i = 0; i < r->plan.n; i++)
+        if (srcfds[i] >= 0)
+            close(srcfds[i]);
+    free(srcfds);
+    if (r->idmap_fd >= 0)
+        close(r->idmap_fd);
+
+    if (sethostname(NATIVE_HOSTNAME, strlen(NATIVE_HOSTNAME)) < 0)
+        child_fail(fd, MSG_SETUP, errno, "sethostname");
+    if (r->newnet && loopback_up(&err) < 0)
+        child_fail_err(fd, &err);
+
+    pid_t tool = fork();
+    if (tool < 0)
+        child_fail(fd, MSG_SETUP, errno, "fork the tool");
+    if (tool == 0)
+        tool_main(r);
+
+    /* init keeps nothing the tool could use: no descriptors (the output
+     * pipes must reach EOF when the tool is done), no capabilities, not
+     * dumpable (so /proc/1 is not readable or traceable from inside). */
+    prctl(PR_SET_DUMPABLE, 0);
+    int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (nul >= 0) {
+        dup2(nul, 0);
+        dup2(nul, 1);
+        dup2(nul, 2);
+    }
+    syscall(SYS_close_range, 3U, ~0U, 0U);
+    caps_drop_all(false, 0, 0, &err);
+    _exit(init_loop(tool, r->tty));
+}
+
+/* ---- parent ---------------------------------------------------------- */
+
+static int write_str(const char *path, const char *s)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t w = write(fd, s, strlen(s));
+    int e = errno;
+    close(fd);
+    errno = e;
+    return w == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+static int write_maps(pid_t pid, uid_t in_uid, uid_t out_uid, gid_t in_gid,
+                      gid_t out_gid, bool deny_setgroups, coco_err *err)
+{
+    char path[64], line[64];
+
+    if (deny_setgroups) {
+        /* Required before an unprivileged gid_map; also keeps the tool
+         * from dropping groups that deny it access to host files. */
+        snprintf(path, sizeof path, "/proc/%d/setgroups", (int)pid);
+        if (write_str(path, "deny") < 0)
+            return err_set(err, errno, "write %s", path);
+    }
+    snprintf(path, sizeof path, "/proc/%d/uid_map", (int)pid);
+    snprintf(line, sizeof line, "%u %u 1\n", (unsigned)in_uid,
+             (unsigned)out_uid);
+    if (write_str(path, line) < 0)
+        return err_set(err, errno, "write %s", path);
+    snprintf(path, sizeof path, "/proc/%d/gid_map", (int)pid);
+    snprintf(line, sizeof line, "%u %u 1\n", (unsigned)in_gid,
+             (unsigned)out_gid);
+    if (write_str(path, line) < 0)
+        return err_set(err, errno, "write %s", path);
+    return 0;
+}
+
+static pid_t clone3_fork(uint64_t flags)
+{
+    struct clone_args ca = {.flags = flags, .exit_signal = SIGCHLD};
+    return (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+}
+
+/* A user namespace whose only mapping is ON_DISK -> TOOL (uid and gid):
+ * used as the idmapping of the config's binds in a root run, so a file
+ * the invoking user owns appears owned by the tool's uid, and the tool's
+ * writes are stored as the invoking user. */
+static int make_idmap_userns(uid_t disk_uid, gid_t disk_gid, uid_t tool_uid,
+                             gid_t tool_gid, coco_err *err)
+{
+    int pfd[2];
+    char path[64], c;
+
+    if (pipe2(pfd, O_CLOEXEC) < 0)
+        return err_set(err, errno, "pipe");
+    pid_t pid = clone3_fork(CLONE_NEWUSER);
+    if (pid < 0) {
+        int e = errno;
+        close(pfd[0]);
+        close(pfd[1]);
+        return err_set(err, e, "create the idmapping user namespace");
+    }
+    if (pid == 0) {
+        close(pfd[1]);
+        /* Exist until the parent has opened our namespace. */
+        ssize_t r = read(pfd[0], &c, 1);
+        _exit(r < 0);
+    }
+    close(pfd[0]);
+    int fd = -1;
+    if (write_maps(pid, disk_uid, tool_uid, disk_gid, tool_gid, false,
+                   err) == 0) {
+        snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            err_set(err, errno, "open %s", path);
+    }
+    close(pfd[1]);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    return fd;
+}
+
+static volatile pid_t forward_pid;
+
+/* The supervisor forwards INT TERM HUP QUIT WINCH; USR1/USR2 go to init
+ * from here (kill is async-signal-safe), which hands them to the tool. */
+static void forward_handler(int sig)
+{
+    if (forward_pid > 0)
+        kill(forward_pid, sig);
+}
+
+static void run_release(struct run *r)
+{
+    mount_plan_free(&r->plan);
+    strvec_clear(&r->env);
+    if (r->idmap_fd >= 0)
+        close(r->idmap_fd);
+    r->idmap_fd = -1;
+    for (int i = 0; i < 2; i++) {
+        if (r->errsock[i] >= 0)
+            close(r->errsock[i]);
+        if (r->syncpipe[i] >= 0)
+            close(r->syncpipe[i]);
+        r->errsock[i] = r->syncpipe[i] = -1;
+    }
+}
+
+int native_run(const struct policy *p, coco_err *err)
+{
+    struct run r = {
+        .p = p,
+        .idmap_fd = -1,
+        .errsock = {-1, -1},
+        .syncpipe = {-1, -1},
+    };
+    struct host_layout layout[NATIVE_N_TOPDIRS];
+    int ret = -1;
+    pid_t pid = -1;
+
+    if (p->net == NET_ALLOWED || p->net == NET_FULL)
+        return err_set(err, 0, "%s: network \"%s\" needs coco's egress proxy, "
+                       "which the native backend does not have yet; use "
+                       "\"network\": \"none\" or \"host\", or --runtime podman",
+                       p->config_path ? p->config_path : p->tool,
+                       net_mode_name(p->net));
+
+    r.root = geteuid() == 0;
+    r.tty = isatty(STDIN_FILENO);
+    r.newnet = p->net != NET_HOST;
+    r.tool_uid = r.root ? NATIVE_ROOT_TOOL_UID : getuid();
+    r.tool_gid = r.root ? NATIVE_ROOT_TOOL_GID : getgid();
+
+    host_layout_probe(layout);
+    mount_plan_build(p, layout, r.root, &r.plan);
+    host_layout_free(layout);
+    native_build_env(p, environ, &r.env);
+
+    if (r.root && p->n_mounts) {
+        r.idmap_fd = make_idmap_userns(p->uid, p->gid, r.tool_uid, r.tool_gid,
+                                       err);
+        if (r.idmap_fd < 0)
+            goto out;
+    }
+    if (cgroup_setup(&p->limits, &r.cg, err) < 0)
+        goto out;
+    if (supervise_init(&r.sup, p->limits.output > 0, err) < 0)
+        goto out;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r.errsock) < 0 ||
+        pipe2(r.syncpipe, O_CLOEXEC) < 0) {
+        err_set(err, errno, "socketpair/pipe");
+        goto out_sup;
+    }
+
+    uint64_t flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+    if (!r.root)
+        flags |= CLONE_NEWUSER;
+    if (r.newnet)
+        flags |= CLONE_NEWNET;
+    pid = clone3_fork(flags);
+    if (pid < 0) {
+        err_set(err, errno, "clone into new namespaces (user namespaces "
+                "may be disabled; try --runtime podman)");
+        goto out_sup;
+    }
+    if (pid == 0)
+        init_main(&r);
+
+    close(r.syncpipe[0]);
+    r.syncpipe[0] = -1;
+    close(r.errsock[1]);
+    r.errsock[1] = -1;
+    if ((!r.root && write_maps(pid, r.tool_uid, getuid(), r.tool_gid,
+                               getgid(), true, err) < 0) ||
+        cgroup_enter(&r.cg, pid, err) < 0) {
+        kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        goto out_sup;
+    }
+    if (write(r.syncpipe[1], "1", 1) != 1) {
+        err_set(err, errno, "release the sandbox");
+        kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        goto out_sup;
+    }
+    close(r.syncpipe[1]);
+    r.syncpipe[1] = -1;
+
+    supervise_attach(&r.sup, pid);
+    forward_pid = pid;
+    struct sigaction sa = {.sa_handler = forward_handler,
+                           .sa_flags = SA_RESTART}, old1, old2;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, &old1);
+    sigaction(SIGUSR2, &sa, &old2);
+
+    struct sup_limits lim = {
+        .timeout_ms = p->limits.timeout_ms,
+        .output_max = p->limits.output,
+        .grace_ms = NATIVE_GRACE_MS,
+    };
+    struct sup_result res;
+    int w = supervise_wait(&r.sup, &lim, &res, err);
+    forward_pid = 0;
+    sigaction(SIGUSR1, &old1, NULL);
+    sigaction(SIGUSR2, &old2, NULL);
+    if (w < 0)
+        goto out_sup;
+
+    struct child_msg m;
+    ssize_t n = recv(r.errsock[0], &m, sizeof m, MSG_DONTWAIT);
+    if (n == (ssize_t)sizeof m) {
+        m.msg[sizeof m.msg - 1] = '\0';
+        if (m.kind == MSG_NOTFOUND || m.kind == MSG_NOEXEC) {
+            coco_err e2 = {.errnum = m.errnum};
+            snprintf(e2.msg, sizeof e2.msg, "%s", m.msg);
+            err_print(&e2);
+            ret = m.kind;
+        } else {
+            err_set(err, m.errnum, "native sandbox: %s", m.msg);
+        }
+        goto out_sup;
+    }
+    if (res.reason == SUP_TIMEOUT)
+        fprintf(stderr, "coco: %s: timed out after %llu ms; stopped\n",
+                p->tool, (unsigned long long)p->limits.timeout_ms);
+    else if (res.reason == SUP_OUTPUT)
+        fprintf(stderr, "coco: %s: output limit of %llu bytes reached; "
+                "stopped\n", p->tool, (unsigned long long)p->limits.output);
+    ret = res.exit_code;
+
+out_sup:
+    supervise_release(&r.sup);
+out:
+    cgroup_cleanup(&r.cg);
+    run_release(&r);
+    return ret;
+}

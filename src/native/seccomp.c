@@ -1,0 +1,194 @@
+/* seccomp.c — the one table of system calls the sandboxed tool may not
+ * make, and the libseccomp filter built from it.
+ *
+ * The filter allows by default and denies a list (as bubblewrap/flatpak
+ * and the container runtimes do): developer tools use a wide and changing
+ * set of calls, while the dangerous ones are few and known.  Denied calls
+ * fail with EPERM so that a tool degrades ("operation not permitted")
+ * instead of dying; clone3 fails with ENOSYS because its flags live in
+ * memory a filter cannot inspect, and libc then falls back to clone(),
+ * whose flags the filter can check.  Calls from another architecture
+ * (32-bit int 0x80 on x86_64) kill the process: libseccomp's default for
+ * a foreign architecture, which also closes the classic bypass.
+ */
+#include <linux/sched.h>
+#include <seccomp.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "native_int.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef TIOCLINUX
+#define TIOCLINUX 0x541C
+#endif
+
+/* Namespace flags a tool may not use with clone/unshare: a new user
+ * namespace would hand it capabilities again (and a huge kernel attack
+ * surface), the others could undo isolation coco set up. */
+static const unsigned long ns_flags[] = {
+    CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWIPC,
+    CLONE_NEWUTS, CLONE_NEWCGROUP, CLONE_NEWTIME,
+};
+
+const struct sc_deny seccomp_table[] = {
+    /* the filesystem view coco built */
+    {"mount", EPERM, SC_ALL, 0, "could remount binds writable or cover coco's mounts"},
+    {"umount2", EPERM, SC_ALL, 0, "could reveal what coco's mounts cover"},
+    {"pivot_root", EPERM, SC_ALL, 0, "changes the root coco set up"},
+    {"chroot", EPERM, SC_ALL, 0, "classic escape helper, not needed by tools"},
+    {"open_tree", EPERM, SC_ALL, 0, "new mount API: clones mounts"},
+    {"move_mount", EPERM, SC_ALL, 0, "new mount API: attaches mounts"},
+    {"fsopen", EPERM, SC_ALL, 0, "new mount API: creates filesystems"},
+    {"fsconfig", EPERM, SC_ALL, 0, "new mount API: configures filesystems"},
+    {"fsmount", EPERM, SC_ALL, 0, "new mount API: creates mounts"},
+    {"fspick", EPERM, SC_ALL, 0, "new mount API: reconfigures mounts"},
+    {"mount_setattr", EPERM, SC_ALL, 0, "new mount API: changes mount flags"},
+    /* namespaces */
+    {"unshare", EPERM, SC_NSFLAGS0, 0, "new namespaces could regain capabilities"},
+    {"clone", EPERM, SC_NSFLAGS0, 0, "clone with CLONE_NEW* creates namespaces"},
+    {"clone3", ENOSYS, SC_ALL, 0, "flags are in memory the filter cannot see; libc falls back to clone"},
+    {"setns", EPERM, SC_ALL, 0, "could join another namespace"},
+    /* kernel keyrings */
+    {"keyctl", EPERM, SC_ALL, 0, "kernel keyrings are not namespaced"},
+    {"add_key", EPERM, SC_ALL, 0, "kernel keyrings are not namespaced"},
+    {"request_key", EPERM, SC_ALL, 0, "kernel keyrings are not namespaced"},
+    /* large kernel attack surface, not needed by developer tools */
+    {"bpf", EPERM, SC_ALL, 0, "eBPF: large attack surface, kernel introspection"},
+    {"perf_event_open", EPERM, SC_ALL, 0, "performance counters leak host activity"},
+    {"userfaultfd", EPERM, SC_ALL, 0, "widely used to win kernel race exploits"},
+    {"io_uring_setup", EPERM, SC_ALL, 0, "io_uring: bypasses seccomp for its operations"},
+    {"io_uring_enter", EPERM, SC_ALL, 0, "io_uring: bypasses seccomp for its operations"},
+    {"io_uring_register", EPERM, SC_ALL, 0, "io_uring: bypasses seccomp for its operations"},
+    /* other processes */
+    {"ptrace", EPERM, SC_ALL, 0, "tracing could tamper with coco's init"},
+    {"process_vm_readv", EPERM, SC_ALL, 0, "reads another process's memory"},
+    {"process_vm_writev", EPERM, SC_ALL, 0, "writes another process's memory"},
+    {"kcmp", EPERM, SC_ALL, 0, "compares kernel objects of other processes"},
+    {"pidfd_getfd", EPERM, SC_ALL, 0, "steals descriptors from another process"},
+    /* the machine itself */
+    {"init_module", EPERM, SC_ALL, 0, "loads kernel code"},
+    {"finit_module", EPERM, SC_ALL, 0, "loads kernel code"},
+    {"delete_module", EPERM, SC_ALL, 0, "unloads kernel code"},
+    {"kexec_load", EPERM, SC_ALL, 0, "replaces the running kernel"},
+    {"kexec_file_load", EPERM, SC_ALL, 0, "replaces the running kernel"},
+    {"reboot", EPERM, SC_ALL, 0, "reboots the machine"},
+    {"swapon", EPERM, SC_ALL, 0, "changes the host's swap"},
+    {"swapoff", EPERM, SC_ALL, 0, "changes the host's swap"},
+    {"acct", EPERM, SC_ALL, 0, "process accounting writes host files"},
+    {"syslog", EPERM, SC_ALL, 0, "kernel log leaks addresses and host activity"},
+    {"open_by_handle_at", EPERM, SC_ALL, 0, "opens files outside the mounts (the shocker escape)"},
+    {"name_to_handle_at", EPERM, SC_ALL, 0, "pairs with open_by_handle_at"},
+    {"settimeofday", EPERM, SC_ALL, 0, "the host clock"},
+    {"clock_settime", EPERM, SC_ALL, 0, "the host clock"},
+    {"clock_adjtime", EPERM, SC_ALL, 0, "the host clock"},
+    {"adjtimex", EPERM, SC_ALL, 0, "the host clock"},
+    {"quotactl", EPERM, SC_ALL, 0, "filesystem quotas of the host"},
+    {"nfsservctl", EPERM, SC_ALL, 0, "kernel NFS server"},
+    {"vhangup", EPERM, SC_ALL, 0, "hangs up the terminal for everyone"},
+    {"lookup_dcookie", EPERM, SC_ALL, 0, "kernel profiling internals"},
+    {"uselib", EPERM, SC_ALL, 0, "obsolete loader, old exploit vector"},
+    {"personality", EPERM, SC_PERSONA0, 0, "could disable ASLR or make data executable"},
+    /* terminal injection */
+    {"ioctl", EPERM, SC_IOCTL1, TIOCSTI, "TIOCSTI pushes keystrokes into the user's terminal"},
+    {"ioctl", EPERM, SC_IOCTL1, TIOCLINUX, "TIOCLINUX can paste console selections"},
+};
+const size_t seccomp_table_len = sizeof seccomp_table / sizeof seccomp_table[0];
+
+static int add_rules(scmp_filter_ctx ctx, coco_err *err)
+{
+    int n = 0;
+
+    for (size_t i = 0; i < seccomp_table_len; i++) {
+        const struct sc_deny *d = &seccomp_table[i];
+        int nr = seccomp_syscall_resolve_name(d->name);
+        uint32_t act = SCMP_ACT_ERRNO((uint32_t)d->errnum);
+        int r = 0;
+
+        if (nr == __NR_SCMP_ERROR)
+            continue;  /* not a call on this architecture */
+        switch (d->rule) {
+        case SC_ALL:
+            r = seccomp_rule_add(ctx, act, nr, 0);
+            n++;
+            break;
+        case SC_NSFLAGS0:
+            for (size_t f = 0; f < sizeof ns_flags / sizeof ns_flags[0] &&
+                               r == 0; f++) {
+                r = seccomp_rule_add(ctx, act, nr, 1,
+                                     SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[f],
+                                             ns_flags[f]));
+                n++;
+            }
+            break;
+        case SC_IOCTL1:
+            /* The request is an int: compare only the low 32 bits, so a
+             * caller cannot dodge the rule by setting the high ones
+             * (CVE-2019-10063 in flatpak). */
+            r = seccomp_rule_add(ctx, act, nr, 1,
+                                 SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL,
+                                         d->arg));
+            n++;
+            break;
+        case SC_PERSONA0:
+            /* PER_LINUX and the 0xffffffff query stay allowed (libc and
+             * some runtimes ask); anything that sets flags is refused. */
+            r = seccomp_rule_add(ctx, act, nr, 2,
+                                 SCMP_A0(SCMP_CMP_NE, 0),
+                                 SCMP_A0(SCMP_CMP_NE, 0xffffffffUL));
+            if (r == -EINVAL) {
+                /* older libseccomp: one comparison per argument */
+                r = seccomp_rule_add(ctx, act, nr, 1,
+                                     SCMP_A0(SCMP_CMP_MASKED_EQ, 0x0fffff00UL,
+                                             0x00040000UL /* ADDR_NO_RANDOMIZE */));
+            }
+            n++;
+            break;
+        }
+        if (r < 0)
+            return err_set(err, -r, "seccomp rule for %s", d->name);
+    }
+    return n;
+}
+
+static scmp_filter_ctx build(int *nrules, coco_err *err)
+{
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+    if (!ctx) {
+        err_set(err, ENOMEM, "seccomp_init");
+        return NULL;
+    }
+    int n = add_rules(ctx, err);
+    if (n < 0) {
+        seccomp_release(ctx);
+        return NULL;
+    }
+    *nrules = n;
+    return ctx;
+}
+
+int seccomp_apply(coco_err *err)
+{
+    int n;
+    scmp_filter_ctx ctx = build(&n, err);
+    if (!ctx)
+        return -1;
+    int r = seccomp_load(ctx);
+    seccomp_release(ctx);
+    if (r < 0)
+        return err_set(err, -r, "load the seccomp filter");
+    return 0;
+}
+
+int seccomp_check(coco_err *err)
+{
+    int n;
+    scmp_filter_ctx ctx = build(&n, err);
+    if (!ctx)
+        return -1;
+    seccomp_release(ctx);
+    return n;
+}
