@@ -1,0 +1,338 @@
+/* test_policy.c — config + environment + flags -> policy, and the `run`
+ * command-line parser. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "cli.h"
+#include "policy.h"
+
+static char tmpdir[64];
+static char home[128], cwd[160];
+
+static int setup(void **state)
+{
+    (void)state;
+    strcpy(tmpdir, "/tmp/coco-policy-XXXXXX");
+    if (!mkdtemp(tmpdir))
+        return -1;
+    snprintf(home, sizeof home, "%s/home", tmpdir);
+    snprintf(cwd, sizeof cwd, "%s/home/proj", tmpdir);
+    mkdir(home, 0700);
+    mkdir(cwd, 0700);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char *argv[] = {"rm", "-rf", tmpdir, NULL};
+    pid_t pid = fork();
+    if (pid == 0) {
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    return 0;
+}
+
+static void ctx_init(struct host_ctx *ctx, char **env)
+{
+    memset(ctx, 0, sizeof *ctx);
+    ctx->cwd = cwd;
+    ctx->home = home;
+    ctx->uid = 1000;
+    ctx->gid = 1000;
+    ctx->environ = env;
+    ctx->pid = 42;
+    ctx->podman_rootless = true;
+    ctx->container_name = "coco-test";
+    ctx->podman_bin = "/usr/bin/podman";
+    ctx->docker_bin = "/usr/bin/docker";
+}
+
+/* Parse JSON and resolve; returns policy_resolve's result. */
+static int resolve(const char *json, char **env, const struct run_flags *fl,
+                   char *const *args, size_t nargs, struct policy *p, coco_err *err)
+{
+    struct config c;
+    if (config_parse(json, strlen(json), "tool", "tool.json", &c, err) < 0)
+        fail_msg("config: %s", err->msg);
+    struct host_ctx ctx;
+    ctx_init(&ctx, env);
+    struct run_flags none = {0};
+    int r = policy_resolve(&c, &ctx, fl ? fl : &none, args, nargs, p, err);
+    config_free(&c);
+    return r;
+}
+
+static void test_mount_expansion(void **state)
+{
+    (void)state;
+    char *env[] = {"PATH=/usr/bin", NULL};
+    struct policy p;
+    coco_err err = {0};
+    const char *j = "{\"mounts\": [{\"src\": \".\", \"dst\": \"/workspace\"},"
+                    "{\"src\": \"~/cfg/new\", \"dst\": \"/c\", \"opts\": \"ro\"},"
+                    "{\"src\": \"sub/dir\", \"dst\": \"/s\"}]}";
+    if (resolve(j, env, NULL, NULL, 0, &p, &err))
+        fail_msg("%s", err.msg);
+    assert_string_equal(p.mounts[0].src, cwd);
+    char want[256];
+    snprintf(want, sizeof want, "%s/cfg/new", home);
+    assert_string_equal(p.mounts[1].src, want);
+    assert_true(p.mounts[1].ro);
+    assert_false(p.mounts[0].ro);
+    struct stat st;
+    /* A missing source directory is created, private to the user. */
+    assert_int_equal(stat(want, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0700);
+    snprintf(want, sizeof want, "%s/sub/dir", cwd);
+    assert_string_equal(p.mounts[2].src, want);
+    assert_string_equal(p.workdir, "/workspace");
+    policy_free(&p);
+}
+
+static void test_mount_symlink_resolved(void **state)
+{
+    (void)state;
+    char link[256], target[256];
+    snprintf(target, sizeof target, "%s/real", home);
+    snprintf(link, sizeof link, "%s/ln", cwd);
+    mkdir(target, 0700);
+    symlink(target, link);
+    char *env[] = {NULL};
+    struct policy p;
+    coco_err err = {0};
+    if (resolve("{\"mounts\": [{\"src\": \"ln\", \"dst\": \"/x\"}]}", env, NULL,
+                NULL, 0, &p, &err))
+        fail_msg("%s", err.msg);
+    assert_string_equal(p.mounts[0].src, target);
+    policy_free(&p);
+}
+
+static void test_mount_refusals(void **state)
+{
+    (void)state;
+    char *env[] = {NULL};
+    struct policy p;
+    coco_err err = {0};
+    assert_int_equal(resolve("{\"mounts\": [{\"src\": \"/\", \"dst\": \"/h\"}]}",
+                             env, NULL, NULL, 0, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "tool.json: mounts[0].src: / holds the "
+                                    "container-engine socket"));
+    assert_int_equal(resolve("{\"mounts\": [{\"src\": \"/run\", \"dst\": \"/h\"}]}",
+                             env, NULL, NULL, 0, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "container-engine socket"));
+    assert_int_equal(resolve("{\"mounts\": [{\"src\": \".\", \"dst\": \"/tmp\"}]}",
+                             env, NULL, NULL, 0, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "mounts[0].dst: /tmp is managed by coco"));
+    assert_int_equal(resolve("{\"mounts\": [{\"src\": \"/dev/null\", \"dst\": \"/n\"}]}",
+                             env, NULL, NULL, 0, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "neither a directory nor a regular file"));
+}
+
+static void test_sensitive_marked(void **state)
+{
+    (void)state;
+    char *env[] = {NULL};
+    struct policy p;
+    coco_err err = {0};
+    if (resolve("{\"mounts\": [{\"src\": \"~\", \"dst\": \"/h\"},"
+                "{\"src\": \"~/.ssh\", \"dst\": \"/s\"},{\"src\": \".\", \"dst\": \"/w\"}]}",
+                env, NULL, NULL, 0, &p, &err))
+        fail_msg("%s", err.msg);
+    assert_true(p.mounts[0].risky);
+    assert_true(p.mounts[1].risky);
+    assert_false(p.mounts[2].risky);
+    policy_free(&p);
+}
+
+static void test_env(void **state)
+{
+    (void)state;
+    char *env[] = {"TERM=xterm", "SECRET=s3", "A=host", NULL};
+    struct policy p;
+    coco_err err = {0};
+    if (resolve("{\"env_passthrough\": [\"TERM\", \"MISSING\", \"A\"],"
+                " \"env\": {\"A\": \"config\", \"B\": \"b\"}}",
+                env, NULL, NULL, 0, &p, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(p.n_env, 3);
+    assert_string_equal(p.env[0].name, "TERM");
+    assert_true(p.env[0].from_host);
+    assert_string_equal(p.env[1].name, "A");
+    assert_string_equal(p.env[1].value, "config"); /* config wins */
+    assert_false(p.env[1].from_host);
+    assert_string_equal(p.env[2].name, "B");
+    for (size_t i = 0; i < p.n_env; i++)
+        assert_string_not_equal(p.env[i].name, "SECRET");
+    policy_free(&p);
+}
+
+static void test_network(void **state)
+{
+    (void)state;
+    char *env[] = {NULL};
+    char *allow[] = {"COCO_ALLOW_NETWORK=true", NULL};
+    struct policy p;
+    coco_err err = {0};
+    assert_int_equal(resolve("{}", env, NULL, NULL, 0, &p, &err), 0);
+    assert_int_equal(p.net, NET_NONE); /* the default: no network */
+    assert_string_equal(p.net_source, "default");
+    policy_free(&p);
+    assert_int_equal(resolve("{}", allow, NULL, NULL, 0, &p, &err), 0);
+    assert_int_equal(p.net, NET_FULL);
+    assert_string_equal(p.net_source, "COCO_ALLOW_NETWORK");
+    policy_free(&p);
+    /* allowed_hosts is refused until the proxy enforces it ... */
+    assert_int_equal(resolve("{\"allowed_hosts\": [\"a.org\"]}", env, NULL, NULL,
+                             0, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "tool.json: allowed_hosts: not enforced yet"));
+    /* ... but `coco show` can describe it. */
+    struct run_flags show = {.show = true};
+    assert_int_equal(resolve("{\"allowed_hosts\": [\"a.org\"]}", env, &show, NULL,
+                             0, &p, &err), 0);
+    assert_int_equal(p.net, NET_ALLOWED);
+    policy_free(&p);
+}
+
+static void test_extra_ports(void **state)
+{
+    (void)state;
+    char *bad[] = {"COCO_EXTRA_PORTS=8080", NULL};
+    char *good[] = {"COCO_EXTRA_PORTS=8080:80, 127.0.0.1:9000:9000/udp", NULL};
+    struct policy p;
+    coco_err err = {0};
+    assert_int_equal(resolve("{\"network\": \"full\"}", bad, NULL, NULL, 0, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "COCO_EXTRA_PORTS: \"8080\""));
+    assert_int_equal(resolve("{}", good, NULL, NULL, 0, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "COCO_EXTRA_PORTS: tool has network \"none\""));
+    assert_int_equal(resolve("{\"network\": \"full\"}", good, NULL, NULL, 0, &p, &err), 0);
+    assert_int_equal(p.ports.n, 2);
+    assert_string_equal(p.ports.v[1], "127.0.0.1:9000:9000/udp");
+    policy_free(&p);
+}
+
+static void test_runtime_choice(void **state)
+{
+    (void)state;
+    char *env[] = {NULL};
+    char *envd[] = {"COCO_RUNTIME=docker", NULL};
+    char *envbad[] = {"COCO_RUNTIME=lxc", NULL};
+    struct policy p;
+    coco_err err = {0};
+    struct run_flags fl = {.runtime = RT_PODMAN};
+    assert_int_equal(resolve("{\"runtime\": \"docker\"}", env, NULL, NULL, 0, &p, &err), 0);
+    assert_int_equal(p.runtime, RT_DOCKER);
+    assert_string_equal(p.runtime_source, "config");
+    assert_string_equal(p.engine_bin, "/usr/bin/docker");
+    policy_free(&p);
+    assert_int_equal(resolve("{\"runtime\": \"podman\"}", envd, NULL, NULL, 0, &p, &err), 0);
+    assert_int_equal(p.runtime, RT_DOCKER);
+    assert_string_equal(p.runtime_source, "COCO_RUNTIME");
+    policy_free(&p);
+    assert_int_equal(resolve("{}", envd, &fl, NULL, 0, &p, &err), 0);
+    assert_int_equal(p.runtime, RT_PODMAN);
+    assert_string_equal(p.runtime_source, "--runtime");
+    assert_true(p.rootless);
+    policy_free(&p);
+    assert_int_equal(resolve("{}", envbad, NULL, NULL, 0, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "COCO_RUNTIME: \"lxc\" is not a runtime"));
+}
+
+static void test_limits_and_names(void **state)
+{
+    (void)state;
+    char *env[] = {"COCO_IMAGE=localhost/other:1", NULL};
+    struct policy p;
+    coco_err err = {0};
+    char *args[] = {"--fix", "-x", "--", "."};
+    assert_int_equal(resolve("{\"command\": \"eslint\", \"isolated\": false,"
+                             " \"limits\": {\"memory\": \"1g\"}}",
+                             env, NULL, args, 4, &p, &err), 0);
+    assert_int_equal(p.limits.memory, 1ULL << 30);
+    assert_false(p.limits.memory_default);
+    assert_int_equal(p.limits.pids, COCO_DEFAULT_PIDS);
+    assert_true(p.limits.pids_default);
+    assert_int_equal(p.limits.tmp_size, 256ULL << 20); /* a quarter of 1g */
+    assert_string_equal(p.volume, "coco-cache-shared");
+    assert_string_equal(p.image, "localhost/other:1");
+    assert_string_equal(p.image_source, "COCO_IMAGE");
+    assert_int_equal(p.argv.n, 5);
+    assert_string_equal(p.argv.v[0], "eslint");
+    assert_string_equal(p.argv.v[3], "--");
+    policy_free(&p);
+    assert_int_equal(resolve("{}", env, NULL, NULL, 0, &p, &err), 0);
+    assert_string_equal(p.volume, "coco-cache-tool");
+    assert_string_equal(p.argv.v[0], "tool");
+    assert_int_equal(p.limits.memory, COCO_DEFAULT_MEMORY);
+    policy_free(&p);
+}
+
+static void test_x11(void **state)
+{
+    (void)state;
+    char *env[] = {NULL};
+    char *envx[] = {"DISPLAY=:0", NULL};
+    struct policy p;
+    coco_err err = {0};
+    assert_int_equal(resolve("{\"x11\": true}", env, NULL, NULL, 0, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "tool.json: x11: DISPLAY is not set"));
+    assert_int_equal(resolve("{\"x11\": true}", envx, NULL, NULL, 0, &p, &err), 0);
+    assert_string_equal(p.x11_display, ":0");
+    policy_free(&p);
+}
+
+static void test_cli_parse(void **state)
+{
+    (void)state;
+    struct run_cmd rc;
+    coco_err err = {0};
+    char *a1[] = {"run", "--runtime", "native", "--dry-run", "eslint", "--fix", "--runtime", "x"};
+    assert_int_equal(cli_parse_run(8, a1, &rc, &err), 0);
+    assert_int_equal(rc.flags.runtime, RT_NATIVE);
+    assert_true(rc.flags.dry_run);
+    assert_string_equal(rc.tool, "eslint");
+    assert_int_equal(rc.n_args, 3); /* everything after TOOL is the tool's */
+    assert_string_equal(rc.args[0], "--fix");
+    char *a2[] = {"run", "--", "-weird", "-h"};
+    assert_int_equal(cli_parse_run(4, a2, &rc, &err), 0);
+    assert_string_equal(rc.tool, "-weird");
+    assert_int_equal(rc.n_args, 1);
+    char *a3[] = {"run", "--runtime=lxc", "t"};
+    assert_int_equal(cli_parse_run(3, a3, &rc, &err), -1);
+    assert_non_null(strstr(err.msg, "\"lxc\" is not a runtime"));
+    char *a4[] = {"run", "--dry-run"};
+    assert_int_equal(cli_parse_run(2, a4, &rc, &err), -1);
+    assert_non_null(strstr(err.msg, "which tool?"));
+    char *a5[] = {"run", "--bogus", "t"};
+    assert_int_equal(cli_parse_run(3, a5, &rc, &err), -1);
+    assert_non_null(strstr(err.msg, "unknown option \"--bogus\""));
+    char *a6[] = {"run", "--runtime"};
+    assert_int_equal(cli_parse_run(2, a6, &rc, &err), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mount_expansion),
+        cmocka_unit_test(test_mount_symlink_resolved),
+        cmocka_unit_test(test_mount_refusals),
+        cmocka_unit_test(test_sensitive_marked),
+        cmocka_unit_test(test_env),
+        cmocka_unit_test(test_network),
+        cmocka_unit_test(test_extra_ports),
+        cmocka_unit_test(test_runtime_choice),
+        cmocka_unit_test(test_limits_and_names),
+        cmocka_unit_test(test_x11),
+        cmocka_unit_test(test_cli_parse),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
