@@ -443,8 +443,12 @@ int oci_build_argv(const struct policy *p, struct strvec *argv,
     strvec_push(&a, "--cap-drop=ALL");
     strvec_push(&a, "--security-opt=no-new-privileges");
     strvec_push(&a, "--read-only");
-    strvec_pushf(&a, "--tmpfs=/tmp:rw,nosuid,nodev,size=%llu,mode=1777",
-                 (unsigned long long)tmp);
+    /* docker adds noexec to a tmpfs unless told "exec", podman does not:
+     * say it, so a tool behaves the same under both (build tools run
+     * what they compile in /tmp; noexec there stops nothing that
+     * "ld.so /tmp/x" would not get past anyway). */
+    strvec_pushf(&a, "--tmpfs=/tmp:rw,nosuid,nodev,size=%llu,mode=1777%s",
+                 (unsigned long long)tmp, podman ? "" : ",exec");
     /* The home: see the top of this file.  podman refuses the kernel's
      * uid=/gid= tmpfs options but has "U" (chown to the container user);
      * docker hands the options to the kernel.  notmpcopyup: podman would
@@ -458,7 +462,7 @@ int oci_build_argv(const struct policy *p, struct strvec *argv,
     else
         strvec_pushf(&a,
                      "--tmpfs=%s:rw,nosuid,nodev,size=%llu,mode=0700,uid=%u,"
-                     "gid=%u",
+                     "gid=%u,exec",
                      COCO_CONTAINER_HOME,
                      (unsigned long long)COCO_DEFAULT_HOME_SIZE,
                      (unsigned)p->uid, (unsigned)p->gid);
