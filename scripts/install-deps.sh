@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install everything coco needs to build and to run its whole test suite on
+# a fresh Debian 12 machine.  Run as root (or through sudo).  Used by
+# README's test command and by .ci/run, so both stay the same.
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps.sh: run as root (sudo bash scripts/install-deps.sh)" >&2
+  exit 1
+fi
+
+packages=(
+  # build
+  build-essential pkg-config libjansson-dev libcap-dev libseccomp-dev
+  # tests
+  libcmocka-dev bats valgrind clang libclang-rt-14-dev shellcheck groff-base
+  # container engines and what they need on this kind of machine
+  podman runc slirp4netns uidmap fuse-overlayfs docker.io
+  # offline base images
+  mmdebstrap
+  # the native backend's tests and benchmarks
+  bubblewrap hyperfine iproute2 nodejs npm curl python3 procps psmisc
+)
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y "${packages[@]}"
