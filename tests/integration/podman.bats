@@ -1,0 +1,280 @@
+#!/usr/bin/env bats
+# podman.bats — real podman runs (rootful, runc, CONTAINERS_CONF from
+# tests/images): the images are built offline in setup_file by
+# tests/images/build.sh (mmdebstrap base + node + eslint 9), then coco runs
+# eslint on real files under the hardened flags and the sandbox is probed
+# from inside: no network, no capabilities, read-only root, env, limits.
+
+load helpers
+
+setup_file() {
+    command -v podman >/dev/null || skip "podman is not installed"
+    # Builds once; later runs find the images and return at once.
+    "$REPO_ROOT/tests/images/build.sh" podman all >&3 2>&1 || {
+        echo "# tests/images/build.sh podman all failed" >&3
+        return 1
+    }
+}
+
+setup() {
+    common_setup
+    export COCO_RUNTIME=podman
+}
+
+teardown() {
+    if [[ -n ${HTTP_PID:-} ]]; then
+        kill "$HTTP_PID" 2>/dev/null || true
+        wait "$HTTP_PID" 2>/dev/null || true
+    fi
+    common_teardown
+}
+
+# tool_cfg NAME COMMAND [EXTRA_JSON_MEMBERS]: a config on the eslint image
+# with the workspace mounted.
+tool_cfg() {
+    install_config "$1" "{\"command\": \"$2\", \"image\": \"$TEST_ESLINT_IMAGE\",
+        \"mounts\": [{\"src\": \".\", \"dst\": \"/workspace\"}]${3:+, $3}}"
+}
+
+# The lint fixtures: a file with an undefined variable, a clean file and a
+# fixable one, with a flat config (eslint 9 needs one).
+lint_fixtures() {
+    cat >"$WORK/eslint.config.js" <<'EOF'
+module.exports = [{
+  files: ["**/*.js"],
+  languageOptions: { sourceType: "script", globals: {} },
+  rules: { "no-undef": "error", "prefer-const": "error" },
+}];
+EOF
+    printf 'foo = 1;\n' >"$WORK/bad.js"
+    printf 'var a = 1;\nvar b = a + 1;\nb += 1;\n' >"$WORK/good.js"
+    printf 'let c = 1;\nvar d = c;\nd += 1;\n' >"$WORK/fixable.js"
+}
+
+# A unique tool name so container names never collide with other runs.
+uniq_tool() { printf 'cocotest%s%s\n' "$$" "$RANDOM"; }
+
+@test "podman: coco run eslint reports a lint error with exit 1" {
+    lint_fixtures
+    tool_cfg eslint eslint '"network": "none"'
+    run "$COCO" run eslint bad.js
+    assert_status 1
+    assert_contains no-undef
+    assert_contains "'foo' is not defined"
+}
+
+@test "podman: coco run eslint on a clean file exits 0" {
+    lint_fixtures
+    tool_cfg eslint eslint '"network": "none"'
+    run "$COCO" run eslint good.js
+    assert_status 0
+    refute_contains error
+}
+
+@test "podman: files the tool writes in the workspace belong to the user" {
+    lint_fixtures
+    tool_cfg eslint eslint '"network": "none"'
+    run "$COCO" run eslint --fix fixable.js
+    assert_status 0
+    grep -q '^const c = 1;' "$WORK/fixable.js"
+    run "$COCO" run eslint -f json -o report.json bad.js
+    assert_status 1
+    [ -f "$WORK/report.json" ]
+    grep -q no-undef "$WORK/report.json"
+    [ "$(stat -c %u:%g "$WORK/report.json")" = "$(id -u):$(id -g)" ]
+    [ "$(stat -c %u:%g "$WORK/fixable.js")" = "$(id -u):$(id -g)" ]
+    # and the tool runs as the invoking user
+    tool_cfg node node
+    run "$COCO" run node -e 'console.log(process.getuid() + ":" + process.getgid())'
+    assert_status 0
+    [ "$output" = "$(id -u):$(id -g)" ]
+}
+
+# Start a web server on the host's loopback (this test's own), port in
+# HTTP_PORT.
+start_http() {
+    mkdir -p "$TEST_TMP/www"
+    printf 'reachable\n' >"$TEST_TMP/www/index.html"
+    python3 -m http.server --bind 127.0.0.1 --directory "$TEST_TMP/www" 0 \
+        >"$TEST_TMP/http.log" 2>&1 &
+    HTTP_PID=$!
+    local i
+    HTTP_PORT=
+    for ((i = 0; i < 100; i++)); do
+        HTTP_PORT=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$TEST_TMP/http.log" | head -n 1)
+        [[ -n $HTTP_PORT ]] && break
+        sleep 0.1
+    done
+    [[ -n $HTTP_PORT ]]
+    # the server answers on the host
+    curl -fsS "http://127.0.0.1:$HTTP_PORT/" | grep -q reachable
+}
+
+NODE_FETCH='const p = process.argv[1];
+require("http").get("http://127.0.0.1:" + p + "/", r => {
+  let b = ""; r.on("data", d => b += d);
+  r.on("end", () => { console.log("CONNECTED " + b.trim()); process.exit(0); });
+}).on("error", e => { console.log("FAILED " + e.code); process.exit(3); });'
+
+@test "podman: network none: the host's loopback is unreachable, only lo exists" {
+    skip_unless_cmd curl
+    start_http
+    tool_cfg node node '"network": "none"'
+    run "$COCO" run node -e "$NODE_FETCH" "$HTTP_PORT"
+    assert_status 3
+    assert_contains FAILED
+    refute_contains CONNECTED
+    run "$COCO" run node -e 'console.log(Object.keys(require("os").networkInterfaces()).join(","))'
+    assert_status 0
+    [ "$output" = lo ]
+    # the default (no network key) is the same
+    tool_cfg node node
+    run "$COCO" run node -e "$NODE_FETCH" "$HTTP_PORT"
+    assert_status 3
+}
+
+@test "podman: network host reaches the same listener (the probe can succeed)" {
+    skip_unless_cmd curl
+    start_http
+    tool_cfg node node '"network": "host"'
+    run "$COCO" run node -e "$NODE_FETCH" "$HTTP_PORT"
+    assert_status 0
+    assert_contains "CONNECTED reachable"
+}
+
+@test "podman: the tool has no capabilities and no_new_privs" {
+    tool_cfg cat cat
+    run "$COCO" run cat /proc/self/status
+    assert_status 0
+    assert_line $'CapEff:\t0000000000000000'
+    assert_line $'CapPrm:\t0000000000000000'
+    assert_line $'CapBnd:\t0000000000000000'
+    assert_line $'NoNewPrivs:\t1'
+}
+
+@test "podman: the root file system is read-only, /tmp and HOME are writable" {
+    tool_cfg sh sh
+    run "$COCO" run sh -c 'touch /usr/coco-probe'
+    [ "$status" -ne 0 ]
+    assert_contains "Read-only file system"
+    run "$COCO" run sh -c 'touch /etc/coco-probe'
+    [ "$status" -ne 0 ]
+    run "$COCO" run sh -c 'echo ok >/tmp/probe && cat /tmp/probe && echo home >"$HOME/probe" && cat "$HOME/probe"'
+    assert_status 0
+    assert_line ok
+    assert_line home
+}
+
+@test "podman: host files outside the mounts are invisible" {
+    tool_cfg sh sh
+    printf 'top secret\n' >"$TEST_TMP/secret"
+    printf 'visible\n' >"$WORK/inside"
+    run "$COCO" run sh -c "cat '$TEST_TMP/secret'; cat /workspace/inside; pwd"
+    refute_contains "top secret"
+    assert_line visible
+    assert_line /workspace
+}
+
+@test "podman: env and env_passthrough values arrive, others do not" {
+    tool_cfg printenv printenv '"env": {"FIXED": "v1", "PATH": "/usr/local/bin:/usr/bin:/bin"},
+        "env_passthrough": ["COCO_T_PASS", "COCO_T_UNSET"]'
+    unset COCO_T_UNSET
+    COCO_T_PASS='pass value; $(not run)' COCO_T_OTHER=leak run "$COCO" run printenv
+    assert_status 0
+    assert_line 'FIXED=v1'
+    assert_line 'COCO_T_PASS=pass value; $(not run)'
+    assert_line 'PATH=/usr/local/bin:/usr/bin:/bin'
+    refute_contains COCO_T_OTHER
+    refute_contains COCO_T_UNSET
+    refute_contains "XDG_DATA_HOME"
+}
+
+@test "podman: stdin reaches the tool" {
+    tool_cfg cat cat
+    run bash -c 'printf "hello through stdin\n" | "$COCO" run cat'
+    assert_status 0
+    [ "$output" = "hello through stdin" ]
+}
+
+@test "podman: the tool's own exit code passes through" {
+    tool_cfg sh sh
+    run "$COCO" run sh -c 'exit 7'
+    assert_status 7
+    run "$COCO" run sh -c 'kill -KILL $$'
+    assert_status 137
+}
+
+@test "podman: a command missing from the image exits 127" {
+    tool_cfg missing no-such-program-coco
+    run "$COCO" run missing
+    assert_status 127
+}
+
+@test "podman: a command that is not executable exits 126" {
+    tool_cfg noexec /etc/hostname
+    run "$COCO" run noexec
+    assert_status 126
+}
+
+@test "podman: --dry-run shows the hardened flags for this podman" {
+    tool_cfg eslint eslint '"network": "none"'
+    run "$COCO" run --dry-run eslint .
+    assert_status 0
+    [ "${lines[0]}" = "$(command -v podman)" ]
+    local f
+    for f in run --rm --init --cap-drop=ALL --security-opt=no-new-privileges \
+        --read-only --network=none "$TEST_ESLINT_IMAGE"; do
+        assert_line "$f"
+    done
+    grep -qE -- '^--pids-limit=?[0-9]*' <<<"$output"
+    grep -qE -- '^--memory=?[0-9]*' <<<"$output"
+    grep -qE -- '^--tmpfs=?/tmp' <<<"$output"
+}
+
+@test "podman: limits.timeout kills the container (124) and removes it" {
+    local t
+    t=$(uniq_tool)
+    tool_cfg "$t" sleep '"limits": {"timeout": "2s"}'
+    run "$COCO" run "$t" 120
+    assert_status 124
+    run podman ps -a --filter "name=coco-$t" --format '{{.Names}}'
+    assert_status 0
+    [ -z "$output" ]
+}
+
+@test "podman: SIGTERM to coco stops the tool (143) and leaves no container" {
+    local t pid rc=0 i left
+    t=$(uniq_tool)
+    tool_cfg "$t" sleep
+    "$COCO" run "$t" 120 >"$TEST_TMP/out" 2>&1 &
+    pid=$!
+    # wait (bounded) until the container runs
+    for ((i = 0; i < 200; i++)); do
+        [[ -n $(podman ps --filter "name=coco-$t" --format '{{.Names}}') ]] && break
+        sleep 0.1
+    done
+    [ "$i" -lt 200 ]
+    kill -TERM "$pid"
+    wait "$pid" || rc=$?
+    [ "$rc" -eq 143 ]
+    for ((i = 0; i < 100; i++)); do
+        left=$(podman ps -a --filter "name=coco-$t" --format '{{.Names}}')
+        [[ -z $left ]] && break
+        sleep 0.1
+    done
+    [ -z "$left" ]
+}
+
+@test "podman: each tool gets its own cache volume; prune removes it" {
+    local t
+    t=$(uniq_tool)
+    tool_cfg "$t" sh
+    run "$COCO" run "$t" -c 'echo cached >/coco/cache/probe'
+    assert_status 0
+    run podman volume ls --format '{{.Name}}'
+    assert_line "coco-cache-$t"
+    run "$COCO" prune "$t"
+    assert_status 0
+    run podman volume ls --format '{{.Name}}'
+    refute_line "coco-cache-$t"
+}
