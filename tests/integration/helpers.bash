@@ -9,6 +9,8 @@
 #              setup() { common_setup; }
 #              teardown() { common_teardown; }
 
+# bats sets lines, output and status in `run`.
+# shellcheck disable=SC2154
 REPO_ROOT=$(cd -- "$BATS_TEST_DIRNAME/../.." && pwd)
 export REPO_ROOT
 COCO=${COCO:-$REPO_ROOT/coco}
