@@ -132,12 +132,10 @@ corpus_of() {
     printf '%s\n' "$root/tests/fuzz/corpus/$name"
 }
 
-# Run every corpus file through one replay binary, optionally under a
-# wrapper (valgrind).  Prints "PASS FAIL SKIP" on the last line; the names
+# Run every corpus file through one replay binary.  Prints "PASS FAIL SKIP" on the last line; the names
 # of failing inputs go to stderr.
 replay_corpus() {
     local bin=$1
-    shift
     local dir file rc pass=0 fail=0 skip=0
     local -a files
     dir=$(corpus_of "$bin")
@@ -152,7 +150,7 @@ replay_corpus() {
     for file in "${files[@]}"; do
         [[ -f $file ]] || continue
         # A replay that hangs is a finding too; bound each input.
-        timeout 120 "$@" "$bin" "$file" >"$work/replay.log" 2>&1
+        timeout 120 "$bin" "$file" >"$work/replay.log" 2>&1
         rc=$?
         if ((rc == 0)); then
             pass=$((pass + 1))
@@ -265,18 +263,28 @@ suite_valgrind() {
         fi
     done
 
+    # The replay main() takes a directory: one memcheck process walks the
+    # whole corpus (one valgrind start per file would take minutes).
+    local dir
     list_bins bins "$O/tests/fuzz/*-replay"
     for bin in "${bins[@]}"; do
-        read -r p f s < <(replay_corpus "$bin" "${vg[@]}")
-        if ((f == 0 && p > 0)); then
-            pass=$((pass + 1))
-            printf 'valgrind: %-28s ok (%d corpus files)\n' "${bin##*/}" "$p"
-        elif ((f == 0)); then
+        dir=$(corpus_of "$bin")
+        if [[ ! -d $dir ]] || [[ -z $(ls -A "$dir") ]]; then
             skip=$((skip + 1))
-            printf 'valgrind: %-28s skipped: no corpus\n' "${bin##*/}"
+            printf 'valgrind: %-28s skipped: no corpus in %s\n' "${bin##*/}" "$dir"
+            continue
+        fi
+        log=$work/vg-${bin##*/}.log
+        "${vg[@]}" "$bin" "$dir" >"$log" 2>&1
+        rc=$?
+        if ((rc == 0)); then
+            pass=$((pass + 1))
+            printf 'valgrind: %-28s ok (%s)\n' "${bin##*/}" "$(tail -n 1 "$log")"
         else
             fail=$((fail + 1))
-            printf 'valgrind: %-28s FAILED on %d corpus files\n' "${bin##*/}" "$f"
+            printf 'valgrind: %-28s FAILED (exit %d%s)\n' "${bin##*/}" "$rc" \
+                "$( ((rc == 99)) && echo ', memcheck errors')"
+            grep -E '^==[0-9]+==' "$log" | head -n 60 | sed 's/^/    /'
             failures+=("valgrind: ${bin##*/}")
         fi
     done
@@ -307,43 +315,51 @@ suite_valgrind() {
   "limits": { "memory": "512m", "pids": 64, "cpus": "1.5", "timeout": "10m" }
 }
 EOF
-    printf '{ "command": "x", "no_such_key": 1 }\n' >"$h/data/coco/tools/badkey.json"
-    printf '{ "command": "x",\n  "mounts": [ }\n' >"$h/data/coco/tools/badjson.json"
-    mkdir -p "$h/cache"
-    chmod 0644 "$h"/data/coco/tools/*.json
-    # expected-exit  arguments...
+    # Broken configs live in their own data directory, so that `list -l`
+    # over the good one has nothing to complain about.
+    mkdir -p "$h/bad/coco/tools" "$h/cache"
+    printf '{ "command": "x", "no_such_key": 1 }\n' >"$h/bad/coco/tools/badkey.json"
+    printf '{ "command": "x",\n  "mounts": [ }\n' >"$h/bad/coco/tools/badjson.json"
+    chmod 0644 "$h"/data/coco/tools/*.json "$h"/bad/coco/tools/*.json
+    # expected-exit|data-directory|arguments...
     local -a cases=(
-        "0|help"
-        "0|--help"
-        "0|version"
-        "0|list"
-        "0|list -l"
-        "0|show lint"
-        "0|run --dry-run lint --fix src"
-        "0|run --runtime docker --dry-run lint ."
-        "125|run --dry-run badkey"
-        "125|run --dry-run badjson"
-        "125|run --dry-run missing"
-        "125|get ../x"
-        "125|run --runtime bogus lint"
+        "0|data|help"
+        "0|data|--help"
+        "0|data|version"
+        "0|data|list"
+        "0|data|list -l"
+        "0|data|show lint"
+        "0|data|run --dry-run lint --fix src"
+        "0|data|run --runtime podman --dry-run lint --fix src"
+        "0|data|run --runtime docker --dry-run lint ."
+        "0|data|run --runtime native --dry-run lint ."
+        "125|data|run --dry-run missing"
+        "125|data|run --runtime bogus lint"
+        "125|data|get ../x"
+        "125|bad|run --dry-run badkey"
+        "125|bad|run --dry-run badjson"
+        "125|bad|show badkey"
+        "125|bad|list -l"
     )
-    local c want args
+    local c want data args
     for c in "${cases[@]}"; do
         want=${c%%|*}
-        read -r -a args <<<"${c#*|}"
-        (cd "$h/work" && HOME=$h XDG_DATA_HOME=$h/data COCO_BIN_DIR=$h/bin \
+        data=${c#*|}
+        data=${data%%|*}
+        read -r -a args <<<"${c#*|*|}"
+        (cd "$h/work" && HOME=$h XDG_DATA_HOME=$h/$data COCO_BIN_DIR=$h/bin \
             PATH=$h/fakebin:$PATH COCO_STORE=$h/nostore \
             "${vg[@]}" "$COCO" "${args[@]}") >"$work/vg-coco.log" 2>&1
         rc=$?
         if ((rc == want)); then
             pass=$((pass + 1))
-            printf 'valgrind: coco %-24s ok (exit %d)\n' "${c#*|}" "$rc"
+            printf 'valgrind: coco %-40s ok (exit %d)\n' "${args[*]}" "$rc"
         else
             fail=$((fail + 1))
-            printf 'valgrind: coco %-24s FAILED: exit %d, expected %d%s\n' "${c#*|}" \
+            printf 'valgrind: coco %-40s FAILED: exit %d, expected %d%s\n' "${args[*]}" \
                 "$rc" "$want" "$( ((rc == 99)) && echo ' (memcheck errors)')"
             head -n 60 "$work/vg-coco.log" | sed 's/^/    /'
-            failures+=("valgrind: coco ${c#*|}")
+            failures+=("valgrind: coco ${args[*]}")
         fi
     done
     tally valgrind "$pass" "$fail" "$skip"
