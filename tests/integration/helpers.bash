@@ -216,6 +216,12 @@ assert_coco_error() {
     done
 }
 
+# Copy stdin to the TAP stream as "# " comments (long image builds in
+# setup_file; the caller sets pipefail so a failing build still fails).
+tap_comment() {
+    sed -u 's/^/# /' >&3
+}
+
 # Skip with a reason that shows in the TAP output.
 skip_unless_cmd() {
     command -v "$1" >/dev/null || skip "$1 is not installed"

@@ -5,12 +5,14 @@
 # eslint on real files under the hardened flags and the sandbox is probed
 # from inside: no network, no capabilities, read-only root, env, limits.
 
+bats_require_minimum_version 1.5.0
 load helpers
 
 setup_file() {
+    set -o pipefail  # a failing build must fail, not the sed behind it
     command -v podman >/dev/null || skip "podman is not installed"
     # Builds once; later runs find the images and return at once.
-    "$REPO_ROOT/tests/images/build.sh" podman all >&3 2>&1 || {
+    "$REPO_ROOT/tests/images/build.sh" podman all 2>&1 | tap_comment || {
         echo "# tests/images/build.sh podman all failed" >&3
         return 1
     }
@@ -206,14 +208,12 @@ require("http").get("http://127.0.0.1:" + p + "/", r => {
 
 @test "podman: a command missing from the image exits 127" {
     tool_cfg missing no-such-program-coco
-    run "$COCO" run missing
-    assert_status 127
+    run -127 "$COCO" run missing
 }
 
 @test "podman: a command that is not executable exits 126" {
     tool_cfg noexec /etc/hostname
-    run "$COCO" run noexec
-    assert_status 126
+    run -126 "$COCO" run noexec
 }
 
 @test "podman: --dry-run shows the hardened flags for this podman" {

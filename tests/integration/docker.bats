@@ -1,0 +1,167 @@
+#!/usr/bin/env bats
+# docker.bats — real docker runs.  setup_file starts a private dockerd
+# (its own socket, exec-root and data-root; no bridge, no iptables rules:
+# coco's runs use --network=none, and only the image build uses the host
+# network to reach the Debian mirror and the npm registry), imports the
+# base image from the rootfs tar tests/images/build.sh caches, builds the
+# eslint image, and lints real files with COCO_RUNTIME=docker.
+# teardown_file stops that dockerd by its PID.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+docker_up() {
+    local i
+    for ((i = 0; i < 200; i++)); do
+        docker info >/dev/null 2>&1 && return 0
+        kill -0 "$DOCKERD_PID" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+setup_file() {
+    set -o pipefail  # a failing build must fail, not the sed behind it
+    command -v dockerd >/dev/null || skip "dockerd is not installed"
+    command -v docker >/dev/null || skip "the docker client is not installed"
+    DOCKER_TMP=$(mktemp -d /tmp/coco-dockerd.XXXXXX)
+    export DOCKER_TMP
+    # The data root is kept between runs (images survive, the second run
+    # builds nothing) when no other test run holds it; else a fresh one.
+    local cache=${COCO_TEST_CACHE:-/var/cache/coco-test}
+    DOCKER_DATA=$DOCKER_TMP/data
+    if mkdir -p "$cache" 2>/dev/null && exec 9>"$cache/docker-data.lock" &&
+        flock -n 9; then
+        DOCKER_DATA=$cache/docker-data
+    fi
+    export DOCKER_DATA
+    export DOCKER_HOST=unix://$DOCKER_TMP/docker.sock
+    dockerd --host "$DOCKER_HOST" --data-root "$DOCKER_DATA" \
+        --exec-root "$DOCKER_TMP/exec" --pidfile "$DOCKER_TMP/dockerd.pid" \
+        --iptables=false --ip6tables=false --bridge=none \
+        >"$DOCKER_TMP/dockerd.log" 2>&1 &
+    DOCKERD_PID=$!
+    export DOCKERD_PID
+    if ! docker_up; then
+        local why
+        why=$(tail -n 3 "$DOCKER_TMP/dockerd.log" | tr '\n' ' ')
+        kill "$DOCKERD_PID" 2>/dev/null
+        wait "$DOCKERD_PID" 2>/dev/null
+        skip "dockerd could not start within 20 s: $why"
+    fi
+    # The base: the same rootfs tar podman imports (build.sh caches it).
+    "$REPO_ROOT/tests/images/build.sh" docker base 2>&1 | tap_comment || return 1
+    if ! docker image inspect "$TEST_ESLINT_IMAGE" >/dev/null 2>&1; then
+        # As build.sh does it, plus --network host: this dockerd has no
+        # bridge, and the build must reach the mirror and npm.
+        local ctx=$DOCKER_TMP/eslint crt
+        cp -R "$REPO_ROOT/tests/images/eslint" "$ctx"
+        for crt in /usr/local/share/ca-certificates/*.crt; do
+            [[ -f $crt ]] && cp "$crt" "$ctx/extra-ca/"
+        done
+        DOCKER_BUILDKIT=0 docker build --network host \
+            --build-arg "BASE=$TEST_BASE_IMAGE" -t "$TEST_ESLINT_IMAGE" \
+            -f "$ctx/Containerfile" "$ctx" 2>&1 | tap_comment || return 1
+    fi
+}
+
+teardown_file() {
+    if [[ -n ${DOCKERD_PID:-} ]]; then
+        kill -TERM "$DOCKERD_PID" 2>/dev/null
+        local i
+        for ((i = 0; i < 300; i++)); do
+            kill -0 "$DOCKERD_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$DOCKERD_PID" 2>/dev/null
+        wait "$DOCKERD_PID" 2>/dev/null
+    fi
+    [[ -n ${DOCKER_TMP:-} ]] && rm -rf -- "$DOCKER_TMP"
+    true
+}
+
+setup() {
+    common_setup
+    export COCO_RUNTIME=docker
+}
+teardown() { common_teardown; }
+
+tool_cfg() {
+    install_config "$1" "{\"command\": \"$2\", \"image\": \"$TEST_ESLINT_IMAGE\",
+        \"mounts\": [{\"src\": \".\", \"dst\": \"/workspace\"}]${3:+, $3}}"
+}
+
+lint_fixtures() {
+    cat >"$WORK/eslint.config.js" <<'EOF'
+module.exports = [{
+  files: ["**/*.js"],
+  languageOptions: { sourceType: "script", globals: {} },
+  rules: { "no-undef": "error" },
+}];
+EOF
+    printf 'foo = 1;\n' >"$WORK/bad.js"
+    printf 'var a = 1;\nvar b = a + 1;\nb += 1;\n' >"$WORK/good.js"
+}
+
+@test "docker: coco run eslint reports a lint error (1) and passes a clean file (0)" {
+    lint_fixtures
+    tool_cfg eslint eslint '"network": "none"'
+    run "$COCO" run eslint bad.js
+    assert_status 1
+    assert_contains no-undef
+    run "$COCO" run eslint good.js
+    assert_status 0
+}
+
+@test "docker: files written in the workspace belong to the user" {
+    lint_fixtures
+    tool_cfg eslint eslint '"network": "none"'
+    run "$COCO" run eslint -f json -o report.json bad.js
+    assert_status 1
+    grep -q no-undef "$WORK/report.json"
+    [ "$(stat -c %u:%g "$WORK/report.json")" = "$(id -u):$(id -g)" ]
+}
+
+@test "docker: --dry-run is docker's hardened argv" {
+    tool_cfg eslint eslint '"network": "none"'
+    run "$COCO" run --dry-run eslint .
+    assert_status 0
+    [ "${lines[0]}" = "$(command -v docker)" ]
+    local f
+    for f in run --rm --init --cap-drop=ALL --security-opt=no-new-privileges \
+        --read-only --network=none "$TEST_ESLINT_IMAGE"; do
+        assert_line "$f"
+    done
+    refute_line --http-proxy=false
+    refute_contains docker.sock
+}
+
+@test "docker: no capabilities, only lo" {
+    tool_cfg cat cat
+    run "$COCO" run cat /proc/self/status
+    assert_status 0
+    assert_line $'CapEff:\t0000000000000000'
+    assert_line $'NoNewPrivs:\t1'
+    tool_cfg node node
+    run "$COCO" run node -e 'console.log(Object.keys(require("os").networkInterfaces()).join(","))'
+    assert_status 0
+    [ "$output" = lo ]
+}
+
+@test "docker: exit codes: the tool's own and 127 for a missing command" {
+    tool_cfg sh sh
+    run "$COCO" run sh -c 'exit 7'
+    assert_status 7
+    tool_cfg missing no-such-program-coco
+    run -127 "$COCO" run missing
+}
+
+@test "docker: limits.timeout kills the container (124) and removes it" {
+    local t=cocotest$$$RANDOM
+    tool_cfg "$t" sleep '"limits": {"timeout": "2s"}'
+    run "$COCO" run "$t" 120
+    assert_status 124
+    run docker ps -a --filter "name=coco-$t" --format '{{.Names}}'
+    assert_status 0
+    [ -z "$output" ]
+}
