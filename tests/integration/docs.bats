@@ -172,6 +172,26 @@ complete_words() {
     done
 }
 
+@test "coco.1: the native seccomp table and forwarded signals are documented" {
+    seccomp_c=$REPO_ROOT/src/native/seccomp.c
+    init_c=$REPO_ROOT/src/native/init.c
+    [[ -f $seccomp_c && -f $init_c ]] || skip "the native backend's sources are not in this tree"
+    runtimes=$(section "$(render "$MAN1")" RUNTIMES)
+    mapfile -t calls < <(sed -n 's/^[[:space:]]*{"\([a-z0-9_]*\)", E[A-Z]*, SC_.*/\1/p' "$seccomp_c" | sort -u)
+    mapfile -t ioctls < <(grep -oE 'SC_IOCTL1, [A-Z0-9_]+' "$seccomp_c" | sed 's/.* //' | sort -u)
+    mapfile -t signals < <(sed -n '/init_forwarded\[\] = {/,/};/p' "$init_c" | grep -oE 'SIG[A-Z0-9]+' | sort -u)
+    echo "calls: ${#calls[@]}, ioctls: ${ioctls[*]}, signals: ${signals[*]}"
+    [ "${#calls[@]}" -ge 20 ]
+    [ "${#ioctls[@]}" -ge 1 ]
+    [ "${#signals[@]}" -ge 5 ]
+    missing=()
+    for w in "${calls[@]}" "${ioctls[@]}" "${signals[@]}"; do
+        grep -qw -- "$w" <<<"$runtimes" || missing+=("$w")
+    done
+    echo "missing: ${missing[*]}"
+    [ "${#missing[@]}" -eq 0 ]
+}
+
 @test "coco.json.5: every key of the config key table is documented" {
     mapfile -t keys < <(config_keys)
     echo "keys: ${keys[*]}"
