@@ -6,6 +6,7 @@
  * it runs the tool of that name.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 
@@ -35,7 +36,7 @@ int main(int argc, char **argv)
     base = base ? base + 1 : me;
 
     const char *dbg = getenv("COCO_DEBUG");
-    coco_debug = dbg && (strcmp(dbg, "1") == 0 || strcmp(dbg, "true") == 0);
+    coco_debug = dbg && (strcmp(dbg, "1") == 0 || strcasecmp(dbg, "true") == 0);
 
     if (strcmp(base, "coco") != 0 && *base) {
         /* Symlink invocation: `eslint .` runs the eslint tool; every

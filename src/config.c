@@ -180,7 +180,7 @@ static int spec_split(const char *spec, struct tool_spec *out,
                 known = true;
         if (!known) {
             *reason = "unknown backend before ':' (use npm, pipx, cargo, go, "
-                      "gem, ubi, aqua, github, core)";
+                      "gem, ubi, aqua, github, core, asdf, vfox, spm, dotnet)";
             return -1;
         }
         name = colon + 1;

@@ -32,8 +32,7 @@ const char *env_lookup(char *const *env, const char *name)
 static bool env_true(char *const *env, const char *name)
 {
     const char *v = env_lookup(env, name);
-    return v && (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 ||
-                 strcasecmp(v, "yes") == 0);
+    return v && (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0);
 }
 
 /* Find PROG in the PATH of ENV; newly allocated absolute path or NULL. */
@@ -253,6 +252,28 @@ static char *oci_safe_name(const char *prefix, const char *tool, const char *suf
     return s;
 }
 
+/* What a config asks for that the native sandbox cannot give (yet), or
+ * NULL.  P->net is already resolved. */
+static const char *native_unsupported(const struct config *cfg,
+                                      const struct policy *p)
+{
+    if (p->net == NET_FULL)
+        return strcmp(p->net_source, "COCO_ALLOW_NETWORK") == 0
+                   ? "COCO_ALLOW_NETWORK: the native runtime gives full "
+                     "network only through coco's egress proxy, which has not "
+                     "landed"
+                   : "network: \"full\" needs coco's egress proxy on the "
+                     "native runtime, which has not landed";
+    if (cfg->x11)
+        return "x11: the native runtime does not share the X display";
+    if (cfg->podman_args.n)
+        return "podman_args: these options are for podman/docker, not the "
+               "native runtime";
+    if (cfg->ports.n)
+        return "ports: the native runtime does not publish ports";
+    return NULL;
+}
+
 static int resolve_runtime(const struct config *cfg, const struct host_ctx *ctx,
                            const struct run_flags *flags, struct policy *p,
                            coco_err *err)
@@ -274,7 +295,7 @@ static int resolve_runtime(const struct config *cfg, const struct host_ctx *ctx,
         /* The native sandbox needs no daemon and starts fastest; fall back
          * to the engines where the kernel does not allow it. */
         p->runtime_source = "default";
-        if (ctx->native_available)
+        if (ctx->native_available && !native_unsupported(cfg, p))
             p->runtime = RT_NATIVE;
         else if (ctx->podman_bin || find_in_path(ctx->environ, "podman") ||
                  !(ctx->docker_bin || find_in_path(ctx->environ, "docker")))
@@ -282,8 +303,13 @@ static int resolve_runtime(const struct config *cfg, const struct host_ctx *ctx,
         else
             p->runtime = RT_DOCKER;
     }
-    if (p->runtime == RT_NATIVE)
+    if (p->runtime == RT_NATIVE) {
+        const char *why = native_unsupported(cfg, p);
+        if (why)
+            return err_set(err, 0, "%s: %s; choose --runtime podman or docker",
+                           cfg->path, why);
         return 0;
+    }
     const char *given = p->runtime == RT_PODMAN ? ctx->podman_bin : ctx->docker_bin;
     const char *prog = runtime_name(p->runtime);
     p->engine_bin = given ? xstrdup(given) : find_in_path(ctx->environ, prog);
@@ -324,6 +350,12 @@ int policy_resolve(const struct config *cfg, const struct host_ctx *ctx,
     p->home = xstrdup(ctx->home);
     p->dry_run = flags && flags->dry_run;
 
+    p->net = cfg->network == NET_UNSET ? NET_NONE : cfg->network;
+    p->net_source = cfg->network == NET_UNSET ? "default" : "config";
+    if (env_true(ctx->environ, "COCO_ALLOW_NETWORK") && p->net != NET_HOST) {
+        p->net = NET_FULL;
+        p->net_source = "COCO_ALLOW_NETWORK";
+    }
     if (resolve_runtime(cfg, ctx, flags, p, err) < 0)
         goto fail;
 
@@ -366,12 +398,6 @@ int policy_resolve(const struct config *cfg, const struct host_ctx *ctx,
     for (size_t i = 0; i < cfg->n_env; i++)
         push_env(p, cfg->env[i].name, cfg->env[i].value, false);
 
-    p->net = cfg->network == NET_UNSET ? NET_NONE : cfg->network;
-    p->net_source = cfg->network == NET_UNSET ? "default" : "config";
-    if (env_true(ctx->environ, "COCO_ALLOW_NETWORK") && p->net != NET_HOST) {
-        p->net = NET_FULL;
-        p->net_source = "COCO_ALLOW_NETWORK";
-    }
     for (size_t i = 0; i < cfg->allowed_hosts.n; i++)
         strvec_push(&p->allowed_hosts, cfg->allowed_hosts.v[i]);
     if (p->net == NET_ALLOWED && !(flags && flags->show)) {

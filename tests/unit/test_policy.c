@@ -106,7 +106,7 @@ static void test_mount_symlink_resolved(void **state)
     snprintf(target, sizeof target, "%s/real", home);
     snprintf(link, sizeof link, "%s/ln", cwd);
     mkdir(target, 0700);
-    symlink(target, link);
+    assert_int_equal(symlink(target, link), 0);
     char *env[] = {NULL};
     struct policy p;
     coco_err err = {0};
