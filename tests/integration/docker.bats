@@ -85,7 +85,14 @@ teardown_file() {
         kill -KILL "$DOCKERD_PID" 2>/dev/null
         wait "$DOCKERD_PID" 2>/dev/null
     fi
-    [[ -n ${DOCKER_TMP:-} ]] && rm -rf -- "$DOCKER_TMP"
+    if [[ -n ${DOCKER_TMP:-} && -d $DOCKER_TMP ]]; then
+        # dockerd leaves its default netns bind-mounted in the exec-root.
+        local m
+        while read -r _ m _; do
+            [[ $m == "$DOCKER_TMP"/* ]] && umount "$m" 2>/dev/null
+        done </proc/mounts
+        rm -rf -- "$DOCKER_TMP"
+    fi
     true
 }
 
@@ -94,7 +101,13 @@ setup() {
     common_setup
     export COCO_RUNTIME=docker
 }
-teardown() { common_teardown; }
+teardown() {
+    # The named volume of a test's one-off tool (runs keep volumes).
+    if [[ -n ${T_UNIQ:-} ]]; then
+        docker volume rm -f "coco-cache-$T_UNIQ" >/dev/null 2>&1 || true
+    fi
+    common_teardown
+}
 
 tool_cfg() {
     install_config "$1" "{\"command\": \"$2\", \"image\": \"$TEST_ESLINT_IMAGE\",
@@ -167,7 +180,8 @@ EOF
 }
 
 @test "docker: limits.timeout kills the container (124) and removes it" {
-    local t=cocotest$$$RANDOM
+    T_UNIQ=cocotest$$$RANDOM
+    local t=$T_UNIQ
     tool_cfg "$t" sleep '"limits": {"timeout": "2s"}'
     run "$COCO" run "$t" 120
     assert_status 124

@@ -29,6 +29,10 @@ setup() {
 }
 
 teardown() {
+    # The named volume of a test's one-off tool (runs keep volumes).
+    if [[ -n ${T_UNIQ:-} && -z ${PODMAN_SKIP:-} ]]; then
+        podman volume rm -f "coco-cache-$T_UNIQ" >/dev/null 2>&1 || true
+    fi
     if [[ -n ${HTTP_PID:-} ]]; then
         kill "$HTTP_PID" 2>/dev/null || true
         wait "$HTTP_PID" 2>/dev/null || true
@@ -58,8 +62,9 @@ EOF
     printf 'let c = 1;\nvar d = c;\nd += 1;\n' >"$WORK/fixable.js"
 }
 
-# A unique tool name so container names never collide with other runs.
-uniq_tool() { printf 'cocotest%s%s\n' "$$" "$RANDOM"; }
+# A unique tool name (in T_UNIQ) so container and volume names never
+# collide with other runs; teardown removes its volume.
+uniq_tool() { T_UNIQ=cocotest$$$RANDOM; }
 
 @test "podman: coco run eslint reports a lint error with exit 1" {
     lint_fixtures
@@ -238,7 +243,8 @@ require("http").get("http://127.0.0.1:" + p + "/", r => {
 
 @test "podman: limits.timeout kills the container (124) and removes it" {
     local t
-    t=$(uniq_tool)
+    uniq_tool
+    t=$T_UNIQ
     tool_cfg "$t" sleep '"limits": {"timeout": "2s"}'
     run "$COCO" run "$t" 120
     assert_status 124
@@ -249,7 +255,8 @@ require("http").get("http://127.0.0.1:" + p + "/", r => {
 
 @test "podman: SIGTERM to coco stops the tool (143) and leaves no container" {
     local t pid rc=0 i left
-    t=$(uniq_tool)
+    uniq_tool
+    t=$T_UNIQ
     tool_cfg "$t" sleep
     "$COCO" run "$t" 120 >"$TEST_TMP/out" 2>&1 &
     pid=$!
@@ -272,7 +279,8 @@ require("http").get("http://127.0.0.1:" + p + "/", r => {
 
 @test "podman: each tool gets its own cache volume; prune removes it" {
     local t
-    t=$(uniq_tool)
+    uniq_tool
+    t=$T_UNIQ
     tool_cfg "$t" sh
     run "$COCO" run "$t" -c 'echo cached >/coco/cache/probe'
     assert_status 0
