@@ -78,8 +78,15 @@ static const struct engine_env engine_env[] = {
     {"CONTAINER_", true, false,
      "podman-remote: CONTAINER_HOST, CONTAINER_CONNECTION, "
      "CONTAINER_SSHKEY would send the run elsewhere"},
-    {"_CONTAINERS_", true, false,
-     "podman's internal rootless re-exec state"},
+    {"_", true, false,
+     "by convention internal handshakes between programs: podman's "
+     "_CONTAINERS_* rootless re-exec state, conmon's _OCI_* pipes, runc's "
+     "_LIBCONTAINER_*"},
+    {"NETAVARK_", true, false,
+     "netavark inherits podman's environment and reads these"},
+    {"CNI_", true, false, "CNI network plugins run with podman's environment"},
+    {"SSH_AUTH_SOCK", false, false,
+     "podman-remote authenticates with the agent it names"},
     {"PODMAN_", true, false, "podman settings (PODMAN_USERNS ...)"},
     {"BUILDAH_", true, false, "buildah settings podman reads when building"},
     {"STORAGE_", true, false,
@@ -586,7 +593,8 @@ struct stop_ctx {
     char **envp;
 };
 
-static void run_engine_cmd(const struct stop_ctx *c, const char *const *args)
+/* Run "ENGINE ARGS..." quietly; 0 when it exited 0. */
+static int run_engine_cmd(const struct stop_ctx *c, const char *const *args)
 {
     _cleanup_strvec_ struct strvec a = STRVEC_INIT;
     coco_err e = {0};
@@ -600,6 +608,7 @@ static void run_engine_cmd(const struct stop_ctx *c, const char *const *args)
     else if (st != 0)
         debug("%s %s %s: exit status %d", a.v[0], a.v[1],
               c->p->container_name, status_exit_code(st));
+    return st == 0 ? 0 : -1;
 }
 
 /* A limit tripped: ask the engine to stop the container (SIGTERM to the
@@ -609,9 +618,11 @@ static void oci_stop(void *data, enum sup_reason why, pid_t child)
 {
     const struct stop_ctx *c = data;
     (void)why;
-    (void)child;
-    run_engine_cmd(c, (const char *[]){"stop", "-t", "5",
-                                       c->p->container_name, NULL});
+    if (run_engine_cmd(c, (const char *[]){"stop", "-t", "5",
+                                           c->p->container_name, NULL}) != 0)
+        /* No container to stop (the limit tripped before the engine had
+         * created it, or the engine failed): end the client instead. */
+        kill(child, SIGTERM);
 }
 
 static void print_limit(const struct policy *p, const struct sup_result *r)

@@ -286,12 +286,20 @@ static void test_reserved_names_go_to_envfile(void **state)
     add_env(p, "PATH", "/opt/bin:/usr/bin", false);
     add_env(p, "GODEBUG", "x=1", false);
     add_env(p, "TERM", "xterm", true);
+    add_env(p, "_OCI_SYNCPIPE", "5", false);
+    add_env(p, "SSH_AUTH_SOCK", "/tmp/agent", true);
+    add_env(p, "No_Proxy", "localhost", false);
+    /* near misses of exact names travel normally */
+    add_env(p, "HOMEBREW_PREFIX", "/opt/brew", false);
+    add_env(p, "PATHEXT", ".X", false);
+    add_env(p, "TZDIR", "/zi", false);
     struct built *b = build(p);
 
     assert_int_equal(b->rc, 0);
     const char *reserved[] = {"LD_PRELOAD", "DOCKER_HOST", "http_proxy",
                               "CONTAINERS_CONF", "PATH", "GODEBUG", "HOME",
-                              "XDG_CACHE_HOME"};
+                              "XDG_CACHE_HOME", "_OCI_SYNCPIPE",
+                              "SSH_AUTH_SOCK", "No_Proxy"};
     for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
         assert_false(has_env_flag(&b->argv, reserved[i]));
         _cleanup_free_ char *pfx = xasprintf("%s=", reserved[i]);
@@ -308,6 +316,10 @@ static void test_reserved_names_go_to_envfile(void **state)
     assert_true(find(&b->argv, "--env-file=/dev/fd/3") > 0);
     /* TERM is not read by the engine: plain -e */
     assert_true(has_env_flag(&b->argv, "TERM"));
+    assert_true(has_env_flag(&b->argv, "HOMEBREW_PREFIX"));
+    assert_true(has_env_flag(&b->argv, "PATHEXT"));
+    assert_true(has_env_flag(&b->argv, "TZDIR"));
+    assert_true(find(&b->env, "PATHEXT=.X") >= 0);
     assert_true(find(&b->env, "TERM=xterm") >= 0);
     free_built(b);
     free_policy(p);
