@@ -32,7 +32,11 @@ podman)
     # events logger; an explicit CONTAINERS_CONF from the caller wins.
     export CONTAINERS_CONF=${CONTAINERS_CONF:-$here/containers.conf}
     ;;
-docker) ;;
+docker)
+    # The classic builder: this host has no buildx plugin, and BuildKit
+    # without it refuses to build.
+    export DOCKER_BUILDKIT=${DOCKER_BUILDKIT:-0}
+    ;;
 *) die "unknown engine '$engine' (use podman or docker)" ;;
 esac
 case $what in
@@ -63,7 +67,6 @@ timed() {
 }
 
 make_rootfs() {
-    [[ -s $tarball ]] && { say "using cached $tarball"; return 0; }
     command -v mmdebstrap >/dev/null || die "mmdebstrap is not installed (apt-get install mmdebstrap)"
     mkdir -p -- "$cache"
     # Write beside the cache, then rename: a crash never leaves a truncated
@@ -81,7 +84,11 @@ build_base() {
         say "$base_tag exists, skipping"
         return 0
     fi
-    timed "mmdebstrap ($suite minbase)" make_rootfs
+    if [[ -s $tarball ]]; then
+        say "using cached $tarball"
+    else
+        timed "mmdebstrap ($suite minbase)" make_rootfs
+    fi
     # A rootfs tar carries no config: give it the PATH and a shell so FROM
     # and plain runs behave like an ordinary Debian image.
     timed "$engine import" "$engine" import \
@@ -110,6 +117,12 @@ build_eslint() {
     if [[ $engine == podman ]]; then
         # The base is local and there is no registry: never try to pull.
         args+=(--pull=never)
+    else
+        # The test suite's dockerd runs with --bridge=none (it must not
+        # touch the host's firewall), so RUN steps get no network unless
+        # they share the host's.  Only this build does; containers that coco
+        # starts never get it.
+        args+=(--network=host)
     fi
     args+=("$ctx")
     timed "$engine build $eslint_tag" "$engine" "${args[@]}"
