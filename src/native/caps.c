@@ -13,10 +13,13 @@ int caps_drop_all(bool set_ids, uid_t uid, gid_t gid, coco_err *err)
 {
     /* The bounding set first: dropping from it needs CAP_SETPCAP, which
      * the next step removes. */
-    for (cap_value_t c = 0; c < (cap_value_t)cap_max_bits(); c++) {
-        if (cap_drop_bound(c) < 0 && errno != EINVAL)
-            return err_set(err, errno, "drop capability %d from the bounding "
-                           "set", (int)c);
+    for (int c = 0; c < 64; c++) {
+        if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
+            if (errno == EINVAL)
+                break;  /* past the last capability this kernel has */
+            return err_set(err, errno, "drop capability %d from the "
+                           "bounding set", c);
+        }
     }
     /* coco run by root: become the unprivileged tool user now, while
      * CAP_SETUID/CAP_SETGID are still there; no supplementary groups
@@ -29,7 +32,8 @@ int caps_drop_all(bool set_ids, uid_t uid, gid_t gid, coco_err *err)
         if (setresuid(uid, uid, uid) < 0)
             return err_set(err, errno, "setresuid %u", (unsigned)uid);
     }
-    if (cap_reset_ambient() < 0 && errno != EINVAL)
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
+        errno != EINVAL)
         return err_set(err, errno, "clear the ambient capabilities");
     cap_t none = cap_init();
     if (!none)

@@ -36,6 +36,8 @@ int init_loop(pid_t tool, bool tty_mode)
         while ((r = waitpid(-1, &st, WNOHANG)) > 0) {
             if (r != tool)
                 continue;
+            if (coco_debug)
+                debug("native: init: tool exited");
             if (WIFEXITED(st))
                 return WEXITSTATUS(st);
             if (WIFSIGNALED(st))

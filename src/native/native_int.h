@@ -150,8 +150,13 @@ struct sc_deny {
 extern const struct sc_deny seccomp_table[];
 extern const size_t seccomp_table_len;
 
-/* Build and load the filter (no_new_privs must be set).  0 or -1/ERR. */
-int seccomp_apply(coco_err *err);
+/* Build the filter from the table (init does this while the parent sets
+ * up cgroups); NULL with ERR on failure. */
+void *seccomp_prepare(coco_err *err);
+/* Load a prepared filter into the calling process (no_new_privs must be
+ * set).  0 or -1/ERR. */
+int seccomp_load_prepared(void *filter, coco_err *err);
+void seccomp_free(void *filter);
 /* Build the filter without loading it; returns the number of rules added
  * (for tests and describe), or -1 with ERR. */
 int seccomp_check(coco_err *err);

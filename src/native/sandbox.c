@@ -34,6 +34,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "native.h"
 #include "native_int.h"
@@ -44,6 +45,22 @@ extern char **environ;
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
+
+/* With COCO_DEBUG=1, where the launch time goes (microseconds since
+ * native_run() started; init and the tool share the clock). */
+static uint64_t t0_us;
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+#define STAMP(what)                                                        \
+    do {                                                                   \
+        if (coco_debug)                                                    \
+            debug("native: %6llu us  %s",                                  \
+                  (unsigned long long)(now_us() - t0_us), what);           \
+    } while (0)
 
 /* ---- availability ---------------------------------------------------- */
 
@@ -152,6 +169,16 @@ struct run {
     int idmap_fd;     /* user namespace for idmapped binds, or -1 */
     int errsock[2];
     int syncpipe[2];
+    void *filter;     /* prepared seccomp filter (init, shared with tool) */
+    pid_t helper;     /* idmapping helper, reaped after the run */
+};
+
+/* Second release message, parent -> init: the cgroup placement is done
+ * and which mechanism enforces each limit (init needs it for the cgroup
+ * namespace and the rlimit fallback). */
+struct release2 {
+    uint8_t memory, pids, cpus;
+    uint8_t placed;  /* init is in the run's cgroups */
 };
 
 /* /proc/1/environ shows the environment init started with: coco's, which
@@ -253,6 +280,7 @@ static __attribute__((noreturn)) void tool_main(struct run *r)
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
     }
+    STAMP("tool: forked");
     if (rlimits_apply(&r->p->limits, &r->cg, &err) < 0)
         child_fail_err(fd, &err);
     if (caps_drop_all(r->root, r->tool_uid, r->tool_gid, &err) < 0)
@@ -261,12 +289,15 @@ static __attribute__((noreturn)) void tool_main(struct run *r)
         child_fail(fd, MSG_SETUP, errno, "%s: workdir %s does not exist in "
                    "the sandbox; mount it or change \"workdir\"",
                    r->p->tool, r->p->workdir);
+    STAMP("tool: capabilities dropped");
     if (landlock_apply(&r->plan, r->p, &err) < 0)
         child_fail_err(fd, &err);
+    STAMP("tool: landlock");
     /* Nothing the tool inherits from coco's caller beyond stdio. */
     syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-    if (seccomp_apply(&err) < 0)
+    if (seccomp_load_prepared(r->filter, &err) < 0)
         child_fail_err(fd, &err);
+    STAMP("tool: seccomp loaded, exec");
     exec_tool(r);
 }
 
@@ -281,16 +312,11 @@ static __attribute__((noreturn)) void init_main(struct run *r)
     /* If coco dies, init dies, and with it the whole pid namespace. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
         child_fail(fd, MSG_SETUP, errno, "PR_SET_PDEATHSIG");
-    /* Held here until the parent wrote our maps and cgroup; EOF means
-     * the parent died or gave up before that. */
+    /* Held here until the parent wrote our uid/gid maps; EOF means the
+     * parent died or gave up before that. */
     if (read(r->syncpipe[0], &c, 1) != 1)
         _exit(EXIT_COCO);
-    close(r->syncpipe[0]);
-
-    /* The cgroup namespace is made now, after the parent moved us into
-     * the run's cgroup, so that cgroup is the sandbox's root. */
-    if (r->cg.n && unshare(CLONE_NEWCGROUP) < 0)
-        child_fail(fd, MSG_SETUP, errno, "new cgroup namespace");
+    STAMP("init: released");
     wipe_own_environ();
 
     int *srcfds = xcalloc(r->plan.n ? r->plan.n : 1, sizeof *srcfds);
@@ -298,6 +324,7 @@ static __attribute__((noreturn)) void init_main(struct run *r)
         mount_plan_apply(&r->plan, srcfds, r->idmap_fd, r->tool_uid,
                          r->tool_gid, &err) < 0)
         child_fail_err(fd, &err);
+    STAMP("init: mounts done, pivoted");
     for (size_t i = 0; i < r->plan.n; i++)
         if (srcfds[i] >= 0)
             close(srcfds[i]);
@@ -309,8 +336,31 @@ static __attribute__((noreturn)) void init_main(struct run *r)
         child_fail(fd, MSG_SETUP, errno, "sethostname");
     if (r->newnet && loopback_up(&err) < 0)
         child_fail_err(fd, &err);
+    STAMP("init: network up");
+    r->filter = seccomp_prepare(&err);
+    if (!r->filter)
+        child_fail_err(fd, &err);
+    STAMP("init: seccomp filter built");
 
-    pid_t tool = fork();
+    /* The tool is not started before the parent has put init (and so
+     * every process of the sandbox) in the run's cgroups: the setup above
+     * ran meanwhile, in parallel with the parent's cgroup work. */
+    struct release2 rel;
+    if (read(r->syncpipe[0], &rel, sizeof rel) != (ssize_t)sizeof rel)
+        _exit(EXIT_COCO);
+    close(r->syncpipe[0]);
+    r->cg.memory = rel.memory;
+    r->cg.pids = rel.pids;
+    r->cg.cpus = rel.cpus;
+    /* The cgroup namespace is made now, after the move, so the run's
+     * cgroup is the sandbox's root. */
+    if (rel.placed && unshare(CLONE_NEWCGROUP) < 0)
+        child_fail(fd, MSG_SETUP, errno, "new cgroup namespace");
+    STAMP("init: cgroups placed");
+
+    /* vfork: the tool shares init's memory until execve, so starting it
+     * copies no page tables; init has nothing to do meanwhile. */
+    pid_t tool = vfork();
     if (tool < 0)
         child_fail(fd, MSG_SETUP, errno, "fork the tool");
     if (tool == 0)
@@ -376,32 +426,40 @@ static pid_t clone3_fork(uint64_t flags)
     return (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
 }
 
+/* The idmapping helper: exists (blocked on a pipe) only until the parent
+ * has opened its user namespace.  It shares coco's memory (CLONE_VM), so
+ * creating it copies no page tables: it only makes raw system calls. */
+static int idmap_helper(void *arg)
+{
+    const int *pfd = arg;
+    char c;
+    /* Our copy of the write end must go, or the read never sees EOF. */
+    syscall(SYS_close, pfd[1]);
+    syscall(SYS_read, pfd[0], &c, 1);
+    return 0;
+}
+
 /* A user namespace whose only mapping is ON_DISK -> TOOL (uid and gid):
  * used as the idmapping of the config's binds in a root run, so a file
  * the invoking user owns appears owned by the tool's uid, and the tool's
  * writes are stored as the invoking user. */
 static int make_idmap_userns(uid_t disk_uid, gid_t disk_gid, uid_t tool_uid,
-                             gid_t tool_gid, coco_err *err)
+                             gid_t tool_gid, pid_t *helper, coco_err *err)
 {
+    static char stack[16384] __attribute__((aligned(16)));
     int pfd[2];
-    char path[64], c;
+    char path[64];
 
     if (pipe2(pfd, O_CLOEXEC) < 0)
         return err_set(err, errno, "pipe");
-    pid_t pid = clone3_fork(CLONE_NEWUSER);
+    pid_t pid = clone(idmap_helper, stack + sizeof stack,
+                      CLONE_VM | CLONE_NEWUSER | SIGCHLD, pfd);
     if (pid < 0) {
         int e = errno;
         close(pfd[0]);
         close(pfd[1]);
         return err_set(err, e, "create the idmapping user namespace");
     }
-    if (pid == 0) {
-        close(pfd[1]);
-        /* Exist until the parent has opened our namespace. */
-        ssize_t r = read(pfd[0], &c, 1);
-        _exit(r < 0);
-    }
-    close(pfd[0]);
     int fd = -1;
     if (write_maps(pid, disk_uid, tool_uid, disk_gid, tool_gid, false,
                    err) == 0) {
@@ -410,9 +468,11 @@ static int make_idmap_userns(uid_t disk_uid, gid_t disk_gid, uid_t tool_uid,
         if (fd < 0)
             err_set(err, errno, "open %s", path);
     }
+    /* Closing the pipe ends the helper; it is reaped after the run, so
+     * its exit (user namespace teardown) is not waited for here. */
     close(pfd[1]);
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-        ;
+    close(pfd[0]);
+    *helper = pid;
     return fd;
 }
 
@@ -461,6 +521,7 @@ int native_run(const struct policy *p, coco_err *err)
                        p->config_path ? p->config_path : p->tool,
                        net_mode_name(p->net));
 
+    t0_us = now_us();
     r.root = geteuid() == 0;
     r.tty = isatty(STDIN_FILENO);
     r.newnet = p->net != NET_HOST;
@@ -471,15 +532,15 @@ int native_run(const struct policy *p, coco_err *err)
     mount_plan_build(p, layout, r.root, &r.plan);
     host_layout_free(layout);
     native_build_env(p, environ, &r.env);
+    STAMP("plan built");
 
     if (r.root && p->n_mounts) {
         r.idmap_fd = make_idmap_userns(p->uid, p->gid, r.tool_uid, r.tool_gid,
-                                       err);
+                                       &r.helper, err);
         if (r.idmap_fd < 0)
             goto out;
     }
-    if (cgroup_setup(&p->limits, &r.cg, err) < 0)
-        goto out;
+    STAMP("idmap user namespace");
     if (supervise_init(&r.sup, p->limits.output > 0, err) < 0)
         goto out;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r.errsock) < 0 ||
@@ -501,28 +562,35 @@ int native_run(const struct policy *p, coco_err *err)
     }
     if (pid == 0)
         init_main(&r);
+    STAMP("cloned");
 
     close(r.syncpipe[0]);
     r.syncpipe[0] = -1;
     close(r.errsock[1]);
     r.errsock[1] = -1;
-    if ((!r.root && write_maps(pid, r.tool_uid, getuid(), r.tool_gid,
-                               getgid(), true, err) < 0) ||
-        cgroup_enter(&r.cg, pid, err) < 0) {
-        kill(pid, SIGKILL);
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-            ;
-        goto out_sup;
-    }
+    if (!r.root && write_maps(pid, r.tool_uid, getuid(), r.tool_gid,
+                              getgid(), true, err) < 0)
+        goto kill_child;
     if (write(r.syncpipe[1], "1", 1) != 1) {
         err_set(err, errno, "release the sandbox");
-        kill(pid, SIGKILL);
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-            ;
-        goto out_sup;
+        goto kill_child;
+    }
+    STAMP("released init");
+    /* While init builds the filesystem: cgroups, limits, placement. */
+    if (cgroup_setup(&p->limits, &r.cg, err) < 0 ||
+        cgroup_enter(&r.cg, pid, err) < 0)
+        goto kill_child;
+    struct release2 rel = {.memory = (uint8_t)r.cg.memory,
+                           .pids = (uint8_t)r.cg.pids,
+                           .cpus = (uint8_t)r.cg.cpus,
+                           .placed = r.cg.n > 0};
+    if (write(r.syncpipe[1], &rel, sizeof rel) != (ssize_t)sizeof rel) {
+        err_set(err, errno, "release the sandbox");
+        goto kill_child;
     }
     close(r.syncpipe[1]);
     r.syncpipe[1] = -1;
+    STAMP("cgroups placed, released the tool");
 
     supervise_attach(&r.sup, pid);
     forward_pid = pid;
@@ -540,6 +608,7 @@ int native_run(const struct policy *p, coco_err *err)
     struct sup_result res;
     int w = supervise_wait(&r.sup, &lim, &res, err);
     forward_pid = 0;
+    STAMP("sandbox exited");
     sigaction(SIGUSR1, &old1, NULL);
     sigaction(SIGUSR2, &old2, NULL);
     if (w < 0)
@@ -567,10 +636,28 @@ int native_run(const struct policy *p, coco_err *err)
                 "stopped\n", p->tool, (unsigned long long)p->limits.output);
     ret = res.exit_code;
 
+    goto out_sup;
+
+kill_child:
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    /* A failure init reported is the better message. */
+    {
+        struct child_msg cm;
+        if (recv(r.errsock[0], &cm, sizeof cm, MSG_DONTWAIT) ==
+            (ssize_t)sizeof cm) {
+            cm.msg[sizeof cm.msg - 1] = '\0';
+            err_set(err, cm.errnum, "native sandbox: %s", cm.msg);
+        }
+    }
 out_sup:
     supervise_release(&r.sup);
 out:
     cgroup_cleanup(&r.cg);
+    if (r.helper > 0)
+        while (waitpid(r.helper, NULL, 0) < 0 && errno == EINTR)
+            ;
     run_release(&r);
     return ret;
 }

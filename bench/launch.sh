@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# bench/launch.sh — launch overhead of coco's native sandbox, measured in one
+# run against the bare command and against bubblewrap with a comparable
+# policy, in paired rounds (bare, coco, bwrap back to back, N rounds) so
+# that machine noise hits all three alike.  Prints medians, means and the
+# ratios; then the same for a real tool (node -e 0) when node exists; then
+# the supervisor's (coco's own) RSS while a tool runs.
+#
+#   COCO=./coco bench/launch.sh [ROUNDS]
+#
+# Network: none (everything runs in new network namespaces or locally).
+set -euo pipefail
+
+ROUNDS=${1:-200}
+COCO=${COCO:-$(cd "$(dirname "$0")/.." && pwd)/coco}
+BWRAP=${BWRAP:-$(command -v bwrap || true)}
+[ -x "$COCO" ] || { echo "bench: $COCO not built (make)" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/coco-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/data/coco/tools" "$work/ws"
+export XDG_DATA_HOME="$work/data"
+cfg() {  # cfg NAME COMMAND
+    printf '{"command": "%s", "runtime": "native", "network": "none",\n' "$2" \
+        >"$work/data/coco/tools/$1.json"
+    printf ' "mounts": [{"src": ".", "dst": "/workspace"}]}\n' \
+        >>"$work/data/coco/tools/$1.json"
+    chmod 0644 "$work/data/coco/tools/$1.json"
+}
+cfg true /bin/true
+cfg node node
+cd "$work/ws"
+
+bwrap_argv=("$BWRAP" --unshare-all --die-with-parent --new-session --clearenv
+    --setenv PATH /usr/bin:/bin --ro-bind /usr /usr --ro-bind /etc /etc)
+for d in bin sbin lib lib64 lib32; do
+    if [ -L "/$d" ]; then bwrap_argv+=(--symlink "$(readlink "/$d")" "/$d")
+    elif [ -d "/$d" ]; then bwrap_argv+=(--ro-bind "/$d" "/$d"); fi
+done
+bwrap_argv+=(--tmpfs /home/coco --tmpfs /tmp --proc /proc --dev /dev
+    --bind "$work/ws" /workspace --chdir /workspace --cap-drop ALL)
+
+# time_us CMD... : wall time of one run in microseconds
+time_us() {
+    local s=$EPOCHREALTIME e
+    "$@" >/dev/null 2>&1 || { echo "bench: failed: $*" >&2; exit 1; }
+    e=$EPOCHREALTIME
+    echo $(( ${e/./} - ${s/./} ))
+}
+
+stats() {  # stats FILE -> "median mean"
+    sort -n "$1" | awk '{a[NR]=$1; s+=$1} END {
+        m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2;
+        printf "%d %d\n", m, s / NR }'
+}
+
+paired() {  # paired LABEL CMD-A... -- CMD-B... [-- CMD-C...]
+    local label=$1; shift
+    local -a cmds=() cur=()
+    local i n=0
+    for a in "$@" --; do
+        if [ "$a" = -- ]; then cmds[n]=$(printf '%q ' "${cur[@]}"); n=$((n+1)); cur=()
+        else cur+=("$a"); fi
+    done
+    for ((j = 0; j < n; j++)); do : >"$work/t$j"; done
+    for ((i = 0; i < 5; i++)); do  # warm caches
+        for ((j = 0; j < n; j++)); do eval "time_us ${cmds[j]}" >/dev/null; done
+    done
+    for ((i = 0; i < ROUNDS; i++)); do
+        for ((j = 0; j < n; j++)); do eval "time_us ${cmds[j]}" >>"$work/t$j"; done
+    done
+    echo "$label ($ROUNDS paired rounds, microseconds)"
+    read -r base _ < <(stats "$work/t0")
+    for ((j = 0; j < n; j++)); do
+        read -r med mean < <(stats "$work/t$j")
+        printf '  %-58.58s median %7d  mean %7d  x%.2f of first\n' \
+            "${cmds[j]}" "$med" "$mean" "$(echo "$med / $base" | bc -l)"
+        eval "med$j=$med"
+    done
+}
+
+echo "machine: $(uname -r), $(nproc) cpus, uid $(id -u); coco $COCO"
+if [ -n "$BWRAP" ]; then
+    paired "launch: /bin/true" /bin/true -- "$COCO" run --runtime native true \
+        -- "${bwrap_argv[@]}" /bin/true
+    printf '  coco/bwrap = %.2f   (goal <= 0.80)\n' \
+        "$(echo "$med1 / $med2" | bc -l)"
+else
+    paired "launch: /bin/true" /bin/true -- "$COCO" run --runtime native true
+    echo "  (bwrap not installed: no comparison)"
+fi
+if command -v node >/dev/null; then
+    ROUNDS=$(( ROUNDS / 4 > 10 ? ROUNDS / 4 : 10 ))
+    paired "real tool: node -e 0" node -e 0 -- "$COCO" run --runtime native node -e 0
+    printf '  coco/bare = %.2f   (goal <= 1.10)\n' "$(echo "$med1 / $med0" | bc -l)"
+fi
+
+# Supervisor memory: coco's own RSS while the tool sleeps.
+cfg sleep /bin/sleep
+"$COCO" run --runtime native sleep 2 &
+cpid=$!
+sleep 1
+rss=$(awk '/^VmRSS/ {print $2}' "/proc/$cpid/status" 2>/dev/null || echo '?')
+wait "$cpid" || true
+echo "supervisor RSS while the tool runs: ${rss} KiB (goal <= 2048 KiB)"
