@@ -1,0 +1,330 @@
+/* test_native.c — the native sandbox's pure parts: the mount plan built
+ * from a hand-filled policy and host layout, the environment, and the
+ * seccomp table (every row resolves, has a reason, and the filter
+ * builds).  Nothing here creates namespaces; tests/integration/native.bats
+ * runs the real thing. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sched.h>
+#include <seccomp.h>
+#include <string.h>
+
+#include "native/native_int.h"
+
+/* A policy as policy_resolve() would leave it, filled by hand. */
+static void fill_policy(struct policy *p, struct policy_mount *m, size_t n)
+{
+    memset(p, 0, sizeof *p);
+    p->tool = "t";
+    p->workdir = "/workspace";
+    p->mounts = m;
+    p->n_mounts = n;
+    p->net = NET_NONE;
+    p->limits.memory = 512ULL << 20;
+    p->limits.pids = 64;
+    p->limits.tmp_size = 100ULL << 20;
+}
+
+static void merged_layout(struct host_layout l[NATIVE_N_TOPDIRS])
+{
+    static const char *const names[] = {"bin", "sbin", "lib", "lib64",
+                                        "lib32", "libx32"};
+    static char *const links[] = {"usr/bin", "usr/sbin", "usr/lib",
+                                  "usr/lib64", NULL, NULL};
+    for (size_t i = 0; i < NATIVE_N_TOPDIRS; i++)
+        l[i] = (struct host_layout){.name = names[i], .link = links[i],
+                                    .present = i < 4};
+}
+
+static const struct mop *find(const struct mount_plan *pl, const char *dst,
+                              size_t *idx)
+{
+    for (size_t i = 0; i < pl->n; i++)
+        if (strcmp(pl->ops[i].dst, dst) == 0) {
+            if (idx)
+                *idx = i;
+            return &pl->ops[i];
+        }
+    return NULL;
+}
+
+static void plan_system_parts(void **state)
+{
+    (void)state;
+    struct policy p;
+    struct host_layout l[NATIVE_N_TOPDIRS];
+    struct mount_plan pl;
+
+    fill_policy(&p, NULL, 0);
+    merged_layout(l);
+    mount_plan_build(&p, l, false, &pl);
+
+    const struct mop *usr = find(&pl, "/usr", NULL);
+    assert_non_null(usr);
+    assert_int_equal(usr->kind, MOP_BIND);
+    assert_true(usr->flags & MOPF_RO);
+    const struct mop *etc = find(&pl, "/etc", NULL);
+    assert_non_null(etc);
+    assert_true(etc->flags & MOPF_RO);
+    /* usr-merged: /bin is a symlink, not a bind of the host's /bin */
+    const struct mop *bin = find(&pl, "/bin", NULL);
+    assert_non_null(bin);
+    assert_int_equal(bin->kind, MOP_SYMLINK);
+    assert_string_equal(bin->src, "usr/bin");
+    assert_null(find(&pl, "/lib32", NULL));  /* absent on the host */
+
+    /* /tmp is size-limited with the policy's size, home is private */
+    const struct mop *tmp = find(&pl, "/tmp", NULL);
+    assert_non_null(tmp);
+    assert_int_equal(tmp->kind, MOP_TMPFS);
+    assert_int_equal(tmp->size, 100ULL << 20);
+    const struct mop *home = find(&pl, COCO_CONTAINER_HOME, NULL);
+    assert_non_null(home);
+    assert_int_equal(home->kind, MOP_TMPFS);
+    assert_true(home->flags & MOPF_OWNED);
+    assert_int_equal(home->mode, 0700);
+
+    /* nothing else of the host: no /home, /root, /var, /run, /sys */
+    const char *const absent[] = {"/home", "/root", "/var", "/run", "/sys",
+                                  "/dev/mem", "/dev/kmsg", "/dev/sda"};
+    for (size_t i = 0; i < sizeof absent / sizeof absent[0]; i++)
+        assert_null(find(&pl, absent[i], NULL));
+    for (size_t i = 0; i < pl.n; i++)
+        if (pl.ops[i].kind == MOP_BIND)
+            assert_true(pl.ops[i].flags & MOPF_RO);  /* no config mounts */
+    mount_plan_free(&pl);
+}
+
+static void plan_dev_and_proc(void **state)
+{
+    (void)state;
+    struct policy p;
+    struct host_layout l[NATIVE_N_TOPDIRS];
+    struct mount_plan pl;
+    size_t idev = 0, inull = 0, iproc = 0, isys = 0, ikcore = 0;
+
+    fill_policy(&p, NULL, 0);
+    merged_layout(l);
+    mount_plan_build(&p, l, false, &pl);
+
+    const char *const nodes[] = {"/dev/null", "/dev/zero", "/dev/full",
+                                 "/dev/random", "/dev/urandom", "/dev/tty"};
+    for (size_t i = 0; i < 6; i++) {
+        const struct mop *m = find(&pl, nodes[i], NULL);
+        assert_non_null(m);
+        assert_int_equal(m->kind, MOP_DEV);
+    }
+    assert_int_equal(find(&pl, "/dev/pts", NULL)->kind, MOP_DEVPTS);
+    assert_int_equal(find(&pl, "/dev/shm", NULL)->kind, MOP_TMPFS);
+    assert_non_null(find(&pl, "/dev", &idev));
+    assert_non_null(find(&pl, "/dev/null", &inull));
+    assert_true(idev < inull);  /* the tmpfs first, then the nodes */
+
+    assert_non_null(find(&pl, "/proc", &iproc));
+    const struct mop *sys = find(&pl, "/proc/sys", &isys);
+    assert_non_null(sys);
+    assert_int_equal(sys->kind, MOP_RO);
+    assert_int_equal(find(&pl, "/proc/sysrq-trigger", NULL)->kind, MOP_RO);
+    assert_int_equal(find(&pl, "/proc/irq", NULL)->kind, MOP_RO);
+    assert_int_equal(find(&pl, "/proc/bus", NULL)->kind, MOP_RO);
+    const struct mop *kcore = find(&pl, "/proc/kcore", &ikcore);
+    assert_non_null(kcore);
+    assert_int_equal(kcore->kind, MOP_MASK);
+    assert_int_equal(find(&pl, "/proc/keys", NULL)->kind, MOP_MASK);
+    assert_true(iproc < isys && iproc < ikcore);  /* proc before its masks */
+    mount_plan_free(&pl);
+}
+
+static void plan_config_mounts(void **state)
+{
+    (void)state;
+    struct policy p;
+    struct host_layout l[NATIVE_N_TOPDIRS];
+    struct mount_plan pl;
+    struct policy_mount m[2] = {
+        {.src = "/home/u/proj", .dst = "/workspace", .is_dir = true},
+        {.src = "/home/u/.npmrc", .dst = "/home/coco/.npmrc", .ro = true,
+         .opts = MNT_RO | MNT_NOEXEC},
+    };
+    size_t ihome = 0, iws = 0, inpmrc = 0, iproc = 0;
+
+    fill_policy(&p, m, 2);
+    merged_layout(l);
+    mount_plan_build(&p, l, true, &pl);
+
+    const struct mop *ws = find(&pl, "/workspace", &iws);
+    assert_non_null(ws);
+    assert_int_equal(ws->kind, MOP_BIND);
+    assert_string_equal(ws->src, "/home/u/proj");
+    assert_true(ws->flags & MOPF_CONFIG);
+    assert_true(ws->flags & MOPF_DIR);
+    assert_false(ws->flags & MOPF_RO);
+    assert_true(ws->flags & MOPF_IDMAP);  /* root run: idmapped */
+
+    const struct mop *npmrc = find(&pl, "/home/coco/.npmrc", &inpmrc);
+    assert_non_null(npmrc);
+    assert_true(npmrc->flags & MOPF_RO);
+    assert_true(npmrc->flags & MOPF_NOEXEC);
+    assert_false(npmrc->flags & MOPF_DIR);
+
+    /* the home tmpfs must exist before a mount inside it */
+    assert_non_null(find(&pl, COCO_CONTAINER_HOME, &ihome));
+    assert_true(ihome < inpmrc);
+    assert_non_null(find(&pl, "/proc", &iproc));
+    assert_true(iws < iproc);
+    mount_plan_free(&pl);
+
+    /* a normal user's run: no idmap */
+    mount_plan_build(&p, l, false, &pl);
+    assert_false(find(&pl, "/workspace", NULL)->flags & MOPF_IDMAP);
+    mount_plan_free(&pl);
+}
+
+static void plan_unmerged_host(void **state)
+{
+    (void)state;
+    struct policy p;
+    struct host_layout l[NATIVE_N_TOPDIRS];
+    struct mount_plan pl;
+
+    fill_policy(&p, NULL, 0);
+    merged_layout(l);
+    l[0].link = NULL;  /* /bin is a real directory */
+    mount_plan_build(&p, l, false, &pl);
+    const struct mop *bin = find(&pl, "/bin", NULL);
+    assert_non_null(bin);
+    assert_int_equal(bin->kind, MOP_BIND);
+    assert_true(bin->flags & MOPF_RO);
+    mount_plan_free(&pl);
+}
+
+static void env_is_minimal(void **state)
+{
+    (void)state;
+    struct policy p;
+    struct policy_env pe[2] = {
+        {.name = "NO_COLOR", .value = "1", .from_host = true},
+        {.name = "TERM", .value = "dumb"},
+    };
+    char *host[] = {"TERM=xterm", "LANG=C.UTF-8", "LC_ALL=C", "SECRET=x",
+                    "SSH_AUTH_SOCK=/tmp/agent", "HOME=/root", NULL};
+    struct strvec env = STRVEC_INIT;
+
+    fill_policy(&p, NULL, 0);
+    p.env = pe;
+    p.n_env = 2;
+    native_build_env(&p, host, &env);
+    assert_true(strvec_contains(&env, "PATH=" NATIVE_PATH));
+    assert_true(strvec_contains(&env, "HOME=" COCO_CONTAINER_HOME));
+    assert_true(strvec_contains(&env, "LANG=C.UTF-8"));
+    assert_true(strvec_contains(&env, "LC_ALL=C"));
+    assert_true(strvec_contains(&env, "NO_COLOR=1"));
+    assert_true(strvec_contains(&env, "TERM=dumb"));     /* policy wins */
+    assert_false(strvec_contains(&env, "TERM=xterm"));
+    assert_false(strvec_contains(&env, "SECRET=x"));
+    assert_false(strvec_contains(&env, "SSH_AUTH_SOCK=/tmp/agent"));
+    assert_false(strvec_contains(&env, "HOME=/root"));
+    assert_int_equal(env.n, 6);
+    strvec_clear(&env);
+}
+
+static bool table_has(const char *name)
+{
+    for (size_t i = 0; i < seccomp_table_len; i++)
+        if (strcmp(seccomp_table[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+static void seccomp_table_rows(void **state)
+{
+    (void)state;
+    /* the minimum list */
+    const char *const required[] = {
+        "mount", "umount2", "pivot_root", "chroot", "open_tree", "move_mount",
+        "fsopen", "fsmount", "fsconfig", "fspick", "mount_setattr", "unshare",
+        "setns", "clone", "clone3", "keyctl", "add_key", "request_key", "bpf",
+        "perf_event_open", "userfaultfd", "io_uring_setup", "io_uring_enter",
+        "io_uring_register", "ptrace", "process_vm_readv",
+        "process_vm_writev", "init_module", "finit_module", "delete_module",
+        "kexec_load", "kexec_file_load", "reboot", "swapon", "swapoff", "acct",
+        "syslog", "open_by_handle_at", "personality", "ioctl",
+    };
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+        if (!table_has(required[i]))
+            fail_msg("seccomp table lacks %s", required[i]);
+    }
+    for (size_t i = 0; i < seccomp_table_len; i++) {
+        const struct sc_deny *d = &seccomp_table[i];
+        /* every row explains itself and resolves on this architecture */
+        assert_non_null(d->why);
+        assert_true(strlen(d->why) > 8);
+        assert_int_not_equal(seccomp_syscall_resolve_name(d->name),
+                             __NR_SCMP_ERROR);
+        if (strcmp(d->name, "clone3") == 0)
+            assert_int_equal(d->errnum, ENOSYS);  /* libc falls back */
+        else
+            assert_int_equal(d->errnum, EPERM);
+    }
+}
+
+static void seccomp_ioctl_rows(void **state)
+{
+    (void)state;
+    bool sti = false, linux_ = false;
+    for (size_t i = 0; i < seccomp_table_len; i++) {
+        const struct sc_deny *d = &seccomp_table[i];
+        if (strcmp(d->name, "ioctl") != 0)
+            continue;
+        assert_int_equal(d->rule, SC_IOCTL1);  /* only those requests */
+        if (d->arg == 0x5412)
+            sti = true;   /* TIOCSTI */
+        if (d->arg == 0x541C)
+            linux_ = true;  /* TIOCLINUX */
+    }
+    assert_true(sti);
+    assert_true(linux_);
+}
+
+static void seccomp_filter_builds(void **state)
+{
+    (void)state;
+    coco_err err = {0};
+    int n = seccomp_check(&err);
+    if (n < 0)
+        fail_msg("seccomp filter: %s", err.msg);
+    /* one rule per SC_ALL row, eight per namespace row, ... */
+    assert_true((size_t)n > seccomp_table_len);
+    void *f = seccomp_prepare(&err);
+    assert_non_null(f);
+    seccomp_free(f);
+}
+
+static void limit_names(void **state)
+{
+    (void)state;
+    assert_string_equal(limit_how_name(LIM_CGROUP1), "cgroup v1");
+    assert_string_equal(limit_how_name(LIM_CGROUP2), "cgroup v2");
+    assert_string_equal(limit_how_name(LIM_RLIMIT), "rlimit");
+    assert_string_equal(limit_how_name(LIM_NONE), "not enforced");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(plan_system_parts),
+        cmocka_unit_test(plan_dev_and_proc),
+        cmocka_unit_test(plan_config_mounts),
+        cmocka_unit_test(plan_unmerged_host),
+        cmocka_unit_test(env_is_minimal),
+        cmocka_unit_test(seccomp_table_rows),
+        cmocka_unit_test(seccomp_ioctl_rows),
+        cmocka_unit_test(seccomp_filter_builds),
+        cmocka_unit_test(limit_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
