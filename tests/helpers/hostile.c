@@ -1,0 +1,596 @@
+/* hostile.c — a small static program that behaves like a hostile tool:
+ * each subcommand tries ONE attack and reports what happened, like
+ * bubblewrap's tests/try-syscall.c.  The escape tests run it both outside
+ * the sandbox (to show the attack works there, so the test can fail) and
+ * inside it (to show it is blocked).
+ *
+ * Output: one line "hostile: ATTACK: ok[ DETAIL]" or
+ * "hostile: ATTACK: blocked: ERRNO-NAME (message)".
+ * Exit status: 0 when the attack succeeded, 1 when it was blocked,
+ * 2 for a usage error.  Resource attacks are bounded by their argument;
+ * listeners exit on their own after 60 s.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <linux/io_uring.h>
+#include <linux/keyctl.h>
+#include <linux/perf_event.h>
+#include <linux/sched.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef UFFD_USER_MODE_ONLY
+#define UFFD_USER_MODE_ONLY 1
+#endif
+
+static const char *attack = "?";
+
+static int ok(const char *fmt, ...)
+{
+    va_list ap;
+    printf("hostile: %s: ok", attack);
+    if (fmt) {
+        putchar(' ');
+        va_start(ap, fmt);
+        vprintf(fmt, ap);
+        va_end(ap);
+    }
+    putchar('\n');
+    fflush(stdout);
+    return 0;
+}
+
+static int blocked(int e)
+{
+    printf("hostile: %s: blocked: %s (%s)\n", attack,
+           strerrorname_np(e) ? strerrorname_np(e) : "?", strerror(e));
+    fflush(stdout);
+    return 1;
+}
+
+/* 0 -> ok, -1 -> blocked(errno) */
+static int report(long r)
+{
+    return r < 0 ? blocked(errno) : ok(NULL);
+}
+
+static int do_read(const char *path)
+{
+    char buf[64];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return blocked(errno);
+    ssize_t n = read(fd, buf, sizeof buf);
+    int e = errno;
+    close(fd);
+    if (n < 0)
+        return blocked(e);
+    return ok("%zd bytes", n);
+}
+
+static int do_write(const char *path, const char *data)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return blocked(errno);
+    ssize_t n = write(fd, data, strlen(data));
+    int e = errno;
+    if (close(fd) < 0 && n >= 0) {
+        n = -1;
+        e = errno;
+    }
+    return n < 0 ? blocked(e) : ok(NULL);
+}
+
+static int connect_addr(struct sockaddr *sa, socklen_t len, int family)
+{
+    int s = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return blocked(errno);
+    int r = connect(s, sa, len);
+    int e = errno;
+    close(s);
+    return r < 0 ? blocked(e) : ok(NULL);
+}
+
+static int do_connect_tcp(const char *port)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET,
+                              .sin_port = htons((uint16_t)atoi(port)),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    return connect_addr((struct sockaddr *)&sin, sizeof sin, AF_INET);
+}
+
+static socklen_t unix_addr(struct sockaddr_un *sun, const char *name,
+                           bool abstract)
+{
+    memset(sun, 0, sizeof *sun);
+    sun->sun_family = AF_UNIX;
+    size_t n = strlen(name);
+    if (n > sizeof sun->sun_path - 2)
+        n = sizeof sun->sun_path - 2;
+    memcpy(sun->sun_path + (abstract ? 1 : 0), name, n);
+    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n +
+                       (abstract ? 1 : 0));
+}
+
+static int do_connect_unix(const char *name, bool abstract)
+{
+    struct sockaddr_un sun;
+    socklen_t len = unix_addr(&sun, name, abstract);
+    return connect_addr((struct sockaddr *)&sun, len, AF_UNIX);
+}
+
+/* Listeners for the "outside" half of the network tests: print "ready",
+ * accept connections until 60 s have passed. */
+static int do_listen(struct sockaddr *sa, socklen_t len, int family)
+{
+    int s = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (s < 0)
+        return blocked(errno);
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(s, sa, len) < 0 || listen(s, 16) < 0)
+        return blocked(errno);
+    ok("ready");
+    alarm(60);
+    for (;;) {
+        int c = accept(s, NULL, NULL);
+        if (c >= 0)
+            close(c);
+    }
+}
+
+static int do_tiocsti(bool high_bits)
+{
+    char c = ' ';
+    unsigned long req = TIOCSTI;
+    if (high_bits)
+        req |= 1UL << 32;  /* the kernel truncates; a filter must not */
+    return report(syscall(SYS_ioctl, 0, req, &c));
+}
+
+static int do_tioclinux(void)
+{
+    char sub = 0;  /* TIOCL_GETSHIFTSTATE-ish probe */
+    return report(ioctl(0, TIOCLINUX, &sub));
+}
+
+static int do_ptrace_pid(const char *pid)
+{
+    pid_t p = atoi(pid);
+    if (ptrace(PTRACE_ATTACH, p, NULL, NULL) < 0)
+        return blocked(errno);
+    waitpid(p, NULL, __WALL);
+    ptrace(PTRACE_DETACH, p, NULL, NULL);
+    return ok(NULL);
+}
+
+static int do_kill(const char *pid, const char *sig)
+{
+    return report(kill(atoi(pid), sig ? atoi(sig) : 0));
+}
+
+/* Is some process's environment holding MARKER readable? */
+static int do_environ_scan(const char *marker)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    int seen = 0;
+    if (!d)
+        return blocked(errno);
+    while ((e = readdir(d))) {
+        char path[300], buf[65536];
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/environ", e->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0)
+            continue;
+        seen++;
+        for (ssize_t i = 0; i < n; i++)
+            if (buf[i] == '\0')
+                buf[i] = '\n';
+        buf[n] = '\0';
+        if (strstr(buf, marker)) {
+            closedir(d);
+            return ok("found in %s", path);
+        }
+    }
+    closedir(d);
+    printf("hostile: %s: blocked: not found (%d environments readable)\n",
+           attack, seen);
+    return 1;
+}
+
+/* Can we see process PID (in our /proc)? */
+static int do_see_pid(const char *pid)
+{
+    char path[64];
+    struct stat st;
+    snprintf(path, sizeof path, "/proc/%s", pid);
+    return report(stat(path, &st));
+}
+
+static int do_syscall(const char *name)
+{
+    long r;
+    errno = 0;
+    if (!strcmp(name, "mount"))
+        r = mount("none", "/nonexistent-coco", "tmpfs", 0, NULL);
+    else if (!strcmp(name, "umount2"))
+        r = umount2("/nonexistent-coco", 0);
+    else if (!strcmp(name, "pivot_root"))
+        r = syscall(SYS_pivot_root, "/nonexistent-coco", "/nonexistent-coco");
+    else if (!strcmp(name, "chroot"))
+        r = chroot("/nonexistent-coco");
+    else if (!strcmp(name, "open_tree"))
+        r = syscall(SYS_open_tree, AT_FDCWD, "/nonexistent-coco", 0);
+    else if (!strcmp(name, "move_mount"))
+        r = syscall(SYS_move_mount, -1, "/nonexistent-coco", -1,
+                    "/nonexistent-coco", 0);
+    else if (!strcmp(name, "fsopen"))
+        r = syscall(SYS_fsopen, "nonexistent-fs", 0);
+    else if (!strcmp(name, "fsmount"))
+        r = syscall(SYS_fsmount, -1, 0, 0);
+    else if (!strcmp(name, "mount_setattr"))
+        r = syscall(SYS_mount_setattr, -1, "", 0, NULL, 0);
+    else if (!strcmp(name, "unshare-user"))
+        r = unshare(CLONE_NEWUSER);
+    else if (!strcmp(name, "unshare-mount"))
+        r = unshare(CLONE_NEWNS);
+    else if (!strcmp(name, "unshare-net"))
+        r = unshare(CLONE_NEWNET);
+    else if (!strcmp(name, "clone-newuser") || !strcmp(name, "clone3")) {
+        if (!strcmp(name, "clone3")) {
+            struct clone_args ca = {.flags = CLONE_NEWUSER,
+                                    .exit_signal = SIGCHLD};
+            r = syscall(SYS_clone3, &ca, sizeof ca);
+        } else {
+            r = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+        }
+        if (r == 0)
+            _exit(0);
+        if (r > 0)
+            waitpid((pid_t)r, NULL, 0);
+    } else if (!strcmp(name, "setns")) {
+        int fd = open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
+        r = fd < 0 ? -1 : setns(fd, 0);
+    } else if (!strcmp(name, "keyctl"))
+        r = syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID,
+                    KEY_SPEC_SESSION_KEYRING, 0);
+    else if (!strcmp(name, "add_key"))
+        r = syscall(SYS_add_key, "user", "coco-hostile", "x", 1,
+                    KEY_SPEC_PROCESS_KEYRING);
+    else if (!strcmp(name, "request_key"))
+        r = syscall(SYS_request_key, "user", "coco-none", NULL,
+                    KEY_SPEC_PROCESS_KEYRING);
+    else if (!strcmp(name, "bpf")) {
+        union bpf_attr a;
+        memset(&a, 0, sizeof a);
+        r = syscall(SYS_bpf, BPF_MAP_CREATE, &a, sizeof a);
+    } else if (!strcmp(name, "perf_event_open")) {
+        struct perf_event_attr a = {.type = PERF_TYPE_SOFTWARE,
+                                    .size = sizeof a,
+                                    .config = PERF_COUNT_SW_TASK_CLOCK,
+                                    .disabled = 1, .exclude_kernel = 1,
+                                    .exclude_hv = 1};
+        r = syscall(SYS_perf_event_open, &a, 0, -1, -1, 0);
+    } else if (!strcmp(name, "userfaultfd"))
+        r = syscall(SYS_userfaultfd, UFFD_USER_MODE_ONLY);
+    else if (!strcmp(name, "io_uring_setup")) {
+        struct io_uring_params pr;
+        memset(&pr, 0, sizeof pr);
+        r = syscall(SYS_io_uring_setup, 1, &pr);
+    } else if (!strcmp(name, "ptrace"))
+        r = ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+    else if (!strcmp(name, "process_vm_readv")) {
+        char src[8] = "secret", dst[8];
+        struct iovec l = {dst, sizeof dst}, rm = {src, sizeof src};
+        r = process_vm_readv(getpid(), &l, 1, &rm, 1, 0);
+    } else if (!strcmp(name, "init_module"))
+        r = syscall(SYS_init_module, NULL, 0, "");
+    else if (!strcmp(name, "finit_module"))
+        r = syscall(SYS_finit_module, -1, "", 0);
+    else if (!strcmp(name, "delete_module"))
+        r = syscall(SYS_delete_module, "coco_none", O_NONBLOCK);
+    else if (!strcmp(name, "kexec_load"))
+        r = syscall(SYS_kexec_load, 0, 0, NULL, 0xffffffffUL);
+    else if (!strcmp(name, "reboot"))
+        r = syscall(SYS_reboot, 0, 0, 0, NULL);  /* bad magic */
+    else if (!strcmp(name, "swapon"))
+        r = syscall(SYS_swapon, "/nonexistent-coco", 0);
+    else if (!strcmp(name, "acct"))
+        r = syscall(SYS_acct, "/nonexistent-coco");
+    else if (!strcmp(name, "syslog"))
+        r = syscall(SYS_syslog, 10 /* SIZE_BUFFER */, NULL, 0);
+    else if (!strcmp(name, "open_by_handle_at"))
+        r = syscall(SYS_open_by_handle_at, AT_FDCWD, NULL, 0);
+    else if (!strcmp(name, "personality"))
+        r = personality(ADDR_NO_RANDOMIZE);
+    else if (!strcmp(name, "personality-query"))
+        r = personality(0xffffffff);
+    else {
+        fprintf(stderr, "hostile: unknown syscall test %s\n", name);
+        return 2;
+    }
+    /* "ok" means the kernel itself handled the call (any result but the
+     * filter's EPERM/ENOSYS): the filter did not stop it. */
+    if (r < 0 && (errno == EPERM ||
+                  (errno == ENOSYS && !strcmp(name, "clone3"))))
+        return blocked(errno);
+    return ok("(kernel said %s)", r < 0 ? strerrorname_np(errno) : "success");
+}
+
+static int do_forkbomb(long n)
+{
+    long made = 0;
+    pid_t *kids = calloc((size_t)n, sizeof *kids);
+    if (!kids)
+        return blocked(ENOMEM);
+    for (; made < n; made++) {
+        pid_t p = fork();
+        if (p < 0)
+            break;
+        if (p == 0) {
+            alarm(30);
+            pause();
+            _exit(0);
+        }
+        kids[made] = p;
+    }
+    int e = errno;
+    for (long i = 0; i < made; i++)
+        kill(kids[i], SIGKILL);
+    for (long i = 0; i < made; i++)
+        waitpid(kids[i], NULL, 0);
+    free(kids);
+    if (made < n) {
+        printf("hostile: %s: blocked: %s after %ld processes\n", attack,
+               strerrorname_np(e), made);
+        return 1;
+    }
+    return ok("%ld processes", made);
+}
+
+static int do_memhog(long mb)
+{
+    for (long i = 0; i < mb; i++) {
+        char *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            return blocked(errno);
+        memset(p, 1, 1 << 20);
+    }
+    return ok("%ld MiB", mb);
+}
+
+static int do_filltmp(const char *path, long mb)
+{
+    static char buf[1 << 20];
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return blocked(errno);
+    memset(buf, 'x', sizeof buf);
+    for (long i = 0; i < mb; i++) {
+        if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf) {
+            int e = errno;
+            close(fd);
+            unlink(path);
+            return blocked(e ? e : ENOSPC);
+        }
+    }
+    close(fd);
+    unlink(path);
+    return ok("%ld MiB", mb);
+}
+
+static int do_flood(long bytes)
+{
+    static char buf[65536];
+    memset(buf, 'y', sizeof buf);
+    for (long done = 0; done < bytes;) {
+        size_t n = (size_t)(bytes - done) < sizeof buf ? (size_t)(bytes - done)
+                                                       : sizeof buf;
+        ssize_t w = write(1, buf, n);
+        if (w <= 0)
+            return 1;
+        done += w;
+    }
+    return 0;
+}
+
+static volatile sig_atomic_t got;
+static void on_sig(int s) { got = s; }
+
+/* Print "ready", wait (bounded, 60 s) for a signal, print it, exit
+ * 64+N. */
+static int do_waitsig(void)
+{
+    const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
+                        SIGWINCH};
+    struct sigaction sa = {.sa_handler = on_sig};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaction(sigs[i], &sa, NULL);
+    printf("ready\n");
+    fflush(stdout);
+    for (int i = 0; i < 600 && !got; i++)
+        usleep(100000);
+    if (!got)
+        return 2;
+    printf("got %s\n", sigabbrev_np(got));
+    fflush(stdout);
+    return 64 + got;
+}
+
+/* Leave a grandchild behind (new session, sleeping), print its pid. */
+static int do_orphan(void)
+{
+    pid_t p = fork();
+    if (p == 0) {
+        setsid();
+        if (fork() == 0) {
+            printf("orphan %d\n", (int)getpid());
+            fflush(stdout);
+            close(1);
+            close(2);
+            for (int i = 0; i < 600; i++)
+                sleep(1);
+            _exit(0);
+        }
+        _exit(0);
+    }
+    waitpid(p, NULL, 0);
+    usleep(100000);
+    return 0;
+}
+
+static int do_ids(void)
+{
+    printf("uid=%d euid=%d gid=%d egid=%d\n", (int)getuid(), (int)geteuid(),
+           (int)getgid(), (int)getegid());
+    return 0;
+}
+
+static int do_euid_root(void)
+{
+    return geteuid() == 0 ? ok("euid 0") : blocked(EPERM);
+}
+
+static int do_bind_low(void)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(80),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return blocked(errno);
+    int r = bind(s, (struct sockaddr *)&sin, sizeof sin);
+    int e = errno;
+    close(s);
+    return r < 0 ? blocked(e) : ok(NULL);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: hostile ATTACK [ARGS]\n");
+        return 2;
+    }
+    attack = argv[1];
+    static char label[128];
+    if (argc > 2) {
+        snprintf(label, sizeof label, "%s %s", argv[1], argv[2]);
+        attack = label;
+    }
+    const char *a = argc > 2 ? argv[2] : NULL;
+    const char *b = argc > 3 ? argv[3] : NULL;
+#define NEED(n)                                                            \
+    do {                                                                   \
+        if (argc < 2 + (n)) {                                              \
+            fprintf(stderr, "hostile %s: needs %d argument(s)\n", attack,  \
+                    n);                                                    \
+            return 2;                                                      \
+        }                                                                  \
+    } while (0)
+
+    if (!strcmp(argv[1], "read")) { NEED(1); return do_read(a); }
+    if (!strcmp(argv[1], "write")) { NEED(1); return do_write(a, b ? b : "x\n"); }
+    if (!strcmp(argv[1], "exists")) {
+        struct stat st;
+        NEED(1);
+        return report(lstat(a, &st));
+    }
+    if (!strcmp(argv[1], "symlink")) { NEED(2); return report(symlink(a, b)); }
+    if (!strcmp(argv[1], "hardlink")) { NEED(2); return report(link(a, b)); }
+    if (!strcmp(argv[1], "chown")) { NEED(1); return report(chown(a, 4242, 4242)); }
+    if (!strcmp(argv[1], "bind-low")) return do_bind_low();
+    if (!strcmp(argv[1], "sethostname"))
+        return report(sethostname("pwned", 5));
+    if (!strcmp(argv[1], "connect-tcp")) { NEED(1); return do_connect_tcp(a); }
+    if (!strcmp(argv[1], "connect-abstract")) { NEED(1); return do_connect_unix(a, true); }
+    if (!strcmp(argv[1], "connect-unix")) { NEED(1); return do_connect_unix(a, false); }
+    if (!strcmp(argv[1], "listen-tcp")) {
+        NEED(1);
+        struct sockaddr_in sin = {.sin_family = AF_INET,
+                                  .sin_port = htons((uint16_t)atoi(a)),
+                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        return do_listen((struct sockaddr *)&sin, sizeof sin, AF_INET);
+    }
+    if (!strcmp(argv[1], "listen-abstract") || !strcmp(attack, "listen-unix")) {
+        struct sockaddr_un sun;
+        NEED(1);
+        socklen_t len = unix_addr(&sun, a, argv[1][7] == 'a');
+        return do_listen((struct sockaddr *)&sun, len, AF_UNIX);
+    }
+    if (!strcmp(argv[1], "tiocsti")) return do_tiocsti(false);
+    if (!strcmp(argv[1], "tiocsti-high")) return do_tiocsti(true);
+    if (!strcmp(argv[1], "tioclinux")) return do_tioclinux();
+    if (!strcmp(argv[1], "syscall")) { NEED(1); return do_syscall(a); }
+    if (!strcmp(argv[1], "ptrace-pid")) { NEED(1); return do_ptrace_pid(a); }
+    if (!strcmp(argv[1], "kill")) { NEED(1); return do_kill(a, b); }
+    if (!strcmp(argv[1], "see-pid")) { NEED(1); return do_see_pid(a); }
+    if (!strcmp(argv[1], "environ")) { NEED(1); return do_environ_scan(a); }
+    if (!strcmp(argv[1], "forkbomb")) { NEED(1); return do_forkbomb(atol(a)); }
+    if (!strcmp(argv[1], "memhog")) { NEED(1); return do_memhog(atol(a)); }
+    if (!strcmp(argv[1], "filltmp")) { NEED(2); return do_filltmp(a, atol(b)); }
+    if (!strcmp(argv[1], "flood")) { NEED(1); return do_flood(atol(a)); }
+    if (!strcmp(argv[1], "sleep")) {
+        for (int i = 0; i < 3600; i++)
+            sleep(1);
+        return 0;
+    }
+    if (!strcmp(argv[1], "waitsig")) return do_waitsig();
+    if (!strcmp(argv[1], "orphan")) return do_orphan();
+    if (!strcmp(argv[1], "exit")) { NEED(1); return atoi(a); }
+    if (!strcmp(argv[1], "killself")) {
+        NEED(1);
+        signal(atoi(a), SIG_DFL);
+        kill(getpid(), atoi(a));
+        return 3;
+    }
+    if (!strcmp(argv[1], "ids")) return do_ids();
+    if (!strcmp(argv[1], "euid-root")) return do_euid_root();
+    if (!strcmp(argv[1], "isatty")) {
+        printf("stdin %s\n", isatty(0) ? "tty" : "not-a-tty");
+        return 0;
+    }
+    if (!strcmp(argv[1], "env")) {
+        extern char **environ;
+        for (char **e = environ; *e; e++)
+            puts(*e);
+        return 0;
+    }
+    fprintf(stderr, "hostile: unknown attack %s\n", attack);
+    return 2;
+}
