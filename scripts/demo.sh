@@ -19,11 +19,13 @@ die() { printf 'demo.sh: %s\n' "$*" >&2; exit 1; }
 
 if [[ ${COCO_DEMO_NO_APT:-0} != 1 ]]; then
     say "installing build and runtime dependencies"
+    # No recommends, so name what podman only recommends: catatonit is the
+    # init behind coco's --init; netavark gives image builds their network.
     apt-get update
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         build-essential pkg-config ca-certificates \
         libjansson-dev libcap-dev libseccomp-dev \
-        podman runc mmdebstrap
+        podman runc catatonit netavark mmdebstrap
 fi
 
 say "building coco"
