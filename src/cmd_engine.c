@@ -38,13 +38,13 @@ int cmd_prune(int argc, char **argv)
 {
     const char *tool = NULL;
     if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
-        fprintf(stderr, "coco: usage: coco prune [TOOL]\n");
+        coco_fail("usage: coco prune [TOOL]");
         return EXIT_COCO;
     }
     if (argc == 2) {
         tool = argv[1];
         if (!tool_name_valid(tool)) {
-            fprintf(stderr, "coco: prune: \"%s\" is not a valid tool name\n", tool);
+            coco_fail("prune: \"%s\" is not a valid tool name", tool);
             return EXIT_COCO;
         }
     }
@@ -104,7 +104,7 @@ int cmd_prune(int argc, char **argv)
             err_print(&err);
             failed++;
         } else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-            fprintf(stderr, "coco: prune: %s volume rm failed\n", eng.v[e]);
+            coco_fail("prune: %s volume rm failed", eng.v[e]);
             failed++;
         } else {
             for (size_t i = 4; i < rm.n; i++)
@@ -125,19 +125,19 @@ int cmd_rebuild(int argc, char **argv)
         } else if (str_has_prefix(argv[i], "--base=")) {
             base = argv[i] + 7;
         } else {
-            fprintf(stderr, "coco: usage: coco rebuild [--base IMAGE]\n");
+            coco_fail("usage: coco rebuild [--base IMAGE]");
             return EXIT_COCO;
         }
     }
     if (base && base[0] == '-') {
-        fprintf(stderr, "coco: rebuild: --base: \"%s\" is not an image\n", base);
+        coco_fail("rebuild: --base: \"%s\" is not an image", base);
         return EXIT_COCO;
     }
     const char *rt = getenv("COCO_RUNTIME");
     enum runtime_kind kind = rt && *rt ? runtime_parse(rt) : RT_PODMAN;
     if (kind == RT_NATIVE || kind == RT_UNSET) {
         if (kind == RT_UNSET) {
-            fprintf(stderr, "coco: COCO_RUNTIME: \"%s\" is not a runtime\n", rt);
+            coco_fail("COCO_RUNTIME: \"%s\" is not a runtime", rt);
             return EXIT_COCO;
         }
         printf("the native runtime uses the host's programs; no image to build\n");
@@ -149,13 +149,13 @@ int cmd_rebuild(int argc, char **argv)
         engine = oci_find_engine(kind);
     }
     if (!engine) {
-        fprintf(stderr, "coco: rebuild: %s not found in PATH\n", runtime_name(kind));
+        coco_fail("rebuild: %s not found in PATH", runtime_name(kind));
         return EXIT_COCO;
     }
     _cleanup_free_ char *dir = data_dir_find("image");
     if (!dir) {
-        fprintf(stderr, "coco: rebuild: no image/Containerfile found (looked in "
-                        "%s/image and beside the binary)\n", COCO_DATADIR);
+        coco_fail("rebuild: no image/Containerfile found (looked in "
+                        "%s/image and beside the binary)", COCO_DATADIR);
         return EXIT_COCO;
     }
     _cleanup_free_ char *file = path_join(dir, "Containerfile");
@@ -174,6 +174,6 @@ int cmd_rebuild(int argc, char **argv)
            base ? base : "");
     fflush(stdout);
     execv(av.v[0], av.v);
-    fprintf(stderr, "coco: rebuild: cannot run %s: %s\n", av.v[0], strerror(errno));
+    coco_fail("rebuild: cannot run %s: %s", av.v[0], strerror(errno));
     return errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
 }

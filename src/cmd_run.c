@@ -137,7 +137,7 @@ int cmd_run(int argc, char **argv)
 int cmd_show(int argc, char **argv)
 {
     if (argc != 2 || argv[1][0] == '-') {
-        fprintf(stderr, "coco: usage: coco show TOOL\n");
+        coco_fail("usage: coco show TOOL");
         return EXIT_COCO;
     }
     struct run_flags flags = {.show = true, .dry_run = true};
@@ -180,8 +180,8 @@ int cmd_list(int argc, char **argv)
         if (strcmp(argv[i], "-l") == 0 || strcmp(argv[i], "--long") == 0) {
             lng = true;
         } else {
-            fprintf(stderr, "coco: list: unknown argument \"%s\" (usage: coco "
-                            "list [-l])\n", argv[i]);
+            coco_fail("list: unknown argument \"%s\" (usage: coco "
+                            "list [-l])", argv[i]);
             return EXIT_COCO;
         }
     }

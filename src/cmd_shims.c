@@ -96,7 +96,7 @@ int cmd_up(int argc, char **argv)
 {
     (void)argv;
     if (argc > 1) {
-        fprintf(stderr, "coco: usage: coco up\n");
+        coco_fail("usage: coco up");
         return EXIT_COCO;
     }
     coco_err err = {0};
@@ -105,7 +105,7 @@ int cmd_up(int argc, char **argv)
     _cleanup_strvec_ struct strvec names = STRVEC_INIT;
     struct stat exe_st;
     if (stat(exe, &exe_st) < 0) {
-        fprintf(stderr, "coco: up: cannot find this coco binary (%s): %s\n", exe,
+        coco_fail("up: cannot find this coco binary (%s): %s", exe,
                 strerror(errno));
         return EXIT_COCO;
     }
@@ -127,7 +127,7 @@ int cmd_up(int argc, char **argv)
             continue;
         }
         if (symlink(exe, link) < 0) {
-            fprintf(stderr, "coco: up: cannot create %s: %s\n", link, strerror(errno));
+            coco_fail("up: cannot create %s: %s", link, strerror(errno));
             refused++;
             continue;
         }
@@ -143,14 +143,14 @@ int cmd_down(int argc, char **argv)
 {
     (void)argv;
     if (argc > 1) {
-        fprintf(stderr, "coco: usage: coco down\n");
+        coco_fail("usage: coco down");
         return EXIT_COCO;
     }
     _cleanup_free_ char *exe = self_exe();
     _cleanup_free_ char *dir = bin_dir();
     struct stat exe_st;
     if (stat(exe, &exe_st) < 0) {
-        fprintf(stderr, "coco: down: cannot find this coco binary (%s): %s\n", exe,
+        coco_fail("down: cannot find this coco binary (%s): %s", exe,
                 strerror(errno));
         return EXIT_COCO;
     }
@@ -158,7 +158,7 @@ int cmd_down(int argc, char **argv)
     if (!d) {
         if (errno == ENOENT)
             return 0;
-        fprintf(stderr, "coco: down: %s: %s\n", dir, strerror(errno));
+        coco_fail("down: %s: %s", dir, strerror(errno));
         return EXIT_COCO;
     }
     int failed = 0;
@@ -170,7 +170,7 @@ int cmd_down(int argc, char **argv)
         if (!link_is_ours(link, &exe_st))
             continue;
         if (unlink(link) < 0) {
-            fprintf(stderr, "coco: down: cannot remove %s: %s\n", link, strerror(errno));
+            coco_fail("down: cannot remove %s: %s", link, strerror(errno));
             failed++;
         } else {
             printf("removed %s\n", link);

@@ -130,30 +130,31 @@ int cmd_get(int argc, char **argv)
         if (strcmp(argv[i], "--force") == 0 || strcmp(argv[i], "-f") == 0)
             force = true;
         else if (argv[i][0] == '-' && argv[i][1])
-            return fprintf(stderr, "coco: get: unknown option \"%s\" (usage: coco "
-                                   "get NAME [--force])\n", argv[i]), EXIT_COCO;
+            return coco_fail("get: unknown option \"%s\" (usage: coco get NAME "
+                             "[--force])", argv[i]);
         else if (!name)
             name = argv[i];
         else
-            return fprintf(stderr, "coco: get: one NAME at a time (usage: coco "
-                                   "get NAME [--force])\n"), EXIT_COCO;
+            return coco_fail("get: one NAME at a time (usage: coco get NAME "
+                             "[--force])");
     }
     if (!name) {
-        fprintf(stderr, "coco: usage: coco get NAME [--force]\n");
+        coco_fail("usage: coco get NAME [--force]");
         return EXIT_COCO;
     }
     /* A name is a file name in the config directory, nothing more: no
      * '/', no "..", no control characters. */
+    coco_err err = {0};
     if (!tool_name_valid(name)) {
-        fprintf(stderr, "coco: get: \"%s\" is not a valid tool name (letters, "
-                        "digits, . _ + -; no '/' or \"..\")\n", name);
+        err_set(&err, 0, "get: \"%s\" is not a valid tool name (letters, "
+                         "digits, . _ + -; no '/' or \"..\")", name);
+        err_print(&err);
         return EXIT_COCO;
     }
-    coco_err err = {0};
     _cleanup_free_ char *dest = config_path_for(name, &err);
     struct stat st;
     if (!force && lstat(dest, &st) == 0) {
-        fprintf(stderr, "coco: get: %s already exists; use --force to replace it\n",
+        coco_fail("get: %s already exists; use --force to replace it",
                 dest);
         return EXIT_COCO;
     }

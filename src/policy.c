@@ -191,10 +191,19 @@ static int resolve_mount(const struct config *cfg, size_t i,
         if (errno != ENOENT)
             return err_set(err, errno, "%s: mounts[%zu].src: %s", cfg->path, i, abs);
         /* As the bash coco: a missing directory is created, private to
-         * the user.  A missing file is never invented. */
-        const char *base = strrchr(abs, '/');
-        if (base && strchr(base + 1, '.') && base[1] != '.')
-            debug("creating %s as a directory (it looks like a file name)", abs);
+         * the user.  A missing file is never invented, nothing is created
+         * outside the home or the current directory, and never at the
+         * path of an engine socket (a directory squatting
+         * /var/run/docker.sock would break the engine later). */
+        if (is_engine_socket_name(abs))
+            return err_set(err, 0, "%s: mounts[%zu].src: %s is a container-engine "
+                                   "socket path, which is root on the host; "
+                                   "refusing", cfg->path, i, abs);
+        if (!path_is_within(abs, ctx->home) && !path_is_within(abs, ctx->cwd))
+            return err_set(err, 0, "%s: mounts[%zu].src: %s does not exist (coco "
+                                   "creates missing directories only below your "
+                                   "home or the current directory)",
+                           cfg->path, i, abs);
         if (mkdir_parents(abs, 0700, err) < 0)
             return err_prefix(err, "%s: mounts[%zu].src", cfg->path, i);
         if (stat(abs, &st) < 0)
@@ -295,13 +304,17 @@ static int resolve_runtime(const struct config *cfg, const struct host_ctx *ctx,
         /* The native sandbox needs no daemon and starts fastest; fall back
          * to the engines where the kernel does not allow it. */
         p->runtime_source = "default";
-        if (ctx->native_available && !native_unsupported(cfg, p))
+        if (ctx->native_available && !native_unsupported(cfg, p)) {
             p->runtime = RT_NATIVE;
-        else if (ctx->podman_bin || find_in_path(ctx->environ, "podman") ||
-                 !(ctx->docker_bin || find_in_path(ctx->environ, "docker")))
-            p->runtime = RT_PODMAN;
-        else
-            p->runtime = RT_DOCKER;
+        } else {
+            _cleanup_free_ char *pod = ctx->podman_bin ? NULL
+                                       : find_in_path(ctx->environ, "podman");
+            _cleanup_free_ char *dock = ctx->docker_bin ? NULL
+                                        : find_in_path(ctx->environ, "docker");
+            bool have_podman = ctx->podman_bin || pod;
+            bool have_docker = ctx->docker_bin || dock;
+            p->runtime = have_podman || !have_docker ? RT_PODMAN : RT_DOCKER;
+        }
     }
     if (p->runtime == RT_NATIVE) {
         const char *why = native_unsupported(cfg, p);

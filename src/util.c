@@ -60,6 +60,17 @@ int err_prefix(coco_err *err, const char *fmt, ...)
     return -1;
 }
 
+int coco_fail(const char *fmt, ...)
+{
+    coco_err e = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    vappend(e.msg, sizeof e.msg, fmt, ap);
+    va_end(ap);
+    err_print(&e);
+    return EXIT_COCO;
+}
+
 void err_print(const coco_err *err)
 {
     if (err->errnum)

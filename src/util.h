@@ -38,6 +38,9 @@ int err_set(coco_err *err, int errnum, const char *fmt, ...)
 /* Prepend "CONTEXT: " to the message already in ERR; returns -1. */
 int err_prefix(coco_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Format a one-line message, print it as "coco: MSG" and return
+ * EXIT_COCO: for usage errors that quote what the user typed. */
+int coco_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "coco: MSG[: strerror(errnum)]" on stderr. */
 void err_print(const coco_err *err);
 
