@@ -14,10 +14,11 @@ packages=(
   build-essential pkg-config libjansson-dev libcap-dev libseccomp-dev
   # tests
   libcmocka-dev bats valgrind clang libclang-rt-14-dev shellcheck groff-base
-  # container engines and what they need on this kind of machine
-  podman runc slirp4netns uidmap fuse-overlayfs docker.io
+  # container engines: rootful podman with runc (crun fails on hybrid
+  # cgroup hosts), catatonit for --init, netavark for image builds
+  podman runc catatonit netavark slirp4netns uidmap fuse-overlayfs docker.io
   # offline base images
-  mmdebstrap
+  mmdebstrap ca-certificates
   # the native backend's tests and benchmarks
   bubblewrap hyperfine iproute2 nodejs npm curl python3 procps psmisc
 )
