@@ -11,6 +11,12 @@
 
 int caps_drop_all(bool set_ids, uid_t uid, gid_t gid, coco_err *err)
 {
+    return caps_drop(set_ids, uid, gid, false, err);
+}
+
+int caps_drop(bool set_ids, uid_t uid, gid_t gid, bool keep_kill,
+              coco_err *err)
+{
     /* The bounding set first: dropping from it needs CAP_SETPCAP, which
      * the next step removes. */
     for (int c = 0; c < 64; c++) {
@@ -35,12 +41,17 @@ int caps_drop_all(bool set_ids, uid_t uid, gid_t gid, coco_err *err)
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
         errno != EINVAL)
         return err_set(err, errno, "clear the ambient capabilities");
-    cap_t none = cap_init();
-    if (!none)
+    cap_t caps = cap_init();
+    if (!caps)
         return err_set(err, errno, "cap_init");
-    int r = cap_set_proc(none);
+    if (keep_kill) {
+        cap_value_t k = CAP_KILL;
+        cap_set_flag(caps, CAP_EFFECTIVE, 1, &k, CAP_SET);
+        cap_set_flag(caps, CAP_PERMITTED, 1, &k, CAP_SET);
+    }
+    int r = cap_set_proc(caps);
     int e = errno;
-    cap_free(none);
+    cap_free(caps);
     if (r < 0)
         return err_set(err, e, "drop all capabilities");
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

@@ -169,6 +169,17 @@ void mount_plan_build(const struct policy *p,
             fl & MOPF_RO ? "config mount, read-only" : "config mount");
     }
 
+    /* The workdir exists even when no mount provides it, as with
+     * `podman run -w`: an empty directory in the read-only root. */
+    const char *wd = p->workdir ? p->workdir : COCO_DEFAULT_WORKDIR;
+    bool covered = strcmp(wd, "/") == 0;
+    for (size_t i = 0; i < plan->n && !covered; i++)
+        covered = (plan->ops[i].kind == MOP_BIND ||
+                   plan->ops[i].kind == MOP_TMPFS) &&
+                  path_is_within(wd, plan->ops[i].dst);
+    if (!covered && path_is_clean_absolute(wd))
+        add(plan, MOP_DIR, NULL, wd, 0, 0, 0755, "working directory");
+
     add(plan, MOP_PROC, NULL, "/proc", 0, 0, 0,
         "new /proc: only the sandbox's own processes");
     for (size_t i = 0; i < sizeof proc_ro / sizeof proc_ro[0]; i++)
@@ -194,7 +205,7 @@ const char *mop_kind_name(enum mop_kind k)
     static const char *const names[] = {
         [MOP_BIND] = "bind", [MOP_DEV] = "device", [MOP_SYMLINK] = "symlink",
         [MOP_TMPFS] = "tmpfs", [MOP_PROC] = "proc", [MOP_DEVPTS] = "devpts",
-        [MOP_RO] = "read-only", [MOP_MASK] = "masked",
+        [MOP_RO] = "read-only", [MOP_MASK] = "masked", [MOP_DIR] = "dir",
     };
     return (size_t)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
@@ -394,6 +405,10 @@ static int apply_op(const struct mop *op, int rootfd, int srcfd, int idmap_fd,
                      MS_NOSUID | MS_NODEV |
                      (op->flags & MOPF_NOEXEC ? MS_NOEXEC : 0), data);
     }
+    case MOP_DIR:
+        *what = "create directory";
+        tfd = open_target(rootfd, rel, true, true);
+        return tfd < 0 ? -1 : 0;
     case MOP_PROC:
         *what = "create mount point";
         tfd = open_target(rootfd, rel, true, true);

@@ -67,6 +67,8 @@ enum mop_kind {
     MOP_RO,       /* make DST (already in the new root) read-only */
     MOP_MASK,     /* hide DST: /dev/null over a file, empty ro tmpfs
                      over a directory; skipped when DST is absent */
+    MOP_DIR,      /* an empty directory DST (the workdir when no mount
+                     provides it) */
 };
 
 enum {
@@ -167,6 +169,10 @@ int seccomp_check(coco_err *err);
  * supplementary groups; clear the ambient set, then effective, permitted
  * and inheritable; set no_new_privs.  0 or -1/ERR. */
 int caps_drop_all(bool set_ids, uid_t uid, gid_t gid, coco_err *err);
+/* The same, keeping CAP_KILL when KEEP_KILL (init in a root run must be
+ * able to forward signals to the tool, which runs as another uid). */
+int caps_drop(bool set_ids, uid_t uid, gid_t gid, bool keep_kill,
+              coco_err *err);
 
 /* ---- limits (cgroup.c) ------------------------------------------------ */
 

@@ -377,7 +377,8 @@ static __attribute__((noreturn)) void init_main(struct run *r)
         dup2(nul, 2);
     }
     syscall(SYS_close_range, 3U, ~0U, 0U);
-    caps_drop_all(false, 0, 0, &err);
+    /* Only CAP_KILL stays (a root run's tool is another uid). */
+    caps_drop(false, 0, 0, r->root, &err);
     _exit(init_loop(tool, r->tty));
 }
 
@@ -447,7 +448,9 @@ static int make_idmap_userns(uid_t disk_uid, gid_t disk_gid, uid_t tool_uid,
                              gid_t tool_gid, pid_t *helper, coco_err *err)
 {
     static char stack[16384] __attribute__((aligned(16)));
-    int pfd[2];
+    /* Static: the helper shares our memory and may read it after this
+     * function has returned. */
+    static int pfd[2];
     char path[64];
 
     if (pipe2(pfd, O_CLOEXEC) < 0)

@@ -547,7 +547,7 @@ int main(int argc, char **argv)
                                   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         return do_listen((struct sockaddr *)&sin, sizeof sin, AF_INET);
     }
-    if (!strcmp(argv[1], "listen-abstract") || !strcmp(attack, "listen-unix")) {
+    if (!strcmp(argv[1], "listen-abstract") || !strcmp(argv[1], "listen-unix")) {
         struct sockaddr_un sun;
         NEED(1);
         socklen_t len = unix_addr(&sun, a, argv[1][7] == 'a');
@@ -572,6 +572,12 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "waitsig")) return do_waitsig();
     if (!strcmp(argv[1], "orphan")) return do_orphan();
+    if (!strcmp(argv[1], "orphan-then-sleep")) {
+        do_orphan();
+        for (int i = 0; i < 600; i++)
+            sleep(1);
+        return 0;
+    }
     if (!strcmp(argv[1], "exit")) { NEED(1); return atoi(a); }
     if (!strcmp(argv[1], "killself")) {
         NEED(1);

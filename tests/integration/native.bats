@@ -1,0 +1,583 @@
+#!/usr/bin/env bats
+# native.bats — coco's own sandbox (`--runtime native`), attacked the way
+# a hostile tool would attack it.  The attacker is tests/helpers/hostile.c
+# (static, one attack per subcommand, exit 0 = the attack worked, 1 =
+# blocked).  Every attack is first run WITHOUT the sandbox, to show it
+# works there (so the test can fail), then inside it, both as root and as
+# a normal user (created with useradd when missing; run with runuser).
+#
+# Then: identity and file ownership, the environment, signals and exit
+# codes, timeout, output cap, orphans after `kill -9` of coco, 200 runs in
+# a row (20 at once) with nothing left behind, and eslint 9 linting a real
+# file.  Network traffic: loopback only, and only to listeners the tests
+# start themselves.  Every wait is bounded.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+TESTUSER=${COCO_TEST_USER:-cocotest}
+
+setup_file() {
+    if [[ $(id -u) -ne 0 ]]; then
+        export NATIVE_SKIP="these tests create a user and run as root"
+        return 0
+    fi
+    if ! id "$TESTUSER" >/dev/null 2>&1; then
+        useradd -m "$TESTUSER" || {
+            export NATIVE_SKIP="useradd $TESTUSER failed"
+            return 0
+        }
+    fi
+    if [[ ! -x $COCO_TEST_HELPERS/hostile ]]; then
+        export NATIVE_SKIP="$COCO_TEST_HELPERS/hostile is not built (make tests-bin)"
+    fi
+}
+
+setup() {
+    [[ -z ${NATIVE_SKIP:-} ]] || skip "$NATIVE_SKIP"
+    common_setup
+    export COCO_RUNTIME=native
+    # The test user must reach its workspace and configs under TEST_TMP.
+    chmod 0755 "$TEST_TMP"
+    H=$WORK/hostile
+    cp "$COCO_TEST_HELPERS/hostile" "$H"
+    chmod 0755 "$H"
+    # root's config dir ($XDG_DATA_HOME) and the user's (owned by them)
+    UWORK=$TEST_TMP/uwork
+    UDATA=$TEST_TMP/udata
+    UHOME=$TEST_TMP/uhome
+    mkdir -p "$UWORK" "$UDATA/coco/tools" "$UHOME"
+    cp "$H" "$UWORK/hostile"
+    chown -R "$TESTUSER:" "$UWORK" "$UDATA" "$UHOME"
+    hostile_config hostile '"limits": {"memory": "64m", "pids": 32}'
+}
+
+teardown() {
+    local p
+    for p in ${BG_PIDS:-}; do kill -KILL "$p" 2>/dev/null || true; done
+    rm -f "/etc/coco-pwned-$$" "/usr/coco-pwned-$$" 2>/dev/null || true
+    common_teardown
+}
+
+# hostile_config NAME [EXTRA-JSON [COMMAND]]: a config running the hostile
+# helper from the workspace, for root and for the test user.
+hostile_config() {
+    local name=$1 extra=${2:-} cmd=${3:-/workspace/hostile}
+    local json='{"command": "'$cmd'", "runtime": "native",
+  "mounts": [{"src": ".", "dst": "/workspace"}]'
+    [[ -n $extra ]] && json+=", $extra"
+    json+='}'
+    install_config "$name" "$json"
+    printf '%s\n' "$json" >"$UDATA/coco/tools/$name.json"
+    chown "$TESTUSER:" "$UDATA/coco/tools/$name.json"
+    chmod 0644 "$UDATA/coco/tools/$name.json"
+}
+
+# The four ways to run an attack.
+outside() { "$H" "$@"; }
+outside_user() { (cd "$UWORK" && runuser -u "$TESTUSER" -- ./hostile "$@"); }
+inside() { "$COCO" run --runtime native hostile "$@"; }
+inside_user() {
+    (cd "$UWORK" && runuser -u "$TESTUSER" -- env -i PATH=/usr/bin:/bin \
+        HOME="$UHOME" XDG_DATA_HOME="$UDATA" TERM=dumb \
+        ${EXTRA_ENV:-} "$COCO" run --runtime native hostile "$@")
+}
+
+# works_outside ARGS / blocked_inside ARGS: the attack succeeds on the
+# host and fails in the sandbox, as root and as the test user.
+works() {
+    run "$@"
+    if [[ $status -ne 0 || $output != *": ok"* ]]; then
+        echo "attack did not work outside the sandbox: $*" >&2
+        printf '%s\n' "$output" >&2
+        return 1
+    fi
+}
+blocked() {
+    run "$@"
+    if [[ $status -ne 1 || $output != *": blocked"* ]]; then
+        echo "attack was NOT blocked: $* (status $status)" >&2
+        printf '%s\n' "$output" >&2
+        return 1
+    fi
+}
+blocked_both() {
+    blocked inside "$@" || return 1
+    blocked inside_user "$@"
+}
+
+# bg CMD...: start CMD in the background, remember it for teardown.
+bg() {
+    "$@" &
+    BG_PIDS="${BG_PIDS:-} $!"
+    LAST_BG=$!
+}
+
+wait_output() {  # wait_output FILE TEXT: bounded (10 s)
+    local i
+    for ((i = 0; i < 100; i++)); do
+        grep -q -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "timed out waiting for '$2' in $1" >&2
+    cat "$1" >&2
+    return 1
+}
+
+leftovers() {  # print anything a run left behind
+    local d
+    for d in /sys/fs/cgroup/pids /sys/fs/cgroup/cpu /sys/fs/cgroup/memory \
+        "/sys/fs/cgroup/memory$(awk -F: '$2 == "memory" {print $3}' /proc/self/cgroup)"; do
+        [[ -d $d ]] && ls "$d" | grep '^coco-' | sed "s|^|cgroup $d/|"
+    done
+    pgrep -a -f "$WORK/hostile|/workspace/hostile" || true
+}
+
+# ---- filesystem ----------------------------------------------------------
+
+@test "native: secrets in the real home are not visible" {
+    mkdir -p "$HOME/.ssh" "$HOME/.aws" /root/.ssh
+    echo secret >"$HOME/.ssh/id_rsa"
+    echo secret >"$HOME/.aws/credentials"
+    works outside read "$HOME/.ssh/id_rsa"
+    works outside read "$HOME/.aws/credentials"
+    works outside read /root/.bashrc
+    blocked_both read "$HOME/.ssh/id_rsa"
+    blocked_both read "$HOME/.aws/credentials"
+    blocked_both read /root/.bashrc
+    blocked_both exists /root
+    blocked_both exists /home/"$TESTUSER"
+}
+
+@test "native: cannot write outside the mounts (home, /tmp, /etc, /usr)" {
+    works outside write "$HOME/pwned"
+    works outside write "$TEST_TMP/pwned-tmp"
+    works outside write "/etc/coco-pwned-$$"
+    works outside write "/usr/coco-pwned-$$"
+    rm -f "$HOME/pwned" "$TEST_TMP/pwned-tmp" "/etc/coco-pwned-$$" "/usr/coco-pwned-$$"
+    blocked_both write "$HOME/pwned"
+    blocked_both write "/etc/coco-pwned-$$"
+    blocked_both write "/usr/coco-pwned-$$"
+    blocked_both write /etc/passwd
+    # /tmp inside is private: a write there lands in the sandbox's tmpfs
+    run inside write "$TEST_TMP/pwned-tmp"
+    [[ ! -e $HOME/pwned && ! -e $TEST_TMP/pwned-tmp ]]
+    [[ ! -e /etc/coco-pwned-$$ && ! -e /usr/coco-pwned-$$ ]]
+}
+
+@test "native: symlinks and hard links planted in the workspace do not escape" {
+    echo secret >"$TEST_TMP/host-secret"
+    ln -s "$TEST_TMP/host-secret" "$WORK/abs-link"
+    ln -s ../../../../../../etc/shadow "$WORK/rel-link"
+    works outside read "$WORK/abs-link"
+    # inside, the link resolves in the sandbox's root: the file is not there
+    blocked inside read /workspace/abs-link
+    blocked inside write /workspace/abs-link
+    [[ $(cat "$TEST_TMP/host-secret") == secret ]]
+    # a hard link to a file outside the mounts cannot be made from inside
+    works outside hardlink /etc/hostname "$WORK/hl"
+    rm -f "$WORK/hl"
+    blocked inside hardlink /etc/hostname /workspace/hl
+    blocked inside hardlink /usr/bin/env /workspace/hl
+    # /etc/shadow is not readable (the tool is never root)
+    blocked_both read /workspace/rel-link
+    blocked_both read /etc/shadow
+}
+
+@test "native: coco's own configs cannot be modified from inside" {
+    works outside write "$CONFIG_DIR/pwned.json"
+    rm -f "$CONFIG_DIR/pwned.json"
+    blocked inside write "$CONFIG_DIR/hostile.json"
+    blocked inside exists "$CONFIG_DIR"
+    blocked inside_user write "$UDATA/coco/tools/hostile.json"
+    [[ $(stat -c %s "$CONFIG_DIR/hostile.json") -gt 10 ]]
+}
+
+@test "native: /proc/sys, /sys and raw devices are out of reach" {
+    local h dev
+    h=$(cat /proc/sys/kernel/hostname)
+    works outside write /proc/sys/kernel/hostname "$h"
+    blocked_both write /proc/sys/kernel/hostname "$h"
+    blocked_both write /proc/sys/vm/drop_caches 1
+    works outside exists /sys/kernel
+    blocked_both exists /sys/kernel
+    # a raw device the host lets root read (the root disk, or the kernel
+    # log when the disk is fenced off by the host's device policy)
+    for dev in "$(findmnt -no SOURCE /)" /dev/kmsg /dev/mem; do
+        [[ -e $dev ]] && "$H" read "$dev" >/dev/null && break
+        dev=
+    done
+    if [[ -n $dev ]]; then
+        works outside read "$dev"
+        blocked_both read "$dev"
+    else
+        echo "# no raw device is readable even outside: raw read not shown" >&3
+    fi
+    blocked_both read /dev/mem
+    blocked_both exists /dev/kmsg
+    if [[ -e /proc/sysrq-trigger ]]; then
+        works outside write /proc/sysrq-trigger h
+        blocked_both write /proc/sysrq-trigger h
+    else
+        echo "# /proc/sysrq-trigger absent on this kernel: not tested" >&3
+    fi
+    # masked: reads like /dev/null
+    run inside read /proc/keys
+    assert_contains "ok 0 bytes"
+}
+
+# ---- processes and environment -------------------------------------------
+
+@test "native: host processes are invisible, cannot be signalled or traced" {
+    bg sleep 30
+    local victim=$LAST_BG
+    works outside see-pid "$victim"
+    works outside kill "$victim"
+    works outside ptrace-pid "$victim"
+    blocked_both see-pid "$victim"
+    blocked_both kill "$victim"
+    blocked_both ptrace-pid "$victim"
+    blocked_both ptrace-pid 1   # coco's init
+    kill -0 "$victim"
+}
+
+@test "native: the host environment is not visible, /proc/1/environ included" {
+    export COCO_TEST_SECRET="hunter2-$$"
+    works outside environ "hunter2-$$"
+    blocked inside environ "hunter2-$$"
+    EXTRA_ENV="COCO_TEST_SECRET=hunter2-$$" blocked inside_user environ "hunter2-$$"
+    blocked inside read /proc/1/environ
+}
+
+@test "native: environment is PATH, HOME, TERM, LANG and the config's" {
+    hostile_config envt '"env": {"FOO": "bar"}, "env_passthrough": ["PASSME"]'
+    PASSME=yes SECRET_TOKEN=x LANG=C.UTF-8 run "$COCO" run --runtime native envt env
+    assert_status 0
+    assert_line "FOO=bar"
+    assert_line "PASSME=yes"
+    assert_line "HOME=/home/coco"
+    assert_line "LANG=C.UTF-8"
+    assert_contains "PATH="
+    refute_contains "SECRET_TOKEN"
+    refute_contains "XDG_DATA_HOME"
+    local l
+    for l in "${lines[@]}"; do
+        [[ $l =~ ^(PATH|HOME|TERM|LANG|LANGUAGE|LC_[A-Z_]+|FOO|PASSME|PWD|SHLVL|_)= ]] || {
+            echo "unexpected variable: $l" >&2
+            return 1
+        }
+    done
+}
+
+# ---- identity ------------------------------------------------------------
+
+@test "native: root runs the tool as nobody; its files belong to root" {
+    run inside ids
+    assert_status 0
+    assert_contains "uid=65534 euid=65534"
+    run inside write /workspace/made-by-tool
+    assert_status 0
+    [[ $(stat -c %u:%g "$WORK/made-by-tool") == 0:0 ]]
+    # the invoking user's files look like the tool's own inside
+    echo hi >"$WORK/mine"
+    chmod 0600 "$WORK/mine"
+    run inside read /workspace/mine
+    assert_status 0
+}
+
+@test "native: a normal user runs as itself; its files belong to it" {
+    local uid
+    uid=$(id -u "$TESTUSER")
+    run inside_user ids
+    assert_status 0
+    assert_contains "uid=$uid euid=$uid"
+    run inside_user write /workspace/made-by-tool
+    assert_status 0
+    [[ $(stat -c %U "$UWORK/made-by-tool") == "$TESTUSER" ]]
+}
+
+@test "native: setuid binaries and capabilities give nothing" {
+    cp "$H" "$UWORK/suid"
+    chown root:root "$UWORK/suid"
+    chmod 4755 "$UWORK/suid"
+    run runuser -u "$TESTUSER" -- "$UWORK/suid" euid-root
+    assert_status 0   # works outside: euid 0
+    hostile_config suid "" /workspace/suid
+    run bash -c "cd '$UWORK' && runuser -u '$TESTUSER' -- env XDG_DATA_HOME='$UDATA' HOME='$UHOME' '$COCO' run --runtime native suid euid-root"
+    assert_status 1
+    assert_contains "blocked"
+    # capabilities: chown to another user, bind a port below 1024
+    touch "$WORK/f"
+    works outside chown "$WORK/f"
+    blocked_both chown /workspace/hostile
+    works outside bind-low
+    blocked_both bind-low
+    blocked_both sethostname
+}
+
+# ---- network -------------------------------------------------------------
+
+@test "native: no route to a listener on the host's 127.0.0.1" {
+    local port=$((20000 + RANDOM % 20000))
+    bg outside listen-tcp "$port" >"$TEST_TMP/l.out"
+    wait_output "$TEST_TMP/l.out" ready
+    works outside connect-tcp "$port"
+    works outside_user connect-tcp "$port"
+    blocked_both connect-tcp "$port"
+}
+
+@test "native: host abstract and path unix sockets (docker, ssh-agent) are unreachable" {
+    local name="coco-test-$$"
+    bg outside listen-abstract "$name" >"$TEST_TMP/a.out"
+    wait_output "$TEST_TMP/a.out" ready
+    works outside connect-abstract "$name"
+    blocked_both connect-abstract "$name"
+    bg outside listen-unix "$TEST_TMP/agent.sock" >"$TEST_TMP/u.out"
+    wait_output "$TEST_TMP/u.out" ready
+    chmod 0777 "$TEST_TMP/agent.sock"
+    works outside connect-unix "$TEST_TMP/agent.sock"
+    works outside_user connect-unix "$TEST_TMP/agent.sock"
+    SSH_AUTH_SOCK=$TEST_TMP/agent.sock blocked inside connect-unix "$TEST_TMP/agent.sock"
+    blocked_both connect-unix "$TEST_TMP/agent.sock"
+    blocked_both connect-unix /var/run/docker.sock
+    blocked_both connect-unix /run/podman/podman.sock
+}
+
+@test "native: network none has loopback only, and it is up" {
+    local port=$((20000 + RANDOM % 20000))
+    hostile_config loop
+    # both ends inside: the listener is the sandbox's own
+    run "$COCO" run --runtime native hostile exists /proc/net/dev
+    assert_status 0
+    run "$COCO" run --runtime native hostile read /proc/net/dev
+    assert_status 0
+    run bash -c "'$COCO' run --runtime native hostile connect-tcp $port"
+    assert_contains "ECONNREFUSED"   # lo is up: refused, not unreachable
+}
+
+# ---- terminal ------------------------------------------------------------
+
+@test "native: TIOCSTI cannot inject keystrokes (also with high bits set)" {
+    skip_unless_cmd script
+    [[ $(cat /proc/sys/dev/tty/legacy_tiocsti 2>/dev/null || echo 1) == 1 ]] ||
+        skip "dev.tty.legacy_tiocsti=0: the kernel refuses TIOCSTI already"
+    run script -qec "$H tiocsti" /dev/null
+    assert_contains "tiocsti: ok"
+    run script -qec "$COCO run --runtime native hostile tiocsti" /dev/null
+    assert_contains "tiocsti: blocked: EPERM"
+    run script -qec "$COCO run --runtime native hostile tiocsti-high" /dev/null
+    assert_contains "tiocsti-high: blocked: EPERM"
+    run script -qec "$COCO run --runtime native hostile tioclinux" /dev/null
+    assert_contains "tioclinux: blocked: EPERM"
+    # and the tool does get the terminal
+    run script -qec "$COCO run --runtime native hostile isatty" /dev/null
+    assert_contains "stdin tty"
+    run inside isatty </dev/null
+    assert_contains "stdin not-a-tty"
+}
+
+# ---- system calls --------------------------------------------------------
+
+@test "native: every denied syscall family fails with EPERM (clone3: ENOSYS)" {
+    local s
+    local fams=(mount umount2 pivot_root chroot open_tree move_mount fsopen
+        fsmount mount_setattr unshare-user unshare-mount unshare-net setns
+        clone-newuser clone3 keyctl add_key request_key bpf perf_event_open
+        userfaultfd io_uring_setup ptrace process_vm_readv init_module
+        finit_module delete_module kexec_load reboot swapon acct syslog
+        open_by_handle_at personality)
+    for s in "${fams[@]}"; do
+        # outside, as root, the kernel itself handles the call
+        works outside syscall "$s"
+        blocked_both syscall "$s"
+        if [[ $s == clone3 ]]; then
+            assert_contains "ENOSYS"
+        else
+            assert_contains "EPERM"
+        fi
+    done
+    # what stays allowed: personality queries, plain fork
+    run inside syscall personality-query
+    assert_status 0
+    run inside forkbomb 3
+    assert_status 0
+}
+
+# ---- resources -----------------------------------------------------------
+
+@test "native: a fork bomb stops at the pids limit" {
+    works outside forkbomb 200
+    blocked_both forkbomb 200
+}
+
+@test "native: a memory hog stops at the memory limit" {
+    works outside memhog 256
+    run inside memhog 256
+    [[ $status -eq 137 || ($status -eq 1 && $output == *blocked*) ]]
+    refute_contains "hostile: memhog 256: ok"
+    run inside_user memhog 256
+    [[ $status -eq 137 || ($status -eq 1 && $output == *blocked*) ]]
+    refute_contains "hostile: memhog 256: ok"
+}
+
+@test "native: /tmp is size-limited" {
+    # the policy's default /tmp size is 512 MiB
+    works outside filltmp "$TEST_TMP/fill" 600
+    rm -f "$TEST_TMP/fill"
+    blocked inside filltmp /tmp/fill 600
+    # /dev/shm: 64 MiB, the same as the memory limit here, so either the
+    # tmpfs is full or the memory cgroup stops the writer (137)
+    run inside filltmp /dev/shm/fill 600
+    [[ $status -eq 137 || ($status -eq 1 && $output == *blocked*) ]]
+    refute_contains ": ok"
+    blocked inside_user filltmp /tmp/fill 600
+}
+
+@test "native: output beyond the cap stops the tool (exit 125)" {
+    hostile_config flood '"limits": {"output": "1m"}'
+    run bash -c "'$COCO' run --runtime native flood flood 50000000 >'$TEST_TMP/out'"
+    assert_status 125
+    assert_contains "output limit"
+    local n
+    n=$(stat -c %s "$TEST_TMP/out")
+    ((n <= 1048576))
+    ((n >= 1000000))
+}
+
+@test "native: a tool that never exits is stopped by the timeout (exit 124)" {
+    hostile_config slow '"limits": {"timeout": "1s"}'
+    run "$COCO" run --runtime native slow sleep
+    assert_status 124
+    assert_contains "timed out"
+    [[ -z $(leftovers) ]]
+}
+
+# ---- exit codes and signals ----------------------------------------------
+
+@test "native: exit codes pass through; 128+N for a signal; 126, 127" {
+    run inside exit 3
+    assert_status 3
+    run inside killself 15
+    assert_status 143
+    run inside killself 9
+    assert_status 137
+    run inside killself 31   # SIGSYS
+    assert_status 159
+    install_config nocmd '{"command": "no-such-command-coco", "runtime": "native"}'
+    run -127 "$COCO" run --runtime native nocmd
+    assert_status 127
+    assert_contains "not found"
+    echo 'not a program' >"$WORK/noexec"
+    chmod 0644 "$WORK/noexec"
+    install_config noexec '{"command": "/workspace/noexec", "runtime": "native",
+      "mounts": [{"src": ".", "dst": "/workspace"}]}'
+    run "$COCO" run --runtime native noexec
+    assert_status 126
+}
+
+@test "native: signals to coco reach the tool" {
+    local sig num
+    for sig in TERM INT HUP QUIT USR1 USR2 WINCH; do
+        bg "$COCO" run --runtime native hostile waitsig >"$TEST_TMP/sig.out" 2>&1
+        local cpid=$LAST_BG
+        wait_output "$TEST_TMP/sig.out" ready
+        kill -"$sig" "$cpid"
+        local st=0
+        wait "$cpid" || st=$?
+        num=$(kill -l "$sig")
+        if [[ $st -ne $((64 + num)) ]]; then
+            echo "SIG$sig: coco exited $st, want $((64 + num))" >&2
+            cat "$TEST_TMP/sig.out" >&2
+            return 1
+        fi
+        grep -q "got $sig" "$TEST_TMP/sig.out"
+    done
+}
+
+@test "native: kill -9 of coco leaves no process of the sandbox behind" {
+    bg "$COCO" run --runtime native hostile orphan-then-sleep >/dev/null 2>&1
+    local cpid=$LAST_BG i kids=""
+    # the sandbox's processes: coco's descendants (bounded wait for them)
+    for ((i = 0; i < 100; i++)); do
+        kids=$(pgrep -f "/workspace/hostile" || true)
+        [[ -n $kids ]] && break
+        sleep 0.1
+    done
+    [[ -n $kids ]]
+    kill -KILL "$cpid"
+    for ((i = 0; i < 100; i++)); do
+        [[ -z $(pgrep -f "/workspace/hostile" || true) ]] && break
+        sleep 0.1
+    done
+    run pgrep -a -f "/workspace/hostile"
+    [[ -z $output ]]
+}
+
+@test "native: orphans inside the sandbox die with the tool" {
+    run inside orphan
+    assert_status 0
+    assert_contains "orphan"
+    run pgrep -a -f "/workspace/hostile"
+    [[ -z $output ]]
+}
+
+@test "native: 200 runs in a row, 20 at once, nothing left behind" {
+    local mounts_before mounts_after
+    mounts_before=$(wc -l </proc/self/mountinfo)
+    hostile_config quick
+    run bash -c "seq 200 | xargs -P 20 -I{} '$COCO' run --runtime native quick exit 0 >/dev/null 2>&1; echo xargs=\$?"
+    assert_contains "xargs=0"
+    mounts_after=$(wc -l </proc/self/mountinfo)
+    [[ $mounts_before -eq $mounts_after ]]
+    run leftovers
+    [[ -z $output ]]
+    # and as the test user, 40 runs, 10 at once
+    run bash -c "cd '$UWORK' && seq 40 | xargs -P 10 -I{} runuser -u '$TESTUSER' -- env XDG_DATA_HOME='$UDATA' HOME='$UHOME' '$COCO' run --runtime native quick exit 0 >/dev/null 2>&1; echo xargs=\$?"
+    assert_contains "xargs=0"
+    run leftovers
+    [[ -z $output ]]
+}
+
+# ---- describe ------------------------------------------------------------
+
+@test "native: --dry-run describes mounts, env, limits and the seccomp table" {
+    run "$COCO" run --runtime native --dry-run hostile
+    assert_status 0
+    assert_contains "native sandbox"
+    assert_contains "/workspace"
+    assert_contains "/proc/sys"
+    assert_contains "memory"
+    assert_contains "cgroup v1"
+    assert_contains "TIOCSTI"
+    assert_contains "open_by_handle_at"
+    refute_contains "podman"
+}
+
+@test "native: network modes that need the proxy are refused clearly" {
+    hostile_config netfull '"network": "full"'
+    run "$COCO" run --runtime native netfull exit 0
+    assert_coco_error "proxy"
+}
+
+# ---- a real tool ---------------------------------------------------------
+
+@test "native: eslint 9 from npm lints a real file" {
+    if ! command -v eslint >/dev/null; then
+        npm install -g eslint@9 >"$TEST_TMP/npm.log" 2>&1 ||
+            skip "npm install -g eslint@9 failed: $(tail -1 "$TEST_TMP/npm.log")"
+    fi
+    command -v eslint >/dev/null || skip "eslint not on PATH after npm install"
+    install_config eslint '{"command": "eslint", "runtime": "native",
+      "mounts": [{"src": ".", "dst": "/workspace"}]}'
+    cat >"$WORK/eslint.config.mjs" <<'EOF'
+export default [{ rules: { "no-unused-vars": "error", "no-undef": "error" } }];
+EOF
+    printf 'const unused = 1;\nconsole.log(missing);\n' >"$WORK/bad.js"
+    printf 'export const used = 1;\n' >"$WORK/good.js"
+    run "$COCO" run --runtime native eslint bad.js
+    assert_status 1
+    assert_contains "'unused' is assigned a value but never used"
+    assert_contains "'missing' is not defined"
+    run "$COCO" run --runtime native eslint good.js
+    assert_status 0
+}
