@@ -300,3 +300,49 @@ require("http").get("http://127.0.0.1:" + p + "/", r => {
     run podman volume ls --format '{{.Name}}'
     refute_line "coco-cache-$t"
 }
+
+@test "podman: limits.output stops a flooding tool (125) and removes it" {
+    local t
+    uniq_tool
+    t=$T_UNIQ
+    tool_cfg "$t" sh '"limits": {"output": "64k"}'
+    run --separate-stderr "$COCO" run "$t" -c 'while :; do echo flood-flood-flood; done'
+    assert_status 125
+    [[ "$stderr" == *"output limit of"* ]]
+    # exactly the cap reached the terminal, not more
+    [ "${#output}" -le 65536 ]
+    [ "${#output}" -ge 60000 ]
+    run podman ps -a --filter "name=coco-$t" --format '{{.Names}}'
+    [ -z "$output" ]
+}
+
+@test "podman: limits.memory kills a memory hog, limits.pids stops a fork bomb" {
+    local t
+    uniq_tool
+    t=$T_UNIQ
+    tool_cfg "$t" node '"limits": {"memory": "64m", "pids": 32}'
+    # 512 MiB of live buffers in a 64 MiB cgroup: the OOM killer ends it.
+    run "$COCO" run "$t" -e 'const a=[]; for (let i=0;i<64;i++) a.push(Buffer.alloc(8<<20, 1)); console.log("survived")'
+    [ "$status" -ne 0 ]
+    [[ "$output" != *survived* ]]
+    tool_cfg "$t" sh '"limits": {"pids": 32}'
+    # 100 sleepers against a pids limit of 32: some forks must fail.
+    run "$COCO" run "$t" -c 'for i in $(seq 100); do sleep 5 & done; echo all-started'
+    [ "$status" -ne 0 ]
+    [[ "$output" != *all-started* ]]
+    [[ "$output" == *"Cannot fork"* ]]
+}
+
+@test "podman: coco rebuild builds the default image offline from a local base" {
+    local img=localhost/coco-rebuild-test:latest
+    podman image exists "$TEST_BASE_IMAGE" || skip "no base image $TEST_BASE_IMAGE"
+    if ! podman image exists "$img"; then
+        COCO_IMAGE=$img run "$COCO" rebuild --base "$TEST_BASE_IMAGE"
+        assert_status 0
+    fi
+    podman image exists "$img"
+    install_config rb "{\"command\": \"node\", \"image\": \"$img\"}"
+    run "$COCO" run rb -e 'console.log(process.getuid(), require("os").homedir())'
+    assert_status 0
+    [[ "$output" == *"/home/coco"* ]]
+}
