@@ -199,8 +199,10 @@ static void wipe_own_environ(void)
     if (!s)
         return;
     unsigned long long v[52] = {0};
-    int field = 2;
-    for (char *t = strtok(s + 1, " "); t && field < 52; t = strtok(NULL, " "))
+    int field = 2;  /* the next token is field 3 */
+    char *save = NULL;
+    for (char *t = strtok_r(s + 1, " ", &save); t && field < 51;
+         t = strtok_r(NULL, " ", &save))
         v[++field] = strtoull(t, NULL, 10);
     if (field < 51 || v[51] <= v[50] || v[51] - v[50] > (64u << 20))
         return;
@@ -225,19 +227,21 @@ static int loopback_up(coco_err *err)
     return r < 0 ? err_set(err, e, "bring up loopback") : 0;
 }
 
-/* execvpe() with the sandbox's PATH (glibc's would search coco's). */
+/* execvpe() with the sandbox's PATH (glibc's would search coco's).  No
+ * heap use: the rlimits (RLIMIT_AS) are already in force. */
 static __attribute__((noreturn)) void exec_tool(struct run *r)
 {
     char **argv = r->p->argv.v;
-    char **envp = strvec_get(&r->env);
+    char **envp = r->env.v;
     const char *path = NATIVE_PATH;
     int fd = r->errsock[1];
     bool eacces = false;
+    char cand[4096];
 
     if (!argv || !argv[0] || !argv[0][0])
         child_fail(fd, MSG_NOTFOUND, 0, "%s: no command to run", r->p->tool);
-    for (char **e = envp; *e; e++)
-        if (str_has_prefix(*e, "PATH="))
+    for (char **e = envp; e && *e; e++)
+        if (strncmp(*e, "PATH=", 5) == 0)
             path = *e + 5;
     if (strchr(argv[0], '/')) {
         execve(argv[0], argv, envp);
@@ -245,16 +249,20 @@ static __attribute__((noreturn)) void exec_tool(struct run *r)
         child_fail(fd, e == ENOENT ? MSG_NOTFOUND : MSG_NOEXEC, e,
                    "%s: cannot run %s in the sandbox", r->p->tool, argv[0]);
     }
-    _cleanup_free_ char *copy = xstrdup(path);
-    char *save = NULL;
-    for (char *d = strtok_r(copy, ":", &save); d;
-         d = strtok_r(NULL, ":", &save)) {
-        if (d[0] != '/')
-            continue;  /* a relative PATH entry would follow the workdir */
-        _cleanup_free_ char *cand = path_join(d, argv[0]);
-        execve(cand, argv, envp);
-        if (errno == EACCES || errno == ENOEXEC)
-            eacces = true;
+    for (const char *d = path; *d;) {
+        const char *end = strchrnul(d, ':');
+        size_t n = (size_t)(end - d);
+        /* a relative PATH entry would follow the workdir: skipped */
+        if (n > 0 && d[0] == '/' &&
+            n + 1 + strlen(argv[0]) < sizeof cand) {
+            memcpy(cand, d, n);
+            cand[n] = '/';
+            strcpy(cand + n + 1, argv[0]);
+            execve(cand, argv, envp);
+            if (errno == EACCES || errno == ENOEXEC)
+                eacces = true;
+        }
+        d = *end ? end + 1 : end;
     }
     if (eacces)
         child_fail(fd, MSG_NOEXEC, EACCES, "%s: %s is not executable in the "
@@ -281,8 +289,6 @@ static __attribute__((noreturn)) void tool_main(struct run *r)
         sigprocmask(SIG_SETMASK, &none, NULL);
     }
     STAMP("tool: forked");
-    if (rlimits_apply(&r->p->limits, &r->cg, &err) < 0)
-        child_fail_err(fd, &err);
     if (caps_drop_all(r->root, r->tool_uid, r->tool_gid, &err) < 0)
         child_fail_err(fd, &err);
     if (chdir(r->p->workdir ? r->p->workdir : COCO_DEFAULT_WORKDIR) < 0)
@@ -296,6 +302,9 @@ static __attribute__((noreturn)) void tool_main(struct run *r)
     /* Nothing the tool inherits from coco's caller beyond stdio. */
     syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
     if (seccomp_load_prepared(r->filter, &err) < 0)
+        child_fail_err(fd, &err);
+    /* Last, so nothing of coco's own setup runs under RLIMIT_AS. */
+    if (rlimits_apply(&r->p->limits, &r->cg, &err) < 0)
         child_fail_err(fd, &err);
     STAMP("tool: seccomp loaded, exec");
     exec_tool(r);
