@@ -217,6 +217,8 @@ const char *mop_kind_name(enum mop_kind k)
  * were opened before it is covered. */
 #define NEWROOT "/tmp"
 
+static int open_target(int dirfd, const char *rel, bool dir, bool create);
+
 int mount_sources_open(const struct mount_plan *plan, int *srcfds,
                        coco_err *err)
 {
@@ -234,6 +236,14 @@ int mount_sources_open(const struct mount_plan *plan, int *srcfds,
             continue;
         int fd = (int)syscall(SYS_openat2, AT_FDCWD, op->src, &how,
                               sizeof how);
+        if (fd < 0 && errno == ENOSYS) {
+            /* No openat2 (valgrind, kernels before 5.6): the same rule,
+             * one component at a time with O_NOFOLLOW. */
+            _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY |
+                                            O_CLOEXEC);
+            fd = root < 0 ? -1 : open_target(root, op->src + 1,
+                                             op->flags & MOPF_DIR, false);
+        }
         if (fd < 0)
             return err_set(err, errno, "mount source %s (for %s): cannot "
                            "open it without following symlinks; check the "
