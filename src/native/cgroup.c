@@ -41,15 +41,23 @@ const char *limit_how_name(enum limit_how h)
 /* Our cgroup path for CONTROLLER ("" = the v2 line) from /proc/self/cgroup. */
 static char *self_cgroup(const char *controller)
 {
+    /* Read once per run: probe and setup ask for several controllers. */
+    static char cached[4096];
+    static ssize_t cached_n = -1;
     char buf[4096];
-    int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return NULL;
-    buf[n] = '\0';
+    if (cached_n < 0) {
+        int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return NULL;
+        cached_n = read(fd, cached, sizeof cached - 1);
+        close(fd);
+        if (cached_n <= 0) {
+            cached_n = -1;
+            return NULL;
+        }
+        cached[cached_n] = '\0';
+    }
+    memcpy(buf, cached, (size_t)cached_n + 1);
     for (char *line = buf, *nl; line && *line; line = nl) {
         nl = strchr(line, '\n');
         if (nl)
