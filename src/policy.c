@@ -80,6 +80,7 @@ int host_ctx_from_process(struct host_ctx *ctx, coco_err *err)
     ctx->environ = environ;
     ctx->pid = getpid();
     ctx->podman_rootless = geteuid() != 0;
+    ctx->cgroup2_controllers = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
     return 0;
 }
 
@@ -304,7 +305,8 @@ static int resolve_runtime(const struct config *cfg, const struct host_ctx *ctx,
         /* The native sandbox needs no daemon and starts fastest; fall back
          * to the engines where the kernel does not allow it. */
         p->runtime_source = "default";
-        if (ctx->native_available && !native_unsupported(cfg, p)) {
+        /* A config that names an image means a container. */
+        if (ctx->native_available && !cfg->image && !native_unsupported(cfg, p)) {
             p->runtime = RT_NATIVE;
         } else {
             _cleanup_free_ char *pod = ctx->podman_bin ? NULL
@@ -336,6 +338,12 @@ static int resolve_runtime(const struct config *cfg, const struct host_ctx *ctx,
         }
     }
     p->rootless = p->runtime == RT_PODMAN && ctx->podman_rootless;
+    /* Rootless podman cannot delegate cgroup v1 controllers: it ignores
+     * --memory and --pids-limit with a warning.  Say so instead of
+     * promising limits that do not hold. */
+    if (p->rootless && !ctx->cgroup2_controllers)
+        p->limits_note = "NOT enforced: rootless podman ignores memory, pids "
+                         "and cpu limits on cgroup v1";
     return 0;
 }
 
@@ -663,6 +671,10 @@ void policy_show(const struct policy *p, FILE *o)
     else
         fprintf(o, ", output unlimited");
     fprintf(o, ", /tmp %s\n", fmt_size(l->tmp_size, b1, sizeof b1));
+    if (p->limits_note) {
+        fprintf(o, "  ! %s\n", p->limits_note);
+        risks++;
+    }
     if (p->runtime == RT_NATIVE)
         native_describe(p, o);
     fprintf(o, "risks      %d%s\n", risks, risks ? " (marked with !)" : "");

@@ -38,6 +38,7 @@ struct host_ctx {
     const char *podman_bin;
     const char *docker_bin;
     bool native_available;  /* can create the native sandbox here */
+    bool cgroup2_controllers; /* unified cgroup hierarchy at /sys/fs/cgroup */
 };
 
 /* CLI flags of `coco run`. */
@@ -109,6 +110,7 @@ struct policy {
     struct strvec extra_args;  /* podman_args, already vetted */
 
     struct policy_limits limits;
+    const char *limits_note; /* why limits are not enforced, or NULL */
     bool isolated;           /* per-tool volume (default true) */
     char *volume;            /* "coco-cache-TOOL" or "coco-cache-shared" */
 

@@ -276,6 +276,49 @@ static void test_limits_and_names(void **state)
     policy_free(&p);
 }
 
+static void test_default_runtime(void **state)
+{
+    (void)state;
+    char *env[] = {NULL};
+    struct config c;
+    struct host_ctx ctx;
+    struct policy p;
+    coco_err err = {0};
+    struct run_flags none = {0};
+    const char *j = "{\"image\": \"localhost/x:1\"}";
+    assert_int_equal(config_parse(j, strlen(j), "t", "t.json", &c, &err), 0);
+    ctx_init(&ctx, env);
+    ctx.native_available = true;
+    /* A config that names an image runs in a container by default ... */
+    assert_int_equal(policy_resolve(&c, &ctx, &none, NULL, 0, &p, &err), 0);
+    assert_int_equal(p.runtime, RT_PODMAN);
+    /* ... and rootless podman on cgroup v1 says its limits do not hold. */
+    assert_non_null(p.limits_note);
+    policy_free(&p);
+    ctx.cgroup2_controllers = true;
+    assert_int_equal(policy_resolve(&c, &ctx, &none, NULL, 0, &p, &err), 0);
+    assert_null(p.limits_note);
+    policy_free(&p);
+    config_free(&c);
+    /* Without an image, native where it is available. */
+    assert_int_equal(config_parse("{}", 2, "t", "t.json", &c, &err), 0);
+    assert_int_equal(policy_resolve(&c, &ctx, &none, NULL, 0, &p, &err), 0);
+    assert_int_equal(p.runtime, RT_NATIVE);
+    policy_free(&p);
+    config_free(&c);
+    /* network full needs the proxy on native: the default picks podman,
+     * an explicit --runtime native is an error naming the key. */
+    j = "{\"network\": \"full\"}";
+    assert_int_equal(config_parse(j, strlen(j), "t", "t.json", &c, &err), 0);
+    assert_int_equal(policy_resolve(&c, &ctx, &none, NULL, 0, &p, &err), 0);
+    assert_int_equal(p.runtime, RT_PODMAN);
+    policy_free(&p);
+    struct run_flags nat = {.runtime = RT_NATIVE};
+    assert_int_equal(policy_resolve(&c, &ctx, &nat, NULL, 0, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "t.json: network: \"full\" needs coco's egress proxy"));
+    config_free(&c);
+}
+
 static void test_x11(void **state)
 {
     (void)state;
@@ -331,6 +374,7 @@ int main(void)
         cmocka_unit_test(test_extra_ports),
         cmocka_unit_test(test_runtime_choice),
         cmocka_unit_test(test_limits_and_names),
+        cmocka_unit_test(test_default_runtime),
         cmocka_unit_test(test_x11),
         cmocka_unit_test(test_cli_parse),
     };
