@@ -8,6 +8,11 @@
 #
 #   COCO=./coco bench/launch.sh [ROUNDS]
 #
+# With STATIC=1 it also links the objects in build/ statically (glibc,
+# jansson, libseccomp, libcap archives) into a temporary coco and adds it
+# to the paired rounds: dynamic loading and relocation are a large share
+# of coco's launch time on this machine.
+#
 # Network: none (everything runs in new network namespaces or locally).
 set -euo pipefail
 
@@ -27,6 +32,19 @@ cfg() {  # cfg NAME COMMAND
         >>"$work/data/coco/tools/$1.json"
     chmod 0644 "$work/data/coco/tools/$1.json"
 }
+static_coco=
+if [[ ${STATIC:-} == 1 ]]; then
+    root=$(cd "$(dirname "$0")/.." && pwd)
+    mkdir -p "$work/static"
+    # shellcheck disable=SC2046
+    if cc -static -o "$work/static/coco" "$root/build/coco.o" \
+        "$root"/build/src/*.o "$root"/build/src/native/*.o \
+        $(pkg-config --libs --static jansson libcap libseccomp) 2>/dev/null; then
+        static_coco=$work/static/coco
+    else
+        echo "bench: static link failed; skipping the static variant" >&2
+    fi
+fi
 cfg true /bin/true
 cfg node node
 cd "$work/ws"
@@ -43,7 +61,7 @@ bwrap_argv+=(--tmpfs /home/coco --tmpfs /tmp --proc /proc --dev /dev
 # time_us CMD... : wall time of one run in microseconds
 time_us() {
     local s=$EPOCHREALTIME e
-    "$@" >/dev/null 2>&1 || { echo "bench: failed: $*" >&2; exit 1; }
+    "$@" >/dev/null 2>"$work/err" || { echo "bench: failed: $*: $(tail -1 "$work/err")" >&2; exit 1; }
     e=$EPOCHREALTIME
     echo $(( ${e/./} - ${s/./} ))
 }
@@ -80,7 +98,12 @@ paired() {  # paired LABEL CMD-A... -- CMD-B... [-- CMD-C...]
 }
 
 echo "machine: $(uname -r), $(nproc) cpus, uid $(id -u); coco $COCO"
-if [ -n "$BWRAP" ]; then
+if [ -n "$BWRAP" ] && [ -n "$static_coco" ]; then
+    paired "launch: /bin/true" /bin/true -- "$COCO" run --runtime native true \
+        -- "${bwrap_argv[@]}" /bin/true -- "$static_coco" run --runtime native true
+    printf '  coco/bwrap = %.2f   static coco/bwrap = %.2f   (goal <= 0.80)\n' \
+        "$(echo "$med1 / $med2" | bc -l)" "$(echo "$med3 / $med2" | bc -l)"
+elif [ -n "$BWRAP" ]; then
     paired "launch: /bin/true" /bin/true -- "$COCO" run --runtime native true \
         -- "${bwrap_argv[@]}" /bin/true
     printf '  coco/bwrap = %.2f   (goal <= 0.80)\n' \
@@ -103,3 +126,11 @@ sleep 1
 rss=$(awk '/^VmRSS/ {print $2}' "/proc/$cpid/status" 2>/dev/null || echo '?')
 wait "$cpid" || true
 echo "supervisor RSS while the tool runs: ${rss} KiB (goal <= 2048 KiB)"
+if [ -n "$static_coco" ]; then
+    "$static_coco" run --runtime native sleep 2 &
+    cpid=$!
+    sleep 1
+    rss=$(awk '/^VmRSS/ {print $2}' "/proc/$cpid/status" 2>/dev/null || echo '?')
+    wait "$cpid" || true
+    echo "static coco's RSS while the tool runs: ${rss} KiB"
+fi
