@@ -37,7 +37,8 @@ int init_loop(pid_t tool, bool tty_mode)
             if (r != tool)
                 continue;
             if (coco_debug)
-                debug("native: init: tool exited");
+                debug("native: %6llu us  init: tool exited",
+                      (unsigned long long)(now_us() - t0_us));
             if (WIFEXITED(st))
                 return WEXITSTATUS(st);
             if (WIFSIGNALED(st))

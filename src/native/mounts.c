@@ -132,7 +132,7 @@ void mount_plan_build(const struct policy *p,
     add(plan, MOP_BIND, "/etc", "/etc", MOPF_RO | MOPF_DIR, 0, 0,
         "host configuration (users, resolver, certificates), read-only");
 
-    add(plan, MOP_TMPFS, NULL, "/dev", 0, NATIVE_DEV_SIZE, 0755,
+    add(plan, MOP_TMPFS, NULL, "/dev", MOPF_DEVNODES, NATIVE_DEV_SIZE, 0755,
         "minimal /dev: no disks, no kernel memory");
     for (size_t i = 0; i < sizeof dev_nodes / sizeof dev_nodes[0]; i++) {
         char src[32];
@@ -346,8 +346,44 @@ static int bind_tree(int dfd, const char *path, bool recursive,
                       MOVE_MOUNT_T_EMPTY_PATH);
 }
 
+/* The directory last used as a parent ("dev", "proc"), kept open so the
+ * many nodes, links and masks below it do not walk the path again. */
+struct parent_cache {
+    char rel[256];
+    int fd;
+};
+
+/* Open REL's parent (created as needed, beneath ROOTFD) through CACHE;
+ * *BASE gets the last component.  The fd belongs to the cache. */
+static int cached_parent(struct parent_cache *c, int rootfd, const char *rel,
+                         const char **base)
+{
+    const char *slash = strrchr(rel, '/');
+    if (!slash) {
+        *base = rel;
+        return rootfd;
+    }
+    size_t n = (size_t)(slash - rel);
+    *base = slash + 1;
+    if (c->fd >= 0 && n == strlen(c->rel) && strncmp(c->rel, rel, n) == 0)
+        return c->fd;
+    if (n >= sizeof c->rel) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    if (c->fd >= 0)
+        close(c->fd);
+    memcpy(c->rel, rel, n);
+    c->rel[n] = '\0';
+    c->fd = open_target(rootfd, c->rel, true, true);
+    if (c->fd < 0)
+        c->rel[0] = '\0';
+    return c->fd;
+}
+
 static int apply_op(const struct mop *op, int rootfd, int srcfd, int idmap_fd,
-                    uid_t uid, gid_t gid, const char **what)
+                    uid_t uid, gid_t gid, bool can_mknod,
+                    struct parent_cache *pc, const char **what)
 {
     const char *rel = op->dst + 1;
     char pbuf[64], data[128];
@@ -376,27 +412,39 @@ static int apply_op(const struct mop *op, int rootfd, int srcfd, int idmap_fd,
             return bind_tree(srcfd, "", true, attr, idmap_fd, tfd);
         return bind_tree(AT_FDCWD, op->src, true, attr, -1, tfd);
     }
-    case MOP_DEV:
+    case MOP_DEV: {
+        const char *base;
+        int dfd = cached_parent(pc, rootfd, rel, &base);
+        if (dfd < 0)
+            return -1;
+        if (can_mknod) {
+            /* Real root: the same device number, no extra mount. */
+            struct stat st;
+            *what = "create device node";
+            if (stat(op->src, &st) < 0 || !S_ISCHR(st.st_mode))
+                return -1;
+            if (mknodat(dfd, base, S_IFCHR | 0666, st.st_rdev) < 0)
+                return -1;
+            /* mknod applies the umask; the nodes must be 0666. */
+            return fchmodat(dfd, base, 0666, 0);
+        }
         *what = "create device mount point";
-        tfd = open_target(rootfd, rel, false, true);
+        if (mknodat(dfd, base, S_IFREG | 0644, 0) < 0 && errno != EEXIST)
+            return -1;
+        tfd = openat(dfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (tfd < 0)
             return -1;
+    }
         *what = "bind device node";
         return bind_tree(AT_FDCWD, op->src, false,
                          MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, -1, tfd);
     case MOP_SYMLINK: {
-        _cleanup_free_ char *dir = xstrdup(rel);
-        char *slash = strrchr(dir, '/');
-        const char *base = rel;
+        const char *base;
         *what = "create symlink";
-        if (slash) {
-            *slash = '\0';
-            base = slash + 1;
-            tfd = open_target(rootfd, dir, true, true);
-            if (tfd < 0)
-                return -1;
-        }
-        return symlinkat(op->src, tfd >= 0 ? tfd : rootfd, base);
+        int dfd = cached_parent(pc, rootfd, rel, &base);
+        if (dfd < 0)
+            return -1;
+        return symlinkat(op->src, dfd, base);
     }
     case MOP_TMPFS: {
         *what = "create mount point";
@@ -411,9 +459,13 @@ static int apply_op(const struct mop *op, int rootfd, int srcfd, int idmap_fd,
             snprintf(data, sizeof data, "size=%llu,mode=%04o",
                      (unsigned long long)op->size, op->mode);
         *what = "mount tmpfs";
-        return mount("tmpfs", fdpath(tfd, pbuf, sizeof pbuf), "tmpfs",
-                     MS_NOSUID | MS_NODEV |
-                     (op->flags & MOPF_NOEXEC ? MS_NOEXEC : 0), data);
+        unsigned long fl = MS_NOSUID;
+        if (!(op->flags & MOPF_DEVNODES) || !can_mknod)
+            fl |= MS_NODEV;
+        if (op->flags & (MOPF_NOEXEC | MOPF_DEVNODES))
+            fl |= MS_NOEXEC;
+        return mount("tmpfs", fdpath(tfd, pbuf, sizeof pbuf), "tmpfs", fl,
+                     data);
     }
     case MOP_DIR:
         *what = "create directory";
@@ -470,8 +522,9 @@ static int apply_op(const struct mop *op, int rootfd, int srcfd, int idmap_fd,
 
 int mount_plan_apply(const struct mount_plan *plan, const int *srcfds,
                      int idmap_fd, uid_t tool_uid, gid_t tool_gid,
-                     coco_err *err)
+                     bool can_mknod, coco_err *err)
 {
+    struct parent_cache pc = {.fd = -1};
     char data[64];
 
     /* Nothing done below may propagate back to the host's mounts. */
@@ -490,8 +543,10 @@ int mount_plan_apply(const struct mount_plan *plan, const int *srcfds,
         const struct mop *op = &plan->ops[i];
         const char *what = "mount";
         if (apply_op(op, rootfd, srcfds[i], idmap_fd, tool_uid, tool_gid,
-                     &what) < 0) {
+                     can_mknod, &pc, &what) < 0) {
             int e = errno;
+            if (pc.fd >= 0)
+                close(pc.fd);
             if ((op->flags & MOPF_IDMAP) && (e == EINVAL || e == EPERM))
                 return err_set(err, e, "%s %s on %s: the filesystem may not "
                                "support idmapped mounts; run coco as a normal "
@@ -501,6 +556,9 @@ int mount_plan_apply(const struct mount_plan *plan, const int *srcfds,
                            op->src ? op->src : "", op->dst);
         }
     }
+
+    if (pc.fd >= 0)
+        close(pc.fd);
 
     /* pivot_root(".", ".") stacks the old root on top of the new one;
      * detaching it leaves no path back to the host's tree. */
@@ -517,5 +575,10 @@ int mount_plan_apply(const struct mount_plan *plan, const int *srcfds,
     if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
               MS_NODEV, NULL) < 0)
         return err_set(err, errno, "make the new root read-only");
+    /* Likewise /dev once its nodes and links exist (its tmpfs belongs to
+     * the tool's uid in a user namespace). */
+    if (mount(NULL, "/dev", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
+              MS_NOSUID | MS_NOEXEC | (can_mknod ? 0 : MS_NODEV), NULL) < 0)
+        return err_set(err, errno, "make /dev read-only");
     return 0;
 }

@@ -35,6 +35,11 @@
 /* SIGTERM -> SIGKILL grace after a timeout. */
 #define NATIVE_GRACE_MS 3000
 
+/* COCO_DEBUG timing: microseconds on CLOCK_MONOTONIC, and the start of
+ * native_run() (init and the tool inherit it). */
+extern uint64_t t0_us;
+uint64_t now_us(void);
+
 /* ---- child -> parent error channel (sandbox.c) ----------------------- */
 
 /* What a message on the error socket means to the parent. */
@@ -81,6 +86,8 @@ enum {
                                 beneath the new root */
     MOPF_OPTIONAL = 1u << 5, /* skip when the source/target is absent */
     MOPF_OWNED = 1u << 6,    /* tmpfs owned by the tool's uid/gid */
+    MOPF_DEVNODES = 1u << 7, /* the /dev tmpfs: in a root run device nodes
+                                are made here with mknod (no nodev) */
 };
 
 struct mop {
@@ -121,10 +128,12 @@ const char *mop_kind_name(enum mop_kind k);
 /* In init: carry out PLAN on a new tmpfs root and pivot_root into it.
  * SRCFDS[i] is an O_PATH descriptor for each MOPF_CONFIG op's source
  * (indexed by op), opened before any mount.  IDMAP_FD is a user
- * namespace for MOPF_IDMAP binds, or -1.  Returns 0, or -1 with ERR. */
+ * namespace for MOPF_IDMAP binds, or -1.  MKNOD: init is real root (a
+ * root run), so device nodes are created rather than bound.  Returns 0,
+ * or -1 with ERR. */
 int mount_plan_apply(const struct mount_plan *plan, const int *srcfds,
                      int idmap_fd, uid_t tool_uid, gid_t tool_gid,
-                     coco_err *err);
+                     bool mknod, coco_err *err);
 
 /* Open each MOPF_CONFIG source as O_PATH without following any symlink
  * (openat2 RESOLVE_NO_SYMLINKS) and check its type; fills SRCFDS (n ops,

@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -59,8 +60,8 @@ extern char **environ;
 
 /* With COCO_DEBUG=1, where the launch time goes (microseconds since
  * native_run() started; init and the tool share the clock). */
-static uint64_t t0_us;
-static uint64_t now_us(void)
+uint64_t t0_us;
+uint64_t now_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -335,17 +336,31 @@ static __attribute__((noreturn)) void init_main(struct run *r)
     /* If coco dies, init dies, and with it the whole pid namespace. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
         child_fail(fd, MSG_SETUP, errno, "PR_SET_PDEATHSIG");
-    /* Held here until the parent wrote our uid/gid maps; EOF means the
-     * parent died or gave up before that. */
-    if (read(r->syncpipe[0], &c, 1) != 1)
-        _exit(EXIT_COCO);
+    if (!r->root) {
+        /* Held here until the parent wrote our uid/gid maps; EOF means
+         * the parent died or gave up before that. */
+        if (read(r->syncpipe[0], &c, 1) != 1)
+            child_fail(fd, MSG_SETUP, 0, "coco went away before the "
+                       "sandbox was released");
+    } else {
+        /* A root run has no maps to wait for: build the filesystem now,
+         * while the parent sets up cgroups.  If the parent died before
+         * PR_SET_PDEATHSIG took effect, its end of the pipe is closed. */
+        struct pollfd pf = {.fd = r->syncpipe[0], .events = POLLIN};
+        /* (POLLIN with it: the parent already released us and closed.) */
+        if (poll(&pf, 1, 0) > 0 && (pf.revents & POLLHUP) &&
+            !(pf.revents & POLLIN))
+            child_fail(fd, MSG_SETUP, 0, "coco went away before the "
+                       "sandbox was released");
+        (void)c;
+    }
     STAMP("init: released");
     wipe_own_environ();
 
     int *srcfds = xcalloc(r->plan.n ? r->plan.n : 1, sizeof *srcfds);
     if (mount_sources_open(&r->plan, srcfds, &err) < 0 ||
         mount_plan_apply(&r->plan, srcfds, r->idmap_fd, r->tool_uid,
-                         r->tool_gid, &err) < 0)
+                         r->tool_gid, r->root, &err) < 0)
         child_fail_err(fd, &err);
     STAMP("init: mounts done, pivoted");
     for (size_t i = 0; i < r->plan.n; i++)
@@ -370,7 +385,8 @@ static __attribute__((noreturn)) void init_main(struct run *r)
      * ran meanwhile, in parallel with the parent's cgroup work. */
     struct release2 rel;
     if (read(r->syncpipe[0], &rel, sizeof rel) != (ssize_t)sizeof rel)
-        _exit(EXIT_COCO);
+        child_fail(fd, MSG_SETUP, 0, "coco went away before placing the "
+                   "sandbox in its cgroups");
     close(r->syncpipe[0]);
     r->cg.memory = rel.memory;
     r->cg.pids = rel.pids;
@@ -397,7 +413,8 @@ static __attribute__((noreturn)) void init_main(struct run *r)
     if (nul >= 0) {
         dup2(nul, 0);
         dup2(nul, 1);
-        dup2(nul, 2);
+        if (!coco_debug)  /* COCO_DEBUG: init's timings go on stderr */
+            dup2(nul, 2);
     }
     syscall(SYS_close_range, 3U, ~0U, 0U);
     /* Only CAP_KILL stays (a root run's tool is another uid). */
@@ -607,12 +624,14 @@ int native_run(const struct policy *p, coco_err *err)
     r.syncpipe[0] = -1;
     close(r.errsock[1]);
     r.errsock[1] = -1;
-    if (!r.root && write_maps(pid, r.tool_uid, getuid(), r.tool_gid,
-                              getgid(), true, err) < 0)
-        goto kill_child;
-    if (write(r.syncpipe[1], "1", 1) != 1) {
-        err_set(err, errno, "release the sandbox");
-        goto kill_child;
+    if (!r.root) {
+        if (write_maps(pid, r.tool_uid, getuid(), r.tool_gid, getgid(), true,
+                       err) < 0)
+            goto kill_child;
+        if (write(r.syncpipe[1], "1", 1) != 1) {
+            err_set(err, errno, "release the sandbox");
+            goto kill_child;
+        }
     }
     STAMP("released init");
     /* While init builds the filesystem: cgroups, limits, placement. */
@@ -694,9 +713,11 @@ out_sup:
     supervise_release(&r.sup);
 out:
     cgroup_cleanup(&r.cg);
+    STAMP("cgroups removed");
     if (r.helper > 0)
         while (waitpid(r.helper, NULL, 0) < 0 && errno == EINTR)
             ;
     run_release(&r);
+    STAMP("done");
     return ret;
 }
