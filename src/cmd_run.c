@@ -1,6 +1,5 @@
 /* cmd_run.c — `coco run`, `coco show`, `coco list`: load a config,
  * resolve the policy, hand it to a backend. */
-#include <dirent.h>
 #include <errno.h>
 #include <string.h>
 
@@ -151,28 +150,6 @@ int cmd_show(int argc, char **argv)
     return fflush(stdout) == 0 ? 0 : EXIT_COCO;
 }
 
-/* Names of the configs in DIR (NAME.json), sorted. */
-static int list_names(const char *dir, struct strvec *out, coco_err *err)
-{
-    DIR *d = opendir(dir);
-    if (!d) {
-        if (errno == ENOENT)
-            return 0;
-        return err_set(err, errno, "%s", dir);
-    }
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.' || !str_has_suffix(e->d_name, ".json"))
-            continue;
-        _cleanup_free_ char *name = xstrndup(e->d_name, strlen(e->d_name) - 5);
-        if (tool_name_valid(name))
-            strvec_push(out, name);
-    }
-    closedir(d);
-    strvec_sort(out);
-    return 0;
-}
-
 int cmd_list(int argc, char **argv)
 {
     bool lng = false;
@@ -188,7 +165,7 @@ int cmd_list(int argc, char **argv)
     coco_err err = {0};
     _cleanup_free_ char *dir = config_dir();
     _cleanup_strvec_ struct strvec names = STRVEC_INIT;
-    if (list_names(dir, &names, &err) < 0) {
+    if (config_list(dir, &names, &err) < 0) {
         err_print(&err);
         return EXIT_COCO;
     }

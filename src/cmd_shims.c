@@ -70,25 +70,20 @@ static void check_path(const char *dir, const struct strvec *names)
     strvec_clear(&earlier);
 }
 
+/* The configured tools, without "coco" itself (a link named coco would
+ * be this binary, not a tool). */
 static int tool_names(struct strvec *out, coco_err *err)
 {
     _cleanup_free_ char *dir = config_dir();
-    DIR *d = opendir(dir);
-    if (!d) {
-        if (errno == ENOENT)
-            return 0;
-        return err_set(err, errno, "%s", dir);
-    }
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.' || !str_has_suffix(e->d_name, ".json"))
-            continue;
-        _cleanup_free_ char *name = xstrndup(e->d_name, strlen(e->d_name) - 5);
-        if (tool_name_valid(name) && strcmp(name, "coco") != 0)
-            strvec_push(out, name);
-    }
-    closedir(d);
-    strvec_sort(out);
+    if (config_list(dir, out, err) < 0)
+        return -1;
+    for (size_t i = 0; i < out->n; i++)
+        if (strcmp(out->v[i], "coco") == 0) {
+            free(out->v[i]);
+            memmove(out->v + i, out->v + i + 1, (out->n - i) * sizeof *out->v);
+            out->n--;
+            break;
+        }
     return 0;
 }
 

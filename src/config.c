@@ -6,9 +6,11 @@
  * the form "FILE: KEY: reason" so the user knows what to fix where.
  */
 #include "config.h"
+#include "sys.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -935,26 +937,10 @@ int config_load(const char *path, const char *name, struct config *out,
                        (unsigned)(st.st_mode & 07777), path);
     if (st.st_size > CONFIG_MAX_BYTES)
         return err_set(err, 0, "%s: larger than 1 MiB; not a tool config", path);
-    size_t cap = (size_t)st.st_size + 1;
-    _cleanup_free_ char *buf = xmalloc(cap);
+    _cleanup_free_ char *buf = NULL;
     size_t len = 0;
-    for (;;) {
-        ssize_t r = read(fd, buf + len, cap - len);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return err_set(err, errno, "%s", path);
-        }
-        if (r == 0)
-            break;
-        len += (size_t)r;
-        if (len == cap) {
-            if (cap > CONFIG_MAX_BYTES)
-                return err_set(err, 0, "%s: larger than 1 MiB", path);
-            cap *= 2;
-            buf = xrealloc(buf, cap);
-        }
-    }
+    if (read_fd(fd, path, &buf, &len, CONFIG_MAX_BYTES, err) < 0)
+        return -1;
     return config_parse(buf, len, name, path, out, err);
 }
 
@@ -987,6 +973,27 @@ void config_free(struct config *c)
     free(c->image);
     memset(c, 0, sizeof *c);
     c->isolated = -1;
+}
+
+int config_list(const char *dir, struct strvec *out, coco_err *err)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (errno == ENOENT)
+            return 0;
+        return err_set(err, errno, "%s", dir);
+    }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' || !str_has_suffix(e->d_name, ".json"))
+            continue;
+        _cleanup_free_ char *name = xstrndup(e->d_name, strlen(e->d_name) - 5);
+        if (tool_name_valid(name))
+            strvec_push(out, name);
+    }
+    closedir(d);
+    strvec_sort(out);
+    return 0;
 }
 
 char *config_dir(void)

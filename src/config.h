@@ -122,6 +122,9 @@ const char *runtime_arg_check(char *const *args, size_t n, size_t i,
 /* Where configs live: $XDG_DATA_HOME/coco/tools or ~/.local/share/coco/tools.
  * Newly allocated. */
 char *config_dir(void);
+/* Tool names (NAME.json files with valid names) in DIR, sorted; a
+ * missing DIR is an empty list. */
+int config_list(const char *dir, struct strvec *out, coco_err *err);
 /* config_dir()/NAME.json, or NULL with an error for an invalid name. */
 char *config_path_for(const char *name, coco_err *err);
 

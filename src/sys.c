@@ -144,6 +144,44 @@ int spawn_capture(char *const argv[], char **out, size_t *len, size_t max,
     return WEXITSTATUS(st);
 }
 
+int read_fd(int fd, const char *path, char **out, size_t *len, size_t max,
+            coco_err *err)
+{
+    /* Read to EOF rather than trusting st_size: the file may change
+     * between fstat and read, and the bound must hold anyway. */
+    size_t cap = 4096, n = 0;
+    char *buf = xmalloc(cap);
+    for (;;) {
+        if (n + 1 >= cap) {
+            if (cap > max + 1) {
+                free(buf);
+                return err_set(err, 0, "%s: larger than %zu bytes", path, max);
+            }
+            cap *= 2;
+            buf = xrealloc(buf, cap);
+        }
+        ssize_t r = read(fd, buf + n, cap - n - 1);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = errno;
+            free(buf);
+            return err_set(err, e, "%s", path);
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    if (n > max) {
+        free(buf);
+        return err_set(err, 0, "%s: larger than %zu bytes", path, max);
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
 int read_file(const char *path, char **out, size_t *len, size_t max,
               coco_err *err)
 {
@@ -155,23 +193,5 @@ int read_file(const char *path, char **out, size_t *len, size_t max,
         return err_set(err, errno, "%s", path);
     if (!S_ISREG(st.st_mode))
         return err_set(err, 0, "%s: not a regular file", path);
-    if ((size_t)st.st_size > max)
-        return err_set(err, 0, "%s: larger than %zu bytes", path, max);
-    char *buf = xmalloc((size_t)st.st_size + 1);
-    size_t n = 0;
-    while (n < (size_t)st.st_size) {
-        ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            int e = r < 0 ? errno : 0;
-            free(buf);
-            return err_set(err, e, "%s: short read", path);
-        }
-        n += (size_t)r;
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    return 0;
+    return read_fd(fd, path, out, len, max, err);
 }

@@ -23,6 +23,10 @@ int mkdir_parents(const char *path, mode_t mode, coco_err *err);
 int spawn_capture(char *const argv[], char **out, size_t *len, size_t max,
                   coco_err *err);
 
+/* Read FD to its end, at most MAX bytes (PATH names it in errors);
+ * *OUT is NUL-terminated. */
+int read_fd(int fd, const char *path, char **out, size_t *len, size_t max,
+            coco_err *err);
 /* Read a whole regular file of at most MAX bytes. */
 int read_file(const char *path, char **out, size_t *len, size_t max,
               coco_err *err);
