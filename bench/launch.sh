@@ -114,7 +114,12 @@ else
 fi
 if command -v node >/dev/null; then
     ROUNDS=$(( ROUNDS / 4 > 10 ? ROUNDS / 4 : 10 ))
-    paired "real tool: node -e 0" node -e 0 -- "$COCO" run --runtime native node -e 0
+    # Same environment on both sides: the host's (NODE_EXTRA_CA_CERTS,
+    # NODE_OPTIONS ...) would slow the bare node down, and coco clears it.
+    clean=(env -i "PATH=/usr/local/bin:/usr/bin:/bin" "HOME=$work"
+        "XDG_DATA_HOME=$XDG_DATA_HOME" "LANG=${LANG:-C.UTF-8}")
+    paired "real tool: node -e 0 (both under env -i)" "${clean[@]}" node -e 0 \
+        -- "${clean[@]}" "$COCO" run --runtime native node -e 0
     printf '  coco/bare = %.2f   (goal <= 1.10)\n' "$(echo "$med1 / $med0" | bc -l)"
 fi
 

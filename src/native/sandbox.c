@@ -331,6 +331,7 @@ static __attribute__((noreturn)) void init_main(struct run *r)
     int fd = r->errsock[1];
     char c;
 
+    STAMP("init: started");
     close(r->errsock[0]);
     close(r->syncpipe[1]);
     /* If coco dies, init dies, and with it the whole pid namespace. */
