@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
 # The README's main job, end to end, on a fresh Debian 12 machine as root:
-# install the build and runtime dependencies, build coco, build a base image
-# offline and an eslint 9 image from it, then lint a file with a real error
-# through `coco run eslint` -- no network, no capabilities, read-only root.
+# install the dependencies, build coco, install eslint 9, and lint a file
+# with a real error through `coco run eslint` on the default backend (coco's
+# native sandbox where the kernel allows it): no network, no capabilities,
+# only the project directory visible.
 #
-#   sudo scripts/demo.sh            # everything
-#   COCO_DEMO_NO_APT=1 scripts/demo.sh   # dependencies already installed
+#   bash scripts/demo.sh            # the default backend
+#   bash scripts/demo.sh --podman   # the same lint in a podman container,
+#                                   # on images built offline (a few minutes)
+#   COCO_DEMO_NO_APT=1 bash scripts/demo.sh   # dependencies already there
 #
-# It leaves nothing behind but the images (localhost/coco-base:bookworm,
-# localhost/coco-eslint:9) and the rootfs tar in /var/cache/coco-test.
+# It leaves eslint 9 installed globally with npm (and, with --podman, the
+# images localhost/coco-base:bookworm and localhost/coco-eslint:9).
 set -euo pipefail
+
+backend=default
+case ${1:-} in
+    "") ;;
+    --podman) backend=podman ;;
+    *) printf 'usage: demo.sh [--podman]\n' >&2; exit 2 ;;
+esac
 
 repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -24,8 +34,11 @@ if [[ ${COCO_DEMO_NO_APT:-0} != 1 ]]; then
     apt-get update
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         build-essential pkg-config ca-certificates \
-        libjansson-dev libcap-dev libseccomp-dev \
-        podman runc catatonit netavark mmdebstrap
+        libjansson-dev libcap-dev libseccomp-dev nodejs npm
+    if [[ $backend == podman ]]; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+            podman runc catatonit netavark mmdebstrap
+    fi
 fi
 
 say "building coco"
@@ -33,18 +46,8 @@ make -C "$repo"
 coco=$repo/coco
 [[ -x $coco ]] || die "make did not produce $coco"
 
-# podman 4.3 without systemd on cgroup v1: runc, cgroupfs, file events
-# logger.  coco execs podman with this environment, so it applies there too.
-export CONTAINERS_CONF=${CONTAINERS_CONF:-$repo/tests/images/containers.conf}
-
-say "building images offline (mmdebstrap + podman import, then eslint 9)"
-"$repo/tests/images/build.sh" podman all
-
 demo=$(mktemp -d "${TMPDIR:-/tmp}/coco-demo.XXXXXX")
 trap 'rm -rf -- "$demo"' EXIT
-
-# The config names its image and the podman runtime: this demo is about
-# the container backend (coco's native sandbox would run the host's eslint).
 # A private config directory, so the demo never touches the user's own
 # configs.  coco refuses a config that is not the user's or that group or
 # others may write, hence the explicit modes.
@@ -53,7 +56,22 @@ tools=$XDG_DATA_HOME/coco/tools
 mkdir -p -- "$tools"
 chmod 0700 -- "$XDG_DATA_HOME" "$XDG_DATA_HOME/coco" "$tools"
 umask 022
-cat >"$tools/eslint.json" <<'JSON'
+export COCO_STORE=$repo/store
+
+if [[ $backend == default ]]; then
+    if ! command -v eslint >/dev/null || [[ $(eslint --version) != v9.* ]]; then
+        say "installing eslint 9 on the host (npm install -g eslint@9)"
+        npm install -g --no-fund --no-audit eslint@9
+    fi
+    say "coco get eslint (the store's config: the project directory, no network)"
+    "$coco" get eslint
+else
+    # podman 4.3 without systemd on cgroup v1: runc, cgroupfs, file events
+    # logger.  coco execs podman with this environment, so it applies there.
+    export CONTAINERS_CONF=${CONTAINERS_CONF:-$repo/tests/images/containers.conf}
+    say "building images offline (mmdebstrap + podman import, then eslint 9)"
+    "$repo/tests/images/build.sh" podman all
+    cat >"$tools/eslint.json" <<'JSON'
 {
   "tool": "npm:eslint@9",
   "image": "localhost/coco-eslint:9",
@@ -64,7 +82,8 @@ cat >"$tools/eslint.json" <<'JSON'
   "network": "none"
 }
 JSON
-chmod 0644 -- "$tools/eslint.json"
+    chmod 0644 -- "$tools/eslint.json"
+fi
 
 say "a project with a lint error"
 project=$demo/project
@@ -94,6 +113,9 @@ JS
 cat -n -- "$project/bad.js"
 
 cd -- "$project"
+say "what eslint may touch: coco show eslint"
+"$coco" show eslint
+
 say "what coco would run: coco run --dry-run eslint bad.js"
 "$coco" run --dry-run eslint bad.js
 
@@ -105,7 +127,7 @@ say "eslint exited $rc"
 # eslint exits 1 when it found problems; coco passes the tool's own exit
 # code through.  Anything else means the demo did not do its job.
 if [[ $rc == 1 ]]; then
-    echo "coco ran eslint 9 in a sandbox without network; it found the errors above."
+    echo "coco ran eslint 9 in a sandbox ($("$coco" show eslint | sed -n 's/^runtime *//p')) without network; it found the errors above."
 else
     die "expected eslint to exit 1 (lint errors found), got $rc"
 fi
