@@ -306,10 +306,11 @@ static __attribute__((noreturn)) void tool_main(struct run *r)
     STAMP("tool: forked");
     if (caps_drop_all(r->root, r->tool_uid, r->tool_gid, &err) < 0)
         child_fail_err(fd, &err);
-    if (chdir(r->p->workdir ? r->p->workdir : COCO_DEFAULT_WORKDIR) < 0)
+    const char *wd = r->p->workdir ? r->p->workdir : COCO_DEFAULT_WORKDIR;
+    if (chdir(wd) < 0)
         child_fail(fd, MSG_SETUP, errno, "%s: workdir %s does not exist in "
                    "the sandbox; mount it or change \"workdir\"",
-                   r->p->tool, r->p->workdir);
+                   r->p->tool, wd);
     STAMP("tool: capabilities dropped");
     if (landlock_apply(&r->plan, r->p, &err) < 0)
         child_fail_err(fd, &err);
@@ -398,6 +399,10 @@ static __attribute__((noreturn)) void init_main(struct run *r)
         child_fail(fd, MSG_SETUP, errno, "new cgroup namespace");
     STAMP("init: cgroups placed");
 
+    /* Not dumpable from here on: /proc/1 is neither readable nor
+     * traceable by the tool (the flag is per memory image, so the tool
+     * gets its own at execve). */
+    prctl(PR_SET_DUMPABLE, 0);
     /* vfork: the tool shares init's memory until execve, so starting it
      * copies no page tables; init has nothing to do meanwhile. */
     pid_t tool = vfork();
@@ -407,9 +412,7 @@ static __attribute__((noreturn)) void init_main(struct run *r)
         tool_main(r);
 
     /* init keeps nothing the tool could use: no descriptors (the output
-     * pipes must reach EOF when the tool is done), no capabilities, not
-     * dumpable (so /proc/1 is not readable or traceable from inside). */
-    prctl(PR_SET_DUMPABLE, 0);
+     * pipes must reach EOF when the tool is done), no capabilities. */
     int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (nul >= 0) {
         dup2(nul, 0);
