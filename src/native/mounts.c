@@ -190,6 +190,23 @@ void mount_plan_build(const struct policy *p,
             "kernel internals, hidden");
 }
 
+void mount_plan_add_console(struct mount_plan *plan, const char *tty)
+{
+    /* Before /proc: after the /dev tmpfs and its nodes. */
+    size_t at = plan->n;
+    for (size_t i = 0; i < plan->n; i++)
+        if (plan->ops[i].kind == MOP_DEVPTS) {
+            at = i;
+            break;
+        }
+    add(plan, MOP_DEV, tty, "/dev/console", MOPF_ALWAYSBIND, 0, 0,
+        "the caller's terminal (already the tool's stdin)");
+    struct mop op = plan->ops[plan->n - 1];
+    memmove(&plan->ops[at + 1], &plan->ops[at],
+            (plan->n - 1 - at) * sizeof op);
+    plan->ops[at] = op;
+}
+
 void mount_plan_free(struct mount_plan *plan)
 {
     for (size_t i = 0; i < plan->n; i++) {
@@ -417,7 +434,7 @@ static int apply_op(const struct mop *op, int rootfd, int srcfd, int idmap_fd,
         int dfd = cached_parent(pc, rootfd, rel, &base);
         if (dfd < 0)
             return -1;
-        if (can_mknod) {
+        if (can_mknod && !(op->flags & MOPF_ALWAYSBIND)) {
             /* Real root: the same device number, no extra mount. */
             struct stat st;
             *what = "create device node";

@@ -88,6 +88,8 @@ enum {
     MOPF_OWNED = 1u << 6,    /* tmpfs owned by the tool's uid/gid */
     MOPF_DEVNODES = 1u << 7, /* the /dev tmpfs: in a root run device nodes
                                 are made here with mknod (no nodev) */
+    MOPF_ALWAYSBIND = 1u << 8, /* a device that must be bound, never
+                                  recreated with mknod (a pty) */
 };
 
 struct mop {
@@ -123,6 +125,9 @@ void mount_plan_build(const struct policy *p,
                       const struct host_layout layout[NATIVE_N_TOPDIRS],
                       bool idmap, struct mount_plan *plan);
 void mount_plan_free(struct mount_plan *plan);
+/* The caller's terminal TTY (e.g. /dev/pts/3, stdin's) as /dev/console,
+ * so ttyname() works for the tool that already holds it as stdin. */
+void mount_plan_add_console(struct mount_plan *plan, const char *tty);
 const char *mop_kind_name(enum mop_kind k);
 
 /* In init: carry out PLAN on a new tmpfs root and pivot_root into it.

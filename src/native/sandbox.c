@@ -591,6 +591,12 @@ int native_run(const struct policy *p, coco_err *err)
     host_layout_probe(layout);
     mount_plan_build(p, layout, r.root, &r.plan);
     host_layout_free(layout);
+    if (r.tty) {
+        char tty[64];
+        if (ttyname_r(STDIN_FILENO, tty, sizeof tty) == 0 &&
+            str_has_prefix(tty, "/dev/"))
+            mount_plan_add_console(&r.plan, tty);
+    }
     native_build_env(p, environ, &r.env);
     STAMP("plan built");
 

@@ -376,9 +376,12 @@ leftovers() {  # print anything a run left behind
     assert_contains "tiocsti-high: blocked: EPERM"
     run script -qec "$COCO run --runtime native hostile tioclinux" /dev/null
     assert_contains "tioclinux: blocked: EPERM"
-    # and the tool does get the terminal
+    # and the tool does get the terminal, by name too
     run script -qec "$COCO run --runtime native hostile isatty" /dev/null
     assert_contains "stdin tty"
+    install_config tty '{"command": "tty", "runtime": "native"}'
+    run script -qec "$COCO run --runtime native tty" /dev/null
+    assert_contains "/dev/console"
     run inside isatty </dev/null
     assert_contains "stdin not-a-tty"
 }

@@ -202,6 +202,29 @@ static void plan_unmerged_host(void **state)
     mount_plan_free(&pl);
 }
 
+static void plan_console(void **state)
+{
+    (void)state;
+    struct policy p;
+    struct host_layout l[NATIVE_N_TOPDIRS];
+    struct mount_plan pl;
+    size_t icons = 0, idev = 0, iproc = 0;
+
+    fill_policy(&p, NULL, 0);
+    merged_layout(l);
+    mount_plan_build(&p, l, true, &pl);
+    mount_plan_add_console(&pl, "/dev/pts/7");
+    const struct mop *c = find(&pl, "/dev/console", &icons);
+    assert_non_null(c);
+    assert_int_equal(c->kind, MOP_DEV);
+    assert_string_equal(c->src, "/dev/pts/7");
+    assert_true(c->flags & MOPF_ALWAYSBIND);  /* a pty is bound, not mknod'ed */
+    assert_non_null(find(&pl, "/dev", &idev));
+    assert_non_null(find(&pl, "/proc", &iproc));
+    assert_true(idev < icons && icons < iproc);
+    mount_plan_free(&pl);
+}
+
 static void env_is_minimal(void **state)
 {
     (void)state;
@@ -320,6 +343,7 @@ int main(void)
         cmocka_unit_test(plan_dev_and_proc),
         cmocka_unit_test(plan_config_mounts),
         cmocka_unit_test(plan_unmerged_host),
+        cmocka_unit_test(plan_console),
         cmocka_unit_test(env_is_minimal),
         cmocka_unit_test(seccomp_table_rows),
         cmocka_unit_test(seccomp_ioctl_rows),
