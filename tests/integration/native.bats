@@ -132,12 +132,20 @@ host_mounts() {
 }
 
 leftovers() {  # print anything a run left behind
-    local d
+    local d c
+    # coco-PID cgroups whose coco is gone (other suites may be running
+    # coco at the same time: a live coco's cgroup is not a leftover)
     for d in /sys/fs/cgroup/pids /sys/fs/cgroup/cpu /sys/fs/cgroup/memory \
         "/sys/fs/cgroup/memory$(awk -F: '$2 == "memory" {print $3}' /proc/self/cgroup)"; do
-        [[ -d $d ]] && ls "$d" | grep '^coco-' | sed "s|^|cgroup $d/|"
+        [[ -d $d ]] || continue
+        for c in "$d"/coco-*; do
+            [[ -d $c ]] || continue
+            kill -0 "${c##*/coco-}" 2>/dev/null || echo "cgroup $c"
+        done
     done
-    pgrep -a -f "$WORK/hostile|/workspace/hostile" || true
+    # processes of this test's sandboxes
+    pgrep -a -f "$WORK/hostile|$UWORK/hostile|/workspace/hostile [a-z]" |
+        grep -v -e listen- || true
 }
 
 # ---- filesystem ----------------------------------------------------------
@@ -326,7 +334,7 @@ leftovers() {  # print anything a run left behind
 
 @test "native: no route to a listener on the host's 127.0.0.1" {
     local port=$((20000 + RANDOM % 20000))
-    bg outside listen-tcp "$port" >"$TEST_TMP/l.out"
+    bg "$H" listen-tcp "$port" >"$TEST_TMP/l.out"
     wait_output "$TEST_TMP/l.out" ready
     works outside connect-tcp "$port"
     works outside_user connect-tcp "$port"
@@ -335,11 +343,11 @@ leftovers() {  # print anything a run left behind
 
 @test "native: host abstract and path unix sockets (docker, ssh-agent) are unreachable" {
     local name="coco-test-$$"
-    bg outside listen-abstract "$name" >"$TEST_TMP/a.out"
+    bg "$H" listen-abstract "$name" >"$TEST_TMP/a.out"
     wait_output "$TEST_TMP/a.out" ready
     works outside connect-abstract "$name"
     blocked_both connect-abstract "$name"
-    bg outside listen-unix "$TEST_TMP/agent.sock" >"$TEST_TMP/u.out"
+    bg "$H" listen-unix "$TEST_TMP/agent.sock" >"$TEST_TMP/u.out"
     wait_output "$TEST_TMP/u.out" ready
     chmod 0777 "$TEST_TMP/agent.sock"
     works outside connect-unix "$TEST_TMP/agent.sock"
