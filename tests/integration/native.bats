@@ -601,4 +601,12 @@ EOF
     assert_contains "'missing' is not defined"
     run "$COCO" run --runtime native eslint good.js
     assert_status 0
+    # and as the normal user
+    cp "$WORK/eslint.config.mjs" "$WORK/bad.js" "$UWORK/"
+    chown "$TESTUSER:" "$UWORK/eslint.config.mjs" "$UWORK/bad.js"
+    cp "$CONFIG_DIR/eslint.json" "$UDATA/coco/tools/eslint.json"
+    chown "$TESTUSER:" "$UDATA/coco/tools/eslint.json"
+    run bash -c "cd '$UWORK' && runuser -u '$TESTUSER' -- env XDG_DATA_HOME='$UDATA' HOME='$UHOME' '$COCO' run --runtime native eslint bad.js"
+    assert_status 1
+    assert_contains "'unused' is assigned a value but never used"
 }
