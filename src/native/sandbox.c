@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -537,35 +538,58 @@ static int make_idmap_userns(uid_t disk_uid, gid_t disk_gid, uid_t tool_uid,
     return fd;
 }
 
-/* The parent only waits from here on (poll, read, waitpid, kill): the
- * program text it ran to parse the config and set up the sandbox
+/* The parent only waits once the tool runs (poll, read, waitpid, kill):
+ * the program text it ran to parse the config and set up the sandbox
  * (jansson, libseccomp, libcap, most of libc) stays mapped but need not
- * stay resident.  Dropping our page-table entries for read-only
- * executable file mappings is safe -- they are clean and refault from the
- * page cache -- and keeps the supervisor well under 2 MiB of RSS while a
- * long tool runs.  Writable or relocated (RELRO) mappings are left alone:
- * their pages may differ from the file. */
-static void drop_setup_text(void)
+ * stay resident while a long tool runs.  Dropping our page-table entries
+ * for read-only executable file mappings is safe -- they are clean and
+ * refault from the page cache -- while writable or relocated (RELRO)
+ * mappings are left alone: their pages may differ from the file.  Done
+ * from a one-shot timer, so a short run does not pay for the refaults;
+ * everything here is async-signal-safe. */
+#define DROP_TEXT_AFTER_US 200000
+
+static unsigned long parse_hex(const char **p)
 {
-    char buf[8192];
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return;
-    buf[n] = '\0';
-    char *save = NULL;
-    for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-        unsigned long lo, hi;
-        char perms[5];
-        if (sscanf(l, "%lx-%lx %4s", &lo, &hi, perms) != 3)
-            continue;
-        /* r-xp, file-backed ('/' in the line), not the vdso */
-        if (strcmp(perms, "r-xp") == 0 && strchr(l, '/'))
-            madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    unsigned long v = 0;
+    for (;; (*p)++) {
+        char c = **p;
+        int d = c >= '0' && c <= '9' ? c - '0'
+              : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0)
+            return v;
+        v = v * 16 + (unsigned long)d;
     }
+}
+
+static void drop_setup_text(int sig)
+{
+    static char buf[16384];
+    int saved = errno;
+    (void)sig;
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    if (fd >= 0)
+        close(fd);
+    if (n > 0) {
+        buf[n] = '\0';
+        for (const char *l = buf; *l;) {
+            const char *eol = strchr(l, '\n');
+            const char *p = l;
+            unsigned long lo = parse_hex(&p), hi = 0;
+            if (*p == '-') {
+                p++;
+                hi = parse_hex(&p);
+            }
+            bool file = memchr(l, '/', eol ? (size_t)(eol - l) : strlen(l));
+            if (*p == ' ' && strncmp(p + 1, "r-xp", 4) == 0 && file && hi > lo)
+                madvise((void *)lo, hi - lo, MADV_DONTNEED);
+            if (!eol)
+                break;
+            l = eol + 1;
+        }
+    }
+    errno = saved;
 }
 
 static volatile pid_t forward_pid;
@@ -706,8 +730,15 @@ int native_run(const struct policy *p, coco_err *err)
         .grace_ms = NATIVE_GRACE_MS,
     };
     struct sup_result res;
-    drop_setup_text();
+    struct sigaction sa_alrm = {.sa_handler = drop_setup_text,
+                                .sa_flags = SA_RESTART}, old_alrm;
+    sigemptyset(&sa_alrm.sa_mask);
+    sigaction(SIGALRM, &sa_alrm, &old_alrm);
+    setitimer(ITIMER_REAL, &(struct itimerval){
+                  .it_value = {0, DROP_TEXT_AFTER_US}}, NULL);
     int w = supervise_wait(&r.sup, &lim, &res, err);
+    setitimer(ITIMER_REAL, &(struct itimerval){0}, NULL);
+    sigaction(SIGALRM, &old_alrm, NULL);
     forward_pid = 0;
     STAMP("sandbox exited");
     sigaction(SIGUSR1, &old1, NULL);
