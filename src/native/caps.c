@@ -9,17 +9,27 @@
 
 #include "native_int.h"
 
+static int caps_drop(bool set_ids, uid_t uid, gid_t gid, bool keep_kill,
+                     bool drop_bounding, coco_err *err);
+
 int caps_drop_all(bool set_ids, uid_t uid, gid_t gid, coco_err *err)
 {
-    return caps_drop(set_ids, uid, gid, false, err);
+    return caps_drop(set_ids, uid, gid, false, true, err);
 }
 
-int caps_drop(bool set_ids, uid_t uid, gid_t gid, bool keep_kill,
-              coco_err *err)
+int caps_drop_init(bool keep_kill, coco_err *err)
+{
+    return caps_drop(false, 0, 0, keep_kill, false, err);
+}
+
+static int caps_drop(bool set_ids, uid_t uid, gid_t gid, bool keep_kill,
+                     bool drop_bounding, coco_err *err)
 {
     /* The bounding set first: dropping from it needs CAP_SETPCAP, which
      * the next step removes. */
-    for (int c = 0; c < 64; c++) {
+    /* init never calls execve, and the bounding set only limits what
+     * execve can grant: only the tool needs it emptied. */
+    for (int c = 0; c < 64 && drop_bounding; c++) {
         if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
             if (errno == EINVAL)
                 break;  /* past the last capability this kernel has */

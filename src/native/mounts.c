@@ -296,14 +296,13 @@ static int open_target(int dirfd, const char *rel, bool dir, bool create)
         int fd;
 
         if (!last || dir) {
+            /* mkdir first: the new root is empty, so this usually creates
+             * (EEXIST otherwise), and the open below never misses. */
+            if (create && mkdirat(base, comp, 0755) < 0 && errno != EEXIST &&
+                errno != EROFS)
+                return -1;
             fd = openat(base, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW |
                         O_CLOEXEC);
-            if (fd < 0 && errno == ENOENT && create) {
-                if (mkdirat(base, comp, 0755) < 0 && errno != EEXIST)
-                    return -1;
-                fd = openat(base, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW |
-                            O_CLOEXEC);
-            }
         } else {
             fd = openat(base, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
             if (fd < 0 && errno == ENOENT && create) {

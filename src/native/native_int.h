@@ -183,10 +183,11 @@ int seccomp_check(coco_err *err);
  * supplementary groups; clear the ambient set, then effective, permitted
  * and inheritable; set no_new_privs.  0 or -1/ERR. */
 int caps_drop_all(bool set_ids, uid_t uid, gid_t gid, coco_err *err);
-/* The same, keeping CAP_KILL when KEEP_KILL (init in a root run must be
- * able to forward signals to the tool, which runs as another uid). */
-int caps_drop(bool set_ids, uid_t uid, gid_t gid, bool keep_kill,
-              coco_err *err);
+/* For init, which never calls execve (so the bounding set is moot):
+ * clear ambient, effective, permitted and inheritable, keeping CAP_KILL
+ * when KEEP_KILL (in a root run the tool is another uid, and init must
+ * forward signals to it); set no_new_privs. */
+int caps_drop_init(bool keep_kill, coco_err *err);
 
 /* ---- limits (cgroup.c) ------------------------------------------------ */
 

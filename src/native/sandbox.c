@@ -423,8 +423,9 @@ static __attribute__((noreturn)) void init_main(struct run *r)
             dup2(nul, 2);
     }
     syscall(SYS_close_range, 3U, ~0U, 0U);
-    /* Only CAP_KILL stays (a root run's tool is another uid). */
-    caps_drop(false, 0, 0, r->root, &err);
+    /* Only CAP_KILL stays (a root run's tool is another uid); nothing at
+     * all in a user run. */
+    caps_drop_init(r->root, &err);
     _exit(init_loop(tool, r->tty));
 }
 
