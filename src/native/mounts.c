@@ -397,6 +397,26 @@ static int cached_parent(struct parent_cache *c, int rootfd, const char *rel,
     return c->fd;
 }
 
+/* Open the existing target REL (file or directory, never a symlink)
+ * through the parent cache.  *ST gets its type. */
+static int open_existing(struct parent_cache *pc, int rootfd, const char *rel,
+                         struct stat *st)
+{
+    const char *base;
+    int dfd = cached_parent(pc, rootfd, rel, &base);
+    if (dfd < 0)
+        return -1;
+    int fd = openat(dfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, st) < 0 || S_ISLNK(st->st_mode)) {
+        close(fd);
+        errno = ELOOP;
+        return -1;
+    }
+    return fd;
+}
+
 static int apply_op(const struct mop *op, int rootfd, int srcfd, int idmap_fd,
                     uid_t uid, gid_t gid, bool can_mknod,
                     struct parent_cache *pc, const char **what)
@@ -504,24 +524,20 @@ static int apply_op(const struct mop *op, int rootfd, int srcfd, int idmap_fd,
         return mount("devpts", fdpath(tfd, pbuf, sizeof pbuf), "devpts",
                      MS_NOSUID | MS_NOEXEC,
                      "newinstance,ptmxmode=0666,mode=0620");
-    case MOP_RO:
-        tfd = open_target(rootfd, rel, true, false);
-        if (tfd < 0 && errno == ENOTDIR)
-            tfd = open_target(rootfd, rel, false, false);
+    case MOP_RO: {
+        struct stat st;
+        tfd = open_existing(pc, rootfd, rel, &st);
         if (tfd < 0)
             return (op->flags & MOPF_OPTIONAL) && errno == ENOENT ? 0 : -1;
         *what = "make read-only";
         return bind_tree(tfd, "", true, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
                          MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, -1, tfd);
+    }
     case MOP_MASK: {
         struct stat st;
-        tfd = open_target(rootfd, rel, true, false);
-        if (tfd < 0 && errno == ENOTDIR)
-            tfd = open_target(rootfd, rel, false, false);
+        tfd = open_existing(pc, rootfd, rel, &st);
         if (tfd < 0)
             return (op->flags & MOPF_OPTIONAL) && errno == ENOENT ? 0 : -1;
-        if (fstat(tfd, &st) < 0)
-            return -1;
         *what = "mask";
         if (S_ISDIR(st.st_mode))
             return mount("tmpfs", fdpath(tfd, pbuf, sizeof pbuf), "tmpfs",
