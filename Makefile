@@ -28,6 +28,22 @@ override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wformat=2 -Wshadow \
 override LDFLAGS += $(SANFLAGS)
 LDLIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
 
+# coco itself links statically: on the launch path, loading three shared
+# libraries costs more than everything coco does (bench/launch.sh).  The
+# sanitizer build stays dynamic; STATIC=0 builds a dynamic coco.
+ifeq ($(SAN),1)
+STATIC ?= 0
+else
+STATIC ?= 1
+endif
+ifeq ($(STATIC),1)
+COCO_LDFLAGS := -static
+COCO_LDLIBS := $(shell $(PKG_CONFIG) --static --libs $(PKGS))
+else
+COCO_LDFLAGS :=
+COCO_LDLIBS := $(LDLIBS)
+endif
+
 LIB_SRCS := $(sort $(wildcard src/*.c src/native/*.c))
 LIB_OBJS := $(patsubst %.c,$(O)/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
@@ -49,7 +65,7 @@ endif
 all: $(COCO_BIN)
 
 $(COCO_BIN): $(O)/coco.o $(LIB_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) $(COCO_LDFLAGS) -o $@ $^ $(COCO_LDLIBS)
 
 $(O)/%.o: %.c $(wildcard src/*.h src/native/*.h)
 	@mkdir -p $(dir $@)

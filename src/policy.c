@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -54,6 +53,29 @@ static char *find_in_path(char *const *env, const char *prog)
     return NULL;
 }
 
+/* The home directory of UID from /etc/passwd.  Read by hand rather than
+ * with getpwuid(): coco links statically (launch time), and glibc's NSS
+ * cannot be loaded into a static binary. */
+static char *passwd_home(uid_t uid)
+{
+    _cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
+    if (!f)
+        return NULL;
+    char line[1024];
+    while (fgets(line, sizeof line, f)) {
+        char *fields[7], *s = line;
+        int n = 0;
+        /* strsep keeps empty fields (an empty password field is common). */
+        while (n < 7 && (fields[n] = strsep(&s, ":\n")) != NULL)
+            n++;
+        uint64_t u;
+        if (n >= 6 && parse_uint(fields[2], UINT32_MAX, &u) == 0 &&
+            (uid_t)u == uid && fields[5][0] == '/')
+            return xstrdup(fields[5]);
+    }
+    return NULL;
+}
+
 int host_ctx_from_process(struct host_ctx *ctx, coco_err *err)
 {
     memset(ctx, 0, sizeof *ctx);
@@ -62,10 +84,9 @@ int host_ctx_from_process(struct host_ctx *ctx, coco_err *err)
         return err_set(err, errno, "cannot read the current directory");
     ctx->cwd = cwd;
     const char *home = getenv("HOME");
-    if (!home || home[0] != '/') {
-        struct passwd *pw = getpwuid(getuid());
-        home = pw && pw->pw_dir && pw->pw_dir[0] == '/' ? pw->pw_dir : NULL;
-    }
+    _cleanup_free_ char *pwhome = NULL;
+    if (!home || home[0] != '/')
+        home = pwhome = passwd_home(getuid());
     if (!home) {
         free(cwd);
         ctx->cwd = NULL;
@@ -418,6 +439,10 @@ int policy_resolve(const struct config *cfg, const struct host_ctx *ctx,
     }
     for (size_t i = 0; i < cfg->n_env; i++)
         push_env(p, cfg->env[i].name, cfg->env[i].value, false);
+    for (char *const *e = ctx->environ; e && *e; e++)
+        if (str_has_prefix(*e, "TERM=") || str_has_prefix(*e, "LANG=") ||
+            str_has_prefix(*e, "LANGUAGE=") || str_has_prefix(*e, "LC_"))
+            strvec_push(&p->locale_env, *e);
 
     for (size_t i = 0; i < cfg->allowed_hosts.n; i++)
         strvec_push(&p->allowed_hosts, cfg->allowed_hosts.v[i]);
@@ -527,6 +552,7 @@ void policy_free(struct policy *p)
         free(p->env[i].value);
     }
     free(p->env);
+    strvec_clear(&p->locale_env);
     strvec_clear(&p->allowed_hosts);
     strvec_clear(&p->ports);
     free(p->x11_display);

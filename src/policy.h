@@ -96,6 +96,10 @@ struct policy {
 
     struct policy_env *env;  /* final env list, in order, names unique */
     size_t n_env;
+    /* The host's TERM, LANG, LANGUAGE and LC_* ("NAME=value"): the native
+     * sandbox passes these besides env (terminal and locale; tools
+     * misbehave without them), so it never reads the environment itself. */
+    struct strvec locale_env;
 
     enum net_mode net;
     const char *net_source;  /* "config", "default", "COCO_ALLOW_NETWORK" */

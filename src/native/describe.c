@@ -6,7 +6,6 @@
 #include "native.h"
 #include "native_int.h"
 
-extern char **environ;
 
 static const char *errno_name(int e)
 {
@@ -41,7 +40,7 @@ void native_describe(const struct policy *p, FILE *out)
     host_layout_probe(layout);
     mount_plan_build(p, layout, root, &plan);
     host_layout_free(layout);
-    native_build_env(p, environ, &env);
+    native_build_env(p, p->locale_env.v, &env);
     cgroup_probe(&p->limits, &cg);
 
     fprintf(out, "native sandbox (coco's own namespaces, no daemon)\n");

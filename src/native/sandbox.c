@@ -654,7 +654,7 @@ int native_run(const struct policy *p, coco_err *err)
             str_has_prefix(tty, "/dev/"))
             mount_plan_add_console(&r.plan, tty);
     }
-    native_build_env(p, environ, &r.env);
+    native_build_env(p, p->locale_env.v, &r.env);
     STAMP("plan built");
 
     if (r.root && p->n_mounts) {
