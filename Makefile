@@ -69,7 +69,18 @@ $(COCO_BIN): $(O)/coco.o $(LIB_OBJS)
 
 $(O)/%.o: %.c $(wildcard src/*.h src/native/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Isrc -c -o $@ $<
+	$(CC) $(CFLAGS) -Isrc -I$(O)/gen -c -o $@ $<
+
+# The seccomp filter is compiled from its table at build time
+# (tools/gen_seccomp), so a sandbox only loads it.
+SECCOMP_HDR := $(O)/gen/seccomp_bpf.h
+$(O)/tools/gen_seccomp: tools/gen_seccomp.c $(O)/src/native/seccomp.o $(O)/src/util.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(SECCOMP_HDR): $(O)/tools/gen_seccomp
+	@mkdir -p $(dir $@)
+	$(O)/tools/gen_seccomp $@
+$(O)/src/native/seccomp_bpf.o: $(SECCOMP_HDR)
 
 $(O)/tests/unit/%: tests/unit/%.c $(LIB_OBJS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
@@ -110,13 +121,13 @@ check-valgrind: tests-bin
 
 # libFuzzer builds (clang): make fuzz, then run build-fuzz/fuzz_config corpus/
 FUZZ_O := build-fuzz
-fuzz:
+fuzz: $(SECCOMP_HDR)
 	@mkdir -p $(FUZZ_O)
 	for f in $(FUZZ_SRCS); do \
 	  n=$$(basename $$f .c); \
 	  clang -g -O1 -fsanitize=fuzzer,address,undefined -DCOCO_LIBFUZZER \
 	    -std=gnu11 -D_GNU_SOURCE -DCOCO_VERSION='"$(VERSION)"' \
-	    -DCOCO_DATADIR='"$(DATADIR)"' -Isrc $$($(PKG_CONFIG) --cflags $(PKGS)) \
+	    -DCOCO_DATADIR='"$(DATADIR)"' -Isrc -I$(O)/gen $$($(PKG_CONFIG) --cflags $(PKGS)) \
 	    -o $(FUZZ_O)/$$n $$f $(LIB_SRCS) $(LDLIBS) || exit 1; \
 	done
 

@@ -11,6 +11,7 @@
 #ifndef COCO_NATIVE_INT_H
 #define COCO_NATIVE_INT_H
 
+#include <linux/filter.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -166,16 +167,20 @@ struct sc_deny {
 extern const struct sc_deny seccomp_table[];
 extern const size_t seccomp_table_len;
 
-/* Build the filter from the table (init does this while the parent sets
- * up cgroups); NULL with ERR on failure. */
-void *seccomp_prepare(coco_err *err);
-/* Load a prepared filter into the calling process (no_new_privs must be
- * set).  0 or -1/ERR. */
-int seccomp_load_prepared(void *filter, coco_err *err);
-void seccomp_free(void *filter);
 /* Build the filter without loading it; returns the number of rules added
  * (for tests and describe), or -1 with ERR. */
 int seccomp_check(coco_err *err);
+/* Write the filter as raw BPF (struct sock_filter[]) to FD: what
+ * tools/gen_seccomp compiles into coco at build time. */
+int seccomp_export_fd(int fd, coco_err *err);
+
+/* The same filter compiled at build time from the table (seccomp_bpf.c,
+ * generated header): loading it costs one system call, where building it
+ * with libseccomp in every sandbox cost most of a millisecond. */
+const struct sock_filter *seccomp_compiled(size_t *len);
+/* Load the compiled filter into the calling process (no_new_privs must be
+ * set).  0 or -1/ERR. */
+int seccomp_load_compiled(coco_err *err);
 
 /* ---- capabilities (caps.c) -------------------------------------------- */
 

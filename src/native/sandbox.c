@@ -183,7 +183,6 @@ struct run {
     int idmap_fd;     /* user namespace for idmapped binds, or -1 */
     int errsock[2];
     int syncpipe[2];
-    void *filter;     /* prepared seccomp filter (init, shared with tool) */
     pid_t helper;     /* idmapping helper, reaped after the run */
 };
 
@@ -319,7 +318,7 @@ static __attribute__((noreturn)) void tool_main(struct run *r)
     STAMP("tool: landlock");
     /* Nothing the tool inherits from coco's caller beyond stdio. */
     syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-    if (seccomp_load_prepared(r->filter, &err) < 0)
+    if (seccomp_load_compiled(&err) < 0)
         child_fail_err(fd, &err);
     /* Last, so nothing of coco's own setup runs under RLIMIT_AS. */
     if (rlimits_apply(&r->p->limits, &r->cg, &err) < 0)
@@ -379,10 +378,6 @@ static __attribute__((noreturn)) void init_main(struct run *r)
     if (r->newnet && loopback_up(&err) < 0)
         child_fail_err(fd, &err);
     STAMP("init: network up");
-    r->filter = seccomp_prepare(&err);
-    if (!r->filter)
-        child_fail_err(fd, &err);
-    STAMP("init: seccomp filter built");
 
     /* The tool is not started before the parent has put init (and so
      * every process of the sandbox) in the run's cgroups: the setup above

@@ -173,24 +173,17 @@ static scmp_filter_ctx build(int *nrules, coco_err *err)
     return ctx;
 }
 
-void *seccomp_prepare(coco_err *err)
+int seccomp_export_fd(int fd, coco_err *err)
 {
     int n;
-    return build(&n, err);
-}
-
-int seccomp_load_prepared(void *filter, coco_err *err)
-{
-    int r = seccomp_load((scmp_filter_ctx)filter);
+    scmp_filter_ctx ctx = build(&n, err);
+    if (!ctx)
+        return -1;
+    int r = seccomp_export_bpf(ctx, fd);
+    seccomp_release(ctx);
     if (r < 0)
-        return err_set(err, -r, "load the seccomp filter");
+        return err_set(err, -r, "export the seccomp filter");
     return 0;
-}
-
-void seccomp_free(void *filter)
-{
-    if (filter)
-        seccomp_release((scmp_filter_ctx)filter);
 }
 
 int seccomp_check(coco_err *err)

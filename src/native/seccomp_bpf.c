@@ -1,0 +1,32 @@
+/* seccomp_bpf.c — load the seccomp filter that tools/gen_seccomp compiled
+ * from the table at build time (see seccomp.c for the table and why each
+ * call is denied).  The program is the same libseccomp would build at run
+ * time; test_native checks that byte for byte. */
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include "native_int.h"
+#include "seccomp_bpf.h"
+
+const struct sock_filter *seccomp_compiled(size_t *len)
+{
+    *len = sizeof seccomp_compiled_prog / sizeof seccomp_compiled_prog[0];
+    return seccomp_compiled_prog;
+}
+
+int seccomp_load_compiled(coco_err *err)
+{
+    struct sock_fprog prog = {
+        .len = (unsigned short)(sizeof seccomp_compiled_prog /
+                                sizeof seccomp_compiled_prog[0]),
+        .filter = (struct sock_filter *)seccomp_compiled_prog,
+    };
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0)
+        return 0;
+    if (errno == ENOSYS &&
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) == 0)
+        return 0;
+    return err_set(err, errno, "load the seccomp filter");
+}
