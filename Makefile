@@ -95,19 +95,27 @@ $(O)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $<
 
-tests-bin: $(COCO_BIN) $(UNIT_BINS) $(FUZZ_REPLAY) $(HELPER_BINS)
+# The same objects linked dynamically, for memcheck (which cannot
+# intercept malloc in a static binary).
+$(O)/dynamic/coco: $(O)/coco.o $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+tests-bin: $(COCO_BIN) $(O)/dynamic/coco $(UNIT_BINS) $(FUZZ_REPLAY) $(HELPER_BINS)
+
+TEST_ENV = COCO="$(abspath $(COCO_BIN))" COCO_DYNAMIC="$(abspath $(O)/dynamic/coco)" O="$(O)"
 
 check: tests-bin
-	COCO="$(abspath $(COCO_BIN))" O="$(O)" tests/run.sh all
+	$(TEST_ENV) tests/run.sh all
 
 check-unit: tests-bin
-	COCO="$(abspath $(COCO_BIN))" O="$(O)" tests/run.sh unit
+	$(TEST_ENV) tests/run.sh unit
 
 check-fuzz: tests-bin
-	COCO="$(abspath $(COCO_BIN))" O="$(O)" tests/run.sh fuzz
+	$(TEST_ENV) tests/run.sh fuzz
 
 check-integration: tests-bin
-	COCO="$(abspath $(COCO_BIN))" O="$(O)" tests/run.sh integration
+	$(TEST_ENV) tests/run.sh integration
 
 # ASan+UBSan: unit tests, fuzz replay and the integration suite against the
 # sanitized binary.
@@ -117,7 +125,7 @@ check-asan:
 # valgrind: unit tests and fuzz replay under memcheck, plus coco itself on
 # the fast paths (dry-run, show, list, bad configs).
 check-valgrind: tests-bin
-	COCO="$(abspath $(COCO_BIN))" O="$(O)" tests/run.sh valgrind
+	$(TEST_ENV) tests/run.sh valgrind
 
 # libFuzzer builds (clang): make fuzz, then run build-fuzz/fuzz_config corpus/
 FUZZ_O := build-fuzz
