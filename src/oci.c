@@ -439,6 +439,10 @@ int oci_build_argv(const struct policy *p, struct strvec *argv,
      * stop at a timeout reaches the tool. */
     strvec_push(&a, "--rm");
     strvec_push(&a, "--init");
+    /* Never fetch code as a side effect of running a tool: an image that
+     * is not here is an error, and getting it is the user's explicit
+     * `podman pull` (ideally by digest) or `coco rebuild`. */
+    strvec_push(&a, "--pull=never");
     strvec_pushf(&a, "--name=%s", p->container_name);
     if (p->interactive)
         strvec_push(&a, "-i");

@@ -605,6 +605,14 @@ void policy_show(const struct policy *p, FILE *o)
         fprintf(o, ", image %s (%s)%s", p->image, p->image_source,
                 p->rootless ? ", rootless" : "");
     fprintf(o, "\nworkdir    %s\n", p->workdir);
+    /* A tag can be moved to other code by whoever controls the registry;
+     * a digest cannot.  Local images (localhost/) are built here. */
+    if (p->runtime != RT_NATIVE && !strstr(p->image, "@sha256:") &&
+        !str_has_prefix(p->image, "localhost/")) {
+        fprintf(o, "  ! RISK: image %s is not pinned by digest; its tag can be "
+                   "moved to other code (pin it as NAME@sha256:...)\n", p->image);
+        risks++;
+    }
 
     fprintf(o, "files      everything else of the host is invisible\n");
     for (size_t i = 0; i < p->n_mounts; i++) {

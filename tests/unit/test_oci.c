@@ -165,7 +165,8 @@ static void test_hardened_podman_rootless(void **state)
     assert_string_equal(b->argv.v[1], "run");
     assert_string_equal(b->argv.v[2], "--rm");
     assert_string_equal(b->argv.v[3], "--init");
-    assert_string_equal(b->argv.v[4], "--name=coco-test");
+    assert_string_equal(b->argv.v[4], "--pull=never"); /* never fetch code */
+    assert_string_equal(b->argv.v[5], "--name=coco-test");
     assert_true(find(&b->argv, "--cap-drop=ALL") > 0);
     assert_true(find(&b->argv, "--security-opt=no-new-privileges") > 0);
     assert_true(find(&b->argv, "--read-only") > 0);

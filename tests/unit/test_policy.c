@@ -319,6 +319,32 @@ static void test_default_runtime(void **state)
     config_free(&c);
 }
 
+static void test_show_marks_unpinned_image(void **state)
+{
+    (void)state;
+    char *env[] = {NULL};
+    struct policy p;
+    coco_err err = {0};
+    char *buf = NULL;
+    size_t len = 0;
+    assert_int_equal(resolve("{\"image\": \"docker.io/library/node:20\"}", env,
+                             NULL, NULL, 0, &p, &err), 0);
+    FILE *f = open_memstream(&buf, &len);
+    policy_show(&p, f);
+    fclose(f);
+    assert_non_null(strstr(buf, "RISK: image docker.io/library/node:20 is not pinned"));
+    free(buf);
+    policy_free(&p);
+    assert_int_equal(resolve("{\"image\": \"localhost/coco:latest\"}", env,
+                             NULL, NULL, 0, &p, &err), 0);
+    f = open_memstream(&buf, &len);
+    policy_show(&p, f);
+    fclose(f);
+    assert_null(strstr(buf, "not pinned"));
+    free(buf);
+    policy_free(&p);
+}
+
 static void test_x11(void **state)
 {
     (void)state;
@@ -375,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_runtime_choice),
         cmocka_unit_test(test_limits_and_names),
         cmocka_unit_test(test_default_runtime),
+        cmocka_unit_test(test_show_marks_unpinned_image),
         cmocka_unit_test(test_x11),
         cmocka_unit_test(test_cli_parse),
     };
