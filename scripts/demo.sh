@@ -34,7 +34,10 @@ if [[ ${COCO_DEMO_NO_APT:-0} != 1 ]]; then
     apt-get update
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         build-essential pkg-config ca-certificates \
-        libjansson-dev libcap-dev libseccomp-dev nodejs npm
+        libjansson-dev libcap-dev libseccomp-dev nodejs
+    # A NodeSource nodejs ships npm and conflicts with Debian's npm package.
+    command -v npm >/dev/null ||
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends npm
     if [[ $backend == podman ]]; then
         DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
             podman runc catatonit netavark mmdebstrap

@@ -20,9 +20,15 @@ packages=(
   # offline base images
   mmdebstrap ca-certificates
   # the native backend's tests and benchmarks
-  bubblewrap hyperfine iproute2 nodejs npm curl python3 procps psmisc
+  bubblewrap hyperfine iproute2 nodejs curl python3 procps psmisc
 )
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y "${packages[@]}"
+
+# npm: a nodejs from NodeSource (as on this project's machines) ships npm
+# itself and conflicts with Debian's npm package; Debian's nodejs does not.
+if ! command -v npm >/dev/null; then
+  apt-get install -y npm
+fi
