@@ -74,8 +74,20 @@ make_rootfs() {
     # --format=tar: mmdebstrap otherwise guesses the format from the
     # file name's extension.
     local part=$cache/.partial-$$.tar
-    mmdebstrap --variant=minbase --format=tar --include=ca-certificates \
-        "$suite" "$part" http://deb.debian.org/debian
+    # mmdebstrap hands apt "cat >&N" for its first free descriptor N, and
+    # dash cannot redirect descriptors above 9: under bats (which holds
+    # several open) that failed with "Bad fd number".  Close everything
+    # above stderr for mmdebstrap.
+    (
+        for fd in /proc/self/fd/*; do
+            fd=${fd##*/}
+            if [[ $fd =~ ^[0-9]+$ ]] && ((fd > 2)); then
+                eval "exec $fd>&-" 2>/dev/null || true
+            fi
+        done
+        exec mmdebstrap --variant=minbase --format=tar --include=ca-certificates \
+            "$suite" "$part" http://deb.debian.org/debian
+    )
     mv -f -- "$part" "$tarball"
 }
 
