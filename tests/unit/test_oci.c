@@ -61,30 +61,7 @@ static void add_env(struct policy *p, const char *name, const char *value,
 
 static void free_policy(struct policy *p)
 {
-    free(p->tool);
-    free(p->config_path);
-    free(p->engine_bin);
-    free(p->image);
-    strvec_clear(&p->argv);
-    free(p->workdir);
-    for (size_t i = 0; i < p->n_mounts; i++) {
-        free(p->mounts[i].src);
-        free(p->mounts[i].dst);
-    }
-    free(p->mounts);
-    for (size_t i = 0; i < p->n_env; i++) {
-        free(p->env[i].name);
-        free(p->env[i].value);
-    }
-    free(p->env);
-    strvec_clear(&p->ports);
-    strvec_clear(&p->extra_args);
-    strvec_clear(&p->allowed_hosts);
-    free(p->x11_display);
-    free(p->x11_socket_dir);
-    free(p->x11_xauthority);
-    free(p->volume);
-    free(p->container_name);
+    policy_free(p);
     free(p);
 }
 
