@@ -11,6 +11,19 @@
 
 extern char **environ;
 
+int write_string(const char *path, const char *s)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    size_t len = strlen(s);
+    ssize_t w = write(fd, s, len);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return w == (ssize_t)len ? 0 : -1;
+}
+
 int mkdir_parents(const char *path, mode_t mode, coco_err *err)
 {
     _cleanup_free_ char *p = xstrdup(path);

@@ -13,6 +13,10 @@
 int write_file_atomic(const char *path, const void *data, size_t len,
                       mode_t mode, bool replace, coco_err *err);
 
+/* Write the string S to the existing file PATH in one write(2), as for
+ * /proc and /sys knobs.  0, or -1 with errno set. */
+int write_string(const char *path, const char *s);
+
 /* mkdir -p with MODE for the directories it creates. */
 int mkdir_parents(const char *path, mode_t mode, coco_err *err);
 

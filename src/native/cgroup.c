@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "native_int.h"
+#include "sys.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -88,14 +89,7 @@ static int write_file(const char *dir, const char *file, const char *val)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t w = write(fd, val, strlen(val));
-    int e = errno;
-    close(fd);
-    errno = e;
-    return w == (ssize_t)strlen(val) ? 0 : -1;
+    return write_string(path, val);
 }
 
 static bool has_word(const char *list, const char *word)

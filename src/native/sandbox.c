@@ -41,6 +41,7 @@
 
 #include "native.h"
 #include "native_int.h"
+#include "sys.h"
 #include "supervise.h"
 
 extern char **environ;
@@ -426,17 +427,6 @@ static __attribute__((noreturn)) void init_main(struct run *r)
 
 /* ---- parent ---------------------------------------------------------- */
 
-static int write_str(const char *path, const char *s)
-{
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t w = write(fd, s, strlen(s));
-    int e = errno;
-    close(fd);
-    errno = e;
-    return w == (ssize_t)strlen(s) ? 0 : -1;
-}
 
 static int write_maps(pid_t pid, uid_t in_uid, uid_t out_uid, gid_t in_gid,
                       gid_t out_gid, bool deny_setgroups, coco_err *err)
@@ -447,18 +437,18 @@ static int write_maps(pid_t pid, uid_t in_uid, uid_t out_uid, gid_t in_gid,
         /* Required before an unprivileged gid_map; also keeps the tool
          * from dropping groups that deny it access to host files. */
         snprintf(path, sizeof path, "/proc/%d/setgroups", (int)pid);
-        if (write_str(path, "deny") < 0)
+        if (write_string(path, "deny") < 0)
             return err_set(err, errno, "write %s", path);
     }
     snprintf(path, sizeof path, "/proc/%d/uid_map", (int)pid);
     snprintf(line, sizeof line, "%u %u 1\n", (unsigned)in_uid,
              (unsigned)out_uid);
-    if (write_str(path, line) < 0)
+    if (write_string(path, line) < 0)
         return err_set(err, errno, "write %s", path);
     snprintf(path, sizeof path, "/proc/%d/gid_map", (int)pid);
     snprintf(line, sizeof line, "%u %u 1\n", (unsigned)in_gid,
              (unsigned)out_gid);
-    if (write_str(path, line) < 0)
+    if (write_string(path, line) < 0)
         return err_set(err, errno, "write %s", path);
     return 0;
 }
