@@ -57,6 +57,13 @@ static void config_describe(const struct config *c, FILE *o)
             fprintf(o, " %s", c->podman_args.v[i]);
         fprintf(o, "\n");
     }
+    if (c->image) {
+        bool pinned = image_pinned(c->image);
+        fprintf(o, "  image     %s%s\n", pinned ? "" : "! ", c->image);
+        if (!pinned)
+            fprintf(o, "            (not pinned by digest: its tag can be moved to "
+                       "other code)\n");
+    }
     if (c->isolated == 0)
         fprintf(o, "  cache     ! shared with other tools (isolated: false)\n");
     if (c->limits.memory)

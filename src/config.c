@@ -975,6 +975,11 @@ void config_free(struct config *c)
     c->isolated = -1;
 }
 
+bool image_pinned(const char *image)
+{
+    return strstr(image, "@sha256:") || str_has_prefix(image, "localhost/");
+}
+
 int config_list(const char *dir, struct strvec *out, coco_err *err)
 {
     DIR *d = opendir(dir);

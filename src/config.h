@@ -119,6 +119,11 @@ const char *tool_spec_check(const char *spec);
 const char *runtime_arg_check(char *const *args, size_t n, size_t i,
                               size_t *consumed);
 
+/* True when IMAGE cannot be moved to other code behind coco's back:
+ * pinned by digest (NAME@sha256:...) or built on this machine
+ * (localhost/...). */
+bool image_pinned(const char *image);
+
 /* Where configs live: $XDG_DATA_HOME/coco/tools or ~/.local/share/coco/tools.
  * Newly allocated. */
 char *config_dir(void);

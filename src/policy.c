@@ -607,8 +607,7 @@ void policy_show(const struct policy *p, FILE *o)
     fprintf(o, "\nworkdir    %s\n", p->workdir);
     /* A tag can be moved to other code by whoever controls the registry;
      * a digest cannot.  Local images (localhost/) are built here. */
-    if (p->runtime != RT_NATIVE && !strstr(p->image, "@sha256:") &&
-        !str_has_prefix(p->image, "localhost/")) {
+    if (p->runtime != RT_NATIVE && !image_pinned(p->image)) {
         fprintf(o, "  ! RISK: image %s is not pinned by digest; its tag can be "
                    "moved to other code (pin it as NAME@sha256:...)\n", p->image);
         risks++;

@@ -886,6 +886,26 @@ make_store() {
     [ "$(ls -A "$CONFIG_DIR")" = mytool.json ]
 }
 
+@test "get and show mark an image that is not pinned by digest" {
+    mkdir -p "$TEST_TMP/pinstore"
+    printf '{"image": "docker.io/library/node:20", "command": "node"}\n' \
+        >"$TEST_TMP/pinstore/unpinned.json"
+    printf '{"image": "docker.io/library/node@sha256:%064d", "command": "node"}\n' 0 \
+        >"$TEST_TMP/pinstore/pinned.json"
+    COCO_STORE=$TEST_TMP/pinstore run "$COCO" get unpinned
+    assert_status 0
+    assert_contains "not pinned by digest"
+    COCO_RUNTIME=podman run "$COCO" show unpinned
+    assert_status 0
+    assert_contains "RISK: image docker.io/library/node:20 is not pinned"
+    COCO_STORE=$TEST_TMP/pinstore run "$COCO" get pinned
+    assert_status 0
+    [[ "$output" != *"not pinned"* ]]
+    COCO_RUNTIME=podman run "$COCO" show pinned
+    assert_status 0
+    [[ "$output" != *"not pinned"* ]]
+}
+
 @test "get uses the store beside the binary when COCO_STORE is unset" {
     make_store
     mkdir -p "$TEST_TMP/inst"
