@@ -24,6 +24,21 @@ int write_string(const char *path, const char *s)
     return w == (ssize_t)len ? 0 : -1;
 }
 
+ssize_t read_small(const char *path, char *buf, size_t len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, len - 1);
+    int e = errno;
+    close(fd);
+    errno = e;
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    return n;
+}
+
 int mkdir_parents(const char *path, mode_t mode, coco_err *err)
 {
     _cleanup_free_ char *p = xstrdup(path);

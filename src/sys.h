@@ -17,6 +17,11 @@ int write_file_atomic(const char *path, const void *data, size_t len,
  * /proc and /sys knobs.  0, or -1 with errno set. */
 int write_string(const char *path, const char *s);
 
+/* Read at most LEN-1 bytes of the small file PATH (a /proc or /sys knob)
+ * into BUF, NUL-terminated, without touching the heap.  Returns the
+ * length, or -1 when it cannot be opened or read or is empty. */
+ssize_t read_small(const char *path, char *buf, size_t len);
+
 /* mkdir -p with MODE for the directories it creates. */
 int mkdir_parents(const char *path, mode_t mode, coco_err *err);
 

@@ -327,36 +327,38 @@ bool path_is_within(const char *child, const char *parent)
 
 /* ---- units ---- */
 
+/* Read the leading decimal digits of S into *V, refusing a value above
+ * MAX.  Returns how many characters it used: 0 when S does not start with
+ * a digit or the value overflows. */
+static size_t digits(const char *s, uint64_t max, uint64_t *v)
+{
+    size_t i = 0;
+    *v = 0;
+    for (; isdigit((unsigned char)s[i]); i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (*v > (max - d) / 10)
+            return 0;
+        *v = *v * 10 + d;
+    }
+    return i;
+}
+
 int parse_uint(const char *s, uint64_t max, uint64_t *out)
 {
-    if (!s || !isdigit((unsigned char)s[0]))
+    uint64_t v;
+    size_t n = s ? digits(s, max, &v) : 0;
+    if (n == 0 || s[n])
         return -1;
-    uint64_t v = 0;
-    for (; *s; s++) {
-        if (!isdigit((unsigned char)*s))
-            return -1;
-        unsigned d = (unsigned)(*s - '0');
-        if (v > (max - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
     *out = v;
     return 0;
 }
 
 int parse_size(const char *s, uint64_t *out)
 {
-    if (!s || !isdigit((unsigned char)s[0]))
+    uint64_t v;
+    size_t i = s ? digits(s, UINT64_MAX, &v) : 0;
+    if (i == 0)
         return -1;
-    size_t i = 0;
-    uint64_t v = 0;
-    while (isdigit((unsigned char)s[i])) {
-        unsigned d = (unsigned)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-        i++;
-    }
     unsigned shift = 0;
     switch (tolower((unsigned char)s[i])) {
     case '\0': break;
@@ -384,17 +386,11 @@ int parse_size(const char *s, uint64_t *out)
 
 int parse_duration(const char *s, uint64_t *out_ms)
 {
-    if (!s || !isdigit((unsigned char)s[0]))
+    /* Bounded so that hours in milliseconds cannot overflow. */
+    uint64_t v;
+    size_t i = s ? digits(s, UINT64_MAX / 4000000, &v) : 0;
+    if (i == 0)
         return -1;
-    uint64_t v = 0;
-    size_t i = 0;
-    while (isdigit((unsigned char)s[i])) {
-        unsigned d = (unsigned)(s[i] - '0');
-        if (v > (UINT64_MAX / 4000000 - d) / 10)
-            return -1;
-        v = v * 10 + d;
-        i++;
-    }
     const char *u = s + i;
     uint64_t mul;
     if (!*u || strcmp(u, "s") == 0)

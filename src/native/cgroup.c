@@ -134,15 +134,7 @@ static bool v2_has(const char *dir, const char *ctrl)
 {
     char path[4096], buf[512];
     snprintf(path, sizeof path, "%s/cgroup.subtree_control", dir);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return false;
-    buf[n] = '\0';
-    return has_word(buf, ctrl);
+    return read_small(path, buf, sizeof buf) > 0 && has_word(buf, ctrl);
 }
 
 static const char *v1_mounts[] = {"/sys/fs/cgroup/memory",

@@ -82,15 +82,7 @@ uint64_t now_us(void)
 static long read_long(const char *path, long dflt)
 {
     char buf[32];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return dflt;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return dflt;
-    buf[n] = '\0';
-    return strtol(buf, NULL, 10);
+    return read_small(path, buf, sizeof buf) > 0 ? strtol(buf, NULL, 10) : dflt;
 }
 
 bool native_available(void)
