@@ -128,8 +128,9 @@ void native_describe(const struct policy *p, FILE *out)
                          : d->rule == SC_IOCTL1 ? (d->arg == 0x5412
                                                    ? " (TIOCSTI)"
                                                    : " (TIOCLINUX)")
-                         : d->rule == SC_PERSONA0 ? " (changing flags)" : "";
-        char name[64];
+                         : d->rule == SC_PERSONA0 ? " (changing flags)"
+                         : d->rule == SC_MODE ? " (setuid/setgid mode)" : "";
+        char name[80];
         snprintf(name, sizeof name, "%s%s", d->name, cond);
         fprintf(out, "    %-30s %-6s %s\n", name, errno_name(d->errnum),
                 d->why);

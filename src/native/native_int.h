@@ -154,6 +154,8 @@ enum sc_rule {
     SC_NSFLAGS0,   /* deny when arg0 holds a CLONE_NEW* flag */
     SC_IOCTL1,     /* deny when arg1 (low 32 bits) is ARG */
     SC_PERSONA0,   /* deny unless arg0 is PER_LINUX or the 0xffffffff query */
+    SC_MODE,       /* deny when the mode argument (index ARG) holds S_ISUID
+                      or S_ISGID */
 };
 
 struct sc_deny {
@@ -162,6 +164,8 @@ struct sc_deny {
     enum sc_rule rule;
     unsigned long arg;
     const char *why;
+    int nr;  /* the call's number where libseccomp may not know its name
+                (newer than the library), else 0 */
 };
 
 extern const struct sc_deny seccomp_table[];

@@ -16,6 +16,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 
 #include "native_int.h"
 
@@ -24,6 +25,11 @@
 #endif
 #ifndef TIOCLINUX
 #define TIOCLINUX 0x541C
+#endif
+/* fchmodat2 (Linux 6.6) is newer than the libseccomp this is built with;
+ * new calls have one number on every architecture. */
+#ifndef __NR_fchmodat2
+#define __NR_fchmodat2 452
 #endif
 
 /* Namespace flags a tool may not use with clone/unshare: a new user
@@ -92,6 +98,25 @@ const struct sc_deny seccomp_table[] = {
     {"lookup_dcookie", EPERM, SC_ALL, 0, "kernel profiling internals"},
     {"uselib", EPERM, SC_ALL, 0, "obsolete loader, old exploit vector"},
     {"personality", EPERM, SC_PERSONA0, 0, "could disable ASLR or make data executable"},
+    /* Files the host will run.  The tool's files in a read-write mount
+     * land on the host as the invoking user -- as root when root runs
+     * coco -- so a setuid or setgid bit set inside would hand any local
+     * user that identity (`cp /bin/sh x; chmod 6755 x`).  nosuid on the
+     * sandbox's mounts protects nothing outside.  Every call that takes a
+     * mode is refused when it carries either bit, however the file is
+     * made or changed.  (mkdir needs no row: the kernel drops both bits
+     * from its mode; a directory gets S_ISGID only from its parent, which
+     * the invoking user made so.) */
+    {"chmod", EPERM, SC_MODE, 1, "setuid/setgid bits on a file the host may run"},
+    {"fchmod", EPERM, SC_MODE, 1, "setuid/setgid bits on a file the host may run"},
+    {"fchmodat", EPERM, SC_MODE, 2, "setuid/setgid bits on a file the host may run"},
+    {"fchmodat2", EPERM, SC_MODE, 2, "setuid/setgid bits on a file the host may run", __NR_fchmodat2},
+    {"open", EPERM, SC_MODE, 2, "creating a file with setuid/setgid bits"},
+    {"openat", EPERM, SC_MODE, 3, "creating a file with setuid/setgid bits"},
+    {"creat", EPERM, SC_MODE, 1, "creating a file with setuid/setgid bits"},
+    {"mknod", EPERM, SC_MODE, 1, "creating a file with setuid/setgid bits"},
+    {"mknodat", EPERM, SC_MODE, 2, "creating a file with setuid/setgid bits"},
+    {"openat2", ENOSYS, SC_ALL, 0, "its mode is in memory the filter cannot see; libc falls back to openat"},
     /* terminal injection */
     {"ioctl", EPERM, SC_IOCTL1, TIOCSTI, "TIOCSTI pushes keystrokes into the user's terminal"},
     {"ioctl", EPERM, SC_IOCTL1, TIOCLINUX, "TIOCLINUX can paste console selections"},
@@ -108,6 +133,8 @@ static int add_rules(scmp_filter_ctx ctx, coco_err *err)
         uint32_t act = SCMP_ACT_ERRNO((uint32_t)d->errnum);
         int r = 0;
 
+        if (nr == __NR_SCMP_ERROR && d->nr > 0)
+            nr = d->nr;  /* newer than libseccomp: by number */
         if (nr == __NR_SCMP_ERROR)
             continue;  /* not a call on this architecture */
         switch (d->rule) {
@@ -132,6 +159,21 @@ static int add_rules(scmp_filter_ctx ctx, coco_err *err)
                                  SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL,
                                          d->arg));
             n++;
+            break;
+        case SC_MODE:
+            /* Two rules, one per bit: a filter can test "these bits are
+             * all set" but not "any of them is".  The mode is an int
+             * (umode_t in the kernel): the masks see only its low bits,
+             * so high garbage cannot hide a bit. */
+            for (unsigned long bit = S_ISGID; bit <= S_ISUID && r == 0;
+                 bit <<= 1) {
+                r = seccomp_rule_add(ctx, act, nr, 1,
+                                     (struct scmp_arg_cmp){
+                                         .arg = (unsigned)d->arg,
+                                         .op = SCMP_CMP_MASKED_EQ,
+                                         .datum_a = bit, .datum_b = bit});
+                n++;
+            }
             break;
         case SC_PERSONA0:
             /* PER_LINUX and the 0xffffffff query stay allowed (libc and

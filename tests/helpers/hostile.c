@@ -42,6 +42,8 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
+#include <linux/openat2.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -501,6 +503,91 @@ static int do_bind_low(void)
     return r < 0 ? blocked(e) : ok(NULL);
 }
 
+/* ---- issue 6 item 1: files the host will run ------------------------- */
+
+/* suid METHOD PATH: leave PATH carrying S_ISUID|S_ISGID (mode 06755) by
+ * METHOD.  ok only when the file really has either bit afterwards. */
+static int do_suid(const char *method, const char *path)
+{
+    const mode_t mode = 06755;
+    long r = 0;
+    int fd;
+    struct stat st;
+
+    errno = 0;
+    unlink(path);
+    rmdir(path);
+    if (!strcmp(method, "creat")) {
+        fd = (int)syscall(SYS_creat, path, mode);
+        r = fd < 0 ? -1 : close(fd);
+    } else if (!strcmp(method, "open")) {
+        fd = (int)syscall(SYS_open, path, O_CREAT | O_WRONLY, mode);
+        r = fd < 0 ? -1 : close(fd);
+    } else if (!strcmp(method, "openat")) {
+        fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_CREAT | O_WRONLY, mode);
+        r = fd < 0 ? -1 : close(fd);
+    } else if (!strcmp(method, "openat2")) {
+        struct open_how how = {.flags = O_CREAT | O_WRONLY, .mode = mode};
+        fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+        r = fd < 0 ? -1 : close(fd);
+    } else if (!strcmp(method, "mknod")) {
+        r = syscall(SYS_mknod, path, S_IFREG | mode, 0);
+    } else if (!strcmp(method, "mknodat")) {
+        r = syscall(SYS_mknodat, AT_FDCWD, path, S_IFREG | mode, 0);
+    } else {
+        /* the chmod family: a plain file first, then the bits */
+        fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0755);
+        if (fd < 0)
+            return report(-1);
+        if (!strcmp(method, "chmod"))
+            r = syscall(SYS_chmod, path, mode);
+        else if (!strcmp(method, "fchmod"))
+            r = syscall(SYS_fchmod, fd, mode);
+        else if (!strcmp(method, "fchmodat"))
+            r = syscall(SYS_fchmodat, AT_FDCWD, path, mode);
+        else if (!strcmp(method, "fchmodat2"))
+            r = syscall(452 /* fchmodat2 */, AT_FDCWD, path, mode, 0);
+        else if (!strcmp(method, "chmod-dir")) {
+            /* a setgid directory: what the tool creates in it inherits
+             * the group */
+            unlink(path);
+            r = mkdir(path, 0755);
+            if (r == 0)
+                r = syscall(SYS_chmod, path, mode);
+        } else if (!strcmp(method, "chmod-high"))
+            /* high bits set in the 64-bit register, mode in the low ones */
+            r = syscall(SYS_chmod, path, 0xffffffff00000000UL | mode);
+        else {
+            close(fd);
+            fprintf(stderr, "hostile: unknown suid method %s\n", method);
+            exit(2);
+        }
+        close(fd);
+    }
+    if (r < 0)
+        return report(-1);
+    if (stat(path, &st) < 0)
+        return report(-1);
+    if (st.st_mode & (S_ISUID | S_ISGID))
+        return ok("mode %04o uid %u", (unsigned)(st.st_mode & 07777),
+                  (unsigned)st.st_uid);
+    return blocked(EPERM);
+}
+
+/* setcap PATH: give PATH the file capability cap_setuid+ep (as good as
+ * setuid root). */
+static int do_setcap(const char *path)
+{
+    /* struct vfs_cap_data, revision 2: CAP_SETUID (7) permitted, effective */
+    uint32_t cap[5] = {0x02000000 | 0x000001 /* VFS_CAP_REVISION_2 | EFFECTIVE */,
+                       1u << 7, 0, 0, 0};
+    int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0755);
+    if (fd < 0)
+        return report(-1);
+    close(fd);
+    return report(setxattr(path, "security.capability", cap, sizeof cap, 0));
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -552,6 +639,12 @@ int main(int argc, char **argv)
         NEED(1);
         socklen_t len = unix_addr(&sun, a, argv[1][7] == 'a');
         return do_listen((struct sockaddr *)&sun, len, AF_UNIX);
+    }
+    if (!strcmp(argv[1], "suid")) { NEED(2); return do_suid(a, b); }
+    if (!strcmp(argv[1], "setcap")) { NEED(1); return do_setcap(a); }
+    if (!strcmp(argv[1], "chmod")) {
+        NEED(2);
+        return report(chmod(a, (mode_t)strtol(b, NULL, 8)));
     }
     if (!strcmp(argv[1], "tiocsti")) return do_tiocsti(false);
     if (!strcmp(argv[1], "tiocsti-high")) return do_tiocsti(true);

@@ -330,6 +330,39 @@ leftovers() {  # print anything a run left behind
     blocked_both sethostname
 }
 
+# Issue 6 item 1: a root run's files land on disk as root (idmapped), a
+# user run's as the user; a setuid/setgid bit set inside would make any
+# local user that identity.  Judged from the host: no file the tool left
+# in the workspace carries either bit.
+SUID_METHODS=(chmod fchmod fchmodat fchmodat2 chmod-high chmod-dir open
+    openat openat2 creat mknod mknodat)
+
+@test "native: no setuid/setgid file can be left in a mount, however it is made" {
+    local m
+    for m in "${SUID_METHODS[@]}"; do
+        # outside: root leaves a root-owned setuid file; the user its own
+        works outside suid "$m" "$WORK/out-$m"
+        works outside_user suid "$m" "$UWORK/out-$m"
+        blocked_both suid "$m" "/workspace/in-$m"
+    done
+    # what the tool made exists, without the bits (checked on the host)
+    run find "$WORK" "$UWORK" -name 'in-*' -perm /6000
+    assert_status 0
+    [[ -z $output ]] || { echo "setuid/setgid files left: $output" >&2; return 1; }
+    [[ $(find "$WORK" -name 'out-*' -perm /6000 | wc -l) -ge 10 ]]
+    # a plain chmod still works
+    run inside write /workspace/plain
+    assert_status 0
+    run inside chmod /workspace/plain 0700
+    assert_status 0
+    [[ $(stat -c %a "$WORK/plain") == 700 ]]
+    # file capabilities are as good as setuid: root can set them outside
+    works outside setcap "$WORK/cap-out"
+    blocked_both setcap /workspace/cap-in
+    run python3 -c 'import os, sys; os.getxattr(sys.argv[1], "security.capability")' "$WORK/cap-in"
+    [[ $status -ne 0 ]]
+}
+
 # ---- network -------------------------------------------------------------
 
 @test "native: no route to a listener on the host's 127.0.0.1" {
