@@ -49,6 +49,9 @@ extern char **environ;
  * hold a mount point in, unlike a home owned by one uid. */
 #define OCI_XAUTH_PATH "/tmp/.coco-Xauthority"
 #define OCI_X11_SOCKET_DIR "/tmp/.X11-unix"
+/* Where coco-inside is bound in the container: a top-level name no image
+ * uses. */
+#define OCI_INSIDE_PATH "/.coco/inside"
 
 /* --- environment names the engine reads -------------------------------- */
 
@@ -526,10 +529,25 @@ int oci_build_argv(const struct policy *p, struct strvec *argv,
     }
     if (p->workdir)
         strvec_pushf(&a, "--workdir=%s", p->workdir);
+    /* coco-inside is the entrypoint: it loads coco's seccomp filter (the
+     * native sandbox's table) on top of the engine's and execs the tool,
+     * reporting a missing command as 127.  Read-only: the tool cannot
+     * replace it. */
+    if (!p->inside_bin || p->inside_bin[0] != '/')
+        return err_set(err, 0, "coco-inside: no absolute path for the "
+                       "container entrypoint");
+    if (check_mount_path(p, "coco-inside", p->inside_bin, false, err) < 0)
+        return -1;
+    strvec_pushf(&a, "--mount=type=bind,src=%s,dst=%s,ro", p->inside_bin,
+                 OCI_INSIDE_PATH);
+    strvec_pushf(&a, "--entrypoint=%s", OCI_INSIDE_PATH);
     /* Vetted by the config loader (runtime_arg_check). */
     for (size_t i = 0; i < p->extra_args.n; i++)
         strvec_push(&a, p->extra_args.v[i]);
     strvec_push(&a, p->image);
+    strvec_push(&a, "--tool");
+    strvec_push(&a, p->tool ? p->tool : "tool");
+    strvec_push(&a, "--");
     for (size_t i = 0; i < p->argv.n; i++)
         strvec_push(&a, p->argv.v[i]);
 

@@ -295,6 +295,9 @@ static const char *native_unsupported(const struct config *cfg,
                      "landed"
                    : "network: \"full\" needs coco's egress proxy on the "
                      "native runtime, which has not landed";
+    if (cfg->image)
+        return "image: the native runtime runs the host's programs, not an "
+               "image, and would ignore it; drop \"image\" to run natively";
     if (cfg->x11)
         return "x11: the native runtime does not share the X display";
     if (cfg->podman_args.n)
@@ -357,6 +360,19 @@ static int resolve_runtime(const struct config *cfg, const struct host_ctx *ctx,
                                    "another runtime with --runtime or "
                                    "COCO_RUNTIME", prog);
         }
+    }
+    /* coco-inside loads coco's seccomp filter in the container (the same
+     * table as the native sandbox) and then execs the tool. */
+    p->inside_bin = ctx->inside_bin ? xstrdup(ctx->inside_bin)
+                                    : inside_bin_find();
+    if (!p->inside_bin) {
+        if (flags && flags->dry_run)
+            p->inside_bin = xstrdup(COCO_LIBEXECDIR "/coco-inside");
+        else
+            return err_set(err, 0, "coco-inside was not found beside %s or in "
+                                   "%s; podman and docker runs need it (`make` "
+                                   "builds it, `make install` installs it)",
+                           "the coco binary", COCO_LIBEXECDIR);
     }
     p->rootless = p->runtime == RT_PODMAN && ctx->podman_rootless;
     /* Rootless podman cannot delegate cgroup v1 controllers: it ignores
@@ -539,6 +555,7 @@ void policy_free(struct policy *p)
     free(p->config_path);
     free(p->spec);
     free(p->engine_bin);
+    free(p->inside_bin);
     free(p->image);
     strvec_clear(&p->argv);
     free(p->workdir);

@@ -37,6 +37,9 @@ struct host_ctx {
     /* Engine programs, for backends that exec one; NULL = look up PATH. */
     const char *podman_bin;
     const char *docker_bin;
+    /* coco-inside, which podman/docker runs as the entrypoint; NULL = look
+     * beside the coco binary and in COCO_LIBEXECDIR. */
+    const char *inside_bin;
     bool native_available;  /* can create the native sandbox here */
     bool cgroup2_controllers; /* unified cgroup hierarchy at /sys/fs/cgroup */
 };
@@ -83,6 +86,8 @@ struct policy {
     const char *runtime_source;  /* "--runtime", "COCO_RUNTIME", "config",
                                     "default" */
     char *engine_bin;    /* podman/docker program path (not for native) */
+    char *inside_bin;    /* host path of coco-inside (podman/docker), bound
+                            read-only into the container as its entrypoint */
     bool rootless;       /* podman rootless */
 
     char *image;

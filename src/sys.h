@@ -40,4 +40,10 @@ int read_fd(int fd, const char *path, char **out, size_t *len, size_t max,
 int read_file(const char *path, char **out, size_t *len, size_t max,
               coco_err *err);
 
+/* The host path of coco-inside (src/inside/inside.c), the entrypoint
+ * podman/docker runs in the container: beside the running coco (a build
+ * tree), then BIN/../libexec/coco/ and COCO_LIBEXECDIR (installed).  NULL
+ * when there is none. */
+char *inside_bin_find(void);
+
 #endif

@@ -129,6 +129,9 @@ rl_prepare() {
         RL_COCO_DIR=$(mktemp -d "${TMPDIR:-/tmp}/coco-rl-bin.XXXXXX")
         chmod 0755 "$RL_COCO_DIR"
         install -m 0755 -- "$COCO" "$RL_COCO_DIR/coco"
+        # podman runs coco-inside (beside coco) as the entrypoint
+        install -m 0755 -- "$(dirname -- "$COCO")/coco-inside" \
+            "$RL_COCO_DIR/coco-inside"
         RL_COCO=$RL_COCO_DIR/coco
         echo "# $COCO is not reachable by $RL_USER; running a copy" >&3
     fi
@@ -343,6 +346,26 @@ assert_owned_by_user() {
         printf '%s\n' "$output" >&2
         return 1
     }
+}
+
+# Issue 6 item 1 rootless: the files are the user's own here, but the
+# same filter (coco-inside) refuses the bits on every backend.
+@test "rootless: coco's seccomp table applies: no setuid/setgid modes" {
+    local m
+    cp "$COCO_TEST_HELPERS/hostile" "$WORK/hostile"
+    chmod 0755 "$WORK/hostile"
+    chown "$RL_USER:$RL_GID" "$WORK/hostile"
+    rl_cfg rlhostile /workspace/hostile
+    for m in chmod fchmod creat openat mknod; do
+        run rl_coco run rlhostile suid "$m" "/workspace/in-$m"
+        assert_status 1
+        assert_contains "blocked"
+    done
+    run find "$WORK" -name 'in-*' -perm /6000
+    [[ -z $output ]] || { echo "setuid/setgid files left: $output" >&2; return 1; }
+    run rl_coco run rlhostile syscall unshare-user
+    assert_status 1
+    assert_contains "EPERM"
 }
 
 @test "rootless: the tool's exit code passes through" {

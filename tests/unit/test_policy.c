@@ -54,6 +54,7 @@ static void ctx_init(struct host_ctx *ctx, char **env)
     ctx->container_name = "coco-test";
     ctx->podman_bin = "/usr/bin/podman";
     ctx->docker_bin = "/usr/bin/docker";
+    ctx->inside_bin = "/usr/local/libexec/coco/coco-inside";
 }
 
 /* Parse JSON and resolve; returns policy_resolve's result. */
