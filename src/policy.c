@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include "native.h"
@@ -199,60 +200,201 @@ static char *expand_src(const char *src, const struct host_ctx *ctx)
     return path_normalize(joined);
 }
 
+/* The trusted directory a mount source is resolved from: the current
+ * directory or the home directory when the (lexical) path lies below one
+ * of them -- the deeper one wins -- else "/".  The anchor itself is opened
+ * following symlinks (the user chose it: $HOME and the shell's cwd); every
+ * component below it is walked without following any, so a tool that can
+ * write a mount source cannot turn it into a symlink that the next run
+ * would bind.  *REL gets the part below the anchor (a suffix of ABS). */
+static int open_anchor(const char *abs, const struct host_ctx *ctx,
+                       const char **rel, bool *may_create)
+{
+    const char *base = "/";
+    if (strcmp(ctx->home, "/") != 0 && path_is_within(abs, ctx->home))
+        base = ctx->home;
+    if (strcmp(ctx->cwd, "/") != 0 && path_is_within(abs, ctx->cwd) &&
+        strlen(ctx->cwd) > strlen(base))
+        base = ctx->cwd;
+    *may_create = strcmp(base, "/") != 0;
+    *rel = abs + (strcmp(base, "/") == 0 ? 1 : strlen(base));
+    while (**rel == '/')
+        (*rel)++;
+    return open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* The reason open_nofollow() failed, in words that say what to do. */
+static int mount_open_error(const struct config *cfg, size_t i, const char *abs,
+                            int anchor, const char *rel, int e, coco_err *err)
+{
+    char comp[PATH_MAX], target[PATH_MAX];
+    if (e == ELOOP && find_symlink(anchor, rel, comp, sizeof comp, target,
+                                   sizeof target) == 0)
+        return err_set(err, 0, "%s: mounts[%zu].src: %s: the component %s is "
+                       "a symbolic link (to %s); coco does not follow "
+                       "symlinks in mount sources, since a tool that can "
+                       "write there could redirect the next run; name the "
+                       "real path in the config", cfg->path, i, abs,
+                       comp, target);
+    if (e == ELOOP)
+        return err_set(err, 0, "%s: mounts[%zu].src: %s: a component is a "
+                       "symbolic link; coco does not follow symlinks in "
+                       "mount sources; name the real path in the config",
+                       cfg->path, i, abs);
+    if (e == ENOENT)
+        return err_set(err, 0, "%s: mounts[%zu].src: %s does not exist (coco "
+                       "creates missing directories only below your home or "
+                       "the current directory, and never a missing file)",
+                       cfg->path, i, abs);
+    return err_set(err, e, "%s: mounts[%zu].src: cannot open %s", cfg->path,
+                   i, abs);
+}
+
+/* The path of what FD holds, as the kernel names it: absolute, without
+ * symlinks.  Newly allocated, or NULL. */
+static char *fd_path(int fd)
+{
+    char link[64], buf[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, buf, sizeof buf - 1);
+    if (n <= 0 || buf[0] != '/')
+        return NULL;
+    buf[n] = '\0';
+    return xstrdup(buf);
+}
+
 static int resolve_mount(const struct config *cfg, size_t i,
-                         const struct host_ctx *ctx, struct policy_mount *pm,
-                         coco_err *err)
+                         const struct host_ctx *ctx, bool describe_only,
+                         struct policy_mount *pm, coco_err *err)
 {
     const struct config_mount *cm = &cfg->mounts[i];
+    pm->fd = -1;
+    pm->index = i;
     _cleanup_free_ char *abs = expand_src(cm->src, ctx);
     if (!abs)
         return err_set(err, 0, "%s: mounts[%zu].src: \"%s\" cannot be resolved",
                        cfg->path, i, cm->src);
-    struct stat st;
-    if (stat(abs, &st) < 0) {
-        if (errno != ENOENT)
-            return err_set(err, errno, "%s: mounts[%zu].src: %s", cfg->path, i, abs);
-        /* As the bash coco: a missing directory is created, private to
-         * the user.  A missing file is never invented, nothing is created
-         * outside the home or the current directory, and never at the
-         * path of an engine socket (a directory squatting
-         * /var/run/docker.sock would break the engine later). */
-        if (is_engine_socket_name(abs))
-            return err_set(err, 0, "%s: mounts[%zu].src: %s is a container-engine "
-                                   "socket path, which is root on the host; "
-                                   "refusing", cfg->path, i, abs);
-        if (!path_is_within(abs, ctx->home) && !path_is_within(abs, ctx->cwd))
-            return err_set(err, 0, "%s: mounts[%zu].src: %s does not exist (coco "
-                                   "creates missing directories only below your "
-                                   "home or the current directory)",
-                           cfg->path, i, abs);
-        if (mkdir_parents(abs, 0700, err) < 0)
-            return err_prefix(err, "%s: mounts[%zu].src", cfg->path, i);
-        if (stat(abs, &st) < 0)
-            return err_set(err, errno, "%s: mounts[%zu].src: %s", cfg->path, i, abs);
-    }
-    char *real = realpath(abs, NULL);
-    if (!real)
-        return err_set(err, errno, "%s: mounts[%zu].src: %s", cfg->path, i, abs);
-    pm->src = real;
-    if (stat(real, &st) < 0)
-        return err_set(err, errno, "%s: mounts[%zu].src: %s", cfg->path, i, real);
-    char buf[256];
-    const char *why = engine_socket_reason(real, &st, ctx, buf, sizeof buf);
-    if (why)
-        return err_set(err, 0, "%s: mounts[%zu].src: %s %s; refusing", cfg->path,
-                       i, real, why);
-    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
-        return err_set(err, 0, "%s: mounts[%zu].src: %s is neither a directory "
-                               "nor a regular file", cfg->path, i, real);
     if (strcmp(cm->dst, "/tmp") == 0 || strcmp(cm->dst, COCO_CACHE_DIR) == 0)
         return err_set(err, 0, "%s: mounts[%zu].dst: %s is managed by coco; "
                                "choose another destination", cfg->path, i, cm->dst);
     pm->dst = xstrdup(cm->dst);
     pm->ro = (cm->opts & MNT_RO) != 0;
-    pm->is_dir = S_ISDIR(st.st_mode);
     pm->opts = cm->opts;
-    pm->risky = path_is_sensitive(real, ctx->home);
+
+    const char *rel;
+    bool may_create;
+    _cleanup_close_ int anchor = open_anchor(abs, ctx, &rel, &may_create);
+    if (anchor < 0)
+        return err_set(err, errno, "%s: mounts[%zu].src: cannot open the "
+                       "directory %s is resolved from", cfg->path, i, abs);
+    int fd = open_nofollow(anchor, rel, -1);
+    if (fd < 0 && errno == ENOENT) {
+        /* As the bash coco: a missing directory is created, private to
+         * the user.  A missing file is never invented, nothing is created
+         * outside the home or the current directory, and never at the
+         * path of an engine socket (a directory squatting
+         * /var/run/docker.sock would break the engine later).  Describing
+         * (show, --dry-run) changes nothing. */
+        if (is_engine_socket_name(abs))
+            return err_set(err, 0, "%s: mounts[%zu].src: %s is a container-engine "
+                                   "socket path, which is root on the host; "
+                                   "refusing", cfg->path, i, abs);
+        if (!may_create)
+            return mount_open_error(cfg, i, abs, anchor, rel, ENOENT, err);
+        if (describe_only) {
+            pm->src = steal_pointer(&abs);
+            pm->is_dir = true;
+            pm->missing = true;
+            pm->risky = path_is_sensitive(pm->src, ctx->home);
+            return 0;
+        }
+        fd = open_nofollow(anchor, rel, 0700);
+    }
+    if (fd < 0)
+        return mount_open_error(cfg, i, abs, anchor, rel, errno, err);
+    pm->fd = fd;
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return err_set(err, errno, "%s: mounts[%zu].src: %s", cfg->path, i, abs);
+    /* What was checked is what is mounted: the native backend binds this
+     * descriptor; podman and docker get the kernel's name for it. */
+    pm->src = fd_path(fd);
+    if (!pm->src)
+        return err_set(err, errno, "%s: mounts[%zu].src: cannot name %s",
+                       cfg->path, i, abs);
+    char buf[256];
+    const char *why = engine_socket_reason(pm->src, &st, ctx, buf, sizeof buf);
+    if (why)
+        return err_set(err, 0, "%s: mounts[%zu].src: %s %s; refusing", cfg->path,
+                       i, pm->src, why);
+    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+        return err_set(err, 0, "%s: mounts[%zu].src: %s is neither a directory "
+                               "nor a regular file", cfg->path, i, pm->src);
+    pm->is_dir = S_ISDIR(st.st_mode);
+    pm->risky = path_is_sensitive(pm->src, ctx->home);
+    return 0;
+}
+
+static size_t path_depth(const char *p)
+{
+    size_t n = 0;
+    for (; *p; p++)
+        n += *p == '/';
+    return n;
+}
+
+/* Parents before children, as podman orders them: a mount whose
+ * destination lies inside another's must come after it, or it is hidden.
+ * Stable, so equal depths keep the config's order. */
+static void sort_mounts(struct policy_mount *m, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        struct policy_mount cur = m[i];
+        size_t d = path_depth(cur.dst), j = i;
+        for (; j > 0 && path_depth(m[j - 1].dst) > d; j--)
+            m[j] = m[j - 1];
+        m[j] = cur;
+    }
+}
+
+/* A mount inside another config mount needs its mount point to exist in
+ * the outer mount's source already: creating it would write an empty
+ * file or directory into the user's files (and through an idmapped mount
+ * fails for root).  Checked without following symlinks, from the outer
+ * source's descriptor. */
+static int check_nested(const struct config *cfg, const struct policy *p,
+                        size_t j, coco_err *err)
+{
+    const struct policy_mount *in = &p->mounts[j];
+    for (size_t k = j; k-- > 0;) {
+        const struct policy_mount *out = &p->mounts[k];
+        if (!path_is_within(in->dst, out->dst) ||
+            strcmp(in->dst, out->dst) == 0)
+            continue;
+        if (out->fd < 0)
+            return 0;  /* describing a missing source: nothing to check */
+        const char *rel = in->dst + strlen(out->dst);
+        while (*rel == '/')
+            rel++;
+        _cleanup_close_ int fd = open_nofollow(out->fd, rel, -1);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0)
+            return err_set(err, 0, "%s: mounts[%zu].dst: %s lies inside "
+                           "mounts[%zu] (%s), where %s/%s %s; coco never "
+                           "creates mount points in your files: create it "
+                           "or choose a destination outside %s", cfg->path,
+                           in->index, in->dst, out->index, out->dst,
+                           out->src, rel, errno == ELOOP ? "is a symbolic "
+                           "link" : "does not exist", out->dst);
+        if (!!S_ISDIR(st.st_mode) != in->is_dir)
+            return err_set(err, 0, "%s: mounts[%zu].dst: %s lies inside "
+                           "mounts[%zu] (%s), where %s/%s is a %s, but the "
+                           "source is a %s", cfg->path, in->index, in->dst,
+                           out->index, out->dst, out->src, rel,
+                           S_ISDIR(st.st_mode) ? "directory" : "file",
+                           in->is_dir ? "directory" : "file");
+        return 0;
+    }
     return 0;
 }
 
@@ -441,11 +583,16 @@ int policy_resolve(const struct config *cfg, const struct host_ctx *ctx,
 
     p->mounts = xcalloc(cfg->n_mounts, sizeof *p->mounts);
     for (size_t i = 0; i < cfg->n_mounts; i++) {
-        int r = resolve_mount(cfg, i, ctx, &p->mounts[i], err);
+        int r = resolve_mount(cfg, i, ctx, flags && flags->dry_run,
+                              &p->mounts[i], err);
         p->n_mounts = i + 1; /* so policy_free sees what was allocated */
         if (r < 0)
             goto fail;
     }
+    sort_mounts(p->mounts, p->n_mounts);
+    for (size_t i = 0; i < p->n_mounts; i++)
+        if (check_nested(cfg, p, i, err) < 0)
+            goto fail;
 
     /* Host values first, then the config's explicit values, which win. */
     for (size_t i = 0; i < cfg->env_passthrough.n; i++) {
@@ -562,6 +709,8 @@ void policy_free(struct policy *p)
     for (size_t i = 0; i < p->n_mounts; i++) {
         free(p->mounts[i].src);
         free(p->mounts[i].dst);
+        if (p->mounts[i].fd >= 0)
+            close(p->mounts[i].fd);
     }
     free(p->mounts);
     for (size_t i = 0; i < p->n_env; i++) {
@@ -633,9 +782,10 @@ void policy_show(const struct policy *p, FILE *o)
     fprintf(o, "files      everything else of the host is invisible\n");
     for (size_t i = 0; i < p->n_mounts; i++) {
         const struct policy_mount *m = &p->mounts[i];
-        fprintf(o, "  %s %-11s %s -> %s%s\n", m->risky ? "!" : " ",
+        fprintf(o, "  %s %-11s %s -> %s%s%s\n", m->risky ? "!" : " ",
                 m->ro ? "read" : "read+write", tilde(m->src, p->home, b2, sizeof b2),
-                m->dst, m->risky ? "   RISK: sensitive host path" : "");
+                m->dst, m->missing ? "  (missing: a run creates it)" : "",
+                m->risky ? "   RISK: sensitive host path" : "");
         risks += m->risky;
     }
     if (p->runtime != RT_NATIVE)

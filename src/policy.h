@@ -52,10 +52,17 @@ struct run_flags {
 };
 
 struct policy_mount {
-    char *src;      /* absolute host path, symlinks resolved */
+    char *src;      /* absolute host path: the kernel's name for FD */
     char *dst;      /* absolute container path */
+    int fd;         /* O_PATH descriptor of the source, opened beneath the
+                       cwd or home without following any symlink; what
+                       the native backend binds.  -1 only when MISSING. */
+    size_t index;   /* position in the config's "mounts" (for messages;
+                       mounts are sorted parents first) */
     bool ro;
     bool is_dir;
+    bool missing;   /* describing only (show, --dry-run): the directory
+                       does not exist yet; a run creates it */
     unsigned opts;  /* MNT_* from the config */
     bool risky;     /* grants something sensitive (home, /, /etc ...) */
 };
@@ -139,8 +146,11 @@ struct policy {
 int host_ctx_from_process(struct host_ctx *ctx, coco_err *err);
 void host_ctx_release(struct host_ctx *ctx);
 
-/* Resolve CFG + CTX + FLAGS + user ARGS into OUT.  Creates a missing
- * mount source directory (0700) as the bash coco did; refuses a missing
+/* Resolve CFG + CTX + FLAGS + user ARGS into OUT.  Opens every mount
+ * source without following symlinks (OUT holds the descriptors until
+ * policy_free).  For a run, creates a missing mount source directory
+ * (0700) as the bash coco did; a dry run or show creates nothing and
+ * marks it missing.  Refuses a missing
  * file, engine sockets, and anything the config validator could not know
  * (DISPLAY unset for x11, bad COCO_EXTRA_PORTS...).  Error messages name
  * the config file and key, or the environment variable. */

@@ -40,6 +40,22 @@ int read_fd(int fd, const char *path, char **out, size_t *len, size_t max,
 int read_file(const char *path, char **out, size_t *len, size_t max,
               coco_err *err);
 
+/* Open REL (relative, no leading '/'; "" or "." is DIRFD itself) beneath
+ * the directory DIRFD as an O_PATH descriptor without following any
+ * symbolic link in any component -- openat2(RESOLVE_NO_SYMLINKS), or one
+ * component at a time with O_NOFOLLOW where openat2 is missing.  ".."
+ * components are walked physically.  When MKDIR_MODE is not -1, missing
+ * components are created as directories with that mode, each through the
+ * descriptor of its parent.  Returns the descriptor (close-on-exec), or -1
+ * with errno (ELOOP: a component is a symlink; ENOENT; ENOTDIR ...). */
+int open_nofollow(int dirfd, const char *rel, int mkdir_mode);
+
+/* After open_nofollow() failed with ELOOP: the first component of REL
+ * beneath DIRFD that is a symlink, into COMP (the path up to and including
+ * it), and its target into TARGET.  0, or -1 when none is found. */
+int find_symlink(int dirfd, const char *rel, char *comp, size_t comp_len,
+                 char *target, size_t target_len);
+
 /* The host path of coco-inside (src/inside/inside.c), the entrypoint
  * podman/docker runs in the container: beside the running coco (a build
  * tree), then BIN/../libexec/coco/ and COCO_LIBEXECDIR (installed).  NULL

@@ -10,11 +10,13 @@
  * Binds use the new mount API (open_tree + mount_setattr + move_mount):
  * the flags (read-only, nosuid, nodev, idmap) are set on the detached
  * copy before it becomes visible, recursively and atomically, instead of
- * bind-then-remount.  The config's sources are opened once with
- * RESOLVE_NO_SYMLINKS before anything is mounted, and targets are walked
- * one component at a time with O_NOFOLLOW, so a symlink planted in the
- * workspace or swapped in after `coco` checked a path cannot redirect a
- * bind.
+ * bind-then-remount.  The config's sources are the descriptors
+ * policy_resolve() opened beneath the cwd or home without following any
+ * symlink (never a path looked up again), and targets are walked one
+ * component at a time with O_NOFOLLOW, so a symlink planted in the
+ * workspace or swapped in after coco checked a path cannot redirect a
+ * bind.  A target inside another config bind is never created: the
+ * policy checked that it exists there.
  */
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -24,6 +26,7 @@
 #include <sys/syscall.h>
 
 #include "native_int.h"
+#include "sys.h"
 
 /* ---- the plan ----------------------------------------------------------- */
 
@@ -69,6 +72,7 @@ static void add(struct mount_plan *plan, enum mop_kind kind, const char *src,
     plan->ops = xrealloc(plan->ops, (plan->n + 1) * sizeof *plan->ops);
     plan->ops[plan->n++] = (struct mop){
         .kind = kind,
+        .srcfd = -1,
         .src = src ? xstrdup(src) : NULL,
         .dst = xstrdup(dst),
         .flags = flags,
@@ -165,8 +169,13 @@ void mount_plan_build(const struct policy *p,
             fl |= MOPF_DIR;
         if (idmap)
             fl |= MOPF_IDMAP;
+        /* (the policy sorted the mounts parents first) */
+        for (size_t j = 0; j < i; j++)
+            if (path_is_within(m->dst, p->mounts[j].dst))
+                fl |= MOPF_NESTED;
         add(plan, MOP_BIND, m->src, m->dst, fl, 0, 0,
             fl & MOPF_RO ? "config mount, read-only" : "config mount");
+        plan->ops[plan->n - 1].srcfd = m->fd;
     }
 
     /* The workdir exists even when no mount provides it, as with
@@ -243,32 +252,36 @@ int mount_sources_open(const struct mount_plan *plan, int *srcfds,
         srcfds[i] = -1;
     for (size_t i = 0; i < plan->n; i++) {
         const struct mop *op = &plan->ops[i];
-        struct open_how how = {
-            .flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
-            .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-        };
-        struct stat st;
+        struct stat want, got;
 
         if (!(op->flags & MOPF_CONFIG))
             continue;
-        int fd = (int)syscall(SYS_openat2, AT_FDCWD, op->src, &how,
-                              sizeof how);
-        if (fd < 0 && errno == ENOSYS) {
-            /* No openat2 (valgrind, kernels before 5.6): the same rule,
-             * one component at a time with O_NOFOLLOW. */
-            _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY |
-                                            O_CLOEXEC);
-            fd = root < 0 ? -1 : open_target(root, op->src + 1,
-                                             op->flags & MOPF_DIR, false);
-        }
-        if (fd < 0)
-            return err_set(err, errno, "mount source %s (for %s): cannot "
-                           "open it without following symlinks; check the "
-                           "path in the config", op->src, op->dst);
-        srcfds[i] = fd;
-        if (fstat(fd, &st) < 0)
+        if (op->srcfd < 0 || op->src[0] != '/')
+            return err_set(err, 0, "mount source %s (for %s) was not opened "
+                           "by the policy", op->src, op->dst);
+        if (fstat(op->srcfd, &want) < 0)
             return err_set(err, errno, "mount source %s", op->src);
-        if (!!S_ISDIR(st.st_mode) != !!(op->flags & MOPF_DIR))
+        /* The policy's descriptor belongs to the host's mount namespace,
+         * which open_tree() cannot clone from here.  So the source is
+         * opened again in ours, by the kernel's name for that descriptor
+         * (which has no symlinks) without following any, and must be the
+         * very inode coco checked: a symlink or another directory put in
+         * its place since is refused. */
+        _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY |
+                                        O_CLOEXEC);
+        int fd = root < 0 ? -1 : open_nofollow(root, op->src + 1, -1);
+        if (fd < 0)
+            return err_set(err, errno, "mount source %s (for %s) cannot be "
+                           "opened again without following symlinks; it "
+                           "changed since coco checked it", op->src, op->dst);
+        srcfds[i] = fd;
+        if (fstat(fd, &got) < 0)
+            return err_set(err, errno, "mount source %s", op->src);
+        if (got.st_dev != want.st_dev || got.st_ino != want.st_ino)
+            return err_set(err, 0, "mount source %s (for %s) was replaced "
+                           "since coco checked it; refusing to mount it",
+                           op->src, op->dst);
+        if (!!S_ISDIR(got.st_mode) != !!(op->flags & MOPF_DIR))
             return err_set(err, 0, "mount source %s changed type since coco "
                            "checked it; refusing to mount it", op->src);
     }
@@ -439,8 +452,10 @@ static int apply_op(const struct mop *op, int rootfd, int srcfd, int idmap_fd,
             if ((op->flags & MOPF_OPTIONAL) && lstat(op->src, &st) < 0)
                 return 0;
         }
-        *what = "create mount point";
-        tfd = open_target(rootfd, rel, op->flags & MOPF_DIR, true);
+        *what = op->flags & MOPF_NESTED ? "open the mount point (it must "
+                "exist inside the outer mount)" : "create mount point";
+        tfd = open_target(rootfd, rel, op->flags & MOPF_DIR,
+                          !(op->flags & MOPF_NESTED));
         if (tfd < 0)
             return -1;
         *what = op->flags & MOPF_IDMAP ? "idmapped bind mount" : "bind mount";

@@ -82,8 +82,9 @@ enum {
     MOPF_NOEXEC = 1u << 1,   /* noexec */
     MOPF_IDMAP = 1u << 2,    /* idmapped to the invoking user (root run) */
     MOPF_DIR = 1u << 3,      /* the bind source is a directory */
-    MOPF_CONFIG = 1u << 4,   /* from the config: source opened without
-                                following symlinks, target resolved
+    MOPF_CONFIG = 1u << 4,   /* from the config: the source is the
+                                policy's descriptor (opened without
+                                following symlinks), target resolved
                                 beneath the new root */
     MOPF_OPTIONAL = 1u << 5, /* skip when the source/target is absent */
     MOPF_OWNED = 1u << 6,    /* tmpfs owned by the tool's uid/gid */
@@ -91,10 +92,16 @@ enum {
                                 are made here with mknod (no nodev) */
     MOPF_ALWAYSBIND = 1u << 8, /* a device that must be bound, never
                                   recreated with mknod (a pty) */
+    MOPF_NESTED = 1u << 9,   /* the target lies inside an earlier config
+                                bind: it must exist there (the policy
+                                checked), never created in the user's
+                                files */
 };
 
 struct mop {
     enum mop_kind kind;
+    int srcfd;  /* MOPF_CONFIG: the policy's O_PATH descriptor of SRC
+                   (borrowed), else -1 */
     char *src;
     char *dst;  /* absolute path inside the sandbox */
     unsigned flags;
@@ -141,9 +148,10 @@ int mount_plan_apply(const struct mount_plan *plan, const int *srcfds,
                      int idmap_fd, uid_t tool_uid, gid_t tool_gid,
                      bool mknod, coco_err *err);
 
-/* Open each MOPF_CONFIG source as O_PATH without following any symlink
- * (openat2 RESOLVE_NO_SYMLINKS) and check its type; fills SRCFDS (n ops,
- * -1 elsewhere). */
+/* In init: open each MOPF_CONFIG source again in the sandbox's mount
+ * namespace, by the kernel's name for the policy's descriptor, without
+ * following any symlink, and refuse it unless it is the same inode (and
+ * type) the policy checked; fills SRCFDS (n ops, -1 elsewhere). */
 int mount_sources_open(const struct mount_plan *plan, int *srcfds,
                        coco_err *err);
 

@@ -588,6 +588,34 @@ static int do_setcap(const char *path)
     return report(setxattr(path, "security.capability", cap, sizeof cap, 0));
 }
 
+/* ---- issue 6 item 2: mount sources swapped for symlinks -------------- */
+
+/* flip PATH TARGET SECONDS: swap the directory PATH with a symlink to
+ * TARGET, atomically and over and over (renameat2 RENAME_EXCHANGE), for
+ * SECONDS: a concurrent coco run that resolves PATH may see either. */
+static int do_flip(const char *path, const char *target, long seconds)
+{
+    char alt[4096];
+    snprintf(alt, sizeof alt, "%s.flip", path);
+    unlink(alt);
+    if (symlink(target, alt) < 0)
+        return report(-1);
+    time_t end = time(NULL) + (seconds > 0 && seconds < 120 ? seconds : 5);
+    long n = 0;
+    while (time(NULL) < end) {
+        if (syscall(SYS_renameat2, AT_FDCWD, path, AT_FDCWD, alt,
+                    2 /* RENAME_EXCHANGE */) < 0)
+            return report(-1);
+        n++;
+    }
+    /* leave the real directory in place */
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+        syscall(SYS_renameat2, AT_FDCWD, path, AT_FDCWD, alt, 2);
+    unlink(alt);
+    return ok("%ld swaps", n);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -639,6 +667,26 @@ int main(int argc, char **argv)
         NEED(1);
         socklen_t len = unix_addr(&sun, a, argv[1][7] == 'a');
         return do_listen((struct sockaddr *)&sun, len, AF_UNIX);
+    }
+    if (!strcmp(argv[1], "rmdir")) { NEED(1); return report(rmdir(a)); }
+    if (!strcmp(argv[1], "cat")) {
+        /* read PATH and print what it holds (first line, 200 bytes) */
+        char buf[201];
+        NEED(1);
+        int fd = open(a, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return blocked(errno);
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n < 0)
+            return blocked(errno);
+        buf[n] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
+        return ok("content=%s", buf);
+    }
+    if (!strcmp(argv[1], "flip")) {
+        NEED(2);
+        return do_flip(a, b, argc > 4 ? atol(argv[4]) : 5);
     }
     if (!strcmp(argv[1], "suid")) { NEED(2); return do_suid(a, b); }
     if (!strcmp(argv[1], "setcap")) { NEED(1); return do_setcap(a); }

@@ -671,19 +671,81 @@ bad_config() {
     grep -q "$HOME/made/here" "$FAKE_DIR/argv.0"
 }
 
-@test "mount sources: ~, . and relative paths resolve; symlinks are followed" {
+@test "mount sources: ~, . and relative paths resolve; symlinks are refused" {
     install_fake_engine podman
     mkdir -p "$WORK/sub" "$HOME/cfg" "$TEST_TMP/real"
     ln -s "$TEST_TMP/real" "$WORK/link"
     install_config m '{"command": "true", "mounts": [
         {"src": ".", "dst": "/w"}, {"src": "sub", "dst": "/s", "opts": "ro"},
-        {"src": "~/cfg", "dst": "/c"}, {"src": "link", "dst": "/l"}]}'
+        {"src": "~/cfg", "dst": "/c"}]}'
     dry m
     assert_status 0
     assert_contains "src=$WORK,dst=/w"
     assert_contains "src=$WORK/sub,dst=/s,ro"
     assert_contains "src=$HOME/cfg,dst=/c"
-    assert_contains "src=$TEST_TMP/real,dst=/l"
+    # issue 6 item 2: a symlink anywhere below the cwd or home is refused
+    # (a tool that can write there would redirect the next run), on every
+    # backend, with the component and its target named
+    install_config m '{"command": "true", "mounts": [{"src": "link", "dst": "/l"}]}'
+    run "$COCO" run --runtime podman m
+    assert_coco_error "$CONFIG_DIR/m.json: mounts[0].src: $WORK/link: the component link is a symbolic link (to $TEST_TMP/real)"
+    install_config m '{"command": "true", "mounts": [{"src": "./link/deeper", "dst": "/l"}]}'
+    run "$COCO" run --runtime docker m
+    assert_coco_error "the component link is a symbolic link"
+    [ ! -e "$TEST_TMP/real/deeper" ]
+    [ ! -e "$FAKE_DIR/calls" ]
+    # an absolute source is walked from / the same way
+    install_config m "{\"command\": \"true\", \"mounts\": [{\"src\": \"$WORK/link\", \"dst\": \"/l\"}]}"
+    run "$COCO" run --runtime podman m
+    assert_coco_error "is a symbolic link"
+}
+
+# Issue 6 item 12: describing must not change the file system (a hostile
+# config would otherwise squat ~/.ssh with an empty directory).
+@test "show and --dry-run create no missing mount source" {
+    install_fake_engine podman
+    install_config m '{"command": "true", "mounts": [{"src": "~/.ssh", "dst": "/s"}, {"src": "~/new/dir", "dst": "/n"}]}'
+    run "$COCO" show m
+    assert_status 0
+    assert_contains "missing: a run creates it"
+    run "$COCO" run --runtime podman --dry-run m
+    assert_status 0
+    run "$COCO" run --runtime native --dry-run m
+    assert_status 0
+    [ ! -e "$HOME/.ssh" ]
+    [ ! -e "$HOME/new" ]
+    run "$COCO" run --runtime podman m
+    assert_status 0
+    [ -d "$HOME/new/dir" ]
+}
+
+# Issue 6 item 13: a mount inside another needs its mount point to exist
+# in the outer source: coco never writes one into the user's files; and
+# parents are mounted before children whatever the config's order.
+@test "a mount inside another mount: ordered, and never creates its mount point" {
+    install_fake_engine podman
+    mkdir -p "$HOME/cache"
+    install_config m '{"command": "true", "mounts": [{"src": "~/cache", "dst": "/w/node_modules"}, {"src": ".", "dst": "/w"}]}'
+    run "$COCO" run --runtime podman m
+    assert_coco_error "mounts[0].dst: /w/node_modules lies inside mounts[1] (/w)" "does not exist"
+    [ ! -e "$WORK/node_modules" ]
+    mkdir "$WORK/node_modules"
+    run "$COCO" run --runtime podman --dry-run m
+    assert_status 0
+    local outer inner
+    outer=$(grep -n "dst=/w,\|dst=/w$" <<<"$output" | head -1 | cut -d: -f1)
+    inner=$(grep -n "dst=/w/node_modules" <<<"$output" | head -1 | cut -d: -f1)
+    [[ -n $outer && -n $inner && $outer -lt $inner ]]
+}
+
+# Issue 6 item 16: the native runtime runs the host's programs; an image
+# it would ignore is an error naming the key.
+@test "--runtime native with a config naming an image is refused" {
+    install_config m '{"command": "true", "image": "localhost/x:1"}'
+    run "$COCO" run --runtime native m
+    assert_coco_error "$CONFIG_DIR/m.json: image: the native runtime runs the host's programs"
+    COCO_RUNTIME=native run "$COCO" run m
+    assert_coco_error 'image:'
 }
 
 @test "a missing mount source file is refused, never created" {

@@ -73,6 +73,17 @@ hostile_config() {
     chmod 0644 "$UDATA/coco/tools/$name.json"
 }
 
+# hostile_config_mounts NAME MOUNTS-JSON: like hostile_config, with these
+# mounts instead of the workspace alone.
+hostile_config_mounts() {
+    local name=$1 json
+    json='{"command": "/workspace/hostile", "runtime": "native", "mounts": '$2'}'
+    install_config "$name" "$json"
+    printf '%s\n' "$json" >"$UDATA/coco/tools/$name.json"
+    chown "$TESTUSER:" "$UDATA/coco/tools/$name.json"
+    chmod 0644 "$UDATA/coco/tools/$name.json"
+}
+
 # The four ways to run an attack.
 outside() { "$H" "$@"; }
 outside_user() { (cd "$UWORK" && runuser -u "$TESTUSER" -- ./hostile "$@"); }
@@ -81,6 +92,15 @@ inside_user() {
     (cd "$UWORK" && runuser -u "$TESTUSER" -- env -i PATH=/usr/bin:/bin \
         HOME="$UHOME" XDG_DATA_HOME="$UDATA" TERM=dumb \
         ${EXTRA_ENV:-} "$COCO" run --runtime native hostile "$@")
+}
+
+# inside_user_cfg NAME ARGS...: the test user runs config NAME.
+inside_user_cfg() {
+    local name=$1
+    shift
+    (cd "$UWORK" && runuser -u "$TESTUSER" -- env -i PATH=/usr/bin:/bin \
+        HOME="$UHOME" XDG_DATA_HOME="$UDATA" TERM=dumb \
+        "$COCO" run --runtime native "$name" "$@")
 }
 
 # works_outside ARGS / blocked_inside ARGS: the attack succeeds on the
@@ -197,6 +217,63 @@ leftovers() {  # print anything a run left behind
     # /etc/shadow is not readable (the tool is never root)
     blocked_both read /workspace/rel-link
     blocked_both read /etc/shadow
+}
+
+# Issue 6 item 2: a tool can write what another tool (or its own next run
+# with another config) uses as a mount source: here the workspace holds
+# ./cache, which the "reader" config mounts at /cache.  The tool replaces
+# it with a symlink (to ~/.ssh); the NEXT run must refuse the mount, not
+# bind the target.  Judged from the host: the run fails with the reason
+# and the key was not read.  As root and as a normal user.
+@test "native: a mount source turned into a symlink is refused by the next run" {
+    mkdir -p "$HOME/.ssh" "$UHOME/.ssh"
+    echo root-key >"$HOME/.ssh/id_rsa"
+    echo user-key >"$UHOME/.ssh/id_rsa"
+    chown -R "$TESTUSER:" "$UHOME/.ssh"
+    mkdir -p "$WORK/cache" "$UWORK/cache"
+    chown "$TESTUSER:" "$UWORK/cache"
+    hostile_config_mounts reader '[{"src": ".", "dst": "/workspace"}, {"src": "./cache", "dst": "/cache"}]'
+    # the tool swaps the mount source for a symlink
+    run inside rmdir /workspace/cache
+    assert_status 0
+    run inside symlink "$HOME/.ssh" /workspace/cache
+    assert_status 0
+    [[ -L $WORK/cache ]]
+    run "$COCO" run --runtime native reader cat /cache/id_rsa
+    assert_status 125
+    assert_contains "the component cache is a symbolic link"
+    refute_contains root-key
+    # as the user
+    run inside_user rmdir /workspace/cache
+    assert_status 0
+    run inside_user symlink "$UHOME/.ssh" /workspace/cache
+    assert_status 0
+    run inside_user_cfg reader cat /cache/id_rsa
+    assert_status 125
+    assert_contains "is a symbolic link"
+    refute_contains user-key
+}
+
+# The same swap raced against runs in flight: a tool flips ./cache between
+# the real directory and a symlink to ~/.ssh as fast as it can while other
+# runs mount it.  A run may fail (it saw the symlink) but none may read
+# the key.  Bounded: 5 s of flipping, at most 40 runs.
+@test "native: a mount source swapped during the run is never bound" {
+    mkdir -p "$HOME/.ssh" "$WORK/cache"
+    echo root-key >"$HOME/.ssh/id_rsa"
+    echo marker >"$WORK/cache/id_rsa"
+    hostile_config flipper
+    hostile_config_mounts reader '[{"src": ".", "dst": "/workspace"}, {"src": "./cache", "dst": "/cache"}]'
+    bg "$COCO" run --runtime native flipper flip /workspace/cache "$HOME/.ssh" 5
+    local i got=0 leaked=0 deadline=$((SECONDS + 8))
+    for ((i = 0; i < 40 && SECONDS < deadline; i++)); do
+        run "$COCO" run --runtime native reader cat /cache/id_rsa
+        [[ $output == *marker* ]] && got=$((got + 1))
+        [[ $output == *root-key* ]] && leaked=$((leaked + 1))
+    done
+    wait "$LAST_BG" || true
+    echo "# $i runs: $got read the real directory, $leaked the key" >&3
+    [[ $leaked -eq 0 ]]
 }
 
 @test "native: coco's own configs cannot be modified from inside" {

@@ -47,8 +47,8 @@ static void add_mount(struct policy *p, const char *src, const char *dst,
 {
     p->mounts = xrealloc(p->mounts, (p->n_mounts + 1) * sizeof(*p->mounts));
     p->mounts[p->n_mounts++] = (struct policy_mount){
-        .src = xstrdup(src), .dst = xstrdup(dst), .ro = ro, .is_dir = true,
-        .opts = opts};
+        .src = xstrdup(src), .dst = xstrdup(dst), .fd = -1, .ro = ro,
+        .is_dir = true, .opts = opts};
 }
 
 static void add_env(struct policy *p, const char *name, const char *value,

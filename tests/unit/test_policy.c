@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -100,10 +101,13 @@ static void test_mount_expansion(void **state)
     policy_free(&p);
 }
 
-static void test_mount_symlink_resolved(void **state)
+/* Issue 6 item 2: a tool that can write a mount source (the workspace,
+ * ~/.cache/x) replaces it, or a directory on its path, with a symlink;
+ * the next run must refuse it, not bind whatever it points to. */
+static void test_mount_symlink_refused(void **state)
 {
     (void)state;
-    char link[256], target[256];
+    char link[256], target[256], mid[256];
     snprintf(target, sizeof target, "%s/real", home);
     snprintf(link, sizeof link, "%s/ln", cwd);
     mkdir(target, 0700);
@@ -111,11 +115,115 @@ static void test_mount_symlink_resolved(void **state)
     char *env[] = {NULL};
     struct policy p;
     coco_err err = {0};
-    if (resolve("{\"mounts\": [{\"src\": \"ln\", \"dst\": \"/x\"}]}", env, NULL,
-                NULL, 0, &p, &err))
+    assert_int_equal(resolve("{\"mounts\": [{\"src\": \"ln\", \"dst\": \"/x\"}]}",
+                             env, NULL, NULL, 0, &p, &err), -1);
+    char want[600];
+    snprintf(want, sizeof want, "tool.json: mounts[0].src: %s: the component "
+             "ln is a symbolic link (to %s)", link, target);
+    if (!strstr(err.msg, want))
+        fail_msg("got: %s\nwant: %s", err.msg, want);
+    /* a symlink in the middle of a home path, even to a directory below
+     * home, and even for a path that a run would create */
+    snprintf(mid, sizeof mid, "%s/cache", home);
+    assert_int_equal(symlink(target, mid), 0);
+    assert_int_equal(resolve("{\"mounts\": [{\"src\": \"~/cache/x\", \"dst\": \"/x\"}]}",
+                             env, NULL, NULL, 0, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "the component cache is a symbolic link"));
+    struct stat st;
+    snprintf(want, sizeof want, "%s/x", target);
+    assert_int_equal(stat(want, &st), -1);  /* nothing created through it */
+    /* the dry run says the same */
+    struct run_flags dry = {.dry_run = true};
+    assert_int_equal(resolve("{\"mounts\": [{\"src\": \"~/cache\", \"dst\": \"/x\"}]}",
+                             env, &dry, NULL, 0, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "is a symbolic link"));
+    unlink(mid);
+    unlink(link);
+}
+
+/* What was checked is what is mounted: the policy holds a descriptor of
+ * the source, and swapping the path afterwards changes nothing. */
+static void test_mount_fd_is_the_source(void **state)
+{
+    (void)state;
+    char dir[256], moved[256];
+    snprintf(dir, sizeof dir, "%s/fdsrc", cwd);
+    snprintf(moved, sizeof moved, "%s/fdsrc.moved", cwd);
+    mkdir(dir, 0700);
+    char *env[] = {NULL};
+    struct policy p;
+    coco_err err = {0};
+    if (resolve("{\"mounts\": [{\"src\": \"fdsrc\", \"dst\": \"/x\"}]}", env,
+                NULL, NULL, 0, &p, &err))
         fail_msg("%s", err.msg);
-    assert_string_equal(p.mounts[0].src, target);
+    assert_true(p.mounts[0].fd >= 0);
+    struct stat a, b;
+    assert_int_equal(stat(dir, &a), 0);
+    assert_int_equal(rename(dir, moved), 0);
+    assert_int_equal(symlink("/etc", dir), 0);
+    assert_int_equal(fstat(p.mounts[0].fd, &b), 0);
+    assert_int_equal(a.st_ino, b.st_ino);
     policy_free(&p);
+    unlink(dir);
+    rmdir(moved);
+}
+
+/* Issue 6 item 12: describing (show, --dry-run) must not change the file
+ * system: a missing source is marked, not created. */
+static void test_describe_creates_nothing(void **state)
+{
+    (void)state;
+    char *env[] = {NULL};
+    struct policy p;
+    coco_err err = {0};
+    struct run_flags dry = {.dry_run = true};
+    if (resolve("{\"mounts\": [{\"src\": \"~/.ssh-squat\", \"dst\": \"/s\"}]}",
+                env, &dry, NULL, 0, &p, &err))
+        fail_msg("%s", err.msg);
+    char want[256];
+    snprintf(want, sizeof want, "%s/.ssh-squat", home);
+    struct stat st;
+    assert_int_equal(stat(want, &st), -1);
+    assert_true(p.mounts[0].missing);
+    assert_int_equal(p.mounts[0].fd, -1);
+    assert_string_equal(p.mounts[0].src, want);
+    policy_free(&p);
+}
+
+/* Issue 6 item 13: parents first whatever the config's order, and a
+ * mount inside another needs its mount point to exist there already
+ * (nothing is created in the user's files). */
+static void test_nested_mounts(void **state)
+{
+    (void)state;
+    char *env[] = {NULL};
+    struct policy p;
+    coco_err err = {0};
+    char path[256];
+    snprintf(path, sizeof path, "%s/nest", cwd);
+    mkdir(path, 0700);
+    snprintf(path, sizeof path, "%s/nest/mp", cwd);
+    const char *j = "{\"mounts\": [{\"src\": \"~\", \"dst\": \"/w/mp\"},"
+                    "{\"src\": \"nest\", \"dst\": \"/w\"}]}";
+    assert_int_equal(resolve(j, env, NULL, NULL, 0, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "tool.json: mounts[0].dst: /w/mp lies "
+                                    "inside mounts[1] (/w)"));
+    assert_non_null(strstr(err.msg, "does not exist"));
+    struct stat st;
+    assert_int_equal(stat(path, &st), -1);  /* not created */
+    mkdir(path, 0700);
+    if (resolve(j, env, NULL, NULL, 0, &p, &err))
+        fail_msg("%s", err.msg);
+    assert_string_equal(p.mounts[0].dst, "/w");     /* parent first */
+    assert_string_equal(p.mounts[1].dst, "/w/mp");
+    assert_int_equal(p.mounts[0].index, 1);
+    policy_free(&p);
+    /* a file where a directory is mounted */
+    rmdir(path);
+    close(open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
+    assert_int_equal(resolve(j, env, NULL, NULL, 0, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "is a file, but the source is a directory"));
+    unlink(path);
 }
 
 static void test_mount_refusals(void **state)
@@ -393,7 +501,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mount_expansion),
-        cmocka_unit_test(test_mount_symlink_resolved),
+        cmocka_unit_test(test_mount_symlink_refused),
+        cmocka_unit_test(test_mount_fd_is_the_source),
+        cmocka_unit_test(test_describe_creates_nothing),
+        cmocka_unit_test(test_nested_mounts),
         cmocka_unit_test(test_mount_refusals),
         cmocka_unit_test(test_sensitive_marked),
         cmocka_unit_test(test_env),
