@@ -254,6 +254,36 @@ leftovers() {  # print anything a run left behind
     refute_contains user-key
 }
 
+# Issue 6 item 13: a mount inside another works when its mount point
+# exists in the outer source (as root through the idmapped workspace too,
+# which failed with EOVERFLOW), whatever the config's order; nothing is
+# created in the user's files when it does not.
+@test "native: nested mounts: parents first, mount points never created in the workspace" {
+    mkdir -p "$WORK/inner" "$TEST_TMP/ext" "$UWORK/inner" "$TEST_TMP/uext"
+    echo from-ext >"$TEST_TMP/ext/f"
+    echo from-uext >"$TEST_TMP/uext/f"
+    chown -R "$TESTUSER:" "$UWORK/inner" "$TEST_TMP/uext"
+    install_config nest "{\"command\": \"/workspace/hostile\", \"runtime\": \"native\",
+        \"mounts\": [{\"src\": \"$TEST_TMP/ext\", \"dst\": \"/workspace/inner\"},
+                   {\"src\": \".\", \"dst\": \"/workspace\"}]}"
+    run "$COCO" run --runtime native nest cat /workspace/inner/f
+    assert_status 0
+    assert_contains "content=from-ext"
+    local j="{\"command\": \"/workspace/hostile\", \"runtime\": \"native\",
+        \"mounts\": [{\"src\": \"$TEST_TMP/uext\", \"dst\": \"/workspace/inner\"},
+                   {\"src\": \".\", \"dst\": \"/workspace\"}]}"
+    printf '%s\n' "$j" >"$UDATA/coco/tools/nest.json"
+    chown "$TESTUSER:" "$UDATA/coco/tools/nest.json"
+    run inside_user_cfg nest cat /workspace/inner/f
+    assert_status 0
+    assert_contains "content=from-uext"
+    rmdir "$WORK/inner"
+    run "$COCO" run --runtime native nest cat /workspace/inner/f
+    assert_status 125
+    assert_contains "lies inside mounts[1]"
+    [ ! -e "$WORK/inner" ]
+}
+
 # The same swap raced against runs in flight: a tool flips ./cache between
 # the real directory and a symlink to ~/.ssh as fast as it can while other
 # runs mount it.  A run may fail (it saw the symlink) but none may read
