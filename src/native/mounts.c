@@ -270,10 +270,13 @@ int mount_sources_open(const struct mount_plan *plan, int *srcfds,
         _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY |
                                         O_CLOEXEC);
         int fd = root < 0 ? -1 : open_nofollow(root, op->src + 1, -1);
+        if (fd < 0 && (errno == ELOOP || errno == ENOENT || errno == ENOTDIR))
+            return err_set(err, errno, "mount source %s (for %s) changed "
+                           "since coco checked it (now a symlink or gone); "
+                           "refusing to mount it", op->src, op->dst);
         if (fd < 0)
-            return err_set(err, errno, "mount source %s (for %s) cannot be "
-                           "opened again without following symlinks; it "
-                           "changed since coco checked it", op->src, op->dst);
+            return err_set(err, errno, "mount source %s (for %s): cannot "
+                           "open it in the sandbox", op->src, op->dst);
         srcfds[i] = fd;
         if (fstat(fd, &got) < 0)
             return err_set(err, errno, "mount source %s", op->src);
