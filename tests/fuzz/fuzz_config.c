@@ -47,8 +47,10 @@ static void one_line(const coco_err *err)
  * the pure argv builder for podman and docker, show, the native plan. */
 static void resolve_and_build(const struct config *c)
 {
-    static char *env[] = {"PATH=/usr/bin:/bin", "TERM=xterm", "TOKEN=s3cret",
-                          "DISPLAY=:0", NULL};
+    /* TOKEN's value cannot be spelled in an image name, a command or a
+     * path the validators accept (control characters). */
+    static char *env[] = {"PATH=/usr/bin:/bin", "TERM=xterm",
+                          "TOKEN=s3cret\x01\x02sentinel", "DISPLAY=:0", NULL};
     static const enum runtime_kind rts[] = {RT_PODMAN, RT_DOCKER, RT_NATIVE};
     fuzz_dirs();
     for (size_t r = 0; r < sizeof rts / sizeof rts[0]; r++) {
@@ -85,7 +87,7 @@ static void resolve_and_build(const struct config *c)
                     nnp |= strcmp(argv.v[i],
                                   "--security-opt=no-new-privileges") == 0;
                     ro |= strcmp(argv.v[i], "--read-only") == 0;
-                    if (strstr(argv.v[i], "s3cret"))
+                    if (strstr(argv.v[i], "s3cret\x01\x02sentinel"))
                         __builtin_trap();
                 }
                 if (!capdrop || !nnp || !ro || argv.v[argv.n] != NULL)
