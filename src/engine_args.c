@@ -1,0 +1,385 @@
+/* engine_args.c — the allowlist of engine options a config may add.
+ *
+ * podman_args used to be vetted by a denylist, and attackers walked past
+ * it: "--pid=ns:/proc/1/ns/pid" joined the host's processes, a relative
+ * "--security-opt=seccomp=prof.json" replaced the filter with one from
+ * the project, "--conmon-pidfile" and "--log-opt=path=" wrote host files,
+ * "--env=*" copied the host's environment.  podman and docker have well
+ * over a hundred run options and add more every release; a list of the
+ * bad ones is never finished.  So the table below is the other way round:
+ * a few options whose worst case we have thought through, each with a
+ * value grammar strict enough that the value cannot name a path, a
+ * namespace, another container or another option.  Anything not in it is
+ * refused, naming the config key to use where one exists.
+ */
+#include "engine_args.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- value grammars ---- */
+
+/* A decimal number without sign or leading zeros, at most MAX. */
+static bool plain_uint(const char *s, uint64_t max, uint64_t *out)
+{
+    if (s[0] == '0' && s[1])
+        return false;
+    return parse_uint(s, max, out) == 0;
+}
+
+static bool chars_in(const char *s, size_t n, const char *extra)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(isalnum((unsigned char)s[i]) || strchr(extra, s[i])))
+            return false;
+    return true;
+}
+
+/* Label keys the engines, the OCI runtime or coco itself act on: podman
+ * reads io.containers.* (auto-update pulls and restarts, capabilities),
+ * PODMAN_SYSTEMD_UNIT names the unit auto-update restarts, crun reads
+ * run.oci.*, docker and compose read com.docker.*, and coco may find its
+ * own containers by coco.* labels.  Compared without case. */
+static const char *const reserved_label_prefixes[] = {
+    "io.containers.", "io.podman.", "io.buildah.", "podman", "run.oci.",
+    "com.docker.", "org.opencontainers.", "io.kubernetes.", "io.k8s.",
+    "io.cri-o.", "coco.", "io.coco.", NULL,
+};
+
+static const char *check_label(const char *v)
+{
+    const char *eq = strchr(v, '=');
+    if (!eq)
+        return "expected KEY=VALUE";
+    size_t kl = (size_t)(eq - v);
+    if (kl == 0 || kl > 128 || !isalpha((unsigned char)v[0]) ||
+        !chars_in(v, kl, "._-"))
+        return "the key must start with a letter and hold only letters, "
+               "digits and . _ - (at most 128)";
+    for (const char *const *r = reserved_label_prefixes; *r; r++)
+        if (strncasecmp(v, *r, strlen(*r)) == 0)
+            return "keys in the engines' and coco's own namespaces "
+                   "(io.containers., io.podman., podman..., run.oci., "
+                   "com.docker., org.opencontainers., io.kubernetes., "
+                   "coco. ...) change what the engine or coco does";
+    if (strlen(eq + 1) > 256 || !chars_in(eq + 1, strlen(eq + 1), "._-:/@+="))
+        return "the value may hold only letters, digits and . _ - : / @ + = "
+               "(at most 256)";
+    return NULL;
+}
+
+static const char *check_tz(const char *v)
+{
+    if (strcasecmp(v, "local") == 0)
+        return "\"local\" copies the host's own /etc/localtime; name the "
+               "zone, like Europe/Berlin";
+    if (strlen(v) > 64)
+        return "longer than 64 characters";
+    int parts = 0;
+    for (const char *p = v;; parts++) {
+        const char *slash = strchr(p, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        /* Starts with a letter: no "..", no empty part, no leading '/'. */
+        if (n == 0 || n > 30 || !isalpha((unsigned char)p[0]) ||
+            !chars_in(p, n, "_+-"))
+            return "a zone name like UTC, Europe/Berlin or Etc/GMT-2 "
+                   "(letters, digits, _ + -, parts separated by '/')";
+        if (!slash)
+            break;
+        p = slash + 1;
+    }
+    if (parts + 1 > 3)
+        return "a zone name has at most three parts";
+    return NULL;
+}
+
+#define SHM_MAX (64ULL << 30)
+
+static const char *check_shm_size(const char *v)
+{
+    size_t n = strspn(v, "0123456789");
+    uint64_t bytes;
+    /* Digits and at most one unit letter: the form both engines read
+     * alike (they also take "1.5g", "1GiB", "1 g"). */
+    if (n == 0 || n > 12 || v[0] == '0' ||
+        (v[n] && (!strchr("kmg", v[n]) || v[n + 1])) ||
+        parse_size(v, &bytes) < 0)
+        return "a size like 64m or 1g (a number, then k, m or g)";
+    if (bytes > SHM_MAX)
+        return "larger than 64g";
+    return NULL;
+}
+
+/* A host name (no wildcard, no IP literal), at most MAX characters. */
+static const char *host_name_check(const char *s, size_t max)
+{
+    if (strlen(s) > max)
+        return "host name too long";
+    if (strchr(s, '*'))
+        return "host names may hold only letters, digits, '-' and '.'";
+    return host_pattern_check(s);
+}
+
+static const char *check_add_host(const char *v)
+{
+    const char *colon = strchr(v, ':');
+    if (!colon)
+        return "expected NAME:IP";
+    _cleanup_free_ char *name = xstrndup(v, (size_t)(colon - v));
+    const char *why = host_name_check(name, 253);
+    if (why)
+        return why;
+    /* An address literal only: "host-gateway" would be the host itself. */
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, colon + 1, &a4) != 1 &&
+        inet_pton(AF_INET6, colon + 1, &a6) != 1)
+        return "the address must be an IP literal like 127.0.0.1 or ::1 "
+               "(not host-gateway)";
+    return NULL;
+}
+
+static const char *check_hostname(const char *v)
+{
+    /* The kernel keeps at most 64 bytes of a host name. */
+    return host_name_check(v, 63);
+}
+
+/* The resource limits a config may set.  MAX bounds both values. */
+static const struct {
+    const char *name;
+    uint64_t max;
+} ulimits[] = {
+    /* File tables count against the memory limit; nr_open's default. */
+    {"nofile", 1048576},
+    /* 0 only: a dump could be handed to the host's core_pattern handler. */
+    {"core", 0},
+    /* Unlimited by default: a value can only lower these. */
+    {"fsize", UINT64_MAX / 2},
+    {"cpu", UINT64_MAX / 2},
+};
+
+static const char *check_ulimit(const char *v)
+{
+    const char *eq = strchr(v, '=');
+    if (!eq)
+        return "expected NAME=SOFT[:HARD]";
+    size_t nl = (size_t)(eq - v);
+    size_t row = sizeof ulimits / sizeof *ulimits;
+    for (size_t i = 0; i < sizeof ulimits / sizeof *ulimits; i++)
+        if (strlen(ulimits[i].name) == nl && strncmp(v, ulimits[i].name, nl) == 0)
+            row = i;
+    if (row == sizeof ulimits / sizeof *ulimits) {
+        if (nl == 5 && strncmp(v, "nproc", 5) == 0)
+            return "the process count is coco's to limit: use limits.pids";
+        if ((nl == 2 && strncmp(v, "as", 2) == 0) ||
+            (nl == 4 && strncmp(v, "data", 4) == 0) ||
+            (nl == 3 && strncmp(v, "rss", 3) == 0) ||
+            (nl == 7 && strncmp(v, "memlock", 7) == 0))
+            return "memory is coco's to limit: use limits.memory";
+        return "only nofile, core (0), fsize and cpu may be set; the others "
+               "are coco's limits or raise priority or kernel memory";
+    }
+    const char *soft = eq + 1;
+    const char *colon = strchr(soft, ':');
+    _cleanup_free_ char *s = xstrndup(soft, colon ? (size_t)(colon - soft)
+                                                  : strlen(soft));
+    uint64_t sv, hv;
+    if (!plain_uint(s, UINT64_MAX, &sv) ||
+        (colon && !plain_uint(colon + 1, UINT64_MAX, &hv)))
+        return "SOFT and HARD are plain numbers (no -1, no \"unlimited\")";
+    if (!colon)
+        hv = sv;
+    if (sv > ulimits[row].max || hv > ulimits[row].max)
+        return ulimits[row].max == 0 ? "core may only be 0 (no core dumps)"
+                                     : "above the largest value coco allows";
+    if (sv > hv)
+        return "SOFT is above HARD";
+    return NULL;
+}
+
+static const char *check_cpu_shares(const char *v)
+{
+    uint64_t n;
+    if (!plain_uint(v, 1024, &n) || n < 2)
+        return "a number from 2 to 1024 (1024 is the default weight)";
+    return NULL;
+}
+
+/* ---- the table ---- */
+
+const struct engine_opt engine_opts[] = {
+    {"--label", "-l", ENG_PODMAN | ENG_DOCKER, check_label, "KEY=VALUE",
+     "label on the container (metadata; programs that watch the engine, "
+     "such as traefik or watchtower, may act on labels)", true,
+     "metadata the engine stores; keys in the engines' and coco's own "
+     "namespaces are refused because those act on them"},
+    {"--tz", NULL, ENG_PODMAN, check_tz, "ZONE",
+     "time zone of the container's clock", false,
+     "a zone name, never a path or \"local\": podman copies that zone "
+     "from the host's /usr/share/zoneinfo"},
+    {"--shm-size", NULL, ENG_PODMAN | ENG_DOCKER, check_shm_size, "SIZE",
+     "size of /dev/shm (counted in the memory limit)", false,
+     "/dev/shm is a tmpfs whose pages count in the container's memory "
+     "limit; at most 64g"},
+    {"--add-host", NULL, ENG_PODMAN | ENG_DOCKER, check_add_host, "NAME:IP",
+     "an /etc/hosts entry inside the container", false,
+     "changes only the tool's own name lookups; it opens no route, and an "
+     "IP literal is required (host-gateway, the host itself, is not one)"},
+    {"--hostname", "-h", ENG_PODMAN | ENG_DOCKER, check_hostname, "NAME",
+     "the container's host name", false,
+     "set in the container's own UTS namespace, never the host's"},
+    {"--ulimit", NULL, ENG_PODMAN | ENG_DOCKER, check_ulimit,
+     "NAME=SOFT[:HARD]",
+     "a resource limit for the tool's processes", false,
+     "only nofile (up to 1048576), core (0) and fsize, cpu (unlimited by "
+     "default, so a value lowers them); nproc and memory limits are "
+     "coco's, rtprio and nice would raise priority"},
+    {"--cpu-shares", "-c", ENG_PODMAN | ENG_DOCKER, check_cpu_shares, "2-1024",
+     "CPU weight when CPUs are busy (1024 is the default)", false,
+     "at most the default weight: it can only lower the tool's share"},
+};
+const size_t n_engine_opts = sizeof engine_opts / sizeof *engine_opts;
+
+/* Refused options that a config key does properly, with the key. */
+static const struct {
+    const char *opt;
+    const char *key;
+} use_key[] = {
+    {"-e", "env"}, {"--env", "env"}, {"--env-file", "env"},
+    {"--env-merge", "env"}, {"--env-host", "env_passthrough"},
+    {"-v", "mounts"}, {"--volume", "mounts"}, {"--mount", "mounts"},
+    {"--tmpfs", "mounts"},
+    {"-p", "ports"}, {"--publish", "ports"}, {"-P", "ports"},
+    {"--publish-all", "ports"}, {"--expose", "ports"},
+    {"-w", "workdir"}, {"--workdir", "workdir"},
+    {"--entrypoint", "command"},
+    {"--network", "network"}, {"--net", "network"},
+    {"--pull", "image"}, {"--image", "image"},
+    {"-m", "limits.memory"}, {"--memory", "limits.memory"},
+    {"--memory-swap", "limits.memory"},
+    {"--pids-limit", "limits.pids"},
+    {"--cpus", "limits.cpus"}, {"--cpu-quota", "limits.cpus"},
+    {"--cpu-period", "limits.cpus"},
+    {"--timeout", "limits.timeout"},
+};
+
+static const struct engine_opt *find_opt(const char *name, size_t n)
+{
+    for (size_t i = 0; i < n_engine_opts; i++) {
+        const struct engine_opt *o = &engine_opts[i];
+        if ((strlen(o->name) == n && strncmp(o->name, name, n) == 0) ||
+            (o->alias && strlen(o->alias) == n && strncmp(o->alias, name, n) == 0))
+            return o;
+    }
+    return NULL;
+}
+
+static int refuse(coco_err *err, const char *entry, const char *why)
+{
+    /* At most 64 characters of the entry: the message stays one short
+     * line whatever the config holds (err_set masks control characters). */
+    return err_set(err, 0, "\"%.64s%s\" is refused: %s", entry,
+                   strlen(entry) > 64 ? "..." : "", why);
+}
+
+static int refuse_unknown(coco_err *err, const char *entry, const char *name,
+                          size_t nl)
+{
+    char list[256] = "";
+    for (size_t i = 0; i < n_engine_opts; i++) {
+        size_t l = strlen(list);
+        snprintf(list + l, sizeof list - l, "%s%s", i ? ", " : "",
+                 engine_opts[i].name);
+    }
+    const char *key = NULL;
+    for (size_t i = 0; i < sizeof use_key / sizeof *use_key; i++)
+        if (strlen(use_key[i].opt) == nl && strncmp(use_key[i].opt, name, nl) == 0)
+            key = use_key[i].key;
+    char why[512];
+    snprintf(why, sizeof why, "coco allows only these engine options in "
+             "podman_args: %s (see coco.json(5))%s%s%s", list,
+             key ? "; use the config key \"" : "", key ? key : "",
+             key ? "\" instead" : "");
+    return refuse(err, entry, why);
+}
+
+int engine_args_vet(char *const *args, size_t n, struct strvec *out,
+                    size_t *bad, coco_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *a = args[i];
+        *bad = i;
+        if (a[0] != '-' || a[1] == '\0')
+            return refuse(err, a, "is not an option; podman_args holds only "
+                                  "engine options, like \"--label=KEY=VALUE\"");
+        /* "-it", "-lfoo": a cluster could hide an option, and a glued
+         * value is read differently by different parsers. */
+        if (a[1] != '-' && a[2] != '\0' && a[2] != '=')
+            return refuse(err, a, "combined short options, or a value glued "
+                                  "to a short option, are not accepted; "
+                                  "write \"-l\", \"VALUE\" as two entries");
+        const char *eq = strchr(a, '=');
+        size_t nl = eq ? (size_t)(eq - a) : strlen(a);
+        const struct engine_opt *o = find_opt(a, nl);
+        if (!o)
+            return refuse_unknown(err, a, a, nl);
+        const char *value = eq ? eq + 1 : NULL;
+        if (!value) {
+            if (i + 1 >= n) {
+                char why[128];
+                snprintf(why, sizeof why, "needs a value (%s %s)", o->name,
+                         o->grammar);
+                return refuse(err, a, why);
+            }
+            value = args[++i];
+        }
+        /* A value that is itself an option: the config meant to smuggle
+         * it in, or lost track of its entries. */
+        const char *bad_value = value[0] == '-' ? "is an option, not a value"
+                                                : o->check(value);
+        if (bad_value) {
+            char why[512];
+            snprintf(why, sizeof why, "the value \"%.64s\" of %s: %s (%s %s)",
+                     value, o->name, bad_value, o->name, o->grammar);
+            return refuse(err, a, why);
+        }
+        strvec_pushf(out, "%s=%s", o->name, value);
+    }
+    return 0;
+}
+
+const struct engine_opt *engine_opt_of(const char *canonical, const char **value)
+{
+    const char *eq = strchr(canonical, '=');
+    if (!str_has_prefix(canonical, "--") || !eq)
+        return NULL;
+    size_t nl = (size_t)(eq - canonical);
+    for (size_t i = 0; i < n_engine_opts; i++) {
+        const struct engine_opt *o = &engine_opts[i];
+        if (strlen(o->name) == nl && strncmp(o->name, canonical, nl) == 0) {
+            if (eq[1] == '-' || o->check(eq + 1))
+                return NULL;
+            *value = eq + 1;
+            return o;
+        }
+    }
+    return NULL;
+}
+
+bool engine_opt_has(const struct engine_opt *o, enum runtime_kind rt)
+{
+    return (rt == RT_PODMAN && (o->engines & ENG_PODMAN)) ||
+           (rt == RT_DOCKER && (o->engines & ENG_DOCKER));
+}
+
+const char *engine_opt_engines(const struct engine_opt *o)
+{
+    switch (o->engines) {
+    case ENG_PODMAN: return "podman";
+    case ENG_DOCKER: return "docker";
+    default: return "podman and docker";
+    }
+}
