@@ -11,6 +11,13 @@
  * value grammar strict enough that the value cannot name a path, a
  * namespace, another container or another option.  Anything not in it is
  * refused, naming the config key to use where one exists.
+ *
+ * Left out on purpose: --ulimit (in podman 4.3 one --ulimit replaces all
+ * of containers.conf's default_ulimits, so "core=0" lifts nproc to
+ * 1048576), --stop-signal and --stop-timeout (coco stops the tool at its
+ * limits itself), --annotation (the OCI runtime acts on annotations),
+ * --platform (runs binaries of another architecture through the host's
+ * binfmt handlers), --memory-reservation (nothing a tool needs).
  */
 #include "engine_args.h"
 
@@ -147,59 +154,6 @@ static const char *check_hostname(const char *v)
     return host_name_check(v, 63);
 }
 
-/* The resource limits a config may set.  MAX bounds both values. */
-static const struct {
-    const char *name;
-    uint64_t max;
-} ulimits[] = {
-    /* File tables count against the memory limit; nr_open's default. */
-    {"nofile", 1048576},
-    /* 0 only: a dump could be handed to the host's core_pattern handler. */
-    {"core", 0},
-    /* Unlimited by default: a value can only lower these. */
-    {"fsize", UINT64_MAX / 2},
-    {"cpu", UINT64_MAX / 2},
-};
-
-static const char *check_ulimit(const char *v)
-{
-    const char *eq = strchr(v, '=');
-    if (!eq)
-        return "expected NAME=SOFT[:HARD]";
-    size_t nl = (size_t)(eq - v);
-    size_t row = sizeof ulimits / sizeof *ulimits;
-    for (size_t i = 0; i < sizeof ulimits / sizeof *ulimits; i++)
-        if (strlen(ulimits[i].name) == nl && strncmp(v, ulimits[i].name, nl) == 0)
-            row = i;
-    if (row == sizeof ulimits / sizeof *ulimits) {
-        if (nl == 5 && strncmp(v, "nproc", 5) == 0)
-            return "the process count is coco's to limit: use limits.pids";
-        if ((nl == 2 && strncmp(v, "as", 2) == 0) ||
-            (nl == 4 && strncmp(v, "data", 4) == 0) ||
-            (nl == 3 && strncmp(v, "rss", 3) == 0) ||
-            (nl == 7 && strncmp(v, "memlock", 7) == 0))
-            return "memory is coco's to limit: use limits.memory";
-        return "only nofile, core (0), fsize and cpu may be set; the others "
-               "are coco's limits or raise priority or kernel memory";
-    }
-    const char *soft = eq + 1;
-    const char *colon = strchr(soft, ':');
-    _cleanup_free_ char *s = xstrndup(soft, colon ? (size_t)(colon - soft)
-                                                  : strlen(soft));
-    uint64_t sv, hv;
-    if (!plain_uint(s, UINT64_MAX, &sv) ||
-        (colon && !plain_uint(colon + 1, UINT64_MAX, &hv)))
-        return "SOFT and HARD are plain numbers (no -1, no \"unlimited\")";
-    if (!colon)
-        hv = sv;
-    if (sv > ulimits[row].max || hv > ulimits[row].max)
-        return ulimits[row].max == 0 ? "core may only be 0 (no core dumps)"
-                                     : "above the largest value coco allows";
-    if (sv > hv)
-        return "SOFT is above HARD";
-    return NULL;
-}
-
 static const char *check_cpu_shares(const char *v)
 {
     uint64_t n;
@@ -231,39 +185,48 @@ const struct engine_opt engine_opts[] = {
     {"--hostname", "-h", ENG_PODMAN | ENG_DOCKER, check_hostname, "NAME",
      "the container's host name", false,
      "set in the container's own UTS namespace, never the host's"},
-    {"--ulimit", NULL, ENG_PODMAN | ENG_DOCKER, check_ulimit,
-     "NAME=SOFT[:HARD]",
-     "a resource limit for the tool's processes", false,
-     "only nofile (up to 1048576), core (0) and fsize, cpu (unlimited by "
-     "default, so a value lowers them); nproc and memory limits are "
-     "coco's, rtprio and nice would raise priority"},
     {"--cpu-shares", "-c", ENG_PODMAN | ENG_DOCKER, check_cpu_shares, "2-1024",
      "CPU weight when CPUs are busy (1024 is the default)", false,
      "at most the default weight: it can only lower the tool's share"},
 };
 const size_t n_engine_opts = sizeof engine_opts / sizeof *engine_opts;
 
-/* Refused options that a config key does properly, with the key. */
+/* Refused options worth a word more than "not on the allowlist": the
+ * config key that does it properly, or why a plausible option is left
+ * out. */
 static const struct {
     const char *opt;
-    const char *key;
-} use_key[] = {
-    {"-e", "env"}, {"--env", "env"}, {"--env-file", "env"},
-    {"--env-merge", "env"}, {"--env-host", "env_passthrough"},
-    {"-v", "mounts"}, {"--volume", "mounts"}, {"--mount", "mounts"},
-    {"--tmpfs", "mounts"},
-    {"-p", "ports"}, {"--publish", "ports"}, {"-P", "ports"},
-    {"--publish-all", "ports"}, {"--expose", "ports"},
-    {"-w", "workdir"}, {"--workdir", "workdir"},
-    {"--entrypoint", "command"},
-    {"--network", "network"}, {"--net", "network"},
-    {"--pull", "image"}, {"--image", "image"},
-    {"-m", "limits.memory"}, {"--memory", "limits.memory"},
-    {"--memory-swap", "limits.memory"},
-    {"--pids-limit", "limits.pids"},
-    {"--cpus", "limits.cpus"}, {"--cpu-quota", "limits.cpus"},
-    {"--cpu-period", "limits.cpus"},
-    {"--timeout", "limits.timeout"},
+    const char *key;  /* use this config key instead, or NULL */
+    const char *why;  /* else: why it is refused */
+} refused_hints[] = {
+    {"-e", "env", NULL}, {"--env", "env", NULL}, {"--env-file", "env", NULL},
+    {"--env-merge", "env", NULL}, {"--env-host", "env_passthrough", NULL},
+    {"-v", "mounts", NULL}, {"--volume", "mounts", NULL},
+    {"--mount", "mounts", NULL}, {"--tmpfs", "mounts", NULL},
+    {"-p", "ports", NULL}, {"--publish", "ports", NULL}, {"-P", "ports", NULL},
+    {"--publish-all", "ports", NULL}, {"--expose", "ports", NULL},
+    {"-w", "workdir", NULL}, {"--workdir", "workdir", NULL},
+    {"--entrypoint", "command", NULL},
+    {"--network", "network", NULL}, {"--net", "network", NULL},
+    {"--pull", "image", NULL},
+    {"-m", "limits.memory", NULL}, {"--memory", "limits.memory", NULL},
+    {"--memory-swap", "limits.memory", NULL},
+    {"--pids-limit", "limits.pids", NULL},
+    {"--cpus", "limits.cpus", NULL}, {"--cpu-quota", "limits.cpus", NULL},
+    {"--cpu-period", "limits.cpus", NULL},
+    {"--timeout", "limits.timeout", NULL},
+    {"--privileged", NULL, "it gives the container every capability and "
+                           "every host device"},
+    {"--security-opt", NULL, "it would replace coco's seccomp, AppArmor, "
+                             "SELinux or no-new-privileges settings"},
+    {"--annotation", NULL, "annotations configure the OCI runtime "
+                           "(run.oci.*, io.kubernetes.*)"},
+    /* Seen in podman 4.3: one --ulimit replaces every default_ulimits
+     * entry of containers.conf, and nproc then defaults to 1048576. */
+    {"--ulimit", NULL, "one --ulimit makes podman drop every default "
+                       "limit of containers.conf, nproc included"},
+    {"--stop-signal", NULL, "coco stops the tool at its limits; a signal "
+                            "the tool ignores would stretch that"},
 };
 
 static const struct engine_opt *find_opt(const char *name, size_t n)
@@ -294,15 +257,19 @@ static int refuse_unknown(coco_err *err, const char *entry, const char *name,
         snprintf(list + l, sizeof list - l, "%s%s", i ? ", " : "",
                  engine_opts[i].name);
     }
-    const char *key = NULL;
-    for (size_t i = 0; i < sizeof use_key / sizeof *use_key; i++)
-        if (strlen(use_key[i].opt) == nl && strncmp(use_key[i].opt, name, nl) == 0)
-            key = use_key[i].key;
-    char why[512];
+    char why[512], hint[160] = "";
+    for (size_t i = 0; i < sizeof refused_hints / sizeof *refused_hints; i++) {
+        if (strlen(refused_hints[i].opt) != nl ||
+            strncmp(refused_hints[i].opt, name, nl) != 0)
+            continue;
+        if (refused_hints[i].key)
+            snprintf(hint, sizeof hint, "; use the config key \"%s\" instead",
+                     refused_hints[i].key);
+        else
+            snprintf(hint, sizeof hint, "; %s", refused_hints[i].why);
+    }
     snprintf(why, sizeof why, "coco allows only these engine options in "
-             "podman_args: %s (see coco.json(5))%s%s%s", list,
-             key ? "; use the config key \"" : "", key ? key : "",
-             key ? "\" instead" : "");
+             "podman_args: %s (see coco.json(5))%s", list, hint);
     return refuse(err, entry, why);
 }
 

@@ -286,6 +286,42 @@ require("http").get("http://127.0.0.1:" + p + "/", r => {
     [ -z "$left" ]
 }
 
+# podman_args is an allowlist (issue 6): every option in it, in the
+# canonical form coco passes, is one this podman accepts, and it does
+# what `coco show` says.
+@test "podman: every allowed podman_args option is accepted and takes effect" {
+    tool_cfg sh sh '"podman_args": ["--label", "org.example.coco-test=1",
+        "--tz=Europe/Berlin", "--shm-size=8m", "--add-host=db.internal:127.0.0.1",
+        "-h", "cocobox", "--cpu-shares=512"]'
+    run "$COCO" run sh -c 'cat /proc/sys/kernel/hostname; grep db.internal /etc/hosts;
+        df -k /dev/shm | tail -n 1;
+        date +%Z'
+    assert_status 0
+    assert_line cocobox
+    [[ $output == *"127.0.0.1"*"db.internal"* ]]
+    [[ $(grep /dev/shm <<<"$output" | awk '{print $2}') == 8192 ]]
+    [[ ${lines[-1]} == CET || ${lines[-1]} == CEST ]]
+}
+
+@test "podman: a podman_args label is on the running container" {
+    local t pid rc=0 i found=
+    uniq_tool
+    t=$T_UNIQ
+    tool_cfg "$t" sleep "\"podman_args\": [\"--label=org.example.coco-test=$t\"]"
+    "$COCO" run "$t" 120 >"$TEST_TMP/out" 2>&1 &
+    pid=$!
+    for ((i = 0; i < 200; i++)); do
+        found=$(podman ps --filter "label=org.example.coco-test=$t" --format '{{.Names}}')
+        [[ -n $found ]] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" || rc=$?
+    cat "$TEST_TMP/out"
+    [[ $found == coco-$t-* ]]
+}
+
 @test "podman: each tool gets its own cache volume; prune removes it" {
     local t
     uniq_tool

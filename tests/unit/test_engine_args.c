@@ -46,12 +46,6 @@ static const struct {
      {"a b", "a_b", "1.2.3.4", "-box", "box-", "a..b", "*.x",
       "a123456789012345678901234567890123456789012345678901234567890123",
       "", NULL}},
-    {"--ulimit",
-     {"nofile=1024", "nofile=1024:2048", "nofile=1048576", "core=0",
-      "core=0:0", "fsize=1000000:2000000", NULL},
-     {"nofile", "nofile=", "nofile=-1", "nofile=unlimited", "nofile=2048:1024",
-      "nofile=1048577", "nofile=010", "core=1", "core=0:1", "nproc=100",
-      "memlock=1", "rtprio=99", "nice=40", "msgqueue=1", "NOFILE=1", NULL}},
     {"--cpu-shares",
      {"2", "512", "1024", NULL},
      {"0", "1", "1025", "262144", "-2", "0512", "5x", "", NULL}},
@@ -195,12 +189,12 @@ static void test_forms(void **state)
     assert_non_null(strstr(err.msg, "\"--env=*\" is refused"));
     assert_non_null(strstr(err.msg, "use the config key \"env\" instead"));
     strvec_clear(&out);
-    char *good[] = {"--tz", "UTC", "-l", "a=b", "--ulimit=core=0", NULL};
+    char *good[] = {"--tz", "UTC", "-l", "a=b", "--cpu-shares=2", NULL};
     assert_int_equal(engine_args_vet(good, 5, &out, &bad, &err), 0);
     assert_int_equal(out.n, 3);
     assert_string_equal(out.v[0], "--tz=UTC");
     assert_string_equal(out.v[1], "--label=a=b");
-    assert_string_equal(out.v[2], "--ulimit=core=0");
+    assert_string_equal(out.v[2], "--cpu-shares=2");
     strvec_clear(&out);
 }
 
