@@ -29,6 +29,11 @@ setup() {
 }
 
 teardown() {
+    # The host process an attack test offers as a target: ours, by PID.
+    if [[ -n ${ATTACK_SLEEP:-} ]]; then
+        kill "$ATTACK_SLEEP" 2>/dev/null || true
+        wait "$ATTACK_SLEEP" 2>/dev/null || true
+    fi
     # The named volume of a test's one-off tool (runs keep volumes).
     if [[ -n ${T_UNIQ:-} && -z ${PODMAN_SKIP:-} ]]; then
         podman volume rm -f "coco-cache-$T_UNIQ" >/dev/null 2>&1 || true
@@ -284,6 +289,38 @@ require("http").get("http://127.0.0.1:" + p + "/", r => {
         sleep 0.1
     done
     [ -z "$left" ]
+}
+
+# podman_args attacks of issue 6 (items 3-6), judged from the host: with
+# the old denylist each one worked (a host process killed from the
+# container, host files overwritten by conmon and the log driver, the
+# host's environment read).  Now the config is refused, one line, 125,
+# before podman runs.
+@test "podman: podman_args attacks: host processes, files and environment untouched" {
+    local t victim=$TEST_TMP/victim a
+    uniq_tool
+    t=$T_UNIQ
+    printf 'intact\n' >"$victim"
+    sleep 300 &
+    ATTACK_SLEEP=$!
+    tool_cfg "$t" sh '"podman_args": ["--pid=ns:/proc/self/ns/pid", "--init=false"]'
+    run "$COCO" run "$t" -c "kill -9 $ATTACK_SLEEP"
+    assert_coco_error "$CONFIG_DIR/$t.json" podman_args --pid=ns:
+    kill -0 "$ATTACK_SLEEP"
+    for a in "\"--conmon-pidfile=$victim\"" "\"--pidfile\", \"$victim\"" \
+        "\"--log-driver=k8s-file\", \"--log-opt=path=$victim\""; do
+        tool_cfg "$t" sh "\"podman_args\": [$a]"
+        run "$COCO" run "$t" -c 'echo pwned'
+        assert_coco_error "$CONFIG_DIR/$t.json" podman_args
+        [ "$(cat "$victim")" = intact ]
+    done
+    for a in '"-e", "COCO_TEST_TOKEN"' '"--env=COCO_TEST_*"'; do
+        tool_cfg "$t" sh "\"podman_args\": [$a]"
+        COCO_TEST_TOKEN=s3cret run "$COCO" run "$t" -c 'echo "token=$COCO_TEST_TOKEN"'
+        assert_coco_error "$CONFIG_DIR/$t.json" podman_args
+        refute_contains s3cret
+    done
+    [ -z "$(podman ps -a --filter "name=coco-$t" --format '{{.Names}}')" ]
 }
 
 # podman_args is an allowlist (issue 6): every option in it, in the
