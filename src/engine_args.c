@@ -248,8 +248,8 @@ static int refuse(coco_err *err, const char *entry, const char *why)
                    strlen(entry) > 64 ? "..." : "", why);
 }
 
-static int refuse_unknown(coco_err *err, const char *entry, const char *name,
-                          size_t nl)
+/* ENTRY's option (its first NL characters) is not in the table. */
+static int refuse_unknown(coco_err *err, const char *entry, size_t nl)
 {
     char list[256] = "";
     for (size_t i = 0; i < n_engine_opts; i++) {
@@ -260,7 +260,7 @@ static int refuse_unknown(coco_err *err, const char *entry, const char *name,
     char why[512], hint[160] = "";
     for (size_t i = 0; i < sizeof refused_hints / sizeof *refused_hints; i++) {
         if (strlen(refused_hints[i].opt) != nl ||
-            strncmp(refused_hints[i].opt, name, nl) != 0)
+            strncmp(refused_hints[i].opt, entry, nl) != 0)
             continue;
         if (refused_hints[i].key)
             snprintf(hint, sizeof hint, "; use the config key \"%s\" instead",
@@ -276,6 +276,8 @@ static int refuse_unknown(coco_err *err, const char *entry, const char *name,
 int engine_args_vet(char *const *args, size_t n, struct strvec *out,
                     size_t *bad, coco_err *err)
 {
+    /* Into OUT only when every entry passed: nothing half-vetted. */
+    _cleanup_strvec_ struct strvec vetted = STRVEC_INIT;
     for (size_t i = 0; i < n; i++) {
         const char *a = args[i];
         *bad = i;
@@ -292,7 +294,7 @@ int engine_args_vet(char *const *args, size_t n, struct strvec *out,
         size_t nl = eq ? (size_t)(eq - a) : strlen(a);
         const struct engine_opt *o = find_opt(a, nl);
         if (!o)
-            return refuse_unknown(err, a, a, nl);
+            return refuse_unknown(err, a, nl);
         const char *value = eq ? eq + 1 : NULL;
         if (!value) {
             if (i + 1 >= n) {
@@ -313,8 +315,10 @@ int engine_args_vet(char *const *args, size_t n, struct strvec *out,
                      value, o->name, bad_value, o->name, o->grammar);
             return refuse(err, a, why);
         }
-        strvec_pushf(out, "%s=%s", o->name, value);
+        strvec_pushf(&vetted, "%s=%s", o->name, value);
     }
+    for (size_t i = 0; i < vetted.n; i++)
+        strvec_push(out, vetted.v[i]);
     return 0;
 }
 

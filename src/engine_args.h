@@ -35,8 +35,9 @@ extern const size_t n_engine_opts;
 /* Vet a config's podman_args ARGS[0..N): each entry "--opt=value", or
  * "--opt" followed by its value as the next entry; a short alias ("-l")
  * the same way.  On success appends one canonical "--opt=value" per
- * option to OUT and returns 0.  On failure returns -1 with *BAD the index
- * of the offending entry and err->msg "\"ENTRY\" is refused: reason". */
+ * option to OUT and returns 0.  On failure returns -1, OUT untouched,
+ * *BAD the index of the offending entry and err->msg
+ * "\"ENTRY\" is refused: reason". */
 int engine_args_vet(char *const *args, size_t n, struct strvec *out,
                     size_t *bad, coco_err *err);
 

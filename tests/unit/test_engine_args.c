@@ -186,6 +186,7 @@ static void test_forms(void **state)
     char *args[] = {"--tz", "UTC", "-l", "a=b", "--env=*", NULL};
     assert_int_equal(engine_args_vet(args, 5, &out, &bad, &err), -1);
     assert_int_equal(bad, 4);
+    assert_int_equal(out.n, 0); /* nothing of a refused list is kept */
     assert_non_null(strstr(err.msg, "\"--env=*\" is refused"));
     assert_non_null(strstr(err.msg, "use the config key \"env\" instead"));
     strvec_clear(&out);
