@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "engine_args.h"
 #include "sys.h"
 
 #define STORE_MAX_BYTES (1u << 20)
@@ -51,11 +52,13 @@ static void config_describe(const struct config *c, FILE *o)
         fprintf(o, "  ports     ! %s\n", c->ports.v[i]);
     if (c->x11)
         fprintf(o, "  x11       ! your display (keystrokes, screen)\n");
-    if (c->podman_args.n) {
-        fprintf(o, "  runtime args !");
-        for (size_t i = 0; i < c->podman_args.n; i++)
-            fprintf(o, " %s", c->podman_args.v[i]);
-        fprintf(o, "\n");
+    /* Each engine option in the allowlist's plain words (engine_args.c). */
+    for (size_t i = 0; i < c->podman_args.n; i++) {
+        const char *val;
+        const struct engine_opt *eo = engine_opt_of(c->podman_args.v[i], &val);
+        bool risky = !eo || eo->risky;
+        fprintf(o, "  %-9s %s%s: %s\n", i ? "" : "engine", risky ? "! " : "",
+                c->podman_args.v[i], eo ? eo->what : "not on the allowlist");
     }
     if (c->image) {
         bool pinned = image_pinned(c->image);

@@ -6,6 +6,7 @@
  * the form "FILE: KEY: reason" so the user knows what to fix where.
  */
 #include "config.h"
+#include "engine_args.h"
 #include "sys.h"
 
 #include <arpa/inet.h>
@@ -222,149 +223,6 @@ const char *tool_spec_check(const char *spec)
     free(ts.backend);
     free(ts.name);
     free(ts.version);
-    return NULL;
-}
-
-/* podman_args that would undo the sandbox.  A row matches the option name
- * exactly ("--privileged"), or "--opt=value" / "--opt value" forms where
- * the value check says so. */
-struct arg_rule {
-    const char *opt;
-    const char *value; /* NULL: the option itself is refused; else refused
-                          when the value equals / starts with this */
-    bool prefix;
-    const char *why;
-};
-
-static const struct arg_rule arg_rules[] = {
-    {"--privileged", NULL, false, "gives the container every capability and all devices"},
-    {"--cap-add", NULL, false, "adds capabilities back after coco dropped them all"},
-    {"--device", NULL, false, "exposes host devices"},
-    {"--device-cgroup-rule", NULL, false, "opens host devices"},
-    {"--security-opt", "seccomp=unconfined", false, "disables the seccomp filter"},
-    {"--security-opt", "seccomp:unconfined", false, "disables the seccomp filter"},
-    {"--security-opt", "apparmor=unconfined", false, "disables AppArmor"},
-    {"--security-opt", "apparmor:unconfined", false, "disables AppArmor"},
-    {"--security-opt", "label=disable", false, "disables SELinux labels"},
-    {"--security-opt", "label:disable", false, "disables SELinux labels"},
-    {"--security-opt", "label=type:", true, "changes the SELinux process type"},
-    {"--security-opt", "systempaths=unconfined", false, "unmasks /proc and /sys"},
-    {"--security-opt", "unmask=", true, "unmasks /proc and /sys paths"},
-    {"--security-opt", "no-new-privileges=false", false, "allows setuid privilege gain"},
-    {"--security-opt", "no-new-privileges:false", false, "allows setuid privilege gain"},
-    {"--security-opt", "proc-opts=", true, "changes /proc options"},
-    {"--pid", "host", false, "shares the host's process namespace"},
-    {"--ipc", "host", false, "shares the host's IPC namespace"},
-    {"--uts", "host", false, "shares the host's UTS namespace"},
-    {"--userns", "host", false, "runs without a user namespace"},
-    {"--cgroupns", "host", false, "shares the host's cgroup namespace"},
-    {"--network", "host", false, "shares the host's network (use \"network\": \"host\")"},
-    {"--net", "host", false, "shares the host's network (use \"network\": \"host\")"},
-    {"--network", "container:", true, "joins another container's network"},
-    {"--pid", "container:", true, "joins another container's processes"},
-    {"--ipc", "container:", true, "joins another container's IPC"},
-    {"--volumes-from", NULL, false, "mounts another container's volumes"},
-    {"--group-add", NULL, false, "adds supplementary groups"},
-    {"--user", NULL, false, "changes the user coco runs the tool as"},
-    {"-u", NULL, false, "changes the user coco runs the tool as"},
-    {"--rootfs", NULL, false, "runs a host directory as the root file system"},
-    {"--oom-kill-disable", NULL, false, "disables the memory limit's OOM kill"},
-    {"--memory-swappiness", NULL, false, "changes memory limits"},
-    {"--pids-limit", NULL, false, "overrides coco's pids limit (use limits.pids)"},
-    {"--memory", NULL, false, "overrides coco's memory limit (use limits.memory)"},
-    {"-m", NULL, false, "overrides coco's memory limit (use limits.memory)"},
-    {"--read-only", NULL, false, "coco already sets --read-only; it cannot be changed"},
-    {"--init-path", NULL, false, "runs a host binary as init"},
-    {"--env-file", NULL, false, "reads host files into the environment (use env)"},
-    {"--env-host", NULL, false, "copies the whole host environment"},
-    {"--http-proxy", NULL, false, "copies the host's proxy settings"},
-    {"--sysctl", NULL, false, "changes kernel parameters"},
-    {"--annotation", NULL, false, "annotations can change runtime behaviour"},
-    {"--hooks-dir", NULL, false, "runs host hooks"},
-    {"--runtime", NULL, false, "changes the OCI runtime"},
-    {"--gpus", NULL, false, "exposes host devices"},
-    {"--mount", NULL, false, "mounts host paths; use \"mounts\" so coco checks them"},
-    {"-v", NULL, false, "mounts host paths; use \"mounts\" so coco checks them"},
-    {"--volume", NULL, false, "mounts host paths; use \"mounts\" so coco checks them"},
-    {"--tmpfs", NULL, false, "use \"mounts\"; coco manages tmpfs mounts"},
-    {"-p", NULL, false, "use \"ports\" so coco validates them"},
-    {"--publish", NULL, false, "use \"ports\" so coco validates them"},
-    {"-P", NULL, false, "publishes every exposed port"},
-    {"--publish-all", NULL, false, "publishes every exposed port"},
-    {"--entrypoint", NULL, false, "use \"command\""},
-    {"--name", NULL, false, "coco names its containers"},
-    {"--rm", NULL, false, "coco already removes its containers"},
-    {"-d", NULL, false, "coco must wait for the tool"},
-    {"--detach", NULL, false, "coco must wait for the tool"},
-};
-
-/* Options that take a value as the next argument when not given "=v". */
-static const char *const opts_with_value[] = {
-    "--cap-add", "--device", "--device-cgroup-rule", "--security-opt", "--pid",
-    "--ipc", "--uts", "--userns", "--cgroupns", "--network", "--net",
-    "--volumes-from", "--group-add", "--user", "-u", "--rootfs",
-    "--memory-swappiness", "--pids-limit", "--memory", "-m", "--init-path",
-    "--env-file", "--sysctl", "--annotation", "--hooks-dir", "--runtime",
-    "--gpus", "--mount", "-v", "--volume", "--tmpfs", "-p", "--publish",
-    "--entrypoint", "--name", "-e", "--env", "--label", "-l", "--ulimit",
-    "--shm-size", "--cpus", "--cpu-shares", "--hostname", "-h", "--dns",
-    "--add-host", "--workdir", "-w", "--stop-signal", "--stop-timeout",
-    "--log-driver", "--platform", "--pull", NULL,
-};
-
-static bool takes_value(const char *opt)
-{
-    for (const char *const *o = opts_with_value; *o; o++)
-        if (strcmp(*o, opt) == 0)
-            return true;
-    return false;
-}
-
-/* Engine sockets: a mount of one is root on the host. */
-static bool is_engine_socket_path(const char *v)
-{
-    return strstr(v, "docker.sock") || strstr(v, "podman.sock") ||
-           strstr(v, "containerd.sock") || strstr(v, "crio.sock");
-}
-
-const char *runtime_arg_check(char *const *args, size_t n, size_t i,
-                              size_t *consumed)
-{
-    const char *a = args[i];
-    *consumed = 1;
-    if (a[0] != '-')
-        return "is not an option; podman_args may hold only options";
-    char name[64];
-    const char *eq = strchr(a, '=');
-    const char *value = NULL;
-    size_t nl = eq ? (size_t)(eq - a) : strlen(a);
-    if (nl >= sizeof name)
-        return "unknown long option";
-    memcpy(name, a, nl);
-    name[nl] = '\0';
-    if (eq) {
-        value = eq + 1;
-    } else if (takes_value(name)) {
-        if (i + 1 >= n)
-            return "needs a value";
-        value = args[i + 1];
-        *consumed = 2;
-    }
-    if (value && is_engine_socket_path(value))
-        return "names a container-engine socket, which is root on the host";
-    /* "-it", "-dit" style clusters could hide -d/-u/-v/-p. */
-    if (name[0] == '-' && name[1] != '-' && strlen(name) > 2)
-        return "combined short options are not accepted; write them apart";
-    for (size_t r = 0; r < sizeof arg_rules / sizeof *arg_rules; r++) {
-        const struct arg_rule *rule = &arg_rules[r];
-        if (strcmp(rule->opt, name) != 0)
-            continue;
-        if (!rule->value)
-            return rule->why;
-        if (value && (rule->prefix ? str_has_prefix(value, rule->value)
-                                   : strcmp(value, rule->value) == 0))
-            return rule->why;
-    }
     return NULL;
 }
 
@@ -698,18 +556,17 @@ static int key_x11(struct parse_ctx *ctx, const char *key, json_t *v)
     return 0;
 }
 
+/* An allowlist (engine_args.c): the config keeps each option in its
+ * canonical "--opt=value" form, which is what the engine gets. */
 static int key_podman_args(struct parse_ctx *ctx, const char *key, json_t *v)
 {
-    if (get_string_array(ctx, key, v, &ctx->cfg->podman_args, NULL) < 0)
+    _cleanup_strvec_ struct strvec raw = STRVEC_INIT;
+    if (get_string_array(ctx, key, v, &raw, NULL) < 0)
         return -1;
-    struct strvec *a = &ctx->cfg->podman_args;
-    for (size_t i = 0; i < a->n;) {
-        size_t used;
-        const char *why = runtime_arg_check(a->v, a->n, i, &used);
-        if (why)
-            return KEY_ERR(ctx, key, "\"%s\" is refused: %s", a->v[i], why);
-        i += used;
-    }
+    size_t bad;
+    if (engine_args_vet(raw.v, raw.n, &ctx->cfg->podman_args, &bad,
+                        ctx->err) < 0)
+        return err_prefix(ctx->err, "%s: %s[%zu]", ctx->path, key, bad);
     return 0;
 }
 
@@ -834,7 +691,7 @@ static const struct key_row {
     {"isolated", key_isolated, "per-tool volume (default true)"},
     {"ports", key_ports, "[\"HOST:CTR\"] ports to publish"},
     {"x11", key_x11, "share the X11 display (risky)"},
-    {"podman_args", key_podman_args, "extra podman/docker options (vetted)"},
+    {"podman_args", key_podman_args, "extra podman/docker options (an allowlist)"},
     {"image", key_image, "container image"},
     {"runtime", key_runtime, "podman | docker | native"},
     {"limits", key_limits, "{memory, pids, cpus, timeout, output}"},

@@ -87,7 +87,7 @@ struct config {
     int isolated;            /* -1 absent, 0 false, 1 true */
     struct strvec ports;     /* validated "[IP:]HOST:CTR[/tcp|/udp]" */
     bool x11;
-    struct strvec podman_args;
+    struct strvec podman_args;  /* vetted, each "--opt=value" (engine_args.h) */
     char *image;             /* NULL: COCO_IMAGE or the default */
     enum runtime_kind runtime;  /* RT_UNSET when absent */
     struct config_limits limits;
@@ -113,12 +113,6 @@ void config_free(struct config *c);
 const char *port_spec_check(const char *spec);
 const char *host_pattern_check(const char *host);
 const char *tool_spec_check(const char *spec);
-/* Reason a podman_args entry (ARGS[i], with ARGS[i+1] its possible value)
- * would undo the sandbox, or NULL. *CONSUMED is set to how many entries
- * were examined (1 or 2). */
-const char *runtime_arg_check(char *const *args, size_t n, size_t i,
-                              size_t *consumed);
-
 /* True when IMAGE cannot be moved to other code behind coco's back:
  * pinned by digest (NAME@sha256:...) or built on this machine
  * (localhost/...). */

@@ -40,6 +40,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "engine_args.h"
 #include "oci.h"
 #include "supervise.h"
 
@@ -541,9 +542,18 @@ int oci_build_argv(const struct policy *p, struct strvec *argv,
     strvec_pushf(&a, "--mount=type=bind,src=%s,dst=%s,ro", p->inside_bin,
                  OCI_INSIDE_PATH);
     strvec_pushf(&a, "--entrypoint=%s", OCI_INSIDE_PATH);
-    /* Vetted by the config loader (runtime_arg_check). */
-    for (size_t i = 0; i < p->extra_args.n; i++)
+    /* The config's podman_args, vetted by the config loader and the
+     * policy; checked against the allowlist once more here, the last
+     * step before the engine, whoever built the policy. */
+    for (size_t i = 0; i < p->extra_args.n; i++) {
+        const char *val;
+        const struct engine_opt *opt = engine_opt_of(p->extra_args.v[i], &val);
+        if (!opt || !engine_opt_has(opt, p->runtime))
+            return err_set(err, 0, "%s: podman_args: \"%s\" is not an "
+                           "engine option coco allows on %s", src_name(p),
+                           p->extra_args.v[i], runtime_name(p->runtime));
         strvec_push(&a, p->extra_args.v[i]);
+    }
     strvec_push(&a, p->image);
     strvec_push(&a, "--tool");
     strvec_push(&a, p->tool ? p->tool : "tool");

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "engine_args.h"
 #include "native.h"
 #include "sys.h"
 
@@ -661,7 +662,26 @@ int policy_resolve(const struct config *cfg, const struct host_ctx *ctx,
             p->x11_xauthority = xstrdup(cand);
     }
 
-    strvec_pushv(&p->extra_args, cfg->podman_args.v);
+    /* Vetted against the allowlist by the config loader; what is left is
+     * whether the chosen engine has each option (--tz is podman's). */
+    for (size_t i = 0; i < cfg->podman_args.n; i++) {
+        const char *arg = cfg->podman_args.v[i], *val;
+        const struct engine_opt *eo = engine_opt_of(arg, &val);
+        if (!eo) {
+            err_set(err, 0, "%s: podman_args: \"%s\" is not an engine option "
+                            "coco allows", cfg->path, arg);
+            goto fail;
+        }
+        if (!engine_opt_has(eo, p->runtime)) {
+            err_set(err, 0, "%s: podman_args: \"%s\": %s is a %s option and "
+                            "the runtime is %s (%s); drop it, or run the tool "
+                            "on %s", cfg->path, arg, eo->name,
+                    engine_opt_engines(eo), runtime_name(p->runtime),
+                    p->runtime_source, engine_opt_engines(eo));
+            goto fail;
+        }
+        strvec_push(&p->extra_args, arg);
+    }
 
     struct policy_limits *l = &p->limits;
     l->memory = cfg->limits.memory ? cfg->limits.memory : COCO_DEFAULT_MEMORY;
@@ -845,13 +865,16 @@ void policy_show(const struct policy *p, FILE *o)
                 p->x11_display);
         risks++;
     }
-    if (p->extra_args.n) {
-        fprintf(o, "extra args ! RISK: passed to %s as they are:",
-                runtime_name(p->runtime));
-        for (size_t i = 0; i < p->extra_args.n; i++)
-            fprintf(o, " %s", p->extra_args.v[i]);
-        fputc('\n', o);
-        risks++;
+    if (p->extra_args.n)
+        fprintf(o, "extra args %s options from the config, each on coco's "
+                   "allowlist:\n", runtime_name(p->runtime));
+    for (size_t i = 0; i < p->extra_args.n; i++) {
+        const char *val;
+        const struct engine_opt *eo = engine_opt_of(p->extra_args.v[i], &val);
+        bool risky = !eo || eo->risky;
+        fprintf(o, "  %s %s: %s%s\n", risky ? "!" : " ", p->extra_args.v[i],
+                risky ? "RISK: " : "", eo ? eo->what : "not on the allowlist");
+        risks += risky;
     }
     const struct policy_limits *l = &p->limits;
     fprintf(o, "limits     memory %s%s", fmt_size(l->memory, b1, sizeof b1),

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "engine_args.h"
 #include "native.h"
 #include "oci.h"
 #include "policy.h"
@@ -119,6 +120,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < c.n_env; i++)
             if (!env_name_valid(c.env[i].name))
                 __builtin_trap();
+        /* podman_args holds only allowlisted options, each canonical. */
+        for (size_t i = 0; i < c.podman_args.n; i++) {
+            const char *v;
+            if (!engine_opt_of(c.podman_args.v[i], &v))
+                __builtin_trap();
+        }
         resolve_and_build(&c);
         config_free(&c);
     } else if (!err.msg[0] || strchr(err.msg, '\n') ||

@@ -564,26 +564,87 @@ bad_config() {
     bad_config '{"image": "--privileged"}' image
 }
 
-@test "bad config: podman_args --privileged is refused" {
-    bad_config '{"podman_args": ["--privileged"]}' podman_args --privileged
-}
-
-@test "bad config: podman_args that undo the sandbox are refused" {
+# podman_args is an allowlist (issue 6, items 3-6).  These went past the
+# old denylist: host namespaces through "ns:", the sandbox replaced, host
+# files written, host environment smuggled; the rest would undo the
+# sandbox in other ways.  Every one is one line naming the file, the
+# entry and the allowlist, exit 125, nothing run.
+@test "bad config: podman_args outside the allowlist are refused" {
     local a
-    for a in '"--cap-add=SYS_ADMIN"' '"--cap-add", "ALL"' \
-        '"--security-opt", "seccomp=unconfined"' '"--security-opt=apparmor=unconfined"' \
-        '"--security-opt=label=disable"' '"--security-opt=no-new-privileges=false"' \
-        '"--network=host"' '"--net", "host"' '"--pid=host"' '"--ipc=host"' \
-        '"--uts=host"' '"--userns=host"' '"--device=/dev/kmsg"' '"--device", "/dev/sda"' \
-        '"--user=0"' '"-v", "/:/host"' '"--mount=type=bind,src=/,dst=/h"' \
-        '"-itv", "/:/h"'; do
-        bad_config "{\"podman_args\": [$a]}" podman_args
+    for a in '"--pid=ns:/proc/self/ns/pid", "--init=false"' '"--network=ns:/proc/1/ns/net"' \
+        '"--ipc=ns:/proc/1/ns/ipc"' '"--uts=ns:/x"' '"--security-opt=seccomp=prof.json"' \
+        '"--security-opt", "no-new-privileges=0"' '"--conmon-pidfile=/root/.bashrc"' \
+        '"--pidfile=/tmp/x"' '"--log-driver=k8s-file", "--log-opt=path=/root/.bashrc"' \
+        '"--env=*"' '"-e", "TOKEN"' '"--env-file=/root/.env"' '"--privileged"' \
+        '"--cap-add=ALL"' '"--device=/dev/sda"' '"-v", "/:/host"' '"--userns=host"' \
+        '"--annotation=run.oci.keep_original_groups=1"' '"--user=0"'; do
+        bad_config "{\"podman_args\": [$a]}" 'podman_args[' 'is refused' \
+            'coco allows only these engine options in podman_args: --label'
     done
 }
 
-@test "bad config: podman_args mounting the docker socket is refused" {
-    bad_config '{"podman_args": ["-v", "/var/run/docker.sock:/var/run/docker.sock"]}' podman_args socket
-    bad_config '{"podman_args": ["--volume=/run/podman/podman.sock:/s"]}' podman_args socket
+@test "bad config: a podman_args value that is invalid or itself an option is refused" {
+    bad_config '{"podman_args": ["--label", "--privileged"]}' 'podman_args[0]' '--privileged'
+    bad_config '{"podman_args": ["--tz=local"]}' 'podman_args[0]' '--tz=local'
+    bad_config '{"podman_args": ["--cpu-shares=4096"]}' 'podman_args[0]' '2 to 1024'
+    bad_config '{"podman_args": ["--label"]}' 'podman_args[0]' 'needs a value'
+    bad_config '{"podman_args": ["-it"]}' 'podman_args[0]' 'combined short options'
+    bad_config '{"podman_args": ["--shm-size=1g", "-v", "/var/run/docker.sock:/s"]}' 'podman_args[1]' '"-v"'
+}
+
+@test "podman_args: allowed options reach the engine as --opt=value, in either form" {
+    install_fake_engine podman
+    install_config extra '{"command": "x", "podman_args": [
+        "--label", "org.example.team=web", "--tz=Europe/Berlin", "-h", "box",
+        "--shm-size=256m", "--add-host", "db.internal:127.0.0.1",
+        "-c", "512"]}'
+    run "$COCO" run --runtime podman extra
+    assert_status 0
+    run fake_argv 0
+    local want
+    for want in --label=org.example.team=web --tz=Europe/Berlin --hostname=box \
+        --shm-size=256m --add-host=db.internal:127.0.0.1 --cpu-shares=512; do
+        assert_line "$want"
+    done
+    # after coco's own options, before the image
+    local img lbl
+    img=$(grep -nx 'localhost/coco:latest' "$FAKE_DIR/argv.0" | cut -d: -f1)
+    lbl=$(grep -nx -- '--label=org.example.team=web' "$FAKE_DIR/argv.0" | cut -d: -f1)
+    [ "$lbl" -lt "$img" ]
+    refute_line "-h"
+    refute_line "box"
+}
+
+@test "podman_args: an option the runtime lacks is refused when the runtime is chosen" {
+    install_fake_engine docker
+    install_config tz '{"command": "x", "podman_args": ["--tz=UTC"]}'
+    run "$COCO" run --runtime docker tz
+    assert_coco_error "$CONFIG_DIR/tz.json" podman_args --tz docker
+    [ ! -e "$FAKE_DIR/calls" ]
+    install_fake_engine podman
+    run "$COCO" run --runtime podman tz
+    assert_status 0
+    # the native runtime takes no engine options at all
+    run "$COCO" run --runtime native tz
+    assert_coco_error "$CONFIG_DIR/tz.json" podman_args native
+}
+
+@test "show and get describe each podman_args option in plain words" {
+    install_fake_engine podman
+    mkdir -p "$TEST_TMP/argstore"
+    printf '%s\n' '{"command": "x", "podman_args": ["--tz=Europe/Berlin", "--label=team=web"]}' \
+        >"$TEST_TMP/argstore/extra.json"
+    COCO_STORE=$TEST_TMP/argstore run "$COCO" get extra
+    assert_status 0
+    assert_contains "--tz=Europe/Berlin"
+    assert_contains "time zone"
+    grep -q -- '!.*--label=team=web' <<<"$output"
+    COCO_RUNTIME=podman run "$COCO" show extra
+    assert_status 0
+    refute_contains "as they are"
+    grep -- '--tz=Europe/Berlin' <<<"$output" | grep -q "time zone"
+    grep -- '--tz=Europe/Berlin' <<<"$output" | grep -vq '!'
+    grep -- '--label=team=web' <<<"$output" | grep -q '!'
 }
 
 @test "bad config: a mount of an engine socket is refused" {

@@ -159,6 +159,20 @@ EOF
     refute_contains docker.sock
 }
 
+# podman_args is an allowlist (issue 6): each option docker has is one
+# this docker accepts in coco's canonical form (--tz is podman's only).
+@test "docker: the allowed podman_args options docker has are accepted and take effect" {
+    tool_cfg sh sh '"podman_args": ["--label", "org.example.coco-test=1",
+        "--shm-size=8m", "--add-host=db.internal:127.0.0.1", "-h", "cocobox",
+        "--cpu-shares=512"]'
+    run "$COCO" run sh -c 'cat /proc/sys/kernel/hostname; grep db.internal /etc/hosts;
+        df -k /dev/shm | tail -n 1'
+    assert_status 0
+    assert_line cocobox
+    [[ $output == *"127.0.0.1"*"db.internal"* ]]
+    [[ $(grep /dev/shm <<<"$output" | awk '{print $2}') == 8192 ]]
+}
+
 @test "docker: no capabilities, only lo" {
     tool_cfg cat cat
     run "$COCO" run cat /proc/self/status

@@ -2,10 +2,10 @@
 # docs.bats — the man pages and the bash completion stay true of the code.
 #
 # The lists are taken from the real binary (`$COCO help`, `--dry-run`
-# output) and from the source tables (the key table and arg_rules in
-# src/config.c), so adding a command, an environment variable, a config
-# key, a refused podman option or a hardened engine flag without
-# documenting it fails here.
+# output) and from the source tables (the key table in src/config.c, the
+# podman_args allowlist in src/engine_args.c), so adding a command, an
+# environment variable, a config key, an allowed podman option or a
+# hardened engine flag without documenting it fails here.
 
 load helpers
 
@@ -13,6 +13,7 @@ MAN1=$REPO_ROOT/man/coco.1
 MAN5=$REPO_ROOT/man/coco.json.5
 COMPLETION=$REPO_ROOT/completions/coco.bash
 CONFIG_C=$REPO_ROOT/src/config.c
+ENGINE_ARGS_C=$REPO_ROOT/src/engine_args.c
 
 setup() { common_setup; }
 teardown() { common_teardown; }
@@ -23,7 +24,7 @@ teardown() { common_teardown; }
 # de-roffing of the source, so the content checks still run.
 render() {
     if command -v groff >/dev/null; then
-        groff -man -Tascii -P-bcu -rLL=250n "$1" 2>/dev/null
+        groff -t -man -Tascii -P-bcu -rLL=250n "$1" 2>/dev/null
     else
         # section headings at column 0, everything else indented
         sed -e 's/\\f[BIRP]//g' -e 's/\\-/-/g' -e 's/\\e/\\/g' \
@@ -206,39 +207,44 @@ complete_words() {
     [ "${#missing[@]}" -eq 0 ]
 }
 
-@test "coco.json.5: every refused podman_args option is listed with its reason" {
-    render "$MAN5" >"$TEST_TMP/page.txt"
-    rows=$TEST_TMP/rows.tsv
-    : >"$rows"
-    re='^[[:space:]]*\{"([^"]+)", (NULL|"([^"]*)"), (true|false), "(.*)"\},[[:space:]]*$'
+# Rows of the podman_args allowlist, one per line: "NAME;ALIAS;ENGINES;
+# VALUE", ENGINES as the man page writes them.
+engine_opts_rows() {
+    local re='^[[:space:]]*\{"(--[a-z-]+)", (NULL|"(-[a-z])"), ([A-Z_ |]+), check_[a-z_]+, "([^"]*)",'
+    local row engines
     while IFS= read -r row; do
         [[ $row =~ $re ]] || continue
-        opt=${BASH_REMATCH[1]} val=${BASH_REMATCH[3]} why=${BASH_REMATCH[5]}
-        tag=$opt
-        [[ ${BASH_REMATCH[2]} == NULL ]] || tag="$opt $val"
-        printf '%s\t%s\n' "$tag" "${why//\\\"/\"}" >>"$rows"
-    done < <(awk '/^static const struct arg_rule arg_rules\[\]/,/^};/' "$CONFIG_C")
-    echo "rows: $(wc -l <"$rows")"
-    [ "$(wc -l <"$rows")" -ge 20 ]
-    # Each option is a list item ("--pid host", "--pid container:...")
-    # with its reason on the same line (short tag) or on the next one.
-    run awk -F'\t' '
-        NR == FNR { tag[++n] = $1; why[n] = $2; next }
-        { l = $0; sub(/^ +/, "", l); line[++m] = l }
-        END {
-            for (i = 1; i <= n; i++) {
-                ok = 0
-                for (j = 1; j <= m && !ok; j++) {
-                    L = line[j]; t = tag[i]
-                    if (L == t || index(L, t " ") == 1 || index(L, t "...") == 1)
-                        ok = index(L, why[i]) || index(line[j + 1], why[i])
-                }
-                if (!ok) print "missing: " tag[i] ": " why[i]
-            }
-        }' "$rows" "$TEST_TMP/page.txt"
-    echo "$output"
-    [ "$status" -eq 0 ]
-    [ -z "$output" ]
+        engines=${BASH_REMATCH[4]}
+        engines=${engines//ENG_PODMAN/podman}
+        engines=${engines//ENG_DOCKER/docker}
+        engines=${engines// | /, }
+        engines=${engines% }
+        printf '%s;%s;%s;%s\n' "${BASH_REMATCH[1]}" "${BASH_REMATCH[3]}" \
+            "$engines" "${BASH_REMATCH[5]}"
+    done < <(awk '/^const struct engine_opt engine_opts\[\]/,/^};/' "$ENGINE_ARGS_C")
+}
+
+@test "coco.json.5: every podman_args allowlist row is in the table with its engines and value" {
+    mapfile -t rows < <(engine_opts_rows)
+    printf 'row: %s\n' "${rows[@]}"
+    [ "${#rows[@]}" -ge 5 ]
+    page=$(render "$MAN5")
+    missing=()
+    local name alias engines value want
+    for r in "${rows[@]}"; do
+        IFS=';' read -r name alias engines value <<<"$r"
+        # "--label, -l   podman, docker   KEY=VALUE   ..."
+        want=$name
+        [[ -z $alias ]] || want+=", $alias"
+        grep -qE -- "^ +${want} +${engines} +${value//[|]/[|]}( |\$)" <<<"$page" ||
+            missing+=("$want $engines $value")
+    done
+    printf 'missing: %s\n' "${missing[@]}"
+    [ "${#missing[@]}" -eq 0 ]
+    # and nothing in the table that the code does not allow
+    run grep -cE -- '^ +--[a-z-]+(, -[a-z])? +(podman|docker|podman, docker) {2,}' <<<"$page"
+    echo "table rows: $output"
+    [ "$output" -eq "${#rows[@]}" ]
 }
 
 @test "coco.json.5: the example configs load and resolve" {
@@ -266,7 +272,7 @@ complete_words() {
 @test "groff renders coco.1 and coco.json.5 without warnings" {
     command -v groff >/dev/null || skip "groff is not installed (apt-get install groff)"
     for page in "$MAN1" "$MAN5"; do
-        warnings=$(groff -man -Tutf8 -ww "$page" 2>&1 >/dev/null)
+        warnings=$(groff -t -man -Tutf8 -ww "$page" 2>&1 >/dev/null)
         echo "$page: $warnings"
         [ -z "$warnings" ]
         # and it is a page at all: NAME and a title line

@@ -368,6 +368,27 @@ assert_owned_by_user() {
     assert_contains "EPERM"
 }
 
+# podman_args attacks of issue 6 as an ordinary user, judged from the
+# host: with the old denylist conmon and the log driver overwrote a file
+# of the user's, and -e copied the user's secret in.  Now refused, 125,
+# before podman runs.
+@test "rootless: podman_args attacks: the user's files and environment untouched" {
+    local victim=$TEST_TMP/victim a
+    printf 'intact\n' >"$victim"
+    chown "$RL_USER:$RL_GID" "$victim"
+    for a in "\"--conmon-pidfile=$victim\"" "\"--pidfile=$victim\"" \
+        "\"--log-driver=k8s-file\", \"--log-opt=path=$victim\""; do
+        rl_cfg rlsh sh "\"podman_args\": [$a]"
+        run rl_coco run rlsh -c 'echo pwned'
+        assert_coco_error "$CONFIG_DIR/rlsh.json" podman_args
+        [ "$(cat "$victim")" = intact ]
+    done
+    rl_cfg rlsh sh '"podman_args": ["-e", "USER"]'
+    run rl_coco run rlsh -c 'echo "user=$USER"'
+    assert_coco_error "$CONFIG_DIR/rlsh.json" podman_args
+    refute_contains "user=$RL_USER"
+}
+
 @test "rootless: the tool's exit code passes through" {
     rl_cfg rlsh sh
     run rl_coco run rlsh -c 'exit 7'

@@ -29,6 +29,11 @@ setup() {
 }
 
 teardown() {
+    # The host process an attack test offers as a target: ours, by PID.
+    if [[ -n ${ATTACK_SLEEP:-} ]]; then
+        kill "$ATTACK_SLEEP" 2>/dev/null || true
+        wait "$ATTACK_SLEEP" 2>/dev/null || true
+    fi
     # The named volume of a test's one-off tool (runs keep volumes).
     if [[ -n ${T_UNIQ:-} && -z ${PODMAN_SKIP:-} ]]; then
         podman volume rm -f "coco-cache-$T_UNIQ" >/dev/null 2>&1 || true
@@ -309,6 +314,74 @@ require("http").get("http://127.0.0.1:" + p + "/", r => {
         sleep 0.1
     done
     [ -z "$left" ]
+}
+
+# podman_args attacks of issue 6 (items 3-6), judged from the host: with
+# the old denylist each one worked (a host process killed from the
+# container, host files overwritten by conmon and the log driver, the
+# host's environment read).  Now the config is refused, one line, 125,
+# before podman runs.
+@test "podman: podman_args attacks: host processes, files and environment untouched" {
+    local t victim=$TEST_TMP/victim a
+    uniq_tool
+    t=$T_UNIQ
+    printf 'intact\n' >"$victim"
+    sleep 300 &
+    ATTACK_SLEEP=$!
+    tool_cfg "$t" sh '"podman_args": ["--pid=ns:/proc/self/ns/pid", "--init=false"]'
+    run "$COCO" run "$t" -c "kill -9 $ATTACK_SLEEP"
+    assert_coco_error "$CONFIG_DIR/$t.json" podman_args --pid=ns:
+    kill -0 "$ATTACK_SLEEP"
+    for a in "\"--conmon-pidfile=$victim\"" "\"--pidfile\", \"$victim\"" \
+        "\"--log-driver=k8s-file\", \"--log-opt=path=$victim\""; do
+        tool_cfg "$t" sh "\"podman_args\": [$a]"
+        run "$COCO" run "$t" -c 'echo pwned'
+        assert_coco_error "$CONFIG_DIR/$t.json" podman_args
+        [ "$(cat "$victim")" = intact ]
+    done
+    for a in '"-e", "COCO_TEST_TOKEN"' '"--env=COCO_TEST_*"'; do
+        tool_cfg "$t" sh "\"podman_args\": [$a]"
+        COCO_TEST_TOKEN=s3cret run "$COCO" run "$t" -c 'echo "token=$COCO_TEST_TOKEN"'
+        assert_coco_error "$CONFIG_DIR/$t.json" podman_args
+        refute_contains s3cret
+    done
+    [ -z "$(podman ps -a --filter "name=coco-$t" --format '{{.Names}}')" ]
+}
+
+# podman_args is an allowlist (issue 6): every option in it, in the
+# canonical form coco passes, is one this podman accepts, and it does
+# what `coco show` says.
+@test "podman: every allowed podman_args option is accepted and takes effect" {
+    tool_cfg sh sh '"podman_args": ["--label", "org.example.coco-test=1",
+        "--tz=Europe/Berlin", "--shm-size=8m", "--add-host=db.internal:127.0.0.1",
+        "-h", "cocobox", "--cpu-shares=512"]'
+    run "$COCO" run sh -c 'cat /proc/sys/kernel/hostname; grep db.internal /etc/hosts;
+        df -k /dev/shm | tail -n 1;
+        date +%Z'
+    assert_status 0
+    assert_line cocobox
+    [[ $output == *"127.0.0.1"*"db.internal"* ]]
+    [[ $(grep /dev/shm <<<"$output" | awk '{print $2}') == 8192 ]]
+    [[ ${lines[-1]} == CET || ${lines[-1]} == CEST ]]
+}
+
+@test "podman: a podman_args label is on the running container" {
+    local t pid rc=0 i found=
+    uniq_tool
+    t=$T_UNIQ
+    tool_cfg "$t" sleep "\"podman_args\": [\"--label=org.example.coco-test=$t\"]"
+    "$COCO" run "$t" 120 >"$TEST_TMP/out" 2>&1 &
+    pid=$!
+    for ((i = 0; i < 200; i++)); do
+        found=$(podman ps --filter "label=org.example.coco-test=$t" --format '{{.Names}}')
+        [[ -n $found ]] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" || rc=$?
+    cat "$TEST_TMP/out"
+    [[ $found == coco-$t-* ]]
 }
 
 @test "podman: each tool gets its own cache volume; prune removes it" {

@@ -79,26 +79,13 @@ static const struct bad_case bad[] = {
     {"{\"ports\": [\"8080:80\"]}", "t.json: ports: publishing ports needs a network"},
     {"{\"ports\": [\"8080:80\"], \"network\": \"host\"}", "ports: with \"network\": \"host\""},
     {"{\"x11\": 1}", "t.json: x11: must be true or false, not an integer"},
-    {"{\"podman_args\": [\"--privileged\"]}", "podman_args: \"--privileged\" is refused: gives the container every capability"},
-    {"{\"podman_args\": [\"--cap-add=SYS_ADMIN\"]}", "\"--cap-add=SYS_ADMIN\" is refused: adds capabilities"},
-    {"{\"podman_args\": [\"--cap-add\", \"NET_RAW\"]}", "\"--cap-add\" is refused"},
-    {"{\"podman_args\": [\"--security-opt\", \"seccomp=unconfined\"]}", "\"--security-opt\" is refused: disables the seccomp filter"},
-    {"{\"podman_args\": [\"--security-opt=label=disable\"]}", "disables SELinux labels"},
-    {"{\"podman_args\": [\"--security-opt=no-new-privileges=false\"]}", "allows setuid privilege gain"},
-    {"{\"podman_args\": [\"--security-opt=apparmor=unconfined\"]}", "disables AppArmor"},
-    {"{\"podman_args\": [\"--pid=host\"]}", "shares the host's process namespace"},
-    {"{\"podman_args\": [\"--ipc\", \"host\"]}", "shares the host's IPC namespace"},
-    {"{\"podman_args\": [\"--uts=host\"]}", "shares the host's UTS namespace"},
-    {"{\"podman_args\": [\"--userns=host\"]}", "runs without a user namespace"},
-    {"{\"podman_args\": [\"--network=host\"]}", "shares the host's network"},
-    {"{\"podman_args\": [\"--device\", \"/dev/kvm\"]}", "exposes host devices"},
-    {"{\"podman_args\": [\"-v\", \"/var/run/docker.sock:/s\"]}", "names a container-engine socket"},
-    {"{\"podman_args\": [\"--mount=type=bind,src=/run/podman/podman.sock,dst=/s\"]}", "container-engine socket"},
-    {"{\"podman_args\": [\"-v\", \"/home:/h\"]}", "use \"mounts\" so coco checks them"},
-    {"{\"podman_args\": [\"-itv\"]}", "combined short options are not accepted"},
-    {"{\"podman_args\": [\"--cap-drop\"]}", NULL}, /* allowed: see good list */
-    {"{\"podman_args\": [\"privileged\"]}", "is not an option"},
-    {"{\"podman_args\": [\"--security-opt\"]}", "needs a value"},
+    /* podman_args: the attack table below has the rest. */
+    {"{\"podman_args\": [\"--privileged\"]}", "t.json: podman_args[0]: \"--privileged\" is refused: coco allows only these engine options in podman_args: --label, --tz, --shm-size, --add-host, --hostname, --cpu-shares"},
+    {"{\"podman_args\": [\"--tz=UTC\", \"-v\", \"/:/h\"]}", "t.json: podman_args[1]: \"-v\" is refused: coco allows only these engine options in podman_args: --label, --tz, --shm-size, --add-host, --hostname, --cpu-shares (see coco.json(5)); use the config key \"mounts\" instead"},
+    {"{\"podman_args\": [\"--tz\", \"Etc/../../x\"]}", "t.json: podman_args[0]: \"--tz\" is refused: the value \"Etc/../../x\" of --tz: a zone name"},
+    {"{\"podman_args\": \"--tz=UTC\"}", "t.json: podman_args: must be an array of strings"},
+    {"{\"podman_args\": [1]}", "t.json: podman_args[0]: must be a string"},
+    {"{\"podman_args\": [\"--tz=UTC\", \"--label\", \"--privileged\"]}", "t.json: podman_args[1]: \"--label\" is refused: the value \"--privileged\" of --label: is an option, not a value"},
     {"{\"image\": \"-evil\"}", "t.json: image: \"-evil\" is not an image reference"},
     {"{\"image\": \"a b\"}", "image: \"a b\" is not an image reference"},
     {"{\"runtime\": \"lxc\"}", "t.json: runtime: \"lxc\" is not a runtime"},
@@ -146,6 +133,150 @@ static void test_bad_configs(void **state)
     assert_true(checked >= 40);
 }
 
+/* podman_args is an allowlist (issue 6, items 3-6): every one of these
+ * was either an escape someone found (host namespaces through "ns:", the
+ * sandbox replaced, host files written, host environment smuggled) or an
+ * option that would undo a part of the sandbox.  Each row is the content
+ * of the podman_args array; all must be refused, naming the file, the key
+ * and the entry.  WANT, when set, must also be in the message. */
+static const struct {
+    const char *args;
+    const char *want;
+} attacks[] = {
+    /* item 3: host namespaces */
+    {"\"--pid=ns:/proc/self/ns/pid\", \"--init=false\"", "--pid=ns:"},
+    {"\"--pid\", \"ns:/proc/1/ns/pid\"", "\"--pid\" is refused"},
+    {"\"--network=ns:/proc/1/ns/net\"", "use the config key \"network\""},
+    {"\"--net\", \"ns:/x\"", "use the config key \"network\""},
+    {"\"--ipc=ns:/proc/1/ns/ipc\"", NULL},
+    {"\"--uts=ns:/x\"", NULL},
+    {"\"--userns=host\"", NULL},
+    {"\"--userns=ns:/proc/1/ns/user\"", NULL},
+    {"\"--cgroupns=host\"", NULL},
+    {"\"--pid=host\"", NULL},
+    {"\"--network=host\"", "\"network\""},
+    {"\"--network=container:other\"", NULL},
+    /* item 4: the sandbox replaced */
+    {"\"--security-opt=seccomp=prof.json\"", "replace coco's seccomp"},
+    {"\"--security-opt\", \"seccomp=prof.json\"", NULL},
+    {"\"--security-opt=seccomp=unconfined\"", NULL},
+    {"\"--security-opt=no-new-privileges=0\"", NULL},
+    {"\"--security-opt=no-new-privileges:false\"", NULL},
+    {"\"--security-opt=no-new-privileges\"", NULL},
+    {"\"--security-opt=label=disable\"", NULL},
+    {"\"--security-opt=label=type:spc_t\"", NULL},
+    {"\"--security-opt=apparmor=unconfined\"", NULL},
+    {"\"--security-opt=unmask=ALL\"", NULL},
+    {"\"--security-opt=systempaths=unconfined\"", NULL},
+    {"\"--security-opt=mask=/x\"", NULL},
+    {"\"--security-opt\"", NULL},
+    {"\"--seccomp-policy=image\"", NULL},
+    {"\"--init=false\"", NULL},
+    {"\"--privileged\"", "every capability"},
+    {"\"--cap-add=ALL\"", NULL},
+    {"\"--cap-add\", \"SYS_ADMIN\"", NULL},
+    {"\"--device=/dev/sda\"", NULL},
+    {"\"--device\", \"/dev/kvm\"", NULL},
+    {"\"--annotation=run.oci.keep_original_groups=1\"", NULL},
+    {"\"--hooks-dir=/tmp/hooks\"", NULL},
+    {"\"--runtime=/tmp/evil\"", NULL},
+    {"\"--runtime-flag=debug\"", NULL},
+    {"\"--sysctl=net.ipv4.ip_forward=1\"", NULL},
+    {"\"--user=0\"", "\"--user=0\" is refused"},
+    {"\"-u\", \"0\"", NULL},
+    {"\"--group-add=keep-groups\"", NULL},
+    {"\"--read-only=false\"", NULL},
+    {"\"--rm=false\"", NULL},
+    {"\"--pull=always\"", "use the config key \"image\""},
+    {"\"--entrypoint=/bin/sh\"", "use the config key \"command\""},
+    {"\"--memory=100g\"", "use the config key \"limits.memory\""},
+    {"\"--pids-limit=-1\"", "use the config key \"limits.pids\""},
+    {"\"--cpus=64\"", "use the config key \"limits.cpus\""},
+    {"\"--oom-score-adj=-1000\"", NULL},
+    {"\"--ulimit=nproc=-1\"", "drop every default limit of containers.conf"},
+    {"\"--ulimit\", \"core=0\"", NULL},
+    {"\"--cpu-shares=262144\"", NULL},
+    /* item 5: host files written (or read) */
+    {"\"--conmon-pidfile=/root/.bashrc\"", NULL},
+    {"\"--pidfile=/tmp/x\"", NULL},
+    {"\"--pidfile\", \"x\"", NULL},
+    {"\"--cidfile=/root/.bashrc\"", NULL},
+    {"\"--log-driver=k8s-file\", \"--log-opt=path=/root/.bashrc\"", NULL},
+    {"\"--log-opt\", \"path=x\"", NULL},
+    {"\"--label-file=/etc/shadow\"", NULL},
+    {"\"--tz=local\"", NULL},
+    {"\"--tz=../../../etc/shadow\"", NULL},
+    {"\"--tz=/etc/shadow\"", NULL},
+    {"\"-v\", \"/:/host\"", "use the config key \"mounts\""},
+    {"\"--volume=/:/host\"", NULL},
+    {"\"--mount=type=bind,src=/,dst=/h\"", NULL},
+    {"\"--tmpfs=/x\"", NULL},
+    {"\"--volumes-from=other\"", NULL},
+    {"\"--rootfs=/\"", NULL},
+    {"\"--workdir=/\"", "use the config key \"workdir\""},
+    /* item 6: host environment smuggled */
+    {"\"--env=*\"", "use the config key \"env\""},
+    {"\"-e\", \"TOKEN\"", "\"-e\" is refused"},
+    {"\"--env\", \"TOKEN\"", NULL},
+    {"\"-e=TOKEN\"", NULL},
+    {"\"--env-file=/root/.env\"", NULL},
+    {"\"--env-host\"", NULL},
+    {"\"--env-merge=PATH=x\"", NULL},
+    {"\"--http-proxy=true\"", NULL},
+    {"\"--secret=token\"", NULL},
+    /* publishing and names */
+    {"\"-p\", \"80:80\"", "use the config key \"ports\""},
+    {"\"--publish-all\"", NULL},
+    {"\"--name=other\"", NULL},
+    {"\"--add-host=x:host-gateway\"", NULL},
+    {"\"--dns=10.0.0.1\"", NULL},
+    /* forms: clusters, values that are options, bare words */
+    {"\"-it\"", "combined short options"},
+    {"\"-lfoo=bar\"", "combined short options"},
+    {"\"--label\", \"--privileged\"", "--privileged"},
+    {"\"--hostname\", \"-h\"", NULL},
+    {"\"--label\"", "needs a value"},
+    {"\"--hostname=-x\"", NULL},
+    {"\"privileged\"", "is not an option"},
+    {"\"--\", \"--privileged\"", NULL},
+    {"\"-\"", NULL},
+    {"\"--detach\"", NULL},
+    {"\"-d\"", NULL},
+    {"\"--platform=linux/arm64\"", NULL},
+    {"\"--stop-signal=SIGCONT\"", "a signal the tool ignores"},
+    {"\"--label=io.containers.autoupdate=registry\"", NULL},
+    {"\"--label=PODMAN_SYSTEMD_UNIT=x.service\"", NULL},
+    {"\"--shm-size=1t\"", NULL},
+};
+
+static void test_podman_args_attacks(void **state)
+{
+    (void)state;
+    int failed = 0;
+    for (size_t i = 0; i < sizeof attacks / sizeof *attacks; i++) {
+        char json[512];
+        snprintf(json, sizeof json, "{\"podman_args\": [%s]}", attacks[i].args);
+        struct config c;
+        coco_err err = {0};
+        if (config_parse(json, strlen(json), "t", "t.json", &c, &err) == 0) {
+            print_message("accepted: %s\n", attacks[i].args);
+            config_free(&c);
+            failed++;
+            continue;
+        }
+        const char *want = attacks[i].want ? attacks[i].want : "is refused";
+        if (!str_has_prefix(err.msg, "t.json: podman_args[") ||
+            !strstr(err.msg, want) || strchr(err.msg, '\n')) {
+            print_message("%s:\n  got:  %s\n  want: %s\n", attacks[i].args,
+                          err.msg, want);
+            failed++;
+        }
+    }
+    if (failed)
+        fail_msg("%d of %zu podman_args attacks not refused as expected",
+                 failed, sizeof attacks / sizeof *attacks);
+}
+
 static void test_good_config(void **state)
 {
     (void)state;
@@ -156,7 +287,7 @@ static void test_good_config(void **state)
         " \"env\": {\"A\": \"1\", \"EMPTY\": \"\"}, \"env_passthrough\": [\"TERM\"],"
         " \"dependencies\": {\"apt\": [\"g++\", \"libssl-dev\"], \"mise\": [\"node@20\"]},"
         " \"workdir\": \"/workspace/sub/\", \"allowed_hosts\": [\"API.Anthropic.com\", \"*.example.org\"],"
-        " \"isolated\": false, \"x11\": true, \"podman_args\": [\"--shm-size\", \"1g\", \"--cap-drop=ALL\"],"
+        " \"isolated\": false, \"x11\": true, \"podman_args\": [\"--shm-size\", \"1g\", \"-l=a=b\", \"--tz=UTC\"],"
         " \"image\": \"localhost/coco:latest\", \"runtime\": \"native\","
         " \"limits\": {\"memory\": \"512m\", \"pids\": 64, \"cpus\": 1.5, \"timeout\": \"10m\", \"output\": \"1g\"}}";
     struct config c;
@@ -178,7 +309,11 @@ static void test_good_config(void **state)
     assert_string_equal(c.allowed_hosts.v[0], "api.anthropic.com");
     assert_int_equal(c.isolated, 0);
     assert_true(c.x11);
+    /* each option in its canonical form, which the engine gets */
     assert_int_equal(c.podman_args.n, 3);
+    assert_string_equal(c.podman_args.v[0], "--shm-size=1g");
+    assert_string_equal(c.podman_args.v[1], "--label=a=b");
+    assert_string_equal(c.podman_args.v[2], "--tz=UTC");
     assert_int_equal(c.runtime, RT_NATIVE);
     assert_int_equal(c.limits.memory, 512ULL << 20);
     assert_int_equal(c.limits.pids, 64);
@@ -330,6 +465,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_configs),
         cmocka_unit_test(test_good_config),
+        cmocka_unit_test(test_podman_args_attacks),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_spec_forms),
         cmocka_unit_test(test_bad_tool_name),

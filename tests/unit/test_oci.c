@@ -609,6 +609,26 @@ static void test_extra_args_and_order(void **state)
     assert_true(find(&b->argv, "-t") > 0);
     free_built(b);
 
+    /* The builder checks the allowlist itself: a hand-built policy with
+     * an option outside it, or one this engine lacks, builds nothing. */
+    strvec_push(&p->extra_args, "--security-opt=seccomp=unconfined");
+    b = build(p);
+    assert_int_equal(b->rc, -1);
+    assert_non_null(strstr(b->err.msg, "podman_args: \"--security-opt=seccomp=unconfined\""));
+    free_built(b);
+    strvec_clear(&p->extra_args);
+    strvec_push(&p->extra_args, "--tz=UTC");
+    b = build(p);
+    assert_int_equal(b->rc, 0);
+    free_built(b);
+    p->runtime = RT_DOCKER;
+    b = build(p);
+    assert_int_equal(b->rc, -1);
+    assert_non_null(strstr(b->err.msg, "\"--tz=UTC\" is not an engine option coco allows on docker"));
+    free_built(b);
+    p->runtime = RT_PODMAN;
+    strvec_clear(&p->extra_args);
+
     /* an image that would be read as an option */
     free(p->image);
     p->image = xstrdup("--privileged");

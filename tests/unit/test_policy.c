@@ -454,6 +454,42 @@ static void test_show_marks_unpinned_image(void **state)
     policy_free(&p);
 }
 
+/* podman_args: the chosen engine must have each option, and show says
+ * what each one does instead of "passed as they are". */
+static void test_podman_args_runtime_and_show(void **state)
+{
+    (void)state;
+    char *env[] = {NULL};
+    struct policy p;
+    coco_err err = {0};
+    const char *j = "{\"podman_args\": [\"--tz=Europe/Berlin\", \"-l\", \"team=web\"]}";
+    struct run_flags docker = {.runtime = RT_DOCKER};
+    assert_int_equal(resolve(j, env, &docker, NULL, 0, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "tool.json: podman_args: \"--tz=Europe/Berlin\": "
+                                    "--tz is a podman option and the runtime is "
+                                    "docker (--runtime)"));
+    struct run_flags native = {.runtime = RT_NATIVE};
+    assert_int_equal(resolve(j, env, &native, NULL, 0, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "tool.json: podman_args:"));
+    assert_non_null(strstr(err.msg, "native"));
+
+    struct run_flags podman = {.runtime = RT_PODMAN};
+    assert_int_equal(resolve(j, env, &podman, NULL, 0, &p, &err), 0);
+    assert_int_equal(p.extra_args.n, 2);
+    assert_string_equal(p.extra_args.v[0], "--tz=Europe/Berlin");
+    assert_string_equal(p.extra_args.v[1], "--label=team=web");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    policy_show(&p, f);
+    fclose(f);
+    assert_null(strstr(buf, "as they are"));
+    assert_non_null(strstr(buf, "\n    --tz=Europe/Berlin: time zone of the container's clock\n"));
+    assert_non_null(strstr(buf, "\n  ! --label=team=web: RISK: label on the container"));
+    free(buf);
+    policy_free(&p);
+}
+
 static void test_x11(void **state)
 {
     (void)state;
@@ -514,6 +550,7 @@ int main(void)
         cmocka_unit_test(test_limits_and_names),
         cmocka_unit_test(test_default_runtime),
         cmocka_unit_test(test_show_marks_unpinned_image),
+        cmocka_unit_test(test_podman_args_runtime_and_show),
         cmocka_unit_test(test_x11),
         cmocka_unit_test(test_cli_parse),
     };
