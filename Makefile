@@ -70,12 +70,6 @@ all: $(COCO_BIN) $(INSIDE_BIN)
 $(COCO_BIN): $(O)/coco.o $(LIB_OBJS)
 	$(CC) $(LDFLAGS) $(COCO_LDFLAGS) -o $@ $^ $(COCO_LDLIBS)
 
-# coco-inside runs in podman/docker containers (src/inside/inside.c): always
-# static and never sanitized, whatever image it lands in.
-$(INSIDE_BIN): src/inside/inside.c $(SECCOMP_HDR)
-	$(CC) -O2 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -static \
-	  -I$(O)/gen -o $@ src/inside/inside.c
-
 $(O)/%.o: %.c $(wildcard src/*.h src/native/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Isrc -I$(O)/gen -c -o $@ $<
@@ -90,6 +84,12 @@ $(SECCOMP_HDR): $(O)/tools/gen_seccomp
 	@mkdir -p $(dir $@)
 	$(O)/tools/gen_seccomp $@
 $(O)/src/native/seccomp_bpf.o: $(SECCOMP_HDR)
+
+# coco-inside runs in podman/docker containers (src/inside/inside.c): always
+# static and never sanitized, whatever image it lands in.
+$(INSIDE_BIN): src/inside/inside.c $(SECCOMP_HDR)
+	$(CC) -O2 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -static \
+	  -I$(O)/gen -o $@ src/inside/inside.c
 
 $(O)/tests/unit/%: tests/unit/%.c $(LIB_OBJS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
