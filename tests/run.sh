@@ -318,6 +318,9 @@ suite_valgrind() {
   "limits": { "memory": "512m", "pids": 64, "cpus": "1.5", "timeout": "10m" }
 }
 EOF
+    # The same tool without an image, for the native runtime (which
+    # refuses a config naming an image it would ignore).
+    sed '/"image"/d' "$h/data/coco/tools/lint.json" >"$h/data/coco/tools/nlint.json"
     # Broken configs live in their own data directory, so that `list -l`
     # over the good one has nothing to complain about.
     mkdir -p "$h/bad/coco/tools" "$h/cache"
@@ -335,7 +338,8 @@ EOF
         "0|data|run --dry-run lint --fix src"
         "0|data|run --runtime podman --dry-run lint --fix src"
         "0|data|run --runtime docker --dry-run lint ."
-        "0|data|run --runtime native --dry-run lint ."
+        "0|data|run --runtime native --dry-run nlint ."
+        "125|data|run --runtime native --dry-run lint ."
         "125|data|run --dry-run missing"
         "125|data|run --runtime bogus lint"
         "125|data|get ../x"
