@@ -1,0 +1,208 @@
+/* test_cli.c — what the commands print and name: the display escaper and
+ * the one-line error contract (issue 6 item 8). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+/* str_escape(IN) must be WANT. */
+static void check_escape(const char *in, const char *want)
+{
+    char *got = str_escape(in);
+    if (strcmp(got, want) != 0)
+        fail_msg("str_escape(\"%s\") = \"%s\", want \"%s\"", in, got, want);
+    free(got);
+}
+
+/* True when S holds a byte below 0x20 or 0x7f. */
+static bool has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return true;
+    return false;
+}
+
+static void test_escape_classes(void **state)
+{
+    (void)state;
+    /* Plain text and UTF-8 text are unchanged. */
+    check_escape("", "");
+    check_escape("eslint --fix /workspace", "eslint --fix /workspace");
+    check_escape("café ünïcødé 日本語 🙂", "café ünïcødé 日本語 🙂");
+    check_escape("~/.cache/x y", "~/.cache/x y");
+    /* ASCII controls and DEL. */
+    check_escape("a\nb", "a\\nb");
+    check_escape("a\tb\rc", "a\\tb\\rc");
+    check_escape("\x1b[2Jclear", "\\x1b[2Jclear");
+    check_escape("\x01\x07\x08\x0b\x0c\x1f\x7f", "\\x01\\x07\\x08\\x0b\\x0c\\x1f\\x7f");
+    /* A backslash itself, so escapes read back unambiguously. */
+    check_escape("a\\nb", "a\\\\nb");
+    check_escape("\\", "\\\\");
+    /* Invalid UTF-8: lone continuation, truncated, overlong, surrogate,
+     * above U+10FFFF, bytes that never start a character. */
+    check_escape("\x80", "\\x80");
+    check_escape("a\xc3", "a\\xc3");
+    check_escape("\xc3(", "\\xc3(");
+    check_escape("\xc0\xaf", "\\xc0\\xaf");
+    check_escape("\xe0\x80\xaf", "\\xe0\\x80\\xaf");
+    check_escape("\xed\xa0\x80", "\\xed\\xa0\\x80");
+    check_escape("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80");
+    check_escape("\xfe\xff", "\\xfe\\xff");
+    check_escape("\xe2\x80", "\\xe2\\x80");
+    /* Characters that reorder or hide text. */
+    check_escape("\xc2\x9b" "2J", "\\u{009b}2J");            /* C1 CSI */
+    check_escape("\xc2\x80\xc2\x9f", "\\u{0080}\\u{009f}");
+    check_escape("a\xe2\x80\xae" "cba", "a\\u{202e}cba");     /* RLO */
+    check_escape("\xe2\x80\xaa\xe2\x80\xac", "\\u{202a}\\u{202c}");
+    check_escape("\xe2\x80\x8b\xe2\x80\x8f", "\\u{200b}\\u{200f}");
+    check_escape("\xe2\x81\xa6x\xe2\x81\xa9", "\\u{2066}x\\u{2069}");
+    check_escape("\xef\xbb\xbfx", "\\u{feff}x");
+    check_escape("\xe2\x80\xa8", "\\u{2028}");
+    /* Neighbours of those ranges stay as they are. */
+    check_escape("\xc2\xa0", "\xc2\xa0");                 /* U+00A0 */
+    check_escape("\xe2\x80\x90", "\xe2\x80\x90");         /* U+2010 */
+    check_escape("\xe2\x80\xaf", "\xe2\x80\xaf");         /* U+202F */
+    check_escape("\xef\xbb\xbe", "\xef\xbb\xbe");         /* U+FEFE */
+}
+
+static void test_escape_round_trip(void **state)
+{
+    (void)state;
+    /* Every printable ASCII string but the backslash is a fixed point. */
+    char s[96];
+    size_t n = 0;
+    for (int c = 0x20; c < 0x7f; c++)
+        if (c != '\\')
+            s[n++] = (char)c;
+    s[n] = '\0';
+    check_escape(s, s);
+    /* No output of the escaper holds a control byte, whatever the input. */
+    unsigned seed = 1;
+    for (int i = 0; i < 2000; i++) {
+        char in[64];
+        size_t len = (size_t)(i % 63);
+        for (size_t j = 0; j < len; j++) {
+            seed = seed * 1103515245u + 12345u;
+            in[j] = (char)((seed >> 16) % 255 + 1);
+        }
+        in[len] = '\0';
+        char *e = str_escape(in);
+        assert_false(has_control(e));
+        /* Escaping escaped text again changes only backslashes. */
+        char *e2 = str_escape(e);
+        size_t bs = 0;
+        for (const char *p = e; *p; p++)
+            bs += *p == '\\';
+        assert_int_equal(strlen(e2), strlen(e) + bs);
+        free(e2);
+        free(e);
+    }
+}
+
+static void test_escape_buf(void **state)
+{
+    (void)state;
+    char b[8];
+    /* Cut before an escape that does not fit, never inside it. */
+    assert_string_equal(str_escape_buf("abcd\n", b, 6), "abcd");
+    assert_string_equal(str_escape_buf("abc\x1b", b, 7), "abc");
+    assert_string_equal(str_escape_buf("ab\xe2\x80\xae", b, sizeof b), "ab");
+    /* ... and before a UTF-8 character that does not fit. */
+    assert_string_equal(str_escape_buf("abcd\xc3\xa9", b, 6), "abcd");
+    assert_string_equal(str_escape_buf("ok", b, sizeof b), "ok");
+    assert_string_equal(str_escape_buf("x", b, 1), "");
+    struct strvec keep = STRVEC_INIT;
+    assert_string_equal(str_escape_keep(&keep, "a\tb"), "a\\tb");
+    assert_string_equal(str_escape_keep(&keep, NULL), "");
+    assert_int_equal(keep.n, 2);
+    strvec_clear(&keep);
+}
+
+/* Run FN with stderr going to a file; return what it printed. */
+static char *capture_stderr(void (*fn)(void *), void *arg)
+{
+    char path[] = "/tmp/coco-test-stderr.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    unlink(path);
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(fd, 2);
+    fn(arg);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    off_t len = lseek(fd, 0, SEEK_END);
+    char *buf = xcalloc(1, (size_t)len + 1);
+    assert_int_equal(pread(fd, buf, (size_t)len, 0), len);
+    close(fd);
+    return buf;
+}
+
+static void print_err(void *arg) { err_print(arg); }
+static void print_warn(void *arg) { warn("value \"%s\" ignored", (const char *)arg); }
+static void print_fail(void *arg) { coco_fail("get: \"%s\" is bad", (const char *)arg); }
+
+static void test_errors_one_line(void **state)
+{
+    (void)state;
+    const char *hostile = "a\nb\rc\x1b[2J\xe2\x80\xae" "d\\e\xff";
+    /* Backslashes stay as they are in messages (JSON errors quote them). */
+    const char *want = "a\\nb\\rc\\x1b[2J\\u{202e}d\\e\\xff";
+    coco_err err = {0};
+    err_set(&err, 0, "%s", hostile);
+    assert_string_equal(err.msg, want);
+    err_prefix(&err, "f.json: %s", "k\ney");
+    char *expect = xasprintf("f.json: k\\ney: %s", want);
+    assert_string_equal(err.msg, expect);
+    /* err_print escapes nothing twice (the message is clean) ... */
+    char *out = capture_stderr(print_err, &err);
+    char *line = xasprintf("coco: %s\n", expect);
+    assert_string_equal(out, line);
+    free(out);
+    free(line);
+    free(expect);
+    /* ... and catches a message that was not escaped (the native
+     * sandbox's child sends its own). */
+    coco_err raw = {.errnum = ENOENT};
+    snprintf(raw.msg, sizeof raw.msg, "x\ny\x1b");
+    out = capture_stderr(print_err, &raw);
+    assert_string_equal(out, "coco: x\\ny\\x1b: No such file or directory\n");
+    free(out);
+    out = capture_stderr(print_warn, (void *)hostile);
+    line = xasprintf("coco: warning: value \"%s\" ignored\n", want);
+    assert_string_equal(out, line);
+    free(out);
+    free(line);
+    out = capture_stderr(print_fail, (void *)hostile);
+    line = xasprintf("coco: get: \"%s\" is bad\n", want);
+    assert_string_equal(out, line);
+    free(out);
+    free(line);
+    /* A message that fills the buffer with escapes stays one line. */
+    char big[3000];
+    memset(big, '\n', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    err_set(&err, EIO, "%s", big);
+    out = capture_stderr(print_err, &err);
+    assert_int_equal(strchr(out, '\n') - out, (long)strlen(out) - 1);
+    assert_true(str_has_suffix(out, ": Input/output error\n"));
+    free(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_escape_classes),
+        cmocka_unit_test(test_escape_round_trip),
+        cmocka_unit_test(test_escape_buf),
+        cmocka_unit_test(test_errors_one_line),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
