@@ -5,31 +5,45 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "hostpath.h"
+#include "store.h"
 #include "sys.h"
 
 #define STORE_MAX_BYTES (1u << 20)
 
 /* What a config grants, in the words `coco show` uses, before it is
- * saved: the user sees mounts, network, env and extra arguments first. */
-static void config_describe(const struct config *c, FILE *o)
+ * saved: the user sees mounts, network, env and extra arguments first.
+ * This is the only review a config from the store gets, so every string
+ * of it is printed escaped (E): a newline, an escape sequence or a bidi
+ * control in a value must not forge or hide a line. */
+void store_describe(const struct config *c, const char *home, const char *cwd,
+                    FILE *o)
 {
     char b[64];
-    fprintf(o, "%s grants:\n", c->name);
-    fprintf(o, "  command   %s", c->command ? c->command : c->name);
+    _cleanup_strvec_ struct strvec keep = STRVEC_INIT;
+#define E(s) str_escape_keep(&keep, (s))
+    fprintf(o, "%s grants:\n", E(c->name));
+    fprintf(o, "  command   %s", E(c->command ? c->command : c->name));
     if (c->tool)
-        fprintf(o, "  (install %s)", c->tool);
+        fprintf(o, "  (install %s)", E(c->tool));
     fprintf(o, "\n");
     if (!c->n_mounts)
         fprintf(o, "  files     none of the host's\n");
-    for (size_t i = 0; i < c->n_mounts; i++)
-        fprintf(o, "  %-9s %s -> %s (%s)\n", i ? "" : "files", c->mounts[i].src,
-                c->mounts[i].dst,
-                c->mounts[i].opts & MNT_RO ? "read-only" : "read+write");
+    for (size_t i = 0; i < c->n_mounts; i++) {
+        /* The rule `coco show` marks with: the source as it would expand
+         * here (lexically, touching nothing). */
+        _cleanup_free_ char *abs = hostpath_expand(c->mounts[i].src, home, cwd);
+        bool risky = !abs || hostpath_sensitive(abs, home);
+        fprintf(o, "  %-9s %s%s -> %s (%s)%s\n", i ? "" : "files",
+                risky ? "! " : "", E(c->mounts[i].src), E(c->mounts[i].dst),
+                c->mounts[i].opts & MNT_RO ? "read-only" : "read+write",
+                risky ? ": a sensitive host path" : "");
+    }
     switch (c->network) {
     case NET_ALLOWED:
         fprintf(o, "  network   only:");
         for (size_t i = 0; i < c->allowed_hosts.n; i++)
-            fprintf(o, " %s", c->allowed_hosts.v[i]);
+            fprintf(o, " %s", E(c->allowed_hosts.v[i]));
         fprintf(o, "\n");
         break;
     case NET_FULL:
@@ -43,23 +57,23 @@ static void config_describe(const struct config *c, FILE *o)
     }
     for (size_t i = 0; i < c->env_passthrough.n; i++)
         fprintf(o, "  %-9s %s (from your environment)\n", i ? "" : "env",
-                c->env_passthrough.v[i]);
+                E(c->env_passthrough.v[i]));
     for (size_t i = 0; i < c->n_env; i++)
         fprintf(o, "  %-9s %s=%s\n", i || c->env_passthrough.n ? "" : "env",
-                c->env[i].name, c->env[i].value);
+                E(c->env[i].name), E(c->env[i].value));
     for (size_t i = 0; i < c->ports.n; i++)
-        fprintf(o, "  ports     ! %s\n", c->ports.v[i]);
+        fprintf(o, "  ports     ! %s\n", E(c->ports.v[i]));
     if (c->x11)
         fprintf(o, "  x11       ! your display (keystrokes, screen)\n");
     if (c->podman_args.n) {
         fprintf(o, "  runtime args !");
         for (size_t i = 0; i < c->podman_args.n; i++)
-            fprintf(o, " %s", c->podman_args.v[i]);
+            fprintf(o, " %s", E(c->podman_args.v[i]));
         fprintf(o, "\n");
     }
     if (c->image) {
         bool pinned = image_pinned(c->image);
-        fprintf(o, "  image     %s%s\n", pinned ? "" : "! ", c->image);
+        fprintf(o, "  image     %s%s\n", pinned ? "" : "! ", E(c->image));
         if (!pinned)
             fprintf(o, "            (not pinned by digest: its tag can be moved to "
                        "other code)\n");
@@ -70,6 +84,7 @@ static void config_describe(const struct config *c, FILE *o)
         fprintf(o, "  memory    %s\n", fmt_size(c->limits.memory, b, sizeof b));
     if (c->limits.timeout_ms)
         fprintf(o, "  timeout   %s\n", fmt_duration(c->limits.timeout_ms, b, sizeof b));
+#undef E
 }
 
 static bool is_url(const char *s)
@@ -177,7 +192,15 @@ int cmd_get(int argc, char **argv)
         err_print(&err);
         return EXIT_COCO;
     }
-    config_describe(&c, stdout);
+    /* Where "~" and "." would point if the tool ran from here. */
+    struct host_ctx ctx;
+    coco_err herr = {0};
+    if (host_ctx_from_process(&ctx, &herr) == 0) {
+        store_describe(&c, ctx.home, ctx.cwd, stdout);
+        host_ctx_release(&ctx);
+    } else {
+        store_describe(&c, "/", "/", stdout);
+    }
     config_free(&c);
     _cleanup_free_ char *dir = config_dir();
     if (mkdir_parents(dir, 0700, &err) < 0 ||

@@ -527,6 +527,13 @@ static int key_mounts(struct parse_ctx *ctx, const char *key, json_t *v)
                 return KEY_ERR(ctx, fkey, "unknown key (a mount has src, dst, opts)");
             if (get_string(ctx, fkey, f, strcmp(k, "opts") == 0, &s) < 0)
                 return -1;
+            /* A path with a newline or an escape sequence in it is no
+             * path anybody means, and it would print as something else
+             * than it is. */
+            for (const char *c = s; *c; c++)
+                if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                    return KEY_ERR(ctx, fkey, "\"%s\" holds a control "
+                                   "character; write the path without it", s);
             if (strcmp(k, "src") == 0) {
                 cm->src = xstrdup(s);
             } else if (strcmp(k, "dst") == 0) {

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hostpath.h"
 #include "native.h"
 #include "sys.h"
 
@@ -112,18 +113,6 @@ void host_ctx_release(struct host_ctx *ctx)
     memset(ctx, 0, sizeof *ctx);
 }
 
-/* Host paths that hold credentials or control: binding them is allowed
- * (the user may mean it) but `coco show` marks it. Relative to $HOME when
- * they start with "~/". */
-static const char *const sensitive_paths[] = {
-    "~/.ssh", "~/.aws", "~/.gnupg", "~/.config/gcloud", "~/.kube",
-    "~/.docker", "~/.netrc", "~/.npmrc", "~/.pypirc", "~/.git-credentials",
-    "~/.config/gh", "~/.local/share/coco", "~/.config/coco", "~/.local/bin",
-    "~/.bashrc", "~/.profile", "~/.zshrc",
-    "/etc", "/root", "/var/run", "/run", "/proc", "/sys", "/dev", "/boot",
-    "/usr", "/var/lib", NULL,
-};
-
 /* Engine sockets: a bind of one, or of a directory holding one, gives
  * root on the host. */
 static const char *const engine_sockets[] = {
@@ -170,33 +159,9 @@ static const char *engine_socket_reason(const char *src, const struct stat *st,
     return NULL;
 }
 
-static bool path_is_sensitive(const char *src, const char *home)
-{
-    if (strcmp(src, "/") == 0 || strcmp(src, home) == 0 ||
-        path_is_within(home, src))
-        return true;
-    for (const char *const *s = sensitive_paths; *s; s++) {
-        _cleanup_free_ char *p = str_has_prefix(*s, "~/")
-                                     ? path_join(home, *s + 2)
-                                     : xstrdup(*s);
-        if (path_is_within(src, p) || path_is_within(p, src))
-            return true;
-    }
-    return false;
-}
-
 static char *expand_src(const char *src, const struct host_ctx *ctx)
 {
-    _cleanup_free_ char *joined = NULL;
-    if (strcmp(src, "~") == 0)
-        joined = xstrdup(ctx->home);
-    else if (str_has_prefix(src, "~/"))
-        joined = path_join(ctx->home, src + 2);
-    else if (src[0] == '/')
-        joined = xstrdup(src);
-    else
-        joined = path_join(ctx->cwd, src);
-    return path_normalize(joined);
+    return hostpath_expand(src, ctx->home, ctx->cwd);
 }
 
 static int resolve_mount(const struct config *cfg, size_t i,
@@ -252,7 +217,7 @@ static int resolve_mount(const struct config *cfg, size_t i,
     pm->ro = (cm->opts & MNT_RO) != 0;
     pm->is_dir = S_ISDIR(st.st_mode);
     pm->opts = cm->opts;
-    pm->risky = path_is_sensitive(real, ctx->home);
+    pm->risky = hostpath_sensitive(real, ctx->home);
     return 0;
 }
 
@@ -593,23 +558,29 @@ void policy_show(const struct policy *p, FILE *o)
 {
     char b1[64], b2[PATH_MAX + 2];
     int risks = 0;
-    fprintf(o, "tool       %s\n", p->tool);
-    fprintf(o, "config     %s\n", p->config_path);
+    /* Every string that comes from the config, the environment or the
+     * command line is printed escaped (E): this screen is the review a
+     * user gets, and a newline or an escape sequence must not forge or
+     * hide a line of it. */
+    _cleanup_strvec_ struct strvec keep = STRVEC_INIT;
+#define E(s) str_escape_keep(&keep, (s))
+    fprintf(o, "tool       %s\n", E(p->tool));
+    fprintf(o, "config     %s\n", E(p->config_path));
     if (p->spec)
-        fprintf(o, "install    %s\n", p->spec);
+        fprintf(o, "install    %s\n", E(p->spec));
     fprintf(o, "command   ");
     for (size_t i = 0; i < p->argv.n; i++)
-        fprintf(o, " %s", p->argv.v[i]);
+        fprintf(o, " %s", E(p->argv.v[i]));
     fprintf(o, "\nruntime    %s (%s)", runtime_name(p->runtime), p->runtime_source);
     if (p->runtime != RT_NATIVE)
-        fprintf(o, ", image %s (%s)%s", p->image, p->image_source,
+        fprintf(o, ", image %s (%s)%s", E(p->image), p->image_source,
                 p->rootless ? ", rootless" : "");
-    fprintf(o, "\nworkdir    %s\n", p->workdir);
+    fprintf(o, "\nworkdir    %s\n", E(p->workdir));
     /* A tag can be moved to other code by whoever controls the registry;
      * a digest cannot.  Local images (localhost/) are built here. */
     if (p->runtime != RT_NATIVE && !image_pinned(p->image)) {
         fprintf(o, "  ! RISK: image %s is not pinned by digest; its tag can be "
-                   "moved to other code (pin it as NAME@sha256:...)\n", p->image);
+                   "moved to other code (pin it as NAME@sha256:...)\n", E(p->image));
         risks++;
     }
 
@@ -617,12 +588,12 @@ void policy_show(const struct policy *p, FILE *o)
     for (size_t i = 0; i < p->n_mounts; i++) {
         const struct policy_mount *m = &p->mounts[i];
         fprintf(o, "  %s %-11s %s -> %s%s\n", m->risky ? "!" : " ",
-                m->ro ? "read" : "read+write", tilde(m->src, p->home, b2, sizeof b2),
-                m->dst, m->risky ? "   RISK: sensitive host path" : "");
+                m->ro ? "read" : "read+write", E(tilde(m->src, p->home, b2, sizeof b2)),
+                E(m->dst), m->risky ? "   RISK: sensitive host path" : "");
         risks += m->risky;
     }
     if (p->runtime != RT_NATIVE)
-        fprintf(o, "    read+write  volume %s -> %s (%s)\n", p->volume,
+        fprintf(o, "    read+write  volume %s -> %s (%s)\n", E(p->volume),
                 COCO_CACHE_DIR, p->isolated ? "this tool only" : "shared with "
                 "other non-isolated tools");
     if (!p->isolated) {
@@ -639,7 +610,7 @@ void policy_show(const struct policy *p, FILE *o)
     case NET_ALLOWED:
         fprintf(o, "only these hosts, through the egress proxy:");
         for (size_t i = 0; i < p->allowed_hosts.n; i++)
-            fprintf(o, " %s", p->allowed_hosts.v[i]);
+            fprintf(o, " %s", E(p->allowed_hosts.v[i]));
         fprintf(o, "\n  ! NOT ENFORCED YET: coco refuses to run this tool until "
                    "its egress proxy lands");
         risks++;
@@ -660,14 +631,14 @@ void policy_show(const struct policy *p, FILE *o)
     }
     fprintf(o, " (%s)\n", p->net_source);
     for (size_t i = 0; i < p->ports.n; i++)
-        fprintf(o, "  ! publishes port %s (listens on the host)\n", p->ports.v[i]);
+        fprintf(o, "  ! publishes port %s (listens on the host)\n", E(p->ports.v[i]));
     risks += (int)p->ports.n;
 
     fprintf(o, "env        %s\n", p->n_env ? "only these variables of yours:"
                                            : "nothing from the host");
     for (size_t i = 0; i < p->n_env; i++) {
         bool secret = env_name_secret(p->env[i].name);
-        fprintf(o, "  %s %s (%s)%s\n", secret ? "!" : " ", p->env[i].name,
+        fprintf(o, "  %s %s (%s)%s\n", secret ? "!" : " ", E(p->env[i].name),
                 p->env[i].from_host ? "from the host" : "set by the config",
                 secret ? "   RISK: looks like a secret" : "");
         risks += secret;
@@ -675,14 +646,14 @@ void policy_show(const struct policy *p, FILE *o)
     if (p->x11) {
         fprintf(o, "x11        ! RISK: display %s shared: the tool can read "
                    "keystrokes and screen contents of other windows\n",
-                p->x11_display);
+                E(p->x11_display));
         risks++;
     }
     if (p->extra_args.n) {
         fprintf(o, "extra args ! RISK: passed to %s as they are:",
                 runtime_name(p->runtime));
         for (size_t i = 0; i < p->extra_args.n; i++)
-            fprintf(o, " %s", p->extra_args.v[i]);
+            fprintf(o, " %s", E(p->extra_args.v[i]));
         fputc('\n', o);
         risks++;
     }
@@ -711,4 +682,5 @@ void policy_show(const struct policy *p, FILE *o)
     if (p->runtime == RT_NATIVE)
         native_describe(p, o);
     fprintf(o, "risks      %d%s\n", risks, risks ? " (marked with !)" : "");
+#undef E
 }

@@ -1032,6 +1032,127 @@ make_store() {
     [ "$st2" -eq 125 ]
 }
 
+# ------------------------------------------- issue 6 item 8: escaped output
+
+# A store whose configs hold a screen-clearing escape sequence, a carriage
+# return, a newline and U+202E (right-to-left override) in every string
+# a config can carry.  The JSON escapes are decoded by coco's parser.
+hostile_store() {
+    HSTORE=$TEST_TMP/hstore
+    mkdir -p "$HSTORE"
+    cat >"$HSTORE/evil.json" <<'EOF'
+{"command": "lint\u202etxt.exe",
+ "mounts": [{"src": "./a\u202eb", "dst": "/w\u202ex"},
+            {"src": "~/.ssh", "dst": "/keys", "opts": "ro"}],
+ "env": {"A": "x\u001b[2Jy", "B": "1\r2", "C": "l1\nl2\u202e"},
+ "network": "none"}
+EOF
+    printf '%s\n' '{"mounts": [{"src": "./a\u001b[2Jb\nc", "dst": "/w"}]}' >"$HSTORE/ctlsrc.json"
+    printf '%s\n' '{"mounts": [{"src": ".", "dst": "/w\rx"}]}' >"$HSTORE/ctldst.json"
+    printf '%s\n' '{"command": "a\u001b[2J\nb"}' >"$HSTORE/ctlcmd.json"
+    printf '%s\n' '{"image": "x\u001b[2J\n\u202e"}' >"$HSTORE/ctlimage.json"
+    printf '%s\n' '{"allowed_hosts": ["a.org\r\u001b[2Jb\n\u202e"]}' >"$HSTORE/ctlhosts.json"
+}
+
+# refute_raw_controls: $output holds no control byte but '\n', and no
+# raw U+202E.
+refute_raw_controls() {
+    if printf '%s' "$output" | LC_ALL=C grep -qP '[\x00-\x09\x0b-\x1f\x7f]'; then
+        echo "raw control byte in output:" >&2
+        printf '%s\n' "$output" | od -c | head -n 40 >&2
+        return 1
+    fi
+    if [[ $output == *$'\u202e'* ]]; then
+        echo "raw U+202E in output: $output" >&2
+        return 1
+    fi
+}
+
+@test "get escapes control characters and bidi overrides in what it shows" {
+    hostile_store
+    COCO_STORE=$HSTORE run "$COCO" get evil
+    assert_status 0
+    refute_raw_controls
+    # every value is on its own line, escaped
+    assert_line '  command   lint\u{202e}txt.exe'
+    assert_line '  files     ./a\u{202e}b -> /w\u{202e}x (read+write)'
+    assert_line '  env       A=x\x1b[2Jy'
+    assert_line '            B=1\r2'
+    assert_line '            C=l1\nl2\u{202e}'
+    [ "${#lines[@]}" -eq 9 ]
+}
+
+@test "get marks a sensitive mount source with ! as show does" {
+    hostile_store
+    COCO_STORE=$HSTORE run "$COCO" get evil
+    assert_status 0
+    assert_line '            ! ~/.ssh -> /keys (read-only): a sensitive host path'
+    refute_contains '! ./a'
+    printf '%s\n' '{"mounts": [{"src": ".", "dst": "/w"}, {"src": "/etc", "dst": "/e"}, {"src": "~", "dst": "/h"}]}' >"$HSTORE/wide.json"
+    COCO_STORE=$HSTORE run "$COCO" get wide
+    assert_status 0
+    assert_line '  files     . -> /w (read+write)'
+    assert_line '            ! /etc -> /e (read+write): a sensitive host path'
+    assert_line '            ! ~ -> /h (read+write): a sensitive host path'
+    # "." is the current directory: run from home, it is the home
+    rm -f "$CONFIG_DIR/wide.json"
+    cd "$HOME"
+    COCO_STORE=$HSTORE run "$COCO" get wide
+    assert_status 0
+    assert_line '  files     ! . -> /w (read+write): a sensitive host path'
+}
+
+@test "show, list -l and --dry-run escape config strings, one line each" {
+    hostile_store
+    install_fake_engine podman
+    COCO_STORE=$HSTORE run "$COCO" get evil
+    assert_status 0
+    COCO_RUNTIME=podman run "$COCO" show evil
+    assert_status 0
+    refute_raw_controls
+    assert_line 'command    lint\u{202e}txt.exe'
+    assert_contains 'a\u{202e}b -> /w\u{202e}x'
+    run "$COCO" list -l
+    assert_status 0
+    refute_raw_controls
+    [ "${#lines[@]}" -eq 1 ]
+    assert_contains 'mounts=./a\u{202e}b:/w\u{202e}x,~/.ssh:/keys:ro'
+    run "$COCO" run --runtime podman --dry-run evil $'arg\ntwo' $'\e[2J'
+    assert_status 0
+    refute_raw_controls
+    # one argument per line: the tool's three words are the last three lines
+    [ "${lines[-3]}" = 'lint\u{202e}txt.exe' ]
+    [ "${lines[-2]}" = 'arg\ntwo' ]
+    [ "${lines[-1]}" = '\x1b[2J' ]
+    run "$COCO" run --runtime native --dry-run evil $'arg\ntwo'
+    assert_status 0
+    refute_raw_controls
+    assert_contains 'lint\u{202e}txt.exe arg\ntwo'
+    assert_contains '/w\u{202e}x'
+}
+
+@test "control characters in a mount, command, image or host are refused in one line" {
+    hostile_store
+    local n
+    for n in ctlsrc ctldst ctlcmd ctlimage ctlhosts; do
+        COCO_STORE=$HSTORE run "$COCO" get "$n"
+        assert_coco_error "$n.json"
+        refute_raw_controls
+        [ ! -e "$CONFIG_DIR/$n.json" ]
+    done
+    COCO_STORE=$HSTORE run "$COCO" get ctlsrc
+    assert_coco_error 'mounts[0].src: "./a\x1b[2Jb\nc" holds a control character'
+    COCO_STORE=$HSTORE run "$COCO" get ctldst
+    assert_coco_error 'mounts[0].dst: "/w\rx" holds a control character'
+    # an installed config is refused the same way at run time
+    install_config ctl '{"mounts": [{"src": "./x\ny", "dst": "/w"}]}'
+    run "$COCO" run --runtime podman --dry-run ctl
+    assert_coco_error 'mounts[0].src: "./x\ny" holds a control character'
+    # and a command line argument in an error message
+    run "$COCO" run $'--bogus\e[2J\nx' tool
+    assert_coco_error '--bogus\x1b[2J\nx'
+}
+
 # ---------------------------------------------------------------- up / down
 
 same_file() { [ "$(readlink -f "$1")" = "$(readlink -f "$2")" ]; }

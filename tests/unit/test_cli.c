@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "config.h"
+#include "hostpath.h"
 #include "util.h"
 
 /* str_escape(IN) must be WANT. */
@@ -196,6 +198,74 @@ static void test_errors_one_line(void **state)
     free(out);
 }
 
+static void test_hostpath(void **state)
+{
+    (void)state;
+    const char *home = "/home/u";
+    /* The credential and system paths, what lies below and above them. */
+    static const char *const yes[] = {
+        "/", "/home", "/home/u", "/home/u/.ssh", "/home/u/.ssh/id_ed25519",
+        "/home/u/.aws", "/home/u/.local/share/coco/tools", "/home/u/.local",
+        "/etc", "/etc/passwd", "/usr/bin", "/var/run/docker.sock", "/root",
+        NULL,
+    };
+    static const char *const no[] = {
+        "/home/u/src", "/home/u/.cache/npm", "/tmp/x", "/home/v/.ssh",
+        "/home/u/.sshx", "/etcetera", "/opt/tool", NULL,
+    };
+    for (const char *const *p = yes; *p; p++)
+        if (!hostpath_sensitive(*p, home))
+            fail_msg("%s should be sensitive", *p);
+    for (const char *const *p = no; *p; p++)
+        if (hostpath_sensitive(*p, home))
+            fail_msg("%s should not be sensitive", *p);
+    /* Expansion is lexical: ~, ., relative, absolute, .. collapsed. */
+    static const char *const exp[][2] = {
+        {"~", "/home/u"}, {"~/.ssh", "/home/u/.ssh"}, {".", "/w/p"},
+        {"./a/../b", "/w/p/b"}, {"rel", "/w/p/rel"}, {"/etc/", "/etc"},
+        {"../..", "/"}, {"~/../../..", "/"}, {"~x", "/w/p/~x"},
+    };
+    for (size_t i = 0; i < sizeof exp / sizeof *exp; i++) {
+        char *e = hostpath_expand(exp[i][0], home, "/w/p");
+        assert_non_null(e);
+        assert_string_equal(e, exp[i][1]);
+        free(e);
+    }
+    assert_null(hostpath_expand(".", home, "relative"));
+}
+
+/* Control characters in a mount's src or dst are refused at load, in one
+ * line naming the key. */
+static void test_mount_controls(void **state)
+{
+    (void)state;
+    static const char *const bad[][2] = {
+        {"{\"mounts\": [{\"src\": \"a\\nb\", \"dst\": \"/w\"}]}",
+         "t.json: mounts[0].src: \"a\\nb\" holds a control character"},
+        {"{\"mounts\": [{\"src\": \"a\\u001b[2J\", \"dst\": \"/w\"}]}",
+         "t.json: mounts[0].src: \"a\\x1b[2J\" holds a control character"},
+        {"{\"mounts\": [{\"src\": \".\", \"dst\": \"/w\\r\"}]}",
+         "t.json: mounts[0].dst: \"/w\\r\" holds a control character"},
+        {"{\"mounts\": [{\"src\": \"a\\u007f\", \"dst\": \"/w\"}]}",
+         "mounts[0].src: \"a\\x7f\" holds a control character"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        struct config c;
+        coco_err err = {0};
+        assert_int_equal(config_parse(bad[i][0], strlen(bad[i][0]), "t", "t.json",
+                                      &c, &err), -1);
+        if (!strstr(err.msg, bad[i][1]))
+            fail_msg("%s: got \"%s\", want \"%s\"", bad[i][0], err.msg, bad[i][1]);
+        assert_false(has_control(err.msg));
+    }
+    /* Text that is only unusual stays allowed (and is escaped on output). */
+    const char *ok = "{\"mounts\": [{\"src\": \"./caf\u00e9 \\u202e\", \"dst\": \"/w x\"}]}";
+    struct config c;
+    coco_err err = {0};
+    assert_int_equal(config_parse(ok, strlen(ok), "t", "t.json", &c, &err), 0);
+    config_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -203,6 +273,8 @@ int main(void)
         cmocka_unit_test(test_escape_round_trip),
         cmocka_unit_test(test_escape_buf),
         cmocka_unit_test(test_errors_one_line),
+        cmocka_unit_test(test_hostpath),
+        cmocka_unit_test(test_mount_controls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
