@@ -78,19 +78,13 @@ int cmd_prune(int argc, char **argv)
         strvec_push(&rm, "rm");
         strvec_push(&rm, "--force");
         char *save = NULL;
-        _cleanup_free_ char *want = NULL;
-        if (tool) {
-            /* The same name mapping policy.c uses for volumes. */
-            want = xasprintf("coco-cache-%s", tool);
-            for (char *c = want; *c; c++)
-                if (*c == '+')
-                    *c = '-';
-        }
+        /* The one mapping run uses (cache_volume_name): exactly TOOL's
+         * volume, or exactly the names coco makes; another program's
+         * volume that merely starts with "coco-cache-" is left alone
+         * ("name=" filters match substrings anyway). */
+        _cleanup_free_ char *want = tool ? cache_volume_name(tool) : NULL;
         for (char *v = strtok_r(out, "\n", &save); v; v = strtok_r(NULL, "\n", &save)) {
-            /* "name=" filters match substrings: check the prefix again. */
-            if (!str_has_prefix(v, "coco-cache-"))
-                continue;
-            if (want && strcmp(v, want) != 0)
+            if (want ? strcmp(v, want) != 0 : !cache_volume_is_ours(v))
                 continue;
             strvec_push(&rm, v);
         }

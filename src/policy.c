@@ -248,6 +248,79 @@ static char *oci_safe_name(const char *prefix, const char *tool, const char *suf
     return s;
 }
 
+/* Cache volumes.  The mapping from tool names must be injective: two
+ * tools sharing a volume can rewrite each other's cached executables,
+ * which is what "isolated" promises they cannot.  Bytes outside
+ * [a-z0-9.-] (upper case included, and '_', the escape character itself)
+ * are written as "_XX"; tools live under "coco-cache-t-", so the shared
+ * volume "coco-cache-shared" is no tool's. */
+#define VOLUME_PREFIX "coco-cache-"
+#define VOLUME_TOOL_PREFIX VOLUME_PREFIX "t-"
+#define VOLUME_SHARED VOLUME_PREFIX "shared"
+
+static bool volume_plain(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-';
+}
+
+char *cache_volume_name(const char *tool)
+{
+    if (!tool)
+        return xstrdup(VOLUME_SHARED);
+    size_t n = strlen(tool);
+    char *out = xmalloc(strlen(VOLUME_TOOL_PREFIX) + 3 * n + 1);
+    char *o = stpcpy(out, VOLUME_TOOL_PREFIX);
+    for (const char *c = tool; *c; c++) {
+        if (volume_plain(*c))
+            *o++ = *c;
+        else
+            o += sprintf(o, "_%02x", (unsigned char)*c);
+    }
+    *o = '\0';
+    return out;
+}
+
+static int hex_lower(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+char *cache_volume_tool(const char *volume)
+{
+    if (!str_has_prefix(volume, VOLUME_TOOL_PREFIX))
+        return NULL;
+    const char *p = volume + strlen(VOLUME_TOOL_PREFIX);
+    _cleanup_free_ char *tool = xmalloc(strlen(p) + 1);
+    char *t = tool;
+    while (*p) {
+        int hi, lo;
+        if (volume_plain(*p)) {
+            *t++ = *p++;
+        } else if (p[0] == '_' && (hi = hex_lower(p[1])) >= 0 &&
+                   (lo = hex_lower(p[2])) >= 0) {
+            /* Only the one spelling cache_volume_name() writes. */
+            char c = (char)(hi << 4 | lo);
+            if (c == '\0' || volume_plain(c))
+                return NULL;
+            *t++ = c;
+            p += 3;
+        } else {
+            return NULL;
+        }
+    }
+    *t = '\0';
+    return tool_name_valid(tool) ? steal_pointer(&tool) : NULL;
+}
+
+bool cache_volume_is_ours(const char *volume)
+{
+    if (strcmp(volume, VOLUME_SHARED) == 0)
+        return true;
+    _cleanup_free_ char *tool = cache_volume_tool(volume);
+    return tool != NULL;
+}
+
 /* What a config asks for that the native sandbox cannot give (yet), or
  * NULL.  P->net is already resolved. */
 static const char *native_unsupported(const struct config *cfg,
@@ -480,7 +553,7 @@ int policy_resolve(const struct config *cfg, const struct host_ctx *ctx,
         l->tmp_size = l->memory / 4;
 
     p->isolated = cfg->isolated != 0;
-    p->volume = oci_safe_name("coco-cache-", p->isolated ? cfg->name : "shared", "");
+    p->volume = cache_volume_name(p->isolated ? cfg->name : NULL);
 
     p->tty = ctx->stdin_tty && ctx->stdout_tty;
     p->interactive = true;

@@ -304,11 +304,11 @@ arg_value() {
     [[ $(arg_value --memory) == 536870912* || $(arg_value --memory) == 512[mM]* ]]
     [[ $(arg_value --cpus) == 1.5* ]]
     [ "$(arg_value --workdir || arg_value -w)" = /src ]
-    assert_contains coco-cache-lim
+    assert_contains coco-cache-t-lim
     install_config shared '{"command": "true", "isolated": false}'
     dry shared
-    assert_contains coco-cache-shared
-    refute_contains coco-cache-lim
+    assert_contains src=coco-cache-shared,
+    refute_contains coco-cache-t-lim
     # never an engine socket
     refute_contains docker.sock
     refute_contains podman.sock
@@ -1259,20 +1259,62 @@ same_file() { [ "$(readlink -f "$1")" = "$(readlink -f "$2")" ]; }
 @test "prune TOOL removes that tool's volume only; prune removes coco's" {
     install_fake_engine podman
     install_config eslint "$ESLINT_CFG"
-    export FAKE_VOLUMES='coco-cache-eslint coco-cache-prettier mydata'
+    export FAKE_VOLUMES='coco-cache-t-eslint coco-cache-t-prettier mydata'
     COCO_RUNTIME=podman run "$COCO" prune eslint
     assert_status 0
-    grep -E '^volume rm .*coco-cache-eslint' "$FAKE_DIR/calls"
-    ! grep -E '^volume rm .*coco-cache-prettier' "$FAKE_DIR/calls"
+    grep -E '^volume rm .*coco-cache-t-eslint' "$FAKE_DIR/calls"
+    ! grep -E '^volume rm .*coco-cache-t-prettier' "$FAKE_DIR/calls"
     ! grep -q '^run' "$FAKE_DIR/calls"
     rm -f "$FAKE_DIR"/*
     COCO_RUNTIME=podman run "$COCO" prune
     assert_status 0
-    grep -E '^volume rm .*coco-cache-eslint' "$FAKE_DIR/calls"
-    grep -E '^volume rm .*coco-cache-prettier' "$FAKE_DIR/calls"
+    grep -E '^volume rm .*coco-cache-t-eslint' "$FAKE_DIR/calls"
+    grep -E '^volume rm .*coco-cache-t-prettier' "$FAKE_DIR/calls"
     ! grep -E '^volume rm .*mydata' "$FAKE_DIR/calls"
     run "$COCO" prune ../x
     assert_coco_error
+}
+
+# issue 6 item 15: one volume per tool, whatever the names
+@test "cache volumes never collide: a+b, a-b, A, shared and isolated false differ" {
+    install_fake_engine podman
+    local t v
+    declare -A seen=()
+    install_config shared '{"command": "true"}'
+    install_config notiso '{"command": "true", "isolated": false}'
+    for t in a+b a-b a_b A a shared notiso; do
+        [[ -e $CONFIG_DIR/$t.json ]] || install_config "$t" '{"command": "true"}'
+        dry "$t"
+        assert_status 0
+        v=$(sed -n 's/^--mount=type=volume,src=\([^,]*\),.*/\1/p' <<<"$output")
+        [ -n "$v" ]
+        [ -z "${seen[$v]:-}" ] || { echo "$t and ${seen[$v]} share $v" >&2; false; }
+        seen[$v]=$t
+    done
+    [ "${seen[coco-cache-shared]}" = notiso ]
+    [ "${seen[coco-cache-t-shared]}" = shared ]
+    [ "${seen[coco-cache-t-a_2bb]}" = a+b ]
+    [ "${seen[coco-cache-t-a-b]}" = a-b ]
+}
+
+@test "prune removes exactly the volumes coco makes, never another program's" {
+    install_fake_engine podman
+    export FAKE_VOLUMES='coco-cache-t-a_2bb coco-cache-t-a-b coco-cache-shared coco-cache-t-shared coco-cache-t-_41 coco-cache-other coco-cache-t-A coco-cache-t-x_2d coco-cache-t-x_zz coco-cache-t- coco-cache-sharedx mydata'
+    COCO_RUNTIME=podman run "$COCO" prune a+b
+    assert_status 0
+    [ "$(sed -n 's/^volume rm --force //p' "$FAKE_DIR/calls")" = coco-cache-t-a_2bb ]
+    rm -f "$FAKE_DIR"/*
+    COCO_RUNTIME=podman run "$COCO" prune A
+    assert_status 0
+    [ "$(sed -n 's/^volume rm --force //p' "$FAKE_DIR/calls")" = coco-cache-t-_41 ]
+    rm -f "$FAKE_DIR"/*
+    COCO_RUNTIME=podman run "$COCO" prune
+    assert_status 0
+    # the names coco makes, and not one more (an upper-case letter, a
+    # plain byte written as an escape, a bad escape, an empty name or
+    # another prefix is no name coco makes)
+    [ "$(sed -n 's/^volume rm --force //p' "$FAKE_DIR/calls")" = \
+      "coco-cache-t-a_2bb coco-cache-t-a-b coco-cache-shared coco-cache-t-shared coco-cache-t-_41" ]
 }
 
 @test "rebuild builds the image from coco's Containerfile" {

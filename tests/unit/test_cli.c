@@ -1,5 +1,6 @@
 /* test_cli.c — what the commands print and name: the display escaper and
- * the one-line error contract (issue 6 item 8). */
+ * the one-line error contract, sensitive host paths (issue 6 item 8);
+ * cache volume names (item 15). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 
 #include "config.h"
 #include "hostpath.h"
+#include "policy.h"
 #include "util.h"
 
 /* str_escape(IN) must be WANT. */
@@ -266,6 +268,95 @@ static void test_mount_controls(void **state)
     config_free(&c);
 }
 
+/* Issue 6 item 15: the names that shared a cache volume before. */
+static void test_volume_pairs(void **state)
+{
+    (void)state;
+    static const char *const pairs[][2] = {
+        {"a+b", "a-b"}, {"a_b", "a-b"}, {"A", "a"}, {"shared", NULL},
+        {"a+b", "a_2bb"}, {"x.y", "x-y"}, {"C++", "c--"},
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++) {
+        char *a = cache_volume_name(pairs[i][0]);
+        char *b = cache_volume_name(pairs[i][1]);
+        if (strcmp(a, b) == 0)
+            fail_msg("%s and %s share %s", pairs[i][0],
+                     pairs[i][1] ? pairs[i][1] : "(isolated: false)", a);
+        free(a);
+        free(b);
+    }
+    char *v = cache_volume_name("a+b");
+    assert_string_equal(v, "coco-cache-t-a_2bb");
+    free(v);
+    v = cache_volume_name(NULL);
+    assert_string_equal(v, "coco-cache-shared");
+    assert_true(cache_volume_is_ours(v));
+    assert_null(cache_volume_tool(v));
+    free(v);
+    /* Names coco never makes are not coco's to prune. */
+    static const char *const foreign[] = {
+        "coco-cache-eslint", "coco-cache-t-", "coco-cache-t-A", "coco-cache-t-a_2d",
+        "coco-cache-t-a_2B", "coco-cache-t-a_2", "coco-cache-t-_00", "coco-cache-t-_2f",
+        "coco-cache-t-a_2e_2e", "coco-cache-sharedx", "mydata", "coco-cache-t-..",
+        NULL,
+    };
+    for (const char *const *f = foreign; *f; f++)
+        if (cache_volume_is_ours(*f))
+            fail_msg("%s should not be coco's", *f);
+}
+
+/* A property over many generated names: the mapping is injective (it
+ * decodes back to the name), gives names both engines accept, and never
+ * the shared volume. */
+static void test_volume_property(void **state)
+{
+    (void)state;
+    static const char alphabet[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-";
+    unsigned seed = 7;
+    struct strvec names = STRVEC_INIT, vols = STRVEC_INIT;
+    for (int i = 0; i < 20000; i++) {
+        char name[65];
+        seed = seed * 1103515245u + 12345u;
+        size_t len = 1 + (seed >> 16) % 12;
+        for (size_t j = 0; j < len; j++) {
+            seed = seed * 1103515245u + 12345u;
+            /* Few letters, so that near-collisions are frequent. */
+            const char *pool = (seed >> 20) % 2 ? "aA_+-.b" : alphabet;
+            size_t pl = pool == alphabet ? sizeof alphabet - 1 : 7;
+            name[j] = pool[(seed >> 8) % pl];
+        }
+        name[len] = '\0';
+        if (!tool_name_valid(name))
+            continue;
+        char *v = cache_volume_name(name);
+        assert_true(str_has_prefix(v, "coco-cache-t-"));
+        for (const char *c = v; *c; c++)
+            assert_true((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+                        *c == '.' || *c == '-' || *c == '_');
+        assert_string_not_equal(v, "coco-cache-shared");
+        char *back = cache_volume_tool(v);
+        assert_non_null(back);
+        assert_string_equal(back, name);
+        assert_true(cache_volume_is_ours(v));
+        free(back);
+        strvec_push(&names, name);
+        strvec_push_nodup(&vols, v);
+    }
+    /* Distinct names, distinct volumes. */
+    strvec_sort(&names);
+    strvec_sort(&vols);
+    size_t dn = 0, dv = 0;
+    for (size_t i = 0; i < names.n; i++)
+        dn += i == 0 || strcmp(names.v[i], names.v[i - 1]) != 0;
+    for (size_t i = 0; i < vols.n; i++)
+        dv += i == 0 || strcmp(vols.v[i], vols.v[i - 1]) != 0;
+    assert_true(dn > 5000);
+    assert_int_equal(dn, dv);
+    strvec_clear(&names);
+    strvec_clear(&vols);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -275,6 +366,8 @@ int main(void)
         cmocka_unit_test(test_errors_one_line),
         cmocka_unit_test(test_hostpath),
         cmocka_unit_test(test_mount_controls),
+        cmocka_unit_test(test_volume_pairs),
+        cmocka_unit_test(test_volume_property),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
