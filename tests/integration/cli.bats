@@ -658,6 +658,73 @@ bad_config() {
     assert_coco_error "$CONFIG_DIR/bad.json"
 }
 
+# issue 6 item 19: the directories above a config, as ssh's StrictModes
+@test "bad config: a tools directory writable by group or others is refused" {
+    install_fake_engine podman
+    install_config lint "$ESLINT_CFG"
+    local dir
+    dir=$(readlink -f "$CONFIG_DIR")
+    chmod 0777 "$CONFIG_DIR"
+    run "$COCO" run --runtime podman lint
+    assert_coco_error "$CONFIG_DIR/lint.json" "the directory $dir is writable by group or others (mode 0777)" "chmod go-w $dir"
+    run "$COCO" show lint
+    assert_coco_error "chmod go-w $dir"
+    run "$COCO" list -l
+    assert_status 125
+    assert_contains "chmod go-w $dir"
+    # sticky is no excuse for the tools directory itself: others could add configs
+    chmod 1777 "$CONFIG_DIR"
+    run "$COCO" run --runtime podman lint
+    assert_coco_error "chmod go-w $dir"
+    chmod 0755 "$CONFIG_DIR"
+    run "$COCO" run --runtime podman --dry-run lint
+    assert_status 0
+    [ ! -e "$FAKE_DIR/calls" ]
+}
+
+@test "bad config: a group-writable or foreign ancestor of the tools directory is refused" {
+    install_fake_engine podman
+    install_config lint "$ESLINT_CFG"
+    local parent
+    parent=$(readlink -f "$XDG_DATA_HOME/coco")
+    chmod 0775 "$XDG_DATA_HOME/coco"
+    run "$COCO" run --runtime podman --dry-run lint
+    assert_coco_error "the directory $parent is writable by group or others (mode 0775)" "chmod go-w $parent"
+    chmod 0755 "$XDG_DATA_HOME/coco"
+    # a world-writable ancestor without the sticky bit
+    chmod 0777 "$XDG_DATA_HOME"
+    run "$COCO" run --runtime podman --dry-run lint
+    assert_coco_error "chmod go-w $(readlink -f "$XDG_DATA_HOME")"
+    chmod 0755 "$XDG_DATA_HOME"
+    if [ "$(id -u)" -eq 0 ]; then
+        chown nobody "$XDG_DATA_HOME/coco"
+        run "$COCO" run --runtime podman --dry-run lint
+        assert_coco_error "the directory $parent is owned by uid $(id -u nobody)"
+        chown 0 "$XDG_DATA_HOME/coco"
+    fi
+    # a symbolic link on the way is judged by where it leads
+    mkdir -p "$TEST_TMP/open"
+    chmod 0777 "$TEST_TMP/open"
+    mv "$XDG_DATA_HOME/coco" "$TEST_TMP/open/coco"
+    ln -s "$TEST_TMP/open/coco" "$XDG_DATA_HOME/coco"
+    run "$COCO" run --runtime podman --dry-run lint
+    assert_coco_error "chmod go-w $(readlink -f "$TEST_TMP/open")"
+    [ ! -e "$FAKE_DIR/calls" ]
+}
+
+@test "a sticky world-writable ancestor such as /tmp is fine" {
+    install_fake_engine podman
+    mkdir -p "$TEST_TMP/sticky"
+    chmod 1777 "$TEST_TMP/sticky"
+    export XDG_DATA_HOME=$TEST_TMP/sticky/data
+    CONFIG_DIR=$XDG_DATA_HOME/coco/tools
+    install_config lint "$ESLINT_CFG"
+    run "$COCO" run --runtime podman --dry-run lint
+    assert_status 0
+    run "$COCO" list -l
+    assert_status 0
+}
+
 # ---------------------------------------------------------------- mounts
 
 @test "a missing mount source directory is created 0700" {

@@ -1,6 +1,6 @@
 /* test_cli.c — what the commands print and name: the display escaper and
  * the one-line error contract, sensitive host paths (issue 6 item 8);
- * cache volume names (item 15). */
+ * cache volume names (item 15); the tools directory's modes (item 19). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -357,6 +357,63 @@ static void test_volume_property(void **state)
     strvec_clear(&vols);
 }
 
+/* Issue 6 item 19: config_load() judges the directories above a config. */
+static void test_config_dir_modes(void **state)
+{
+    (void)state;
+    char base[] = "/tmp/coco-test-dirs.XXXXXX";
+    assert_non_null(mkdtemp(base));
+    char *real = realpath(base, NULL);
+    char *tools = path_join(real, "s/tools");
+    char *sticky = path_join(real, "s");
+    char *file = path_join(tools, "t.json");
+    assert_int_equal(mkdir(sticky, 0700), 0);
+    assert_int_equal(mkdir(tools, 0700), 0);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fputs("{\"command\": \"true\"}\n", f);
+    fclose(f);
+    assert_int_equal(chmod(file, 0644), 0);
+    struct config c;
+    coco_err err = {0};
+    /* tools dir mode, sticky parent mode, expected to load */
+    static const struct { mode_t tools, parent; bool ok; } rows[] = {
+        {0700, 0700, true}, {0755, 0755, true}, {0755, 01777, true},
+        {0775, 0755, false}, {0757, 0755, false}, {01777, 0755, false},
+        {0755, 0777, false}, {0755, 0775, false}, {0755, 01775, true},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        assert_int_equal(chmod(tools, rows[i].tools), 0);
+        assert_int_equal(chmod(sticky, rows[i].parent), 0);
+        int r = config_load(file, "t", &c, &err);
+        if (rows[i].ok != (r == 0))
+            fail_msg("tools %04o, parent %04o: got %d (%s)", (unsigned)rows[i].tools,
+                     (unsigned)rows[i].parent, r, err.msg);
+        if (r == 0) {
+            config_free(&c);
+        } else {
+            const char *bad = rows[i].tools & 022 ? tools : sticky;
+            char *want = xasprintf("run `chmod go-w %s`", bad);
+            assert_non_null(strstr(err.msg, want));
+            assert_true(str_has_prefix(err.msg, file));
+            free(want);
+        }
+    }
+    /* A missing directory is a missing config, not a permission error. */
+    char *missing = path_join(real, "nope/t.json");
+    assert_int_equal(config_load(missing, "t", &c, &err), -1);
+    assert_non_null(strstr(err.msg, "no such config"));
+    unlink(file);
+    rmdir(tools);
+    rmdir(sticky);
+    rmdir(real);
+    free(missing);
+    free(file);
+    free(sticky);
+    free(tools);
+    free(real);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -368,6 +425,7 @@ int main(void)
         cmocka_unit_test(test_mount_controls),
         cmocka_unit_test(test_volume_pairs),
         cmocka_unit_test(test_volume_property),
+        cmocka_unit_test(test_config_dir_modes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
