@@ -1321,6 +1321,124 @@ same_file() { [ "$(readlink -f "$1")" = "$(readlink -f "$2")" ]; }
     [ "$(tail -n 3 "$FAKE_DIR/argv.0")" = "$(printf '%s\n' eslint --fix .)" ]
 }
 
+# issue 6 item 14: down removes only what up made; up does not silently
+# stand in for system commands.
+
+# fake_sys NAME...: executables NAME in $SYS (a directory for PATH).
+fake_sys() {
+    SYS=$TEST_TMP/sys
+    mkdir -p "$SYS"
+    local n
+    for n in "$@"; do
+        printf '#!/bin/sh\necho real %s\n' "$n" >"$SYS/$n"
+        chmod 0755 "$SYS/$n"
+    done
+}
+
+@test "down keeps the user's own coco link and aliases up did not make" {
+    install_config cocotest-alpha '{"command": "true"}'
+    install_config cocotest-beta '{"command": "true"}'
+    install_config lint '{"command": "true"}'
+    # made by hand before up: coco itself, an alias, and a tool's name
+    ln -s "$COCO" "$COCO_BIN_DIR/coco"
+    ln -s "$COCO" "$COCO_BIN_DIR/mylint"
+    ln -s "$COCO" "$COCO_BIN_DIR/lint"
+    PATH=$COCO_BIN_DIR:$ORIG_PATH run "$COCO" up
+    assert_status 0
+    assert_line "lint: already linked"
+    # the record: up's own links only, private to the user
+    [ "$(stat -c %a "$XDG_DATA_HOME/coco/links")" = 600 ]
+    grep -q "$COCO_BIN_DIR/cocotest-alpha\$" "$XDG_DATA_HOME/coco/links"
+    ! grep -q "$COCO_BIN_DIR/lint\$" "$XDG_DATA_HOME/coco/links"
+    # a link up made, replaced by one made by hand, is the user's now
+    rm "$COCO_BIN_DIR/cocotest-beta"
+    ln -s "$COCO" "$COCO_BIN_DIR/cocotest-beta"
+    run "$COCO" down
+    assert_status 0
+    assert_line "removed $COCO_BIN_DIR/cocotest-alpha"
+    assert_line "kept $COCO_BIN_DIR/cocotest-beta: a link to coco that coco up did not make"
+    [ ! -L "$COCO_BIN_DIR/cocotest-alpha" ]
+    same_file "$COCO_BIN_DIR/coco" "$COCO"
+    same_file "$COCO_BIN_DIR/mylint" "$COCO"
+    same_file "$COCO_BIN_DIR/lint" "$COCO"
+    same_file "$COCO_BIN_DIR/cocotest-beta" "$COCO"
+    # the record is rewritten: nothing left to remove
+    [ ! -e "$XDG_DATA_HOME/coco/links" ]
+    run "$COCO" down
+    assert_status 0
+    [ -z "$output" ]
+    same_file "$COCO_BIN_DIR/mylint" "$COCO"
+}
+
+@test "down never removes a link named coco, even one in its record" {
+    install_config cocotest-alpha '{"command": "true"}'
+    PATH=$COCO_BIN_DIR:$ORIG_PATH run "$COCO" up
+    assert_status 0
+    ln -s "$COCO" "$COCO_BIN_DIR/coco"
+    # a record that names coco (tampered, or written by anything else)
+    sed "s|cocotest-alpha\$|coco|" "$XDG_DATA_HOME/coco/links" >>"$XDG_DATA_HOME/coco/links"
+    run "$COCO" down
+    assert_status 0
+    same_file "$COCO_BIN_DIR/coco" "$COCO"
+    [ ! -L "$COCO_BIN_DIR/cocotest-alpha" ]
+}
+
+@test "up warns, one line per name, when a link stands in for a later PATH program" {
+    fake_sys node npm
+    install_config node '{"command": "node"}'
+    install_config npm '{"command": "npm"}'
+    install_config cocotest-alpha '{"command": "true"}'
+    PATH=$COCO_BIN_DIR:$SYS:$ORIG_PATH run "$COCO" up
+    assert_status 0
+    assert_line "coco: warning: node now runs the sandboxed tool instead of $SYS/node"
+    assert_line "coco: warning: npm now runs the sandboxed tool instead of $SYS/npm"
+    [ "$(grep -c warning <<<"$output")" -eq 2 ]
+    same_file "$COCO_BIN_DIR/node" "$COCO"
+    same_file "$COCO_BIN_DIR/npm" "$COCO"
+}
+
+@test "up refuses to stand in for sudo, ls or a setuid program unless --force NAME" {
+    fake_sys sudo ls priv node
+    chmod 4755 "$SYS/priv"
+    local t
+    for t in sudo ls priv node doas; do
+        install_config "$t" '{"command": "true"}'
+    done
+    PATH=$COCO_BIN_DIR:$SYS run "$COCO" up
+    assert_status 125
+    # one line per refused name, saying how to override
+    assert_line "coco: up: not linking $COCO_BIN_DIR/sudo: it would stand in for $SYS/sudo, which asks for your password and runs commands as root; if you mean it, run \`coco up --force sudo\`"
+    assert_contains "not linking $COCO_BIN_DIR/ls: it would stand in for $SYS/ls"
+    assert_contains "not linking $COCO_BIN_DIR/priv: it would stand in for $SYS/priv, which is setuid or setgid"
+    # refused by name even where no such program is installed yet
+    assert_contains "not linking $COCO_BIN_DIR/doas"
+    [ "$(grep -c 'not linking' <<<"$output")" -eq 4 ]
+    for t in sudo ls priv doas; do
+        [ ! -e "$COCO_BIN_DIR/$t" ] && [ ! -L "$COCO_BIN_DIR/$t" ]
+    done
+    # ordinary tools are still linked: that is the point of up
+    same_file "$COCO_BIN_DIR/node" "$COCO"
+    # --force NAME links that name only
+    PATH=$COCO_BIN_DIR:$SYS run "$COCO" up --force sudo
+    assert_status 125
+    same_file "$COCO_BIN_DIR/sudo" "$COCO"
+    assert_line "coco: warning: sudo now runs the sandboxed tool instead of $SYS/sudo"
+    [ ! -L "$COCO_BIN_DIR/ls" ]
+    PATH=$COCO_BIN_DIR:$SYS run "$COCO" up --force ls priv doas
+    assert_status 0
+    same_file "$COCO_BIN_DIR/priv" "$COCO"
+    # and what up made, down removes
+    run "$COCO" down
+    assert_status 0
+    for t in sudo ls priv node doas; do
+        [ ! -L "$COCO_BIN_DIR/$t" ]
+    done
+    run "$COCO" up --force nosuch
+    assert_coco_error "--force nosuch"
+    run "$COCO" up --force
+    assert_coco_error "--force needs"
+}
+
 # ---------------------------------------------------------------- prune / rebuild
 
 @test "prune TOOL removes that tool's volume only; prune removes coco's" {
