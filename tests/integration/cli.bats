@@ -13,6 +13,10 @@ teardown() {
     if [[ -n ${FAKE_DIR:-} && -f $FAKE_DIR/run.pid ]]; then
         kill -KILL "$(cat "$FAKE_DIR/run.pid")" 2>/dev/null || true
     fi
+    # A store server left by a failed test (issue 6 item 18), by PID.
+    if [[ -n ${SRV_PID:-} ]]; then
+        kill "$SRV_PID" 2>/dev/null || true
+    fi
     common_teardown
 }
 
@@ -1097,6 +1101,164 @@ make_store() {
     assert_status 0
     cmp "$STORE/mytool.json" "$CONFIG_DIR/mytool.json"
     [ "$st2" -eq 125 ]
+}
+
+# ------------------------- issue 6 item 18: a URL store's errors in words
+
+# start_store_server: a tiny HTTP store on 127.0.0.1 serving the cases
+# below; it exits by itself after 60 s and the test kills it by PID.
+start_store_server() {
+    cat >"$TEST_TMP/store-server.py" <<'EOF'
+import http.server, sys, time
+
+OK = b'{"command": "mytool", "network": "none"}\n'
+
+class Store(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, code, body, headers=()):
+        self.send_response(code)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def chunked(self, chunks):
+        self.send_response(200)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            for c in chunks:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(c), c))
+            self.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            pass  # the client hung up: what a size limit does
+
+    def do_GET(self):
+        port = self.server.server_port
+        p = self.path
+        if p == "/ok.json":
+            self.reply(200, OK)
+        elif p == "/chunked.json":
+            self.chunked([OK[:10], OK[10:]])
+        elif p == "/hugechunked.json":
+            self.chunked([b" " * 65536] * 24)  # 1.5 MiB, no Content-Length
+        elif p == "/huge.json":
+            self.reply(200, b" " * (2 << 20))
+        elif p == "/redirect.json":
+            self.reply(302, b"", [("Location", "http://127.0.0.1:%d/ok.json" % port)])
+        elif p == "/fails.json":
+            self.reply(500, b"internal error")
+        elif p == "/forbidden.json":
+            self.reply(403, b"no")
+        elif p == "/hangup.json":
+            self.close_connection = True  # no reply at all
+        else:
+            self.reply(404, b"not found")
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Store)
+server.daemon_threads = True
+print("port", server.server_port, flush=True)
+server.timeout = 0.5
+end = time.monotonic() + 60
+while time.monotonic() < end:
+    server.handle_request()
+EOF
+    : >"$TEST_TMP/store-server.log"
+    python3 "$TEST_TMP/store-server.py" >>"$TEST_TMP/store-server.log" 2>&1 &
+    SRV_PID=$!
+    local i
+    SRV_PORT=
+    for ((i = 0; i < 100; i++)); do
+        SRV_PORT=$(sed -n 's/^port \([0-9]*\)$/\1/p' "$TEST_TMP/store-server.log")
+        [[ -n $SRV_PORT ]] && break
+        sleep 0.1
+    done
+    [ -n "$SRV_PORT" ]
+    SRV=http://127.0.0.1:$SRV_PORT
+}
+
+stop_store_server() {
+    if [[ -n ${SRV_PID:-} ]]; then
+        kill "$SRV_PID" 2>/dev/null || true
+        wait "$SRV_PID" 2>/dev/null || true
+        SRV_PID=
+    fi
+}
+
+@test "get from a URL store: a chunked config is fetched, its trailer not saved" {
+    skip_unless_cmd curl
+    skip_unless_cmd python3
+    start_store_server
+    COCO_STORE=$SRV run "$COCO" get chunked
+    assert_status 0
+    assert_contains "chunked grants:"
+    [ "$(cat "$CONFIG_DIR/chunked.json")" = '{"command": "mytool", "network": "none"}' ]
+    COCO_STORE=$SRV/ run "$COCO" get ok
+    assert_status 0
+    [ "$(cat "$CONFIG_DIR/ok.json")" = '{"command": "mytool", "network": "none"}' ]
+    stop_store_server
+}
+
+@test "get from a URL store: a reply over 1 MiB is called that, chunked or not" {
+    skip_unless_cmd curl
+    skip_unless_cmd python3
+    start_store_server
+    COCO_STORE=$SRV run "$COCO" get hugechunked
+    assert_coco_error "get hugechunked: $SRV/hugechunked.json: the store's reply is larger than 1 MiB"
+    refute_contains curl
+    COCO_STORE=$SRV run "$COCO" get huge
+    assert_coco_error "get huge: $SRV/huge.json: the store's reply is larger than 1 MiB"
+    stop_store_server
+    [ ! -e "$CONFIG_DIR/hugechunked.json" ] && [ ! -e "$CONFIG_DIR/huge.json" ]
+}
+
+@test "get from a URL store: a redirect to http is refused as such" {
+    skip_unless_cmd curl
+    skip_unless_cmd python3
+    start_store_server
+    COCO_STORE=$SRV run "$COCO" get redirect
+    assert_coco_error "get redirect: $SRV/redirect.json: the store redirected to $SRV/ok.json; coco follows store redirects only to https:// URLs"
+    refute_contains "protocol"
+    stop_store_server
+    [ ! -e "$CONFIG_DIR/redirect.json" ]
+}
+
+@test "get from a URL store: HTTP errors name the status" {
+    skip_unless_cmd curl
+    skip_unless_cmd python3
+    start_store_server
+    COCO_STORE=$SRV run "$COCO" get nothere
+    assert_coco_error "get nothere: $SRV/nothere.json: the store has no tool \"nothere\" (HTTP 404)"
+    COCO_STORE=$SRV run "$COCO" get fails
+    assert_coco_error "the store answered HTTP 500 (a server error; try again later)"
+    COCO_STORE=$SRV run "$COCO" get forbidden
+    assert_coco_error "the store answered HTTP 403 (access refused)"
+    COCO_STORE=$SRV run "$COCO" get hangup
+    assert_coco_error "the store closed the connection without a reply (curl exit 52)"
+    stop_store_server
+    [ -z "$(ls -A "$CONFIG_DIR" 2>/dev/null)" ]
+}
+
+@test "get from a URL store: resolve and connect failures, and a missing curl, in words" {
+    skip_unless_cmd curl
+    # A free loopback port: bound and closed again, nothing listens there.
+    local port
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+    COCO_STORE=http://127.0.0.1:$port run "$COCO" get x
+    assert_coco_error "cannot connect to the store: nothing listens there" "(curl exit 7)"
+    # A label longer than 63 bytes fails in the resolver itself: no query
+    # leaves the machine.
+    local label
+    label=$(printf 'a%.0s' {1..70})
+    COCO_STORE=http://$label.example run "$COCO" get x
+    assert_coco_error "cannot resolve the store's host name" "(curl exit 6)"
+    PATH=$TEST_TMP/empty COCO_STORE=http://127.0.0.1:$port run "$COCO" get x
+    assert_coco_error "needs curl, which is not installed"
 }
 
 # ------------------------------------------- issue 6 item 8: escaped output

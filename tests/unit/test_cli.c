@@ -1,6 +1,7 @@
 /* test_cli.c — what the commands print and name: the display escaper and
  * the one-line error contract, sensitive host paths (issue 6 item 8);
- * cache volume names (item 15); the tools directory's modes (item 19). */
+ * cache volume names (item 15); a store's reply in words (item 18); the
+ * tools directory's modes (item 19). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include "config.h"
 #include "hostpath.h"
 #include "policy.h"
+#include "store.h"
 #include "util.h"
 
 /* str_escape(IN) must be WANT. */
@@ -414,6 +416,65 @@ static void test_config_dir_modes(void **state)
     free(real);
 }
 
+/* Issue 6 item 18: curl's exit status and the trailer, in words. */
+static void test_store_reply_words(void **state)
+{
+    (void)state;
+    static const struct {
+        int status;
+        const char *out;
+        const char *want; /* substring of the one-line error; NULL: success */
+    } rows[] = {
+        {0, "{}" STORE_REPLY_MARK "200 https://s/t.json", NULL},
+        {STORE_TOO_LARGE, "", "the store's reply is larger than 1 MiB"},
+        {63, STORE_REPLY_MARK "200 https://s/t.json", "the store's reply is larger than 1 MiB"},
+        {1, STORE_REPLY_MARK "302 http://s/t.json",
+         "the store redirected to http://s/t.json; coco follows store redirects only to https://"},
+        {1, STORE_REPLY_MARK "000 https://s/t.json", "(curl exit 1)"},
+        {22, STORE_REPLY_MARK "404 https://s/t.json", "the store has no tool \"t\" (HTTP 404)"},
+        {22, STORE_REPLY_MARK "503 https://s/t.json", "the store answered HTTP 503 (a server error"},
+        {22, STORE_REPLY_MARK "401 https://s/t.json", "the store answered HTTP 401 (access refused)"},
+        {22, STORE_REPLY_MARK "418 https://s/t.json", "the store answered HTTP 418"},
+        {6, STORE_REPLY_MARK "000 https://s/t.json", "cannot resolve the store's host name"},
+        {7, STORE_REPLY_MARK "000 https://s/t.json", "cannot connect to the store"},
+        {28, "{\"comm" STORE_REPLY_MARK "000 https://s/t.json", "no complete reply within 60 seconds (curl exit 28)"},
+        {60, STORE_REPLY_MARK "000 https://s/t.json", "TLS certificate is not trusted"},
+        {47, "", "redirected more than 5 times"},
+        {52, "", "closed the connection without a reply"},
+        {137, "{", "curl was killed by signal 9"},
+        {99, "", "curl failed with exit status 99"},
+        {0, "{}", "ends without the status line"},
+        {0, "<html>" STORE_REPLY_MARK "301 https://s/t.json", "the store answered HTTP 301, not a config"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        coco_err err = {0};
+        size_t body = 99;
+        int r = store_reply_body("t", "https://s/t.json", rows[i].status, rows[i].out,
+                                 strlen(rows[i].out), &body, &err);
+        if (!rows[i].want) {
+            assert_int_equal(r, 0);
+            assert_int_equal(body, 2);
+            continue;
+        }
+        if (r != -1 || !strstr(err.msg, rows[i].want))
+            fail_msg("status %d, \"%s\": got %d \"%s\", want \"%s\"", rows[i].status,
+                     rows[i].out, r, err.msg, rows[i].want);
+        assert_true(str_has_prefix(err.msg, "get t: https://s/t.json: "));
+        /* never blamed on a missing curl unless it is missing */
+        assert_null(strstr(err.msg, "installed"));
+    }
+    /* A body over 1 MiB with a trailer (chunked, nothing told curl the
+     * size) gets the same words. */
+    size_t big = STORE_MAX_BYTES + 10;
+    char *out = xasprintf("%*s" STORE_REPLY_MARK "200 https://s/t.json", (int)big, "");
+    coco_err err = {0};
+    size_t body;
+    assert_int_equal(store_reply_body("t", "https://s/t.json", 0, out, strlen(out),
+                                      &body, &err), -1);
+    assert_non_null(strstr(err.msg, "the store's reply is larger than 1 MiB"));
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_volume_pairs),
         cmocka_unit_test(test_volume_property),
         cmocka_unit_test(test_config_dir_modes),
+        cmocka_unit_test(test_store_reply_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
