@@ -383,7 +383,8 @@ static int up_one(const char *dir, const char *name, const char *exe,
             return EXIT_COCO;
         }
         record_add(rec, link, &st);
-        printf("%s -> %s\n", link, exe);
+        _cleanup_free_ char *el = str_escape(link), *ee = str_escape(exe);
+        printf("%s -> %s\n", el, ee);
     }
     if (earlier)
         warn("%s shadows %s: `%s` runs the unsandboxed program; put %s "
@@ -474,8 +475,10 @@ int cmd_down(int argc, char **argv)
         }
         if (!rec_matches(&rec.v[i], &st)) {
             /* Someone made another file or link there since. */
-            if (link_is_ours(link, &exe_st))
-                printf("kept %s: a link to coco that coco up did not make\n", link);
+            if (link_is_ours(link, &exe_st)) {
+                _cleanup_free_ char *el = str_escape(link);
+                printf("kept %s: a link to coco that coco up did not make\n", el);
+            }
             record_drop(&rec, i);
             continue;
         }
@@ -490,7 +493,8 @@ int cmd_down(int argc, char **argv)
             i++;
             continue;
         }
-        printf("removed %s\n", link);
+        _cleanup_free_ char *el = str_escape(link);
+        printf("removed %s\n", el);
         record_drop(&rec, i);
     }
     if (record_write(&rec, &err) < 0) {

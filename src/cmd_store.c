@@ -367,6 +367,7 @@ int cmd_get(int argc, char **argv)
         err_print(&err);
         return EXIT_COCO;
     }
-    printf("saved %s\n", dest);
+    _cleanup_free_ char *edest = str_escape(dest);
+    printf("saved %s\n", edest);
     return fflush(stdout) == 0 ? 0 : EXIT_COCO;
 }

@@ -1380,6 +1380,8 @@ refute_raw_controls() {
     # and a command line argument in an error message
     run "$COCO" run $'--bogus\e[2J\nx' tool
     assert_coco_error '--bogus\x1b[2J\nx'
+    run "$COCO" $'\e[2J\nbogus'
+    assert_coco_error 'unknown command "\x1b[2J\nbogus"'
 }
 
 # ---------------------------------------------------------------- up / down
