@@ -52,7 +52,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (strcmp(commands[i].name, argv[1]) == 0)
             return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "coco: unknown command \"%s\"; `coco help` lists the "
-                    "commands\n", argv[1]);
-    return EXIT_COCO;
+    return coco_fail("unknown command \"%s\"; `coco help` lists the commands",
+                     argv[1]);
 }

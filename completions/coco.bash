@@ -12,6 +12,7 @@
 #                                  names from the config directory, then
 #                                  file names for the tool's arguments
 #   coco show|prune TOOL           tool names
+#   coco up [--force NAME...]      --force, then tool names
 #   coco get NAME [--force]        names in the local store
 #   coco list [-l]                 -l
 #   coco rebuild [--base IMAGE]    --base
@@ -159,6 +160,13 @@ _coco() {
         ;;
     list)
         ((cword == 2)) && _coco_reply "$cur" < <(printf -- '%s\n' -l)
+        ;;
+    up)
+        if ((cword == 2)); then
+            _coco_reply "$cur" < <(printf -- '%s\n' --force)
+        elif [[ ${COMP_WORDS[2]} == --force ]]; then
+            _coco_reply "$cur" < <(_coco_tools)
+        fi
         ;;
     rebuild)
         ((cword == 2)) && _coco_reply "$cur" < <(printf -- '%s\n' --base)

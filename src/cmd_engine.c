@@ -60,6 +60,10 @@ int cmd_prune(int argc, char **argv)
         return 0;
     }
     int failed = 0;
+    /* Engine paths come from PATH: printed escaped, like everything else
+     * coco did not write itself. */
+    _cleanup_strvec_ struct strvec keep = STRVEC_INIT;
+#define E(s) str_escape_keep(&keep, (s))
     for (size_t e = 0; e < eng.n; e++) {
         _cleanup_free_ char *out = NULL;
         size_t len = 0;
@@ -78,24 +82,18 @@ int cmd_prune(int argc, char **argv)
         strvec_push(&rm, "rm");
         strvec_push(&rm, "--force");
         char *save = NULL;
-        _cleanup_free_ char *want = NULL;
-        if (tool) {
-            /* The same name mapping policy.c uses for volumes. */
-            want = xasprintf("coco-cache-%s", tool);
-            for (char *c = want; *c; c++)
-                if (*c == '+')
-                    *c = '-';
-        }
+        /* The one mapping run uses (cache_volume_name): exactly TOOL's
+         * volume, or exactly the names coco makes; another program's
+         * volume that merely starts with "coco-cache-" is left alone
+         * ("name=" filters match substrings anyway). */
+        _cleanup_free_ char *want = tool ? cache_volume_name(tool) : NULL;
         for (char *v = strtok_r(out, "\n", &save); v; v = strtok_r(NULL, "\n", &save)) {
-            /* "name=" filters match substrings: check the prefix again. */
-            if (!str_has_prefix(v, "coco-cache-"))
-                continue;
-            if (want && strcmp(v, want) != 0)
+            if (want ? strcmp(v, want) != 0 : !cache_volume_is_ours(v))
                 continue;
             strvec_push(&rm, v);
         }
         if (rm.n == 4) {
-            printf("%s: no coco volumes%s%s\n", eng.v[e], tool ? " for " : "",
+            printf("%s: no coco volumes%s%s\n", E(eng.v[e]), tool ? " for " : "",
                    tool ? tool : "");
             continue;
         }
@@ -108,9 +106,10 @@ int cmd_prune(int argc, char **argv)
             failed++;
         } else {
             for (size_t i = 4; i < rm.n; i++)
-                printf("%s: removed volume %s\n", eng.v[e], rm.v[i]);
+                printf("%s: removed volume %s\n", E(eng.v[e]), rm.v[i]);
         }
     }
+#undef E
     if (fflush(stdout) != 0)
         return EXIT_COCO;
     return failed ? EXIT_COCO : 0;
@@ -170,8 +169,10 @@ int cmd_rebuild(int argc, char **argv)
     if (base && *base)
         strvec_pushf(&av, "--build-arg=BASE=%s", base);
     strvec_push(&av, dir);
-    printf("building %s from %s%s%s\n", image, file, base ? " on " : "",
-           base ? base : "");
+    _cleanup_strvec_ struct strvec keep = STRVEC_INIT;
+    printf("building %s from %s%s%s\n", str_escape_keep(&keep, image),
+           str_escape_keep(&keep, file), base ? " on " : "",
+           base ? str_escape_keep(&keep, base) : "");
     fflush(stdout);
     execv(av.v[0], av.v);
     coco_fail("rebuild: cannot run %s: %s", av.v[0], strerror(errno));

@@ -94,8 +94,12 @@ static int dry_run(const struct policy *p)
         err_print(&err);
         return EXIT_COCO;
     }
-    for (size_t i = 0; i < argv.n; i++)
-        printf("%s\n", argv.v[i]);
+    /* One argument per line, escaped: an argument holding a newline
+     * (a config value, a user argument) must not read as two. */
+    for (size_t i = 0; i < argv.n; i++) {
+        _cleanup_free_ char *e = str_escape(argv.v[i]);
+        printf("%s\n", e);
+    }
     return fflush(stdout) == 0 ? 0 : EXIT_COCO;
 }
 
@@ -170,6 +174,10 @@ int cmd_list(int argc, char **argv)
         return EXIT_COCO;
     }
     int bad = 0;
+    /* Names are valid tool names; every config string is printed
+     * escaped, one line per tool whatever the config holds. */
+    _cleanup_strvec_ struct strvec keep = STRVEC_INIT;
+#define E(s) str_escape_keep(&keep, (s))
     for (size_t i = 0; i < names.n; i++) {
         if (!lng) {
             printf("%s\n", names.v[i]);
@@ -188,17 +196,18 @@ int cmd_list(int argc, char **argv)
         if (c.allowed_hosts.n) {
             printf(" hosts=");
             for (size_t h = 0; h < c.allowed_hosts.n; h++)
-                printf("%s%s", h ? "," : "", c.allowed_hosts.v[h]);
+                printf("%s%s", h ? "," : "", E(c.allowed_hosts.v[h]));
         }
         printf(" mounts=");
         if (!c.n_mounts)
             printf("none");
         for (size_t m = 0; m < c.n_mounts; m++)
-            printf("%s%s:%s%s", m ? "," : "", c.mounts[m].src, c.mounts[m].dst,
+            printf("%s%s:%s%s", m ? "," : "", E(c.mounts[m].src), E(c.mounts[m].dst),
                    c.mounts[m].opts & MNT_RO ? ":ro" : "");
         printf("\n");
         config_free(&c);
     }
+#undef E
     if (fflush(stdout) != 0)
         return EXIT_COCO;
     return bad ? EXIT_COCO : 0;

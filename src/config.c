@@ -385,6 +385,13 @@ static int key_mounts(struct parse_ctx *ctx, const char *key, json_t *v)
                 return KEY_ERR(ctx, fkey, "unknown key (a mount has src, dst, opts)");
             if (get_string(ctx, fkey, f, strcmp(k, "opts") == 0, &s) < 0)
                 return -1;
+            /* A path with a newline or an escape sequence in it is no
+             * path anybody means, and it would print as something else
+             * than it is. */
+            for (const char *c = s; *c; c++)
+                if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                    return KEY_ERR(ctx, fkey, "\"%s\" holds a control "
+                                   "character; write the path without it", s);
             if (strcmp(k, "src") == 0) {
                 cm->src = xstrdup(s);
             } else if (strcmp(k, "dst") == 0) {
@@ -761,11 +768,68 @@ int config_parse(const char *buf, size_t len, const char *name,
     return 0;
 }
 
+/* Like ssh's StrictModes for the directories a config lies in: whoever
+ * can write to the tools directory or to any directory above it can
+ * replace the config (rename the directory away and put their own in
+ * its place).  Each must be owned by the user or root and not writable
+ * by group or others, except that an ancestor with the sticky bit (/tmp)
+ * is fine: there, only the owner of our entry can rename or remove it.
+ * The tools directory itself gets no such exception: others could still
+ * add configs to it.  The walk is over the real path (symbolic links
+ * resolved), and on success *REAL_PATH is PATH's file in that real
+ * directory, so that the file opened is the one below the directories
+ * checked, whatever a link on the way points to later. */
+static int config_dir_check(const char *path, char **real_path, coco_err *err)
+{
+    const char *slash = strrchr(path, '/');
+    _cleanup_free_ char *dir = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
+    if (!*dir) {
+        free(dir);
+        dir = xstrdup("/");
+    }
+    _cleanup_free_ char *real = realpath(dir, NULL);
+    if (!real) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return 0; /* no such config: opening PATH says so */
+        return err_set(err, errno, "%s: %s", path, dir);
+    }
+    *real_path = path_join(real, slash ? slash + 1 : path);
+    uid_t me = geteuid();
+    for (bool tools_dir = true;; tools_dir = false) {
+        struct stat st;
+        if (lstat(real, &st) < 0)
+            return err_set(err, errno, "%s: %s", path, real);
+        if (!S_ISDIR(st.st_mode))
+            return err_set(err, 0, "%s: %s changed while coco checked it; "
+                                   "try again", path, real);
+        if (st.st_uid != me && st.st_uid != 0)
+            return err_set(err, 0, "%s: the directory %s is owned by uid %u, "
+                                   "not by you (uid %u) or root, who could "
+                                   "replace the config; keep configs in a "
+                                   "directory of your own (XDG_DATA_HOME)",
+                           path, real, (unsigned)st.st_uid, (unsigned)me);
+        if ((st.st_mode & (S_IWGRP | S_IWOTH)) &&
+            (tools_dir || !(st.st_mode & S_ISVTX)))
+            return err_set(err, 0, "%s: the directory %s is writable by group "
+                                   "or others (mode %04o), who could replace "
+                                   "the config; run `chmod go-w %s`", path,
+                           real, (unsigned)(st.st_mode & 07777), real);
+        if (strcmp(real, "/") == 0)
+            return 0;
+        char *up = strrchr(real, '/');
+        up[up == real ? 1 : 0] = '\0';
+    }
+}
+
 int config_load(const char *path, const char *name, struct config *out,
                 coco_err *err)
 {
     memset(out, 0, sizeof *out);
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    _cleanup_free_ char *real_path = NULL;
+    if (config_dir_check(path, &real_path, err) < 0)
+        return -1;
+    _cleanup_close_ int fd = open(real_path ? real_path : path,
+                                  O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ENOENT)
             return err_set(err, 0, "%s: no such config; `coco list` shows the "

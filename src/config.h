@@ -102,7 +102,8 @@ int config_parse(const char *buf, size_t len, const char *name,
 
 /* Open PATH (no symlink following for the last component), refuse it when
  * it is not a regular file, not owned by the effective user (or root), or
- * writable by group or others; then config_parse() it. */
+ * writable by group or others, or when its directory or one above is
+ * (but for a sticky ancestor such as /tmp); then config_parse() it. */
 int config_load(const char *path, const char *name, struct config *out,
                 coco_err *err);
 

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "engine_args.h"
+#include "hostpath.h"
 #include "native.h"
 #include "sys.h"
 
@@ -114,18 +115,6 @@ void host_ctx_release(struct host_ctx *ctx)
     memset(ctx, 0, sizeof *ctx);
 }
 
-/* Host paths that hold credentials or control: binding them is allowed
- * (the user may mean it) but `coco show` marks it. Relative to $HOME when
- * they start with "~/". */
-static const char *const sensitive_paths[] = {
-    "~/.ssh", "~/.aws", "~/.gnupg", "~/.config/gcloud", "~/.kube",
-    "~/.docker", "~/.netrc", "~/.npmrc", "~/.pypirc", "~/.git-credentials",
-    "~/.config/gh", "~/.local/share/coco", "~/.config/coco", "~/.local/bin",
-    "~/.bashrc", "~/.profile", "~/.zshrc",
-    "/etc", "/root", "/var/run", "/run", "/proc", "/sys", "/dev", "/boot",
-    "/usr", "/var/lib", NULL,
-};
-
 /* Engine sockets: a bind of one, or of a directory holding one, gives
  * root on the host. */
 static const char *const engine_sockets[] = {
@@ -172,33 +161,9 @@ static const char *engine_socket_reason(const char *src, const struct stat *st,
     return NULL;
 }
 
-static bool path_is_sensitive(const char *src, const char *home)
-{
-    if (strcmp(src, "/") == 0 || strcmp(src, home) == 0 ||
-        path_is_within(home, src))
-        return true;
-    for (const char *const *s = sensitive_paths; *s; s++) {
-        _cleanup_free_ char *p = str_has_prefix(*s, "~/")
-                                     ? path_join(home, *s + 2)
-                                     : xstrdup(*s);
-        if (path_is_within(src, p) || path_is_within(p, src))
-            return true;
-    }
-    return false;
-}
-
 static char *expand_src(const char *src, const struct host_ctx *ctx)
 {
-    _cleanup_free_ char *joined = NULL;
-    if (strcmp(src, "~") == 0)
-        joined = xstrdup(ctx->home);
-    else if (str_has_prefix(src, "~/"))
-        joined = path_join(ctx->home, src + 2);
-    else if (src[0] == '/')
-        joined = xstrdup(src);
-    else
-        joined = path_join(ctx->cwd, src);
-    return path_normalize(joined);
+    return hostpath_expand(src, ctx->home, ctx->cwd);
 }
 
 /* The trusted directory a mount source is resolved from: the current
@@ -306,7 +271,7 @@ static int resolve_mount(const struct config *cfg, size_t i,
             pm->src = steal_pointer(&abs);
             pm->is_dir = true;
             pm->missing = true;
-            pm->risky = path_is_sensitive(pm->src, ctx->home);
+            pm->risky = hostpath_sensitive(pm->src, ctx->home);
             return 0;
         }
         fd = open_nofollow(anchor, rel, 0700);
@@ -332,7 +297,7 @@ static int resolve_mount(const struct config *cfg, size_t i,
         return err_set(err, 0, "%s: mounts[%zu].src: %s is neither a directory "
                                "nor a regular file", cfg->path, i, pm->src);
     pm->is_dir = S_ISDIR(st.st_mode);
-    pm->risky = path_is_sensitive(pm->src, ctx->home);
+    pm->risky = hostpath_sensitive(pm->src, ctx->home);
     return 0;
 }
 
@@ -424,6 +389,79 @@ static char *oci_safe_name(const char *prefix, const char *tool, const char *suf
         if (!(isalnum((unsigned char)*c) || *c == '_' || *c == '.' || *c == '-'))
             *c = '-';
     return s;
+}
+
+/* Cache volumes.  The mapping from tool names must be injective: two
+ * tools sharing a volume can rewrite each other's cached executables,
+ * which is what "isolated" promises they cannot.  Bytes outside
+ * [a-z0-9.-] (upper case included, and '_', the escape character itself)
+ * are written as "_XX"; tools live under "coco-cache-t-", so the shared
+ * volume "coco-cache-shared" is no tool's. */
+#define VOLUME_PREFIX "coco-cache-"
+#define VOLUME_TOOL_PREFIX VOLUME_PREFIX "t-"
+#define VOLUME_SHARED VOLUME_PREFIX "shared"
+
+static bool volume_plain(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-';
+}
+
+char *cache_volume_name(const char *tool)
+{
+    if (!tool)
+        return xstrdup(VOLUME_SHARED);
+    size_t n = strlen(tool);
+    char *out = xmalloc(strlen(VOLUME_TOOL_PREFIX) + 3 * n + 1);
+    char *o = stpcpy(out, VOLUME_TOOL_PREFIX);
+    for (const char *c = tool; *c; c++) {
+        if (volume_plain(*c))
+            *o++ = *c;
+        else
+            o += sprintf(o, "_%02x", (unsigned char)*c);
+    }
+    *o = '\0';
+    return out;
+}
+
+static int hex_lower(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+char *cache_volume_tool(const char *volume)
+{
+    if (!str_has_prefix(volume, VOLUME_TOOL_PREFIX))
+        return NULL;
+    const char *p = volume + strlen(VOLUME_TOOL_PREFIX);
+    _cleanup_free_ char *tool = xmalloc(strlen(p) + 1);
+    char *t = tool;
+    while (*p) {
+        int hi, lo;
+        if (volume_plain(*p)) {
+            *t++ = *p++;
+        } else if (p[0] == '_' && (hi = hex_lower(p[1])) >= 0 &&
+                   (lo = hex_lower(p[2])) >= 0) {
+            /* Only the one spelling cache_volume_name() writes. */
+            char c = (char)(hi << 4 | lo);
+            if (c == '\0' || volume_plain(c))
+                return NULL;
+            *t++ = c;
+            p += 3;
+        } else {
+            return NULL;
+        }
+    }
+    *t = '\0';
+    return tool_name_valid(tool) ? steal_pointer(&tool) : NULL;
+}
+
+bool cache_volume_is_ours(const char *volume)
+{
+    if (strcmp(volume, VOLUME_SHARED) == 0)
+        return true;
+    _cleanup_free_ char *tool = cache_volume_tool(volume);
+    return tool != NULL;
 }
 
 /* What a config asks for that the native sandbox cannot give (yet), or
@@ -698,7 +736,7 @@ int policy_resolve(const struct config *cfg, const struct host_ctx *ctx,
         l->tmp_size = l->memory / 4;
 
     p->isolated = cfg->isolated != 0;
-    p->volume = oci_safe_name("coco-cache-", p->isolated ? cfg->name : "shared", "");
+    p->volume = cache_volume_name(p->isolated ? cfg->name : NULL);
 
     p->tty = ctx->stdin_tty && ctx->stdout_tty;
     p->interactive = true;
@@ -779,23 +817,29 @@ void policy_show(const struct policy *p, FILE *o)
 {
     char b1[64], b2[PATH_MAX + 2];
     int risks = 0;
-    fprintf(o, "tool       %s\n", p->tool);
-    fprintf(o, "config     %s\n", p->config_path);
+    /* Every string that comes from the config, the environment or the
+     * command line is printed escaped (E): this screen is the review a
+     * user gets, and a newline or an escape sequence must not forge or
+     * hide a line of it. */
+    _cleanup_strvec_ struct strvec keep = STRVEC_INIT;
+#define E(s) str_escape_keep(&keep, (s))
+    fprintf(o, "tool       %s\n", E(p->tool));
+    fprintf(o, "config     %s\n", E(p->config_path));
     if (p->spec)
-        fprintf(o, "install    %s\n", p->spec);
+        fprintf(o, "install    %s\n", E(p->spec));
     fprintf(o, "command   ");
     for (size_t i = 0; i < p->argv.n; i++)
-        fprintf(o, " %s", p->argv.v[i]);
+        fprintf(o, " %s", E(p->argv.v[i]));
     fprintf(o, "\nruntime    %s (%s)", runtime_name(p->runtime), p->runtime_source);
     if (p->runtime != RT_NATIVE)
-        fprintf(o, ", image %s (%s)%s", p->image, p->image_source,
+        fprintf(o, ", image %s (%s)%s", E(p->image), p->image_source,
                 p->rootless ? ", rootless" : "");
-    fprintf(o, "\nworkdir    %s\n", p->workdir);
+    fprintf(o, "\nworkdir    %s\n", E(p->workdir));
     /* A tag can be moved to other code by whoever controls the registry;
      * a digest cannot.  Local images (localhost/) are built here. */
     if (p->runtime != RT_NATIVE && !image_pinned(p->image)) {
         fprintf(o, "  ! RISK: image %s is not pinned by digest; its tag can be "
-                   "moved to other code (pin it as NAME@sha256:...)\n", p->image);
+                   "moved to other code (pin it as NAME@sha256:...)\n", E(p->image));
         risks++;
     }
 
@@ -803,13 +847,13 @@ void policy_show(const struct policy *p, FILE *o)
     for (size_t i = 0; i < p->n_mounts; i++) {
         const struct policy_mount *m = &p->mounts[i];
         fprintf(o, "  %s %-11s %s -> %s%s%s\n", m->risky ? "!" : " ",
-                m->ro ? "read" : "read+write", tilde(m->src, p->home, b2, sizeof b2),
-                m->dst, m->missing ? "  (missing: a run creates it)" : "",
+                m->ro ? "read" : "read+write", E(tilde(m->src, p->home, b2, sizeof b2)),
+                E(m->dst), m->missing ? "  (missing: a run creates it)" : "",
                 m->risky ? "   RISK: sensitive host path" : "");
         risks += m->risky;
     }
     if (p->runtime != RT_NATIVE)
-        fprintf(o, "    read+write  volume %s -> %s (%s)\n", p->volume,
+        fprintf(o, "    read+write  volume %s -> %s (%s)\n", E(p->volume),
                 COCO_CACHE_DIR, p->isolated ? "this tool only" : "shared with "
                 "other non-isolated tools");
     if (!p->isolated) {
@@ -826,7 +870,7 @@ void policy_show(const struct policy *p, FILE *o)
     case NET_ALLOWED:
         fprintf(o, "only these hosts, through the egress proxy:");
         for (size_t i = 0; i < p->allowed_hosts.n; i++)
-            fprintf(o, " %s", p->allowed_hosts.v[i]);
+            fprintf(o, " %s", E(p->allowed_hosts.v[i]));
         fprintf(o, "\n  ! NOT ENFORCED YET: coco refuses to run this tool until "
                    "its egress proxy lands");
         risks++;
@@ -847,14 +891,14 @@ void policy_show(const struct policy *p, FILE *o)
     }
     fprintf(o, " (%s)\n", p->net_source);
     for (size_t i = 0; i < p->ports.n; i++)
-        fprintf(o, "  ! publishes port %s (listens on the host)\n", p->ports.v[i]);
+        fprintf(o, "  ! publishes port %s (listens on the host)\n", E(p->ports.v[i]));
     risks += (int)p->ports.n;
 
     fprintf(o, "env        %s\n", p->n_env ? "only these variables of yours:"
                                            : "nothing from the host");
     for (size_t i = 0; i < p->n_env; i++) {
         bool secret = env_name_secret(p->env[i].name);
-        fprintf(o, "  %s %s (%s)%s\n", secret ? "!" : " ", p->env[i].name,
+        fprintf(o, "  %s %s (%s)%s\n", secret ? "!" : " ", E(p->env[i].name),
                 p->env[i].from_host ? "from the host" : "set by the config",
                 secret ? "   RISK: looks like a secret" : "");
         risks += secret;
@@ -862,7 +906,7 @@ void policy_show(const struct policy *p, FILE *o)
     if (p->x11) {
         fprintf(o, "x11        ! RISK: display %s shared: the tool can read "
                    "keystrokes and screen contents of other windows\n",
-                p->x11_display);
+                E(p->x11_display));
         risks++;
     }
     if (p->extra_args.n)
@@ -872,7 +916,7 @@ void policy_show(const struct policy *p, FILE *o)
         const char *val;
         const struct engine_opt *eo = engine_opt_of(p->extra_args.v[i], &val);
         bool risky = !eo || eo->risky;
-        fprintf(o, "  %s %s: %s%s\n", risky ? "!" : " ", p->extra_args.v[i],
+        fprintf(o, "  %s %s: %s%s\n", risky ? "!" : " ", E(p->extra_args.v[i]),
                 risky ? "RISK: " : "", eo ? eo->what : "not on the allowlist");
         risks += risky;
     }
@@ -901,4 +945,5 @@ void policy_show(const struct policy *p, FILE *o)
     if (p->runtime == RT_NATIVE)
         native_describe(p, o);
     fprintf(o, "risks      %d%s\n", risks, risks ? " (marked with !)" : "");
+#undef E
 }

@@ -128,7 +128,7 @@ struct policy {
     struct policy_limits limits;
     const char *limits_note; /* why limits are not enforced, or NULL */
     bool isolated;           /* per-tool volume (default true) */
-    char *volume;            /* "coco-cache-TOOL" or "coco-cache-shared" */
+    char *volume;            /* cache_volume_name(tool or NULL) */
 
     bool tty;                /* stdin and stdout are terminals */
     bool interactive;        /* pass stdin (-i) */
@@ -162,6 +162,18 @@ void policy_free(struct policy *p);
 
 /* Look NAME up in the NULL-terminated environment ENV; NULL if absent. */
 const char *env_lookup(char *const *env, const char *name);
+
+/* The cache volume of TOOL (a valid tool name), or the shared one of
+ * "isolated": false tools for NULL: "coco-cache-t-" and TOOL with every
+ * byte outside [a-z0-9.-] written as "_XX", or "coco-cache-shared".  No
+ * two tools, and no tool and the shared volume, get the same name.
+ * Newly allocated. */
+char *cache_volume_name(const char *tool);
+/* The tool whose volume VOLUME is (newly allocated), or NULL when
+ * cache_volume_name() cannot return VOLUME for any tool. */
+char *cache_volume_tool(const char *volume);
+/* True when VOLUME is one cache_volume_name() returns: coco's to prune. */
+bool cache_volume_is_ours(const char *volume);
 
 /* Print the resolved policy in plain words (coco show). */
 void policy_show(const struct policy *p, FILE *out);

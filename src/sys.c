@@ -164,7 +164,8 @@ int spawn_capture(char *const argv[], char **out, size_t *len, size_t max,
         ;
     if (too_big || n > max) {
         free(buf);
-        return err_set(err, 0, "%s: output larger than %zu bytes", argv[0], max);
+        err_set(err, 0, "%s: output larger than %zu bytes", argv[0], max);
+        return SPAWN_TOO_BIG;
     }
     buf[n] = '\0';
     *out = buf;

@@ -10,20 +10,160 @@
 
 bool coco_debug;
 
-/* Messages are one line whatever they quote: a key or value holding a
- * newline or an escape sequence must not forge further lines or drive
- * the terminal. */
-static void one_line(char *s)
+/* ---- escaping for display ---- */
+
+/* Unicode characters that reorder, hide or break text on a terminal
+ * while looking like nothing: a config that holds them could make the
+ * "grants" screen say something else than the config does. */
+static const struct {
+    uint32_t lo, hi;
+    const char *why;
+} hidden_chars[] = {
+    {0x0080, 0x009f, "C1 controls: terminals act on some (U+009B is CSI)"},
+    {0x061c, 0x061c, "Arabic letter mark: reorders text"},
+    {0x200b, 0x200f, "zero-width space and joiners, LRM and RLM"},
+    {0x2028, 0x2029, "line and paragraph separators: break lines"},
+    {0x202a, 0x202e, "bidi embeddings and overrides: reorder text"},
+    {0x2060, 0x2069, "word joiner, invisible operators, bidi isolates"},
+    {0xfeff, 0xfeff, "zero-width no-break space (BOM): invisible"},
+};
+
+static bool char_hidden(uint32_t cp)
 {
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            *s = '?';
+    for (size_t i = 0; i < sizeof hidden_chars / sizeof *hidden_chars; i++)
+        if (cp >= hidden_chars[i].lo && cp <= hidden_chars[i].hi)
+            return true;
+    return false;
 }
 
+/* Decode the UTF-8 character at S (NUL-terminated): its length, or 0 for
+ * a byte that does not start a valid, shortest-form sequence of a code
+ * point up to U+10FFFF outside the surrogates. */
+static size_t utf8_decode(const unsigned char *s, uint32_t *cp)
+{
+    size_t len;
+    uint32_t v, min;
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    } else if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+        len = 2, v = s[0] & 0x1fu, min = 0x80;
+    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        len = 3, v = s[0] & 0x0fu, min = 0x800;
+    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        len = 4, v = s[0] & 0x07u, min = 0x10000;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
+            return 0;
+        v = v << 6 | (s[i] & 0x3fu);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    *cp = v;
+    return len;
+}
+
+/* Where escaped text goes: a buffer that grows, or a fixed one that
+ * stops before a piece that does not fit (never inside an escape or a
+ * character). */
+struct esc_out {
+    char *buf;
+    size_t len, cap;
+    bool grow, full;
+};
+
+static void esc_put(struct esc_out *o, const char *p, size_t n)
+{
+    if (o->full)
+        return;
+    if (o->len + n + 1 > o->cap) {
+        if (!o->grow) {
+            o->full = true;
+            return;
+        }
+        while (o->len + n + 1 > o->cap)
+            o->cap *= 2;
+        o->buf = xrealloc(o->buf, o->cap);
+    }
+    memcpy(o->buf + o->len, p, n);
+    o->len += n;
+    o->buf[o->len] = '\0';
+}
+
+/* Escape S into O.  BACKSLASH: escape '\\' too, so that the output reads
+ * back unambiguously (values on the screens that show a config); without
+ * it, escaping escaped text again changes nothing (messages). */
+static void escape_into(struct esc_out *o, const char *s, bool backslash)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p && !o->full) {
+        char tmp[16];
+        uint32_t cp;
+        size_t n = utf8_decode(p, &cp);
+        if (n == 0) {
+            snprintf(tmp, sizeof tmp, "\\x%02x", *p);
+            n = 1;
+        } else if (cp == '\\') {
+            snprintf(tmp, sizeof tmp, "%s", backslash ? "\\\\" : "\\");
+        } else if (cp == '\n' || cp == '\t' || cp == '\r') {
+            snprintf(tmp, sizeof tmp, "\\%c", cp == '\n' ? 'n' : cp == '\t' ? 't' : 'r');
+        } else if (cp < 0x20 || cp == 0x7f) {
+            snprintf(tmp, sizeof tmp, "\\x%02x", (unsigned)cp);
+        } else if (char_hidden(cp)) {
+            snprintf(tmp, sizeof tmp, "\\u{%04x}", (unsigned)cp);
+        } else {
+            esc_put(o, (const char *)p, n);
+            p += n;
+            continue;
+        }
+        esc_put(o, tmp, strlen(tmp));
+        p += n;
+    }
+}
+
+char *str_escape(const char *s)
+{
+    struct esc_out o = {xmalloc(64), 0, 64, true, false};
+    o.buf[0] = '\0';
+    escape_into(&o, s, true);
+    return o.buf;
+}
+
+static char *escape_buf(const char *s, char *buf, size_t len, bool backslash)
+{
+    struct esc_out o = {buf, 0, len, false, len == 0};
+    if (len)
+        buf[0] = '\0';
+    escape_into(&o, s, backslash);
+    return buf;
+}
+
+char *str_escape_buf(const char *s, char *buf, size_t len)
+{
+    return escape_buf(s, buf, len, true);
+}
+
+const char *str_escape_keep(struct strvec *keep, const char *s)
+{
+    char *e = str_escape(s ? s : "");
+    strvec_push_nodup(keep, e);
+    return e;
+}
+
+/* Messages are one line whatever they quote: a key or value holding a
+ * newline or an escape sequence must not forge further lines or drive
+ * the terminal.  Formatted on the stack (this may run in a child that
+ * shares coco's memory), then escaped into BUF.  Backslashes are left
+ * as they are: messages quote JSON errors ("\u0000 is not allowed"), and
+ * escaping is then the same whichever way a message is printed. */
 static void vappend(char *buf, size_t len, const char *fmt, va_list ap)
 {
-    vsnprintf(buf, len, fmt, ap);
-    one_line(buf);
+    char raw[sizeof ((coco_err *)0)->msg];
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    escape_buf(raw, buf, len, false);
 }
 
 int err_set(coco_err *err, int errnum, const char *fmt, ...)
@@ -71,12 +211,37 @@ int coco_fail(const char *fmt, ...)
     return EXIT_COCO;
 }
 
+/* Print PREFIX, then MSG escaped (backslashes too when BACKSLASH), then
+ * SUFFIX and a newline on stderr, in one write so that lines of
+ * concurrent processes do not interleave. */
+static void print_line(const char *prefix, const char *msg, bool backslash,
+                       const char *suffix)
+{
+    char line[4 * sizeof ((coco_err *)0)->msg + 256];
+    size_t ls = strlen(suffix);
+    if (ls > 128)
+        ls = 128;
+    /* Room for the suffix and the newline is kept back while escaping. */
+    struct esc_out o = {line, 0, sizeof line - ls - 1, false, false};
+    line[0] = '\0';
+    esc_put(&o, prefix, strlen(prefix));
+    escape_into(&o, msg, backslash);
+    o.cap = sizeof line;
+    o.full = false;
+    esc_put(&o, suffix, ls);
+    esc_put(&o, "\n", 1);
+    fputs(line, stderr);
+}
+
 void err_print(const coco_err *err)
 {
+    /* err_set() escaped the message already; this pass (a no-op then)
+     * catches a message that arrived another way, such as the native
+     * sandbox's child reporting over its socket. */
+    char suffix[160] = "";
     if (err->errnum)
-        fprintf(stderr, "coco: %s: %s\n", err->msg, strerror(err->errnum));
-    else
-        fprintf(stderr, "coco: %s\n", err->msg);
+        snprintf(suffix, sizeof suffix, ": %s", strerror(err->errnum));
+    print_line("coco: ", err->msg, false, suffix);
 }
 
 static void oom(void)
@@ -519,20 +684,20 @@ void debug(const char *fmt, ...)
 {
     if (!coco_debug)
         return;
+    char raw[sizeof ((coco_err *)0)->msg];
     va_list ap;
     va_start(ap, fmt);
-    fputs("coco: debug: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    print_line("coco: debug: ", raw, false, "");
 }
 
 void warn(const char *fmt, ...)
 {
+    char raw[sizeof ((coco_err *)0)->msg];
     va_list ap;
     va_start(ap, fmt);
-    fputs("coco: warning: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    print_line("coco: warning: ", raw, false, "");
 }

@@ -41,7 +41,10 @@ int err_prefix(coco_err *err, const char *fmt, ...)
 /* Format a one-line message, print it as "coco: MSG" and return
  * EXIT_COCO: for usage errors that quote what the user typed. */
 int coco_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Print "coco: MSG[: strerror(errnum)]" on stderr. */
+/* Print "coco: MSG[: strerror(errnum)]" on stderr, as one line: the
+ * messages err_set(), err_prefix() and coco_fail() format are escaped
+ * like str_escape() does but for backslashes, and err_print() escapes
+ * any control character left. */
 void err_print(const coco_err *err);
 
 /* Allocation that aborts with a message on out-of-memory. */
@@ -116,6 +119,21 @@ bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);
 bool streq(const char *a, const char *b);  /* NULL-safe */
 
+/* Escape S for display, so that a string from a config, a store or the
+ * command line cannot forge or hide lines of what coco prints: bytes
+ * below 0x20 and 0x7f as \n \t \r or \xNN, bytes that are not valid
+ * UTF-8 as \xNN, characters that reorder or hide text (C1 controls,
+ * zero-width and bidi controls, line separators, U+FEFF) as \u{NNNN},
+ * and '\' as "\\".  Anything else, UTF-8 text included, is copied as it
+ * is.  Returns a new string. */
+char *str_escape(const char *s);
+/* The same into BUF of LEN bytes, always NUL-terminated; output that does
+ * not fit is cut before an escape or a character, never inside one. */
+char *str_escape_buf(const char *s, char *buf, size_t len);
+/* str_escape(S) (NULL as ""), owned by KEEP: for printf arguments, freed
+ * with KEEP. */
+const char *str_escape_keep(struct strvec *keep, const char *s);
+
 /* Join A and B with exactly one '/' between them. */
 char *path_join(const char *a, const char *b);
 /* Lexically normalise an absolute path: collapse "//", drop "." components,
@@ -151,6 +169,8 @@ bool tool_name_valid(const char *name);
 char *random_hex(size_t nbytes);
 
 extern bool coco_debug;
+/* "coco: debug: MSG" and "coco: warning: MSG" on stderr, MSG escaped as
+ * err_print() does. */
 void debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

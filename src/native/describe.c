@@ -36,6 +36,10 @@ void native_describe(const struct policy *p, FILE *out)
     struct strvec env = STRVEC_INIT;
     struct cgroup_run cg;
     char b1[32];
+    /* Config, environment and command-line strings are printed escaped:
+     * a newline or an escape sequence in them must not forge a line. */
+    _cleanup_strvec_ struct strvec keep = STRVEC_INIT;
+#define E(s) str_escape_keep(&keep, (s))
 
     host_layout_probe(layout);
     mount_plan_build(p, layout, root, &plan);
@@ -62,9 +66,9 @@ void native_describe(const struct policy *p, FILE *out)
                   "backend yet (a run is refused)");
     fprintf(out, "  command:   ");
     for (size_t i = 0; i < p->argv.n; i++)
-        fprintf(out, " %s", p->argv.v[i]);
+        fprintf(out, " %s", E(p->argv.v[i]));
     fprintf(out, "\n  workdir:    %s\n",
-            p->workdir ? p->workdir : COCO_DEFAULT_WORKDIR);
+            E(p->workdir ? p->workdir : COCO_DEFAULT_WORKDIR));
 
     fprintf(out, "  filesystem: new tmpfs root (read-only), then:\n");
     for (size_t i = 0; i < plan.n; i++) {
@@ -78,16 +82,16 @@ void native_describe(const struct policy *p, FILE *out)
         else if (op->kind == MOP_TMPFS)
             snprintf(extra, sizeof extra, " %s", fmt_size(op->size, b1,
                                                           sizeof b1));
-        fprintf(out, "    %-20s %-9s%-12s %s%s%s\n", op->dst,
+        fprintf(out, "    %-20s %-9s%-12s %s%s%s\n", E(op->dst),
                 mop_kind_name(op->kind), extra,
-                op->src && op->kind != MOP_DEV ? op->src : "",
+                op->src && op->kind != MOP_DEV ? E(op->src) : "",
                 op->src && op->kind != MOP_DEV ? "  " : "", op->why);
     }
 
     fprintf(out, "  environment (everything else is cleared):\n   ");
     for (size_t i = 0; i < env.n; i++) {
-        const char *eq = strchr(env.v[i], '=');
-        fprintf(out, " %.*s", (int)(eq ? eq - env.v[i] : 0), env.v[i]);
+        _cleanup_free_ char *name = xstrndup(env.v[i], strcspn(env.v[i], "="));
+        fprintf(out, " %s", E(name));
     }
     fprintf(out, "\n");
 
@@ -140,4 +144,5 @@ void native_describe(const struct policy *p, FILE *out)
         free(cg.paths[i]);
     strvec_clear(&env);
     mount_plan_free(&plan);
+#undef E
 }

@@ -13,6 +13,10 @@ teardown() {
     if [[ -n ${FAKE_DIR:-} && -f $FAKE_DIR/run.pid ]]; then
         kill -KILL "$(cat "$FAKE_DIR/run.pid")" 2>/dev/null || true
     fi
+    # A store server left by a failed test (issue 6 item 18), by PID.
+    if [[ -n ${SRV_PID:-} ]]; then
+        kill "$SRV_PID" 2>/dev/null || true
+    fi
     common_teardown
 }
 
@@ -304,11 +308,11 @@ arg_value() {
     [[ $(arg_value --memory) == 536870912* || $(arg_value --memory) == 512[mM]* ]]
     [[ $(arg_value --cpus) == 1.5* ]]
     [ "$(arg_value --workdir || arg_value -w)" = /src ]
-    assert_contains coco-cache-lim
+    assert_contains coco-cache-t-lim
     install_config shared '{"command": "true", "isolated": false}'
     dry shared
-    assert_contains coco-cache-shared
-    refute_contains coco-cache-lim
+    assert_contains src=coco-cache-shared,
+    refute_contains coco-cache-t-lim
     # never an engine socket
     refute_contains docker.sock
     refute_contains podman.sock
@@ -717,6 +721,73 @@ bad_config() {
     ln -s "$TEST_TMP/elsewhere.json" "$CONFIG_DIR/bad.json"
     run "$COCO" run --runtime podman bad
     assert_coco_error "$CONFIG_DIR/bad.json"
+}
+
+# issue 6 item 19: the directories above a config, as ssh's StrictModes
+@test "bad config: a tools directory writable by group or others is refused" {
+    install_fake_engine podman
+    install_config lint "$ESLINT_CFG"
+    local dir
+    dir=$(readlink -f "$CONFIG_DIR")
+    chmod 0777 "$CONFIG_DIR"
+    run "$COCO" run --runtime podman lint
+    assert_coco_error "$CONFIG_DIR/lint.json" "the directory $dir is writable by group or others (mode 0777)" "chmod go-w $dir"
+    run "$COCO" show lint
+    assert_coco_error "chmod go-w $dir"
+    run "$COCO" list -l
+    assert_status 125
+    assert_contains "chmod go-w $dir"
+    # sticky is no excuse for the tools directory itself: others could add configs
+    chmod 1777 "$CONFIG_DIR"
+    run "$COCO" run --runtime podman lint
+    assert_coco_error "chmod go-w $dir"
+    chmod 0755 "$CONFIG_DIR"
+    run "$COCO" run --runtime podman --dry-run lint
+    assert_status 0
+    [ ! -e "$FAKE_DIR/calls" ]
+}
+
+@test "bad config: a group-writable or foreign ancestor of the tools directory is refused" {
+    install_fake_engine podman
+    install_config lint "$ESLINT_CFG"
+    local parent
+    parent=$(readlink -f "$XDG_DATA_HOME/coco")
+    chmod 0775 "$XDG_DATA_HOME/coco"
+    run "$COCO" run --runtime podman --dry-run lint
+    assert_coco_error "the directory $parent is writable by group or others (mode 0775)" "chmod go-w $parent"
+    chmod 0755 "$XDG_DATA_HOME/coco"
+    # a world-writable ancestor without the sticky bit
+    chmod 0777 "$XDG_DATA_HOME"
+    run "$COCO" run --runtime podman --dry-run lint
+    assert_coco_error "chmod go-w $(readlink -f "$XDG_DATA_HOME")"
+    chmod 0755 "$XDG_DATA_HOME"
+    if [ "$(id -u)" -eq 0 ]; then
+        chown nobody "$XDG_DATA_HOME/coco"
+        run "$COCO" run --runtime podman --dry-run lint
+        assert_coco_error "the directory $parent is owned by uid $(id -u nobody)"
+        chown 0 "$XDG_DATA_HOME/coco"
+    fi
+    # a symbolic link on the way is judged by where it leads
+    mkdir -p "$TEST_TMP/open"
+    chmod 0777 "$TEST_TMP/open"
+    mv "$XDG_DATA_HOME/coco" "$TEST_TMP/open/coco"
+    ln -s "$TEST_TMP/open/coco" "$XDG_DATA_HOME/coco"
+    run "$COCO" run --runtime podman --dry-run lint
+    assert_coco_error "chmod go-w $(readlink -f "$TEST_TMP/open")"
+    [ ! -e "$FAKE_DIR/calls" ]
+}
+
+@test "a sticky world-writable ancestor such as /tmp is fine" {
+    install_fake_engine podman
+    mkdir -p "$TEST_TMP/sticky"
+    chmod 1777 "$TEST_TMP/sticky"
+    export XDG_DATA_HOME=$TEST_TMP/sticky/data
+    CONFIG_DIR=$XDG_DATA_HOME/coco/tools
+    install_config lint "$ESLINT_CFG"
+    run "$COCO" run --runtime podman --dry-run lint
+    assert_status 0
+    run "$COCO" list -l
+    assert_status 0
 }
 
 # ---------------------------------------------------------------- mounts
@@ -1155,6 +1226,287 @@ make_store() {
     [ "$st2" -eq 125 ]
 }
 
+# ------------------------- issue 6 item 18: a URL store's errors in words
+
+# start_store_server: a tiny HTTP store on 127.0.0.1 serving the cases
+# below; it exits by itself after 60 s and the test kills it by PID.
+start_store_server() {
+    cat >"$TEST_TMP/store-server.py" <<'EOF'
+import http.server, sys, time
+
+OK = b'{"command": "mytool", "network": "none"}\n'
+
+class Store(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, code, body, headers=()):
+        self.send_response(code)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def chunked(self, chunks):
+        self.send_response(200)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            for c in chunks:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(c), c))
+            self.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            pass  # the client hung up: what a size limit does
+
+    def do_GET(self):
+        port = self.server.server_port
+        p = self.path
+        if p == "/ok.json":
+            self.reply(200, OK)
+        elif p == "/chunked.json":
+            self.chunked([OK[:10], OK[10:]])
+        elif p == "/hugechunked.json":
+            self.chunked([b" " * 65536] * 24)  # 1.5 MiB, no Content-Length
+        elif p == "/huge.json":
+            self.reply(200, b" " * (2 << 20))
+        elif p == "/redirect.json":
+            self.reply(302, b"", [("Location", "http://127.0.0.1:%d/ok.json" % port)])
+        elif p == "/fails.json":
+            self.reply(500, b"internal error")
+        elif p == "/forbidden.json":
+            self.reply(403, b"no")
+        elif p == "/hangup.json":
+            self.close_connection = True  # no reply at all
+        else:
+            self.reply(404, b"not found")
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Store)
+server.daemon_threads = True
+print("port", server.server_port, flush=True)
+server.timeout = 0.5
+end = time.monotonic() + 60
+while time.monotonic() < end:
+    server.handle_request()
+EOF
+    : >"$TEST_TMP/store-server.log"
+    python3 "$TEST_TMP/store-server.py" >>"$TEST_TMP/store-server.log" 2>&1 &
+    SRV_PID=$!
+    local i
+    SRV_PORT=
+    for ((i = 0; i < 100; i++)); do
+        SRV_PORT=$(sed -n 's/^port \([0-9]*\)$/\1/p' "$TEST_TMP/store-server.log")
+        [[ -n $SRV_PORT ]] && break
+        sleep 0.1
+    done
+    [ -n "$SRV_PORT" ]
+    SRV=http://127.0.0.1:$SRV_PORT
+}
+
+stop_store_server() {
+    if [[ -n ${SRV_PID:-} ]]; then
+        kill "$SRV_PID" 2>/dev/null || true
+        wait "$SRV_PID" 2>/dev/null || true
+        SRV_PID=
+    fi
+}
+
+@test "get from a URL store: a chunked config is fetched, its trailer not saved" {
+    skip_unless_cmd curl
+    skip_unless_cmd python3
+    start_store_server
+    COCO_STORE=$SRV run "$COCO" get chunked
+    assert_status 0
+    assert_contains "chunked grants:"
+    [ "$(cat "$CONFIG_DIR/chunked.json")" = '{"command": "mytool", "network": "none"}' ]
+    COCO_STORE=$SRV/ run "$COCO" get ok
+    assert_status 0
+    [ "$(cat "$CONFIG_DIR/ok.json")" = '{"command": "mytool", "network": "none"}' ]
+    stop_store_server
+}
+
+@test "get from a URL store: a reply over 1 MiB is called that, chunked or not" {
+    skip_unless_cmd curl
+    skip_unless_cmd python3
+    start_store_server
+    COCO_STORE=$SRV run "$COCO" get hugechunked
+    assert_coco_error "get hugechunked: $SRV/hugechunked.json: the store's reply is larger than 1 MiB"
+    refute_contains curl
+    COCO_STORE=$SRV run "$COCO" get huge
+    assert_coco_error "get huge: $SRV/huge.json: the store's reply is larger than 1 MiB"
+    stop_store_server
+    [ ! -e "$CONFIG_DIR/hugechunked.json" ] && [ ! -e "$CONFIG_DIR/huge.json" ]
+}
+
+@test "get from a URL store: a redirect to http is refused as such" {
+    skip_unless_cmd curl
+    skip_unless_cmd python3
+    start_store_server
+    COCO_STORE=$SRV run "$COCO" get redirect
+    assert_coco_error "get redirect: $SRV/redirect.json: the store redirected to $SRV/ok.json; coco follows store redirects only to https:// URLs"
+    refute_contains "protocol"
+    stop_store_server
+    [ ! -e "$CONFIG_DIR/redirect.json" ]
+}
+
+@test "get from a URL store: HTTP errors name the status" {
+    skip_unless_cmd curl
+    skip_unless_cmd python3
+    start_store_server
+    COCO_STORE=$SRV run "$COCO" get nothere
+    assert_coco_error "get nothere: $SRV/nothere.json: the store has no tool \"nothere\" (HTTP 404)"
+    COCO_STORE=$SRV run "$COCO" get fails
+    assert_coco_error "the store answered HTTP 500 (a server error; try again later)"
+    COCO_STORE=$SRV run "$COCO" get forbidden
+    assert_coco_error "the store answered HTTP 403 (access refused)"
+    COCO_STORE=$SRV run "$COCO" get hangup
+    assert_coco_error "the store closed the connection without a reply (curl exit 52)"
+    stop_store_server
+    [ -z "$(ls -A "$CONFIG_DIR" 2>/dev/null)" ]
+}
+
+@test "get from a URL store: resolve and connect failures, and a missing curl, in words" {
+    skip_unless_cmd curl
+    # A free loopback port: bound and closed again, nothing listens there.
+    local port
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+    COCO_STORE=http://127.0.0.1:$port run "$COCO" get x
+    assert_coco_error "cannot connect to the store: nothing listens there" "(curl exit 7)"
+    # A label longer than 63 bytes fails in the resolver itself: no query
+    # leaves the machine.
+    local label
+    label=$(printf 'a%.0s' {1..70})
+    COCO_STORE=http://$label.example run "$COCO" get x
+    assert_coco_error "cannot resolve the store's host name" "(curl exit 6)"
+    PATH=$TEST_TMP/empty COCO_STORE=http://127.0.0.1:$port run "$COCO" get x
+    assert_coco_error "needs curl, which is not installed"
+}
+
+# ------------------------------------------- issue 6 item 8: escaped output
+
+# A store whose configs hold a screen-clearing escape sequence, a carriage
+# return, a newline and U+202E (right-to-left override) in every string
+# a config can carry.  The JSON escapes are decoded by coco's parser.
+hostile_store() {
+    HSTORE=$TEST_TMP/hstore
+    mkdir -p "$HSTORE"
+    cat >"$HSTORE/evil.json" <<'EOF'
+{"command": "lint\u202etxt.exe",
+ "mounts": [{"src": "./a\u202eb", "dst": "/w\u202ex"},
+            {"src": "~/.ssh", "dst": "/keys", "opts": "ro"}],
+ "env": {"A": "x\u001b[2Jy", "B": "1\r2", "C": "l1\nl2\u202e"},
+ "network": "none"}
+EOF
+    printf '%s\n' '{"mounts": [{"src": "./a\u001b[2Jb\nc", "dst": "/w"}]}' >"$HSTORE/ctlsrc.json"
+    printf '%s\n' '{"mounts": [{"src": ".", "dst": "/w\rx"}]}' >"$HSTORE/ctldst.json"
+    printf '%s\n' '{"command": "a\u001b[2J\nb"}' >"$HSTORE/ctlcmd.json"
+    printf '%s\n' '{"image": "x\u001b[2J\n\u202e"}' >"$HSTORE/ctlimage.json"
+    printf '%s\n' '{"allowed_hosts": ["a.org\r\u001b[2Jb\n\u202e"]}' >"$HSTORE/ctlhosts.json"
+}
+
+# refute_raw_controls: $output holds no control byte but '\n', and no
+# raw U+202E.
+refute_raw_controls() {
+    if printf '%s' "$output" | LC_ALL=C grep -qP '[\x00-\x09\x0b-\x1f\x7f]'; then
+        echo "raw control byte in output:" >&2
+        printf '%s\n' "$output" | od -c | head -n 40 >&2
+        return 1
+    fi
+    if [[ $output == *$'\u202e'* ]]; then
+        echo "raw U+202E in output: $output" >&2
+        return 1
+    fi
+}
+
+@test "get escapes control characters and bidi overrides in what it shows" {
+    hostile_store
+    COCO_STORE=$HSTORE run "$COCO" get evil
+    assert_status 0
+    refute_raw_controls
+    # every value is on its own line, escaped
+    assert_line '  command   lint\u{202e}txt.exe'
+    assert_line '  files     ./a\u{202e}b -> /w\u{202e}x (read+write)'
+    assert_line '  env       A=x\x1b[2Jy'
+    assert_line '            B=1\r2'
+    assert_line '            C=l1\nl2\u{202e}'
+    [ "${#lines[@]}" -eq 9 ]
+}
+
+@test "get marks a sensitive mount source with ! as show does" {
+    hostile_store
+    COCO_STORE=$HSTORE run "$COCO" get evil
+    assert_status 0
+    assert_line '            ! ~/.ssh -> /keys (read-only): a sensitive host path'
+    refute_contains '! ./a'
+    printf '%s\n' '{"mounts": [{"src": ".", "dst": "/w"}, {"src": "/etc", "dst": "/e"}, {"src": "~", "dst": "/h"}]}' >"$HSTORE/wide.json"
+    COCO_STORE=$HSTORE run "$COCO" get wide
+    assert_status 0
+    assert_line '  files     . -> /w (read+write)'
+    assert_line '            ! /etc -> /e (read+write): a sensitive host path'
+    assert_line '            ! ~ -> /h (read+write): a sensitive host path'
+    # "." is the current directory: run from home, it is the home
+    rm -f "$CONFIG_DIR/wide.json"
+    cd "$HOME"
+    COCO_STORE=$HSTORE run "$COCO" get wide
+    assert_status 0
+    assert_line '  files     ! . -> /w (read+write): a sensitive host path'
+}
+
+@test "show, list -l and --dry-run escape config strings, one line each" {
+    hostile_store
+    install_fake_engine podman
+    COCO_STORE=$HSTORE run "$COCO" get evil
+    assert_status 0
+    COCO_RUNTIME=podman run "$COCO" show evil
+    assert_status 0
+    refute_raw_controls
+    assert_line 'command    lint\u{202e}txt.exe'
+    assert_contains 'a\u{202e}b -> /w\u{202e}x'
+    run "$COCO" list -l
+    assert_status 0
+    refute_raw_controls
+    [ "${#lines[@]}" -eq 1 ]
+    assert_contains 'mounts=./a\u{202e}b:/w\u{202e}x,~/.ssh:/keys:ro'
+    run "$COCO" run --runtime podman --dry-run evil $'arg\ntwo' $'\e[2J'
+    assert_status 0
+    refute_raw_controls
+    # one argument per line: the tool's three words are the last three lines
+    [ "${lines[-3]}" = 'lint\u{202e}txt.exe' ]
+    [ "${lines[-2]}" = 'arg\ntwo' ]
+    [ "${lines[-1]}" = '\x1b[2J' ]
+    run "$COCO" run --runtime native --dry-run evil $'arg\ntwo'
+    assert_status 0
+    refute_raw_controls
+    assert_contains 'lint\u{202e}txt.exe arg\ntwo'
+    assert_contains '/w\u{202e}x'
+}
+
+@test "control characters in a mount, command, image or host are refused in one line" {
+    hostile_store
+    local n
+    for n in ctlsrc ctldst ctlcmd ctlimage ctlhosts; do
+        COCO_STORE=$HSTORE run "$COCO" get "$n"
+        assert_coco_error "$n.json"
+        refute_raw_controls
+        [ ! -e "$CONFIG_DIR/$n.json" ]
+    done
+    COCO_STORE=$HSTORE run "$COCO" get ctlsrc
+    assert_coco_error 'mounts[0].src: "./a\x1b[2Jb\nc" holds a control character'
+    COCO_STORE=$HSTORE run "$COCO" get ctldst
+    assert_coco_error 'mounts[0].dst: "/w\rx" holds a control character'
+    # an installed config is refused the same way at run time
+    install_config ctl '{"mounts": [{"src": "./x\ny", "dst": "/w"}]}'
+    run "$COCO" run --runtime podman --dry-run ctl
+    assert_coco_error 'mounts[0].src: "./x\ny" holds a control character'
+    # and a command line argument in an error message
+    run "$COCO" run $'--bogus\e[2J\nx' tool
+    assert_coco_error '--bogus\x1b[2J\nx'
+    run "$COCO" $'\e[2J\nbogus'
+    assert_coco_error 'unknown command "\x1b[2J\nbogus"'
+}
+
 # ---------------------------------------------------------------- up / down
 
 same_file() { [ "$(readlink -f "$1")" = "$(readlink -f "$2")" ]; }
@@ -1256,25 +1608,185 @@ same_file() { [ "$(readlink -f "$1")" = "$(readlink -f "$2")" ]; }
     [ "$(tail -n 3 "$FAKE_DIR/argv.0")" = "$(printf '%s\n' eslint --fix .)" ]
 }
 
+# issue 6 item 14: down removes only what up made; up does not silently
+# stand in for system commands.
+
+# fake_sys NAME...: executables NAME in $SYS (a directory for PATH).
+fake_sys() {
+    SYS=$TEST_TMP/sys
+    mkdir -p "$SYS"
+    local n
+    for n in "$@"; do
+        printf '#!/bin/sh\necho real %s\n' "$n" >"$SYS/$n"
+        chmod 0755 "$SYS/$n"
+    done
+}
+
+@test "down keeps the user's own coco link and aliases up did not make" {
+    install_config cocotest-alpha '{"command": "true"}'
+    install_config cocotest-beta '{"command": "true"}'
+    install_config lint '{"command": "true"}'
+    # made by hand before up: coco itself, an alias, and a tool's name
+    ln -s "$COCO" "$COCO_BIN_DIR/coco"
+    ln -s "$COCO" "$COCO_BIN_DIR/mylint"
+    ln -s "$COCO" "$COCO_BIN_DIR/lint"
+    PATH=$COCO_BIN_DIR:$ORIG_PATH run "$COCO" up
+    assert_status 0
+    assert_line "lint: already linked"
+    # the record: up's own links only, private to the user
+    [ "$(stat -c %a "$XDG_DATA_HOME/coco/links")" = 600 ]
+    grep -q "$COCO_BIN_DIR/cocotest-alpha\$" "$XDG_DATA_HOME/coco/links"
+    ! grep -q "$COCO_BIN_DIR/lint\$" "$XDG_DATA_HOME/coco/links"
+    # a link up made, replaced by one made by hand, is the user's now
+    rm "$COCO_BIN_DIR/cocotest-beta"
+    ln -s "$COCO" "$COCO_BIN_DIR/cocotest-beta"
+    run "$COCO" down
+    assert_status 0
+    assert_line "removed $COCO_BIN_DIR/cocotest-alpha"
+    assert_line "kept $COCO_BIN_DIR/cocotest-beta: a link to coco that coco up did not make"
+    [ ! -L "$COCO_BIN_DIR/cocotest-alpha" ]
+    same_file "$COCO_BIN_DIR/coco" "$COCO"
+    same_file "$COCO_BIN_DIR/mylint" "$COCO"
+    same_file "$COCO_BIN_DIR/lint" "$COCO"
+    same_file "$COCO_BIN_DIR/cocotest-beta" "$COCO"
+    # the record is rewritten: nothing left to remove
+    [ ! -e "$XDG_DATA_HOME/coco/links" ]
+    run "$COCO" down
+    assert_status 0
+    [ -z "$output" ]
+    same_file "$COCO_BIN_DIR/mylint" "$COCO"
+}
+
+@test "down never removes a link named coco, even one in its record" {
+    install_config cocotest-alpha '{"command": "true"}'
+    PATH=$COCO_BIN_DIR:$ORIG_PATH run "$COCO" up
+    assert_status 0
+    ln -s "$COCO" "$COCO_BIN_DIR/coco"
+    # a record that names coco (tampered, or written by anything else)
+    sed "s|cocotest-alpha\$|coco|" "$XDG_DATA_HOME/coco/links" >>"$XDG_DATA_HOME/coco/links"
+    run "$COCO" down
+    assert_status 0
+    same_file "$COCO_BIN_DIR/coco" "$COCO"
+    [ ! -L "$COCO_BIN_DIR/cocotest-alpha" ]
+}
+
+@test "up warns, one line per name, when a link stands in for a later PATH program" {
+    fake_sys node npm
+    install_config node '{"command": "node"}'
+    install_config npm '{"command": "npm"}'
+    install_config cocotest-alpha '{"command": "true"}'
+    PATH=$COCO_BIN_DIR:$SYS:$ORIG_PATH run "$COCO" up
+    assert_status 0
+    assert_line "coco: warning: node now runs the sandboxed tool instead of $SYS/node"
+    assert_line "coco: warning: npm now runs the sandboxed tool instead of $SYS/npm"
+    [ "$(grep -c warning <<<"$output")" -eq 2 ]
+    same_file "$COCO_BIN_DIR/node" "$COCO"
+    same_file "$COCO_BIN_DIR/npm" "$COCO"
+}
+
+@test "up refuses to stand in for sudo, ls or a setuid program unless --force NAME" {
+    fake_sys sudo ls priv node
+    chmod 4755 "$SYS/priv"
+    local t
+    for t in sudo ls priv node doas; do
+        install_config "$t" '{"command": "true"}'
+    done
+    PATH=$COCO_BIN_DIR:$SYS run "$COCO" up
+    assert_status 125
+    # one line per refused name, saying how to override
+    assert_line "coco: up: not linking $COCO_BIN_DIR/sudo: it would stand in for $SYS/sudo, which asks for your password and runs commands as root; if you mean it, run \`coco up --force sudo\`"
+    assert_contains "not linking $COCO_BIN_DIR/ls: it would stand in for $SYS/ls"
+    assert_contains "not linking $COCO_BIN_DIR/priv: it would stand in for $SYS/priv, which is setuid or setgid"
+    # refused by name even where no such program is installed yet
+    assert_contains "not linking $COCO_BIN_DIR/doas"
+    [ "$(grep -c 'not linking' <<<"$output")" -eq 4 ]
+    for t in sudo ls priv doas; do
+        [ ! -e "$COCO_BIN_DIR/$t" ] && [ ! -L "$COCO_BIN_DIR/$t" ]
+    done
+    # ordinary tools are still linked: that is the point of up
+    same_file "$COCO_BIN_DIR/node" "$COCO"
+    # --force NAME links that name only
+    PATH=$COCO_BIN_DIR:$SYS run "$COCO" up --force sudo
+    assert_status 125
+    same_file "$COCO_BIN_DIR/sudo" "$COCO"
+    assert_line "coco: warning: sudo now runs the sandboxed tool instead of $SYS/sudo"
+    [ ! -L "$COCO_BIN_DIR/ls" ]
+    PATH=$COCO_BIN_DIR:$SYS run "$COCO" up --force ls priv doas
+    assert_status 0
+    same_file "$COCO_BIN_DIR/priv" "$COCO"
+    # and what up made, down removes
+    run "$COCO" down
+    assert_status 0
+    for t in sudo ls priv node doas; do
+        [ ! -L "$COCO_BIN_DIR/$t" ]
+    done
+    run "$COCO" up --force nosuch
+    assert_coco_error "--force nosuch"
+    run "$COCO" up --force
+    assert_coco_error "--force needs"
+}
+
 # ---------------------------------------------------------------- prune / rebuild
 
 @test "prune TOOL removes that tool's volume only; prune removes coco's" {
     install_fake_engine podman
     install_config eslint "$ESLINT_CFG"
-    export FAKE_VOLUMES='coco-cache-eslint coco-cache-prettier mydata'
+    export FAKE_VOLUMES='coco-cache-t-eslint coco-cache-t-prettier mydata'
     COCO_RUNTIME=podman run "$COCO" prune eslint
     assert_status 0
-    grep -E '^volume rm .*coco-cache-eslint' "$FAKE_DIR/calls"
-    ! grep -E '^volume rm .*coco-cache-prettier' "$FAKE_DIR/calls"
+    grep -E '^volume rm .*coco-cache-t-eslint' "$FAKE_DIR/calls"
+    ! grep -E '^volume rm .*coco-cache-t-prettier' "$FAKE_DIR/calls"
     ! grep -q '^run' "$FAKE_DIR/calls"
     rm -f "$FAKE_DIR"/*
     COCO_RUNTIME=podman run "$COCO" prune
     assert_status 0
-    grep -E '^volume rm .*coco-cache-eslint' "$FAKE_DIR/calls"
-    grep -E '^volume rm .*coco-cache-prettier' "$FAKE_DIR/calls"
+    grep -E '^volume rm .*coco-cache-t-eslint' "$FAKE_DIR/calls"
+    grep -E '^volume rm .*coco-cache-t-prettier' "$FAKE_DIR/calls"
     ! grep -E '^volume rm .*mydata' "$FAKE_DIR/calls"
     run "$COCO" prune ../x
     assert_coco_error
+}
+
+# issue 6 item 15: one volume per tool, whatever the names
+@test "cache volumes never collide: a+b, a-b, A, shared and isolated false differ" {
+    install_fake_engine podman
+    local t v
+    declare -A seen=()
+    install_config shared '{"command": "true"}'
+    install_config notiso '{"command": "true", "isolated": false}'
+    for t in a+b a-b a_b A a shared notiso; do
+        [[ -e $CONFIG_DIR/$t.json ]] || install_config "$t" '{"command": "true"}'
+        dry "$t"
+        assert_status 0
+        v=$(sed -n 's/^--mount=type=volume,src=\([^,]*\),.*/\1/p' <<<"$output")
+        [ -n "$v" ]
+        [ -z "${seen[$v]:-}" ] || { echo "$t and ${seen[$v]} share $v" >&2; false; }
+        seen[$v]=$t
+    done
+    [ "${seen[coco-cache-shared]}" = notiso ]
+    [ "${seen[coco-cache-t-shared]}" = shared ]
+    [ "${seen[coco-cache-t-a_2bb]}" = a+b ]
+    [ "${seen[coco-cache-t-a-b]}" = a-b ]
+}
+
+@test "prune removes exactly the volumes coco makes, never another program's" {
+    install_fake_engine podman
+    export FAKE_VOLUMES='coco-cache-t-a_2bb coco-cache-t-a-b coco-cache-shared coco-cache-t-shared coco-cache-t-_41 coco-cache-other coco-cache-t-A coco-cache-t-x_2d coco-cache-t-x_zz coco-cache-t- coco-cache-sharedx mydata'
+    COCO_RUNTIME=podman run "$COCO" prune a+b
+    assert_status 0
+    [ "$(sed -n 's/^volume rm --force //p' "$FAKE_DIR/calls")" = coco-cache-t-a_2bb ]
+    rm -f "$FAKE_DIR"/*
+    COCO_RUNTIME=podman run "$COCO" prune A
+    assert_status 0
+    [ "$(sed -n 's/^volume rm --force //p' "$FAKE_DIR/calls")" = coco-cache-t-_41 ]
+    rm -f "$FAKE_DIR"/*
+    COCO_RUNTIME=podman run "$COCO" prune
+    assert_status 0
+    # the names coco makes, and not one more (an upper-case letter, a
+    # plain byte written as an escape, a bad escape, an empty name or
+    # another prefix is no name coco makes)
+    [ "$(sed -n 's/^volume rm --force //p' "$FAKE_DIR/calls")" = \
+      "coco-cache-t-a_2bb coco-cache-t-a-b coco-cache-shared coco-cache-t-shared coco-cache-t-_41" ]
 }
 
 @test "rebuild builds the image from coco's Containerfile" {

@@ -104,7 +104,7 @@ setup() {
 teardown() {
     # The named volume of a test's one-off tool (runs keep volumes).
     if [[ -n ${T_UNIQ:-} ]]; then
-        docker volume rm -f "coco-cache-$T_UNIQ" >/dev/null 2>&1 || true
+        docker volume rm -f "coco-cache-t-$T_UNIQ" >/dev/null 2>&1 || true
     fi
     common_teardown
 }

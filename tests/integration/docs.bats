@@ -389,3 +389,15 @@ engine_opts_rows() {
     run complete_words coco list ""
     [ "$output" = "-l" ]
 }
+
+# issue 6 item 14
+@test "completion: up offers --force, then the tools" {
+    install_config eslint '{ "command": "eslint" }'
+    install_config sudo '{ "command": "true" }'
+    run complete_words coco up ""
+    [ "$output" = "--force" ]
+    run complete_words coco up --force s
+    [ "$output" = "sudo" ]
+    run complete_words coco up --force sudo e
+    [ "$output" = "eslint" ]
+}

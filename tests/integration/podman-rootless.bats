@@ -35,7 +35,7 @@ load helpers
 
 RL_USER=${COCO_ROOTLESS_USER:-coco-rl}
 # The tool (config) names the tests use; their cache volumes are
-# coco-cache-NAME and are removed in teardown_file.
+# coco-cache-t-NAME and are removed in teardown_file.
 RL_TOOLS=(rleslint rlsh)
 
 # rl_env: the user's whole environment, nothing of root's (env -i).
@@ -197,7 +197,7 @@ teardown_file() {
         done
     done < <(rl_podman ps -a --format '{{.Names}}' 2>/dev/null)
     for t in "${RL_TOOLS[@]}"; do
-        rl_podman volume rm -f "coco-cache-$t" >/dev/null 2>&1 || true
+        rl_podman volume rm -f "coco-cache-t-$t" >/dev/null 2>&1 || true
     done
     # Last, since every podman call above may start it again.
     if [[ -z ${RL_PAUSE_BEFORE:-} ]] && pid=$(rl_pause_pid); then

@@ -36,7 +36,7 @@ teardown() {
     fi
     # The named volume of a test's one-off tool (runs keep volumes).
     if [[ -n ${T_UNIQ:-} && -z ${PODMAN_SKIP:-} ]]; then
-        podman volume rm -f "coco-cache-$T_UNIQ" >/dev/null 2>&1 || true
+        podman volume rm -f "coco-cache-t-$T_UNIQ" >/dev/null 2>&1 || true
     fi
     if [[ -n ${HTTP_PID:-} ]]; then
         kill "$HTTP_PID" 2>/dev/null || true
@@ -392,11 +392,11 @@ require("http").get("http://127.0.0.1:" + p + "/", r => {
     run "$COCO" run "$t" -c 'echo cached >/coco/cache/probe'
     assert_status 0
     run podman volume ls --format '{{.Name}}'
-    assert_line "coco-cache-$t"
+    assert_line "coco-cache-t-$t"
     run "$COCO" prune "$t"
     assert_status 0
     run podman volume ls --format '{{.Name}}'
-    refute_line "coco-cache-$t"
+    refute_line "coco-cache-t-$t"
 }
 
 @test "podman: limits.output stops a flooding tool (125) and removes it" {

@@ -379,7 +379,7 @@ static void test_limits_and_names(void **state)
     assert_string_equal(p.argv.v[3], "--");
     policy_free(&p);
     assert_int_equal(resolve("{}", env, NULL, NULL, 0, &p, &err), 0);
-    assert_string_equal(p.volume, "coco-cache-tool");
+    assert_string_equal(p.volume, "coco-cache-t-tool");
     assert_string_equal(p.argv.v[0], "tool");
     assert_int_equal(p.limits.memory, COCO_DEFAULT_MEMORY);
     policy_free(&p);
