@@ -25,7 +25,6 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <net/if.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -175,7 +174,10 @@ struct run {
     gid_t tool_gid;
     int idmap_fd;     /* user namespace for idmapped binds, or -1 */
     int errsock[2];
-    int syncpipe[2];
+    /* parent -> init releases: a socket, not a pipe, so a send to an init
+     * that already died fails with EPIPE (MSG_NOSIGNAL) instead of
+     * killing coco with SIGPIPE before it can report why */
+    int syncsock[2];
     pid_t helper;     /* idmapping helper, reaped after the run */
 };
 
@@ -328,27 +330,25 @@ static __attribute__((noreturn)) void init_main(struct run *r)
 
     STAMP("init: started");
     close(r->errsock[0]);
-    close(r->syncpipe[1]);
+    close(r->syncsock[1]);
     /* If coco dies, init dies, and with it the whole pid namespace. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
         child_fail(fd, MSG_SETUP, errno, "PR_SET_PDEATHSIG");
     if (!r->root) {
         /* Held here until the parent wrote our uid/gid maps; EOF means
          * the parent died or gave up before that. */
-        if (read(r->syncpipe[0], &c, 1) != 1)
+        if (read(r->syncsock[0], &c, 1) != 1)
             child_fail(fd, MSG_SETUP, 0, "coco went away before the "
                        "sandbox was released");
     } else {
         /* A root run has no maps to wait for: build the filesystem now,
          * while the parent sets up cgroups.  If the parent died before
-         * PR_SET_PDEATHSIG took effect, its end of the pipe is closed. */
-        struct pollfd pf = {.fd = r->syncpipe[0], .events = POLLIN};
-        /* (POLLIN with it: the parent already released us and closed.) */
-        if (poll(&pf, 1, 0) > 0 && (pf.revents & POLLHUP) &&
-            !(pf.revents & POLLIN))
+         * PR_SET_PDEATHSIG took effect, its end of the socket is closed:
+         * EOF with no message queued (a queued one means the parent
+         * already released us and closed). */
+        if (recv(r->syncsock[0], &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
             child_fail(fd, MSG_SETUP, 0, "coco went away before the "
                        "sandbox was released");
-        (void)c;
     }
     STAMP("init: released");
     wipe_own_environ();
@@ -376,10 +376,10 @@ static __attribute__((noreturn)) void init_main(struct run *r)
      * every process of the sandbox) in the run's cgroups: the setup above
      * ran meanwhile, in parallel with the parent's cgroup work. */
     struct release2 rel;
-    if (read(r->syncpipe[0], &rel, sizeof rel) != (ssize_t)sizeof rel)
+    if (read(r->syncsock[0], &rel, sizeof rel) != (ssize_t)sizeof rel)
         child_fail(fd, MSG_SETUP, 0, "coco went away before placing the "
                    "sandbox in its cgroups");
-    close(r->syncpipe[0]);
+    close(r->syncsock[0]);
     r->cg.memory = rel.memory;
     r->cg.pids = rel.pids;
     r->cg.cpus = rel.cpus;
@@ -590,9 +590,9 @@ static void run_release(struct run *r)
     for (int i = 0; i < 2; i++) {
         if (r->errsock[i] >= 0)
             close(r->errsock[i]);
-        if (r->syncpipe[i] >= 0)
-            close(r->syncpipe[i]);
-        r->errsock[i] = r->syncpipe[i] = -1;
+        if (r->syncsock[i] >= 0)
+            close(r->syncsock[i]);
+        r->errsock[i] = r->syncsock[i] = -1;
     }
 }
 
@@ -602,7 +602,7 @@ int native_run(const struct policy *p, coco_err *err)
         .p = p,
         .idmap_fd = -1,
         .errsock = {-1, -1},
-        .syncpipe = {-1, -1},
+        .syncsock = {-1, -1},
     };
     struct host_layout layout[NATIVE_N_TOPDIRS];
     int ret = -1;
@@ -644,8 +644,9 @@ int native_run(const struct policy *p, coco_err *err)
     if (supervise_init(&r.sup, p->limits.output > 0, err) < 0)
         goto out;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r.errsock) < 0 ||
-        pipe2(r.syncpipe, O_CLOEXEC) < 0) {
-        err_set(err, errno, "socketpair/pipe");
+        socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+                   r.syncsock) < 0) {
+        err_set(err, errno, "socketpair");
         goto out_sup;
     }
 
@@ -664,15 +665,15 @@ int native_run(const struct policy *p, coco_err *err)
         init_main(&r);
     STAMP("cloned");
 
-    close(r.syncpipe[0]);
-    r.syncpipe[0] = -1;
+    close(r.syncsock[0]);
+    r.syncsock[0] = -1;
     close(r.errsock[1]);
     r.errsock[1] = -1;
     if (!r.root) {
         if (write_maps(pid, r.tool_uid, getuid(), r.tool_gid, getgid(), true,
                        err) < 0)
             goto kill_child;
-        if (write(r.syncpipe[1], "1", 1) != 1) {
+        if (send(r.syncsock[1], "1", 1, MSG_NOSIGNAL) != 1) {
             err_set(err, errno, "release the sandbox");
             goto kill_child;
         }
@@ -686,12 +687,13 @@ int native_run(const struct policy *p, coco_err *err)
                            .pids = (uint8_t)r.cg.pids,
                            .cpus = (uint8_t)r.cg.cpus,
                            .placed = r.cg.n > 0};
-    if (write(r.syncpipe[1], &rel, sizeof rel) != (ssize_t)sizeof rel) {
+    if (send(r.syncsock[1], &rel, sizeof rel, MSG_NOSIGNAL) !=
+        (ssize_t)sizeof rel) {
         err_set(err, errno, "release the sandbox");
         goto kill_child;
     }
-    close(r.syncpipe[1]);
-    r.syncpipe[1] = -1;
+    close(r.syncsock[1]);
+    r.syncsock[1] = -1;
     STAMP("cgroups placed, released the tool");
 
     supervise_attach(&r.sup, pid);

@@ -493,6 +493,37 @@ leftovers() {  # print anything a run left behind
     assert_status 126
 }
 
+@test "native: an early init failure is reported (125, init's reason), not a SIGPIPE; nothing left" {
+    local i n five u
+    mkdir -p "$WORK"/m{1,2,3,4,5} "$UWORK"/m{1,2,3,4,5}
+    chown "$TESTUSER:" "$UWORK"/m{1,2,3,4,5}
+    five='{"command": "true", "runtime": "native", "mounts": [
+      {"src": "m1", "dst": "/m1"}, {"src": "m2", "dst": "/m2"},
+      {"src": "m3", "dst": "/m3"}, {"src": "m4", "dst": "/m4"},
+      {"src": "m5", "dst": "/m5"}]}'
+    install_config five "$five"
+    printf '%s\n' "$five" >"$UDATA/coco/tools/five.json"
+    chown "$TESTUSER:" "$UDATA/coco/tools/five.json"
+    # Few descriptors: init runs out opening the mount sources while
+    # coco still releases it.  Whichever side runs out first, coco says
+    # why in one line; init's reason comes through at least once.
+    local seen_init=0
+    for ((i = 0; i < 3; i++)); do
+        for n in 9 10 11 12; do
+            run bash -c "ulimit -n $n; exec '$COCO' run --runtime native five"
+            assert_coco_error "Too many open files"
+            [[ $output == *"native sandbox: "* ]] && seen_init=1
+        done
+    done
+    ((seen_init))
+    for n in 9 10 11; do
+        run bash -c "cd '$UWORK' && runuser -u '$TESTUSER' -- env XDG_DATA_HOME='$UDATA' HOME='$UHOME' bash -c 'ulimit -n $n; exec $COCO run --runtime native five'"
+        assert_coco_error "Too many open files"
+    done
+    run leftovers
+    [[ -z $output ]]
+}
+
 @test "native: signals to coco reach the tool" {
     local sig num
     for sig in TERM INT HUP QUIT USR1 USR2 WINCH; do
