@@ -238,6 +238,55 @@ static int loopback_up(coco_err *err)
     return r < 0 ? err_set(err, e, "bring up loopback") : 0;
 }
 
+/* execve() said ENOENT for PATH, which exists: what is missing is the
+ * program that runs it.  For a script, its #! line names it: copied to
+ * INTERP (control characters and non-ASCII bytes as \xHH, since the
+ * file is the tool's to write and the message goes to the user's
+ * terminal), else INTERP is "".  No heap use (RLIMIT_AS is in force).
+ * False when PATH does not exist after all. */
+static bool missing_interpreter(const char *path, char *interp, size_t len)
+{
+    struct stat st;
+    char line[256];
+
+    interp[0] = '\0';
+    if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+        return false;
+    int f = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    ssize_t n = f < 0 ? -1 : read(f, line, sizeof line - 1);
+    if (f >= 0)
+        close(f);
+    if (n < 3 || line[0] != '#' || line[1] != '!')
+        return true;
+    line[n] = '\0';
+    const char *p = line + 2;
+    p += strspn(p, " \t");
+    size_t k = strcspn(p, " \t\n");
+    size_t o = 0;
+    for (size_t i = 0; i < k && o + 5 < len; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c < 0x20 || c >= 0x7f)
+            o += (size_t)snprintf(interp + o, len - o, "\\x%02x", c);
+        else
+            interp[o++] = (char)c;
+    }
+    interp[o] = '\0';
+    return true;
+}
+
+static __attribute__((noreturn)) void fail_interpreter(struct run *r,
+                                                       const char *prog,
+                                                       const char *interp)
+{
+    if (interp[0])
+        child_fail(r->errsock[1], MSG_NOTFOUND, 0, "%s: %s: interpreter %s "
+                   "(from its #! line) not found in the sandbox; install it "
+                   "on the host or mount it", r->p->tool, prog, interp);
+    child_fail(r->errsock[1], MSG_NOTFOUND, 0, "%s: %s: its program "
+               "interpreter (the dynamic loader it names) is not in the "
+               "sandbox", r->p->tool, prog);
+}
+
 /* execvpe() with the sandbox's PATH (glibc's would search coco's).  No
  * heap use: the rlimits (RLIMIT_AS) are already in force. */
 static __attribute__((noreturn)) void exec_tool(struct run *r)
@@ -247,7 +296,7 @@ static __attribute__((noreturn)) void exec_tool(struct run *r)
     const char *path = NATIVE_PATH;
     int fd = r->errsock[1];
     bool eacces = false;
-    char cand[4096];
+    char cand[4096], found[4096] = "", interp[256];
 
     if (!argv || !argv[0] || !argv[0][0])
         child_fail(fd, MSG_NOTFOUND, 0, "%s: no command to run", r->p->tool);
@@ -257,6 +306,8 @@ static __attribute__((noreturn)) void exec_tool(struct run *r)
     if (strchr(argv[0], '/')) {
         execve(argv[0], argv, envp);
         int e = errno;
+        if (e == ENOENT && missing_interpreter(argv[0], interp, sizeof interp))
+            fail_interpreter(r, argv[0], interp);
         child_fail(fd, e == ENOENT ? MSG_NOTFOUND : MSG_NOEXEC, e,
                    "%s: cannot run %s in the sandbox", r->p->tool, argv[0]);
     }
@@ -272,12 +323,19 @@ static __attribute__((noreturn)) void exec_tool(struct run *r)
             execve(cand, argv, envp);
             if (errno == EACCES || errno == ENOEXEC)
                 eacces = true;
+            /* found, but what runs it is not: remember the first, and
+             * go on (a later directory may hold one that runs) */
+            else if (errno == ENOENT && !found[0] &&
+                     missing_interpreter(cand, interp, sizeof interp))
+                memcpy(found, cand, sizeof found);
         }
         d = *end ? end + 1 : end;
     }
     if (eacces)
         child_fail(fd, MSG_NOEXEC, EACCES, "%s: %s is not executable in the "
                    "sandbox", r->p->tool, argv[0]);
+    if (found[0])
+        fail_interpreter(r, found, interp);
     child_fail(fd, MSG_NOTFOUND, 0, "%s: command \"%s\" not found in the "
                "sandbox's PATH (%s); install it on the host or mount it",
                r->p->tool, argv[0], path);

@@ -493,6 +493,29 @@ leftovers() {  # print anything a run left behind
     assert_status 126
 }
 
+@test "native: a script whose #! interpreter is missing says so (127)" {
+    printf '#!/no/such/interp\necho hi\n' >"$WORK/script.sh"
+    printf '#!/no/\033[31mred\n' >"$WORK/esc.sh"
+    chmod 0755 "$WORK/script.sh" "$WORK/esc.sh"
+    install_config scr '{"command": "/workspace/script.sh", "runtime": "native",
+      "mounts": [{"src": ".", "dst": "/workspace"}]}'
+    run -127 "$COCO" run --runtime native scr
+    [[ ${#lines[@]} -eq 1 ]]
+    assert_contains "/workspace/script.sh: interpreter /no/such/interp (from its #! line) not found in the sandbox"
+    # found through PATH: the same
+    install_config scrpath '{"command": "script.sh", "runtime": "native",
+      "env": {"PATH": "/workspace:/usr/bin:/bin"},
+      "mounts": [{"src": ".", "dst": "/workspace"}]}'
+    run -127 "$COCO" run --runtime native scrpath
+    assert_contains "/workspace/script.sh: interpreter /no/such/interp (from its #! line)"
+    # the #! line is the tool's to write: printed escaped
+    install_config esc '{"command": "/workspace/esc.sh", "runtime": "native",
+      "mounts": [{"src": ".", "dst": "/workspace"}]}'
+    run -127 "$COCO" run --runtime native esc
+    assert_contains 'interpreter /no/\x1b[31mred (from its #! line)'
+    [[ $output != *$'\033'* ]]
+}
+
 @test "native: an early init failure is reported (125, init's reason), not a SIGPIPE; nothing left" {
     local i n five u
     mkdir -p "$WORK"/m{1,2,3,4,5} "$UWORK"/m{1,2,3,4,5}
