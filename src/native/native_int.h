@@ -28,10 +28,10 @@
 #define NATIVE_HOSTNAME "coco"
 
 /* Size of the tmpfs holding the new root (only directories and mount
- * points live there) and of the other small tmpfs. */
+ * points live there) and of /dev (nodes and links).  /tmp, the home and
+ * /dev/shm are sized by the policy (struct policy_limits). */
 #define NATIVE_ROOT_SIZE (1ULL << 20)
 #define NATIVE_DEV_SIZE (64ULL << 10)
-#define NATIVE_SHM_SIZE (64ULL << 20)
 
 /* SIGTERM -> SIGKILL grace after a timeout. */
 #define NATIVE_GRACE_MS 3000

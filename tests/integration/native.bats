@@ -443,12 +443,30 @@ leftovers() {  # print anything a run left behind
     works outside filltmp "$TEST_TMP/fill" 600
     rm -f "$TEST_TMP/fill"
     blocked inside filltmp /tmp/fill 600
-    # /dev/shm: 64 MiB, the same as the memory limit here, so either the
+    # /dev/shm: a quarter of the 64 MiB memory limit here, so either the
     # tmpfs is full or the memory cgroup stops the writer (137)
     run inside filltmp /dev/shm/fill 600
     [[ $status -eq 137 || ($status -eq 1 && $output == *blocked*) ]]
     refute_contains ": ok"
     blocked inside_user filltmp /tmp/fill 600
+}
+
+@test "native: rlimit fallback: home and /dev/shm sized from memory, and show says what an rlimit limits" {
+    # the test user has no cgroup it may write here: rlimits apply
+    run bash -c "cd '$UWORK' && runuser -u '$TESTUSER' -- env XDG_DATA_HOME='$UDATA' HOME='$UHOME' '$COCO' show hostile"
+    assert_status 0
+    [[ ${output,,} == *rlimit* ]] || skip "the test user's limits are cgroups on this host"
+    assert_contains "memory   RLIMIT_AS 64 MiB per process, not a total"
+    assert_contains "tmpfs /tmp 16 MiB, home 16 MiB, /dev/shm 16 MiB"
+    assert_contains "pids     RLIMIT_NPROC 32 processes and threads of the tool's uid"
+    run bash -c "cd '$UWORK' && runuser -u '$TESTUSER' -- env XDG_DATA_HOME='$UDATA' HOME='$UHOME' '$COCO' run --dry-run hostile"
+    assert_contains "RLIMIT_AS 64 MiB per process, not a total"
+    # each tmpfs stops at its size, a quarter of the memory limit
+    blocked inside_user filltmp /home/coco/fill 40
+    blocked inside_user filltmp /dev/shm/fill 40
+    blocked inside_user filltmp /tmp/fill 40
+    run inside_user filltmp /home/coco/fill 12
+    assert_status 0
 }
 
 @test "native: output beyond the cap stops the tool (exit 125)" {
