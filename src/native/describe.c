@@ -60,6 +60,8 @@ void native_describe(const struct policy *p, FILE *out)
                 ? "none (new network namespace, loopback only)"
                 : "needs the egress proxy: not available in the native "
                   "backend yet (a run is refused)");
+    fprintf(out, "  terminal:   a pty of its own when coco runs on a terminal "
+            "(relayed; yours is never handed over), else none\n");
     fprintf(out, "  command:   ");
     for (size_t i = 0; i < p->argv.n; i++)
         fprintf(out, " %s", p->argv.v[i]);

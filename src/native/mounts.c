@@ -202,7 +202,7 @@ void mount_plan_add_console(struct mount_plan *plan, const char *tty)
             break;
         }
     add(plan, MOP_DEV, tty, "/dev/console", MOPF_ALWAYSBIND, 0, 0,
-        "the caller's terminal (already the tool's stdin)");
+        "the tool's own terminal (a pty coco relays)");
     struct mop op = plan->ops[plan->n - 1];
     memmove(&plan->ops[at + 1], &plan->ops[at],
             (plan->n - 1 - at) * sizeof op);

@@ -8,8 +8,16 @@
  * init (pid 1 inside, full capabilities in its own namespaces only):
  *   wait for release -> mounts, pivot_root -> hostname, lo -> fork tool
  *   -> drop everything -> reap and forward signals.
- * tool (init's child): setsid or keep the terminal -> ids, capabilities,
- *   no_new_privs, rlimits -> workdir -> Landlock -> seccomp -> execve.
+ * tool (init's child): setsid, its own pty as controlling terminal ->
+ *   ids, capabilities, no_new_privs -> workdir -> Landlock -> seccomp ->
+ *   rlimits -> execve.
+ *
+ * Terminal.  The tool never gets the user's terminal: when coco runs on
+ * one, the tool gets a pty of its own and coco relays (tty.h), so nothing
+ * it does to a terminal (modes, line discipline, exclusive mode, size)
+ * outlives the run, and everything it writes there passes the output cap.
+ * Without one, the tool is in a new session with no controlling terminal
+ * at all (/dev/tty fails with ENXIO).
  *
  * Every failure after clone() is sent to the parent over a SOCK_SEQPACKET
  * socket as {kind, errno, message} (after crun), so coco prints one line
@@ -42,6 +50,7 @@
 #include "native_int.h"
 #include "sys.h"
 #include "supervise.h"
+#include "tty.h"
 
 extern char **environ;
 
@@ -167,8 +176,8 @@ struct run {
     struct strvec env;
     struct supervisor sup;
     struct cgroup_run cg;
+    struct tty_relay tty;  /* the tool's own pty, when coco has a terminal */
     bool root;        /* coco invoked by root: no user namespace */
-    bool tty;         /* stdin is a terminal */
     bool newnet;
     uid_t tool_uid;
     gid_t tool_gid;
@@ -346,10 +355,10 @@ static __attribute__((noreturn)) void tool_main(struct run *r)
     coco_err err = {0};
     int fd = r->errsock[1];
 
-    /* Without a terminal: a new session, so the tool cannot reach the
-     * caller's terminal (no controlling tty to inject into or signal). */
-    if (!r->tty && setsid() < 0)
-        child_fail(fd, MSG_SETUP, errno, "setsid");
+    /* A new session: the caller's terminal is not the tool's controlling
+     * terminal; its own pty is, when coco has a terminal. */
+    if (tty_relay_child(&r->tty) < 0)
+        child_fail(fd, MSG_SETUP, errno, "give the tool its terminal");
     if (supervise_child_setup(&r->sup) < 0)
         child_fail(fd, MSG_SETUP, errno, "set up the tool's stdout/stderr");
     {
@@ -472,7 +481,7 @@ static __attribute__((noreturn)) void init_main(struct run *r)
     /* Only CAP_KILL stays (a root run's tool is another uid); nothing at
      * all in a user run. */
     caps_drop_init(r->root, &err);
-    _exit(init_loop(tool, r->tty));
+    _exit(init_loop(tool, r->tty.master >= 0));
 }
 
 /* ---- parent ---------------------------------------------------------- */
@@ -645,6 +654,7 @@ static void run_release(struct run *r)
     if (r->idmap_fd >= 0)
         close(r->idmap_fd);
     r->idmap_fd = -1;
+    tty_relay_close(&r->tty);
     for (int i = 0; i < 2; i++) {
         if (r->errsock[i] >= 0)
             close(r->errsock[i]);
@@ -658,6 +668,7 @@ int native_run(const struct policy *p, coco_err *err)
 {
     struct run r = {
         .p = p,
+        .tty = TTY_RELAY_INIT,
         .idmap_fd = -1,
         .errsock = {-1, -1},
         .syncsock = {-1, -1},
@@ -675,7 +686,6 @@ int native_run(const struct policy *p, coco_err *err)
 
     t0_us = now_us();
     r.root = geteuid() == 0;
-    r.tty = isatty(STDIN_FILENO);
     r.newnet = p->net != NET_HOST;
     r.tool_uid = r.root ? NATIVE_ROOT_TOOL_UID : getuid();
     r.tool_gid = r.root ? NATIVE_ROOT_TOOL_GID : getgid();
@@ -683,12 +693,6 @@ int native_run(const struct policy *p, coco_err *err)
     host_layout_probe(layout);
     mount_plan_build(p, layout, r.root, &r.plan);
     host_layout_free(layout);
-    if (r.tty) {
-        char tty[64];
-        if (ttyname_r(STDIN_FILENO, tty, sizeof tty) == 0 &&
-            str_has_prefix(tty, "/dev/"))
-            mount_plan_add_console(&r.plan, tty);
-    }
     native_build_env(p, p->locale_env.v, &r.env);
     STAMP("plan built");
 
@@ -699,8 +703,22 @@ int native_run(const struct policy *p, coco_err *err)
             goto out;
     }
     STAMP("idmap user namespace");
-    if (supervise_init(&r.sup, p->limits.output > 0, err) < 0)
+    if (tty_relay_open(&r.tty, err) < 0)
         goto out;
+    if (r.tty.master >= 0)
+        /* ttyname() works for the tool: its pty is /dev/console */
+        mount_plan_add_console(&r.plan, r.tty.slave_path);
+    /* Pipes for what coco must count (the output cap) and for a terminal
+     * that is not the one relayed; the relayed pty is counted as well. */
+    bool cap = p->limits.output > 0;
+    if (supervise_init_fds(&r.sup,
+                           (cap && !r.tty.std[1]) || r.tty.other_tty[1],
+                           (cap && !r.tty.std[2]) || r.tty.other_tty[2],
+                           err) < 0)
+        goto out;
+    /* Raw only now: the signals coco handles are blocked, so every way
+     * out of here passes the restore in tty_relay_close(). */
+    tty_relay_raw(&r.tty);
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r.errsock) < 0 ||
         socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
                    r.syncsock) < 0) {
@@ -755,6 +773,7 @@ int native_run(const struct policy *p, coco_err *err)
     STAMP("cgroups placed, released the tool");
 
     supervise_attach(&r.sup, pid);
+    supervise_relay_tty(&r.sup, &r.tty);
     forward_pid = pid;
     struct sigaction sa = {.sa_handler = forward_handler,
                            .sa_flags = SA_RESTART}, old1, old2;

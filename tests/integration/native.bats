@@ -28,8 +28,8 @@ setup_file() {
             return 0
         }
     fi
-    if [[ ! -x $COCO_TEST_HELPERS/hostile ]]; then
-        export NATIVE_SKIP="$COCO_TEST_HELPERS/hostile is not built (make tests-bin)"
+    if [[ ! -x $COCO_TEST_HELPERS/hostile || ! -x $COCO_TEST_HELPERS/ptyrun ]]; then
+        export NATIVE_SKIP="$COCO_TEST_HELPERS/hostile or ptyrun is not built (make tests-bin)"
     fi
 }
 
@@ -49,6 +49,13 @@ setup() {
     mkdir -p "$UWORK" "$UDATA/coco/tools" "$UHOME"
     cp "$H" "$UWORK/hostile"
     chown -R "$TESTUSER:" "$UWORK" "$UDATA" "$UHOME"
+    # the test's own terminal (tests/helpers/ptyrun.c), and a directory
+    # where both root and the test user write what it received
+    PTYRUN=$TEST_TMP/ptyrun
+    cp "$COCO_TEST_HELPERS/ptyrun" "$PTYRUN"
+    chmod 0755 "$PTYRUN"
+    PTYOUT=$TEST_TMP/ptyout
+    mkdir -m 1777 "$PTYOUT"
     hostile_config hostile '"limits": {"memory": "64m", "pids": 32}'
 }
 
@@ -81,6 +88,25 @@ inside_user() {
     (cd "$UWORK" && runuser -u "$TESTUSER" -- env -i PATH=/usr/bin:/bin \
         HOME="$UHOME" XDG_DATA_HOME="$UDATA" TERM=dumb \
         ${EXTRA_ENV:-} "$COCO" run --runtime native hostile "$@")
+}
+
+# on_pty / on_pty_user [PTYRUN-OPTIONS] -- CMD...: run CMD on a pty the
+# test creates (its controlling terminal, stdin, stdout and stderr), as
+# root or as the test user in its workspace; ptyrun then reports what CMD
+# left of that terminal (see tests/helpers/ptyrun.c).
+on_pty() { "$PTYRUN" "$@"; }
+on_pty_user() {
+    (cd "$UWORK" && runuser -u "$TESTUSER" -- env -i PATH=/usr/bin:/bin \
+        HOME="$UHOME" XDG_DATA_HOME="$UDATA" TERM=xterm "$PTYRUN" "$@")
+}
+
+# assert_tty_intact: ptyrun's report says the terminal is as it was.
+assert_tty_intact() {
+    assert_line "ptyrun: reopen ok" &&
+        assert_line "ptyrun: excl 0" &&
+        assert_line "ptyrun: ldisc 0" &&
+        assert_line "ptyrun: termios same" &&
+        assert_line "ptyrun: winsize same 33x77"
 }
 
 # works_outside ARGS / blocked_inside ARGS: the attack succeeds on the
@@ -394,6 +420,85 @@ leftovers() {  # print anything a run left behind
     assert_contains "stdin not-a-tty"
 }
 
+@test "native: nothing the tool does to its terminal outlives the run (excl, ldisc, modes, size)" {
+    local who target
+    # on the test's terminal itself every change sticks: exclusive mode
+    # (the test user's next open fails with EBUSY), another line
+    # discipline (N_NULL throws all output away), raw mode, the size
+    run on_pty -o "$PTYOUT/outside" -- "$H" tty-mess stdin
+    assert_line "ptyrun: excl 1"
+    refute_line "ptyrun: ldisc 0"
+    assert_line "ptyrun: termios changed"
+    assert_line "ptyrun: winsize changed 11x22"
+    run on_pty_user -o "$PTYOUT/outside-user" -- ./hostile tty-mess /dev/tty
+    assert_line "ptyrun: reopen EBUSY"
+    # through coco the tool only ever reaches a pty of its own
+    for who in on_pty on_pty_user; do
+        for target in stdin /dev/tty; do
+            run $who -o "$PTYOUT/$who" -- "$COCO" run --runtime native hostile tty-mess "$target"
+            assert_line "ptyrun: status 0"
+            assert_tty_intact
+        done
+    done
+}
+
+@test "native: on a terminal the tool has one: isatty, ttyname, size, keys, Ctrl-C, EOF" {
+    local who out
+    install_config cat '{"command": "cat", "runtime": "native"}'
+    cp "$CONFIG_DIR/cat.json" "$UDATA/coco/tools/cat.json"
+    chown "$TESTUSER:" "$UDATA/coco/tools/cat.json"
+    for who in on_pty on_pty_user; do
+        out=$PTYOUT/$who
+        run $who -o "$out" -- "$COCO" run --runtime native hostile tty-name
+        assert_line "ptyrun: status 0"
+        grep -q "stdin tty stdout tty stderr tty name /dev/console size 33x77" "$out"
+        # a line typed on the test's terminal reaches the tool's stdin
+        run $who -o "$out" -m ready -i 'hello\r' -t 20 -- "$COCO" run --runtime native hostile tty-readline
+        assert_line "ptyrun: status 0"
+        grep -q "line: <hello>" "$out"
+        # cat echoes a line, and Ctrl-D (a byte for the tool's pty) ends it
+        run $who -o "$out" -d 1000 -i 'hello cat\r\x04' -t 20 -- "$COCO" run --runtime native cat
+        assert_line "ptyrun: status 0"
+        [[ $(grep -c "hello cat" "$out") -ge 2 ]]
+        # Ctrl-C is a byte too: the tool's own line discipline sends SIGINT
+        run $who -o "$out" -m ready -i '\x03' -t 20 -- "$COCO" run --runtime native hostile waitsig
+        assert_line "ptyrun: status 66"
+        grep -q "got INT" "$out"
+        # Ctrl-Z does not leave a stopped tool nobody can resume (the
+        # kernel discards it for the tool's orphaned process group): the
+        # Ctrl-C after it still ends the run
+        run $who -o "$out" -m ready -i '\x1a\x03' -t 20 -- "$COCO" run --runtime native hostile waitsig
+        assert_line "ptyrun: status 66"
+        assert_tty_intact
+    done
+    # stdout piped (`coco run x | less`): coco neither reads the keys nor
+    # changes the terminal's modes; the tool's stdin is still a terminal
+    run on_pty -o "$PTYOUT/pipe" -- sh -c "'$COCO' run --runtime native hostile tty-name | cat"
+    assert_line "ptyrun: status 0"
+    grep -q "stdin tty stdout not-a-tty stderr tty name /dev/console" "$PTYOUT/pipe"
+    assert_tty_intact
+}
+
+@test "native: what the tool writes to /dev/tty counts against the output cap" {
+    local who out n
+    hostile_config ttycap '"limits": {"output": "1k"}'
+    for who in on_pty on_pty_user; do
+        out=$PTYOUT/$who
+        run $who -o "$out" -- "$COCO" run --runtime native ttycap tty-write 1048576
+        assert_line "ptyrun: status 125"
+        grep -q "output limit of 1024 bytes reached" "$out"
+        n=$(stat -c %s "$out")
+        # the cap, plus coco's one line
+        ((n <= 1024 + 100))
+        assert_tty_intact
+    done
+    # without a terminal the tool has no controlling terminal at all
+    run inside tty-write 100 </dev/null
+    assert_contains "blocked: ENXIO"
+    run inside_user tty-write 100 </dev/null
+    assert_contains "blocked: ENXIO"
+}
+
 # ---- system calls --------------------------------------------------------
 
 @test "native: every denied syscall family fails with EPERM (clone3: ENOSYS)" {
@@ -643,6 +748,7 @@ leftovers() {  # print anything a run left behind
     assert_contains "cgroup v1"
     assert_contains "TIOCSTI"
     assert_contains "open_by_handle_at"
+    assert_contains "terminal:   a pty of its own"
     refute_contains "podman"
 }
 
