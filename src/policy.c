@@ -729,11 +729,19 @@ int policy_resolve(const struct config *cfg, const struct host_ctx *ctx,
     l->cpus_milli = cfg->limits.cpus_milli;
     l->timeout_ms = cfg->limits.timeout_ms;
     l->output = cfg->limits.output;
-    /* /tmp lives in memory: never more than a quarter of the memory limit,
-     * so filling it cannot take the whole budget. */
+    /* /tmp, the home and /dev/shm live in memory: each never more than a
+     * quarter of the memory limit, so together they leave a quarter of it
+     * to the processes.  Where the limit is an rlimit (per process, and
+     * blind to tmpfs), these sizes are all that bounds the files. */
     l->tmp_size = COCO_DEFAULT_TMP_SIZE;
     if (l->tmp_size > l->memory / 4)
         l->tmp_size = l->memory / 4;
+    l->home_size = COCO_DEFAULT_HOME_SIZE;
+    if (l->home_size > l->memory / 4)
+        l->home_size = l->memory / 4;
+    l->shm_size = COCO_DEFAULT_SHM_SIZE;
+    if (l->shm_size > l->memory / 4)
+        l->shm_size = l->memory / 4;
 
     p->isolated = cfg->isolated != 0;
     p->volume = cache_volume_name(p->isolated ? cfg->name : NULL);

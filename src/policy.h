@@ -19,6 +19,7 @@
 #define COCO_DEFAULT_PIDS 1024ULL
 #define COCO_DEFAULT_TMP_SIZE (512ULL << 20) /* tmpfs /tmp */
 #define COCO_DEFAULT_HOME_SIZE (256ULL << 20) /* tmpfs home */
+#define COCO_DEFAULT_SHM_SIZE (64ULL << 20)   /* tmpfs /dev/shm (native) */
 
 /* Everything policy_resolve() needs from the host, gathered once by
  * host_ctx_from_process() and fakeable in unit tests. */
@@ -81,6 +82,8 @@ struct policy_limits {
     uint64_t timeout_ms;  /* 0 = none */
     uint64_t output;      /* 0 = none */
     uint64_t tmp_size;    /* tmpfs /tmp size, bytes */
+    uint64_t home_size;   /* tmpfs home size, bytes (native) */
+    uint64_t shm_size;    /* tmpfs /dev/shm size, bytes (native) */
     bool memory_default, pids_default;
 };
 

@@ -10,6 +10,12 @@
  * script, a service manager), so the child never sees Ctrl-C twice —
  * which matters to tools where a second Ctrl-C means "abort without
  * cleaning up" (npm, many REPLs).
+ *
+ * With a relayed terminal (tty.h) the child is in a session of its own
+ * on its own pty: keys are bytes for that pty, a resize of the user's
+ * terminal is copied to it (the kernel then signals the child's
+ * foreground group; coco does not forward SIGWINCH), and after SIGCONT
+ * the user's terminal is put back in raw mode.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -53,14 +59,24 @@ static void blocked_set(sigset_t *set)
 {
     sigemptyset(set);
     sigaddset(set, SIGCHLD);
+    /* Taken from the signalfd, never forwarded: coco was stopped and
+     * continued (the stop and the continuing happen all the same). */
+    sigaddset(set, SIGCONT);
     for (size_t i = 0; i < supervise_n_forwarded; i++)
         sigaddset(set, supervise_forwarded[i]);
 }
 
 int supervise_init(struct supervisor *s, bool capture, coco_err *err)
 {
+    return supervise_init_fds(s, capture, capture, err);
+}
+
+int supervise_init_fds(struct supervisor *s, bool cap_out, bool cap_err,
+                       coco_err *err)
+{
     sigset_t set;
     int p[2];
+    bool capture = cap_out || cap_err;
 
     *s = (struct supervisor){.sigfd = -1, .out_r = -1, .err_r = -1,
                              .out_w = -1, .err_w = -1, .capture = capture};
@@ -85,21 +101,25 @@ int supervise_init(struct supervisor *s, bool capture, coco_err *err)
     if (sigaction(SIGPIPE, &ign, &s->old_pipe) == 0)
         s->have_old_pipe = true;
 
-    if (pipe2(p, O_CLOEXEC) < 0) {
-        err_set(err, errno, "supervisor: pipe for stdout");
-        goto fail;
+    if (cap_out) {
+        if (pipe2(p, O_CLOEXEC) < 0) {
+            err_set(err, errno, "supervisor: pipe for stdout");
+            goto fail;
+        }
+        s->out_r = p[0];
+        s->out_w = p[1];
+        /* Only coco's ends are non-blocking; the child writes normally. */
+        fcntl(s->out_r, F_SETFL, O_NONBLOCK);
     }
-    s->out_r = p[0];
-    s->out_w = p[1];
-    if (pipe2(p, O_CLOEXEC) < 0) {
-        err_set(err, errno, "supervisor: pipe for stderr");
-        goto fail;
+    if (cap_err) {
+        if (pipe2(p, O_CLOEXEC) < 0) {
+            err_set(err, errno, "supervisor: pipe for stderr");
+            goto fail;
+        }
+        s->err_r = p[0];
+        s->err_w = p[1];
+        fcntl(s->err_r, F_SETFL, O_NONBLOCK);
     }
-    s->err_r = p[0];
-    s->err_w = p[1];
-    /* Only coco's ends are non-blocking; the child writes normally. */
-    fcntl(s->out_r, F_SETFL, O_NONBLOCK);
-    fcntl(s->err_r, F_SETFL, O_NONBLOCK);
     return 0;
 
 fail:
@@ -109,16 +129,19 @@ fail:
 
 int supervise_child_setup(const struct supervisor *s)
 {
-    if (s->capture) {
-        if (dup2(s->out_w, STDOUT_FILENO) < 0 ||
-            dup2(s->err_w, STDERR_FILENO) < 0)
-            return -1;
-    }
+    if ((s->out_w >= 0 && dup2(s->out_w, STDOUT_FILENO) < 0) ||
+        (s->err_w >= 0 && dup2(s->err_w, STDERR_FILENO) < 0))
+        return -1;
     if (s->have_old_pipe)
         signal(SIGPIPE, SIG_DFL);
     if (s->have_oldmask && sigprocmask(SIG_SETMASK, &s->oldmask, NULL) < 0)
         return -1;
     return 0;
+}
+
+void supervise_relay_tty(struct supervisor *s, struct tty_relay *t)
+{
+    s->tty = t && t->master >= 0 ? t : NULL;
 }
 
 void supervise_attach(struct supervisor *s, pid_t pid)
@@ -223,6 +246,7 @@ struct loop {
     bool tripped;
     bool killed;
     uint64_t kill_at;  /* monotonic ms for SIGKILL after a trip */
+    size_t in_len, in_off;  /* keys read, not yet written to the pty */
 };
 
 static void trip(struct loop *l, enum sup_reason why)
@@ -263,9 +287,11 @@ static bool write_all(int fd, const char *buf, size_t n)
     return true;
 }
 
-/* Copy what is available on *RFD to SINK, counting against the cap.
- * Closes *RFD at EOF, or when SINK's reader is gone (the child then gets
- * EPIPE/SIGPIPE on its next write, as without coco in between). */
+/* Copy what is available on *RFD to SINK (-1: nowhere), counting against
+ * the cap.  Closes *RFD at EOF (EIO from a pty master whose slave nobody
+ * holds any more), or when SINK's reader is gone (the child then gets
+ * EPIPE/SIGPIPE on its next write, or a hangup of its pty, as without
+ * coco in between). */
 static void pump(struct loop *l, int *rfd, int sink)
 {
     static char buf[65536];
@@ -291,17 +317,62 @@ static void pump(struct loop *l, int *rfd, int sink)
             continue;  /* over the cap: keep draining, show nothing */
         if (max && l->res->output_bytes + n > max) {
             size_t room = (size_t)(max - l->res->output_bytes);
-            write_all(sink, buf, room);
+            if (sink >= 0)
+                write_all(sink, buf, room);
             l->res->output_bytes = max;
             trip(l, SUP_OUTPUT);
             continue;
         }
         l->res->output_bytes += n;
-        if (!write_all(sink, buf, n)) {
+        if (sink >= 0 && !write_all(sink, buf, n)) {
             close_fd(rfd);
             return;
         }
     }
+}
+
+/* Keys the user typed, on their way to the pty: the loop reads the
+ * user's terminal only when the previous read has been passed on, so
+ * this is one buffer, never more. */
+static char keys[65536];
+
+/* At EOF of the user's terminal (it hung up), the tool's terminal reads
+ * EOF too: its EOF character when it is in canonical mode. */
+static void tty_pass_eof(struct loop *l, struct tty_relay *t)
+{
+    struct termios tm;
+    t->in = -1;
+    if (t->master >= 0 && tcgetattr(t->master, &tm) == 0 &&
+        (tm.c_lflag & ICANON) && tm.c_cc[VEOF] != _POSIX_VDISABLE) {
+        keys[0] = (char)tm.c_cc[VEOF];
+        l->in_len = 1;
+        l->in_off = 0;
+    }
+}
+
+static void tty_read_keys(struct loop *l, struct tty_relay *t)
+{
+    ssize_t r = read(t->in, keys, sizeof keys);
+    if (r > 0) {
+        l->in_len = (size_t)r;
+        l->in_off = 0;
+    } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+        tty_pass_eof(l, t);
+    }
+}
+
+/* Pass pending keys to the pty without blocking: a tool that does not
+ * read its terminal fills the pty's input queue, and coco must keep
+ * serving its output, signals and limits meanwhile. */
+static void tty_write_keys(struct loop *l, struct tty_relay *t)
+{
+    ssize_t w = write(t->master, keys + l->in_off, l->in_len - l->in_off);
+    if (w > 0)
+        l->in_off += (size_t)w;
+    else if (w < 0 && errno != EAGAIN && errno != EINTR)
+        l->in_off = l->in_len;  /* the pty is gone: drop them */
+    if (l->in_off >= l->in_len)
+        l->in_len = l->in_off = 0;
 }
 
 static void reap(struct loop *l)
@@ -334,6 +405,21 @@ static void handle_signals(struct loop *l)
             int sig = (int)si[i].ssi_signo;
             if (sig == SIGCHLD)
                 continue;  /* reaped below */
+            struct tty_relay *t = l->s->tty;
+            if (t && sig == SIGWINCH) {
+                /* The pty's new size makes the kernel signal the tool. */
+                tty_relay_winsize(t);
+                continue;
+            }
+            if (sig == SIGCONT) {
+                /* The shell may have reset the terminal while coco was
+                 * stopped; the window may have changed size too. */
+                if (t) {
+                    tty_relay_raw(t);
+                    tty_relay_winsize(t);
+                }
+                continue;
+            }
             if (l->exited)
                 continue;
             /* The terminal sent it to the whole foreground group; a child
@@ -359,11 +445,12 @@ int supervise_wait(struct supervisor *s, const struct sup_limits *lim,
     if (lim->timeout_ms)
         deadline = now_ms() + lim->timeout_ms;
 
+    struct tty_relay *t = s->tty;
     while (!l.exited) {
-        struct pollfd pf[3];
-        int *src[3] = {NULL, NULL, NULL};
-        int sinks[3] = {-1, -1, -1};
-        nfds_t n = 0;
+        struct pollfd pf[5];
+        int *src[5] = {NULL, NULL, NULL, NULL, NULL};
+        int sinks[5] = {-1, -1, -1, -1, -1};
+        nfds_t n = 0, keys_at = 0;
         int timeout = -1;
         uint64_t now = now_ms();
 
@@ -377,6 +464,18 @@ int supervise_wait(struct supervisor *s, const struct sup_limits *lim,
             src[n] = &s->err_r;
             sinks[n] = STDERR_FILENO;
             pf[n++] = (struct pollfd){.fd = s->err_r, .events = POLLIN};
+        }
+        if (t && t->master >= 0) {
+            /* the pty's output, and room for pending keys */
+            src[n] = &t->master;
+            sinks[n] = t->out;
+            pf[n++] = (struct pollfd){
+                .fd = t->master,
+                .events = POLLIN | (l.in_len ? POLLOUT : 0)};
+            if (t->in >= 0 && !l.in_len) {
+                keys_at = n;
+                pf[n++] = (struct pollfd){.fd = t->in, .events = POLLIN};
+            }
         }
         if (!l.tripped && deadline)
             timeout = now >= deadline ? 0 : (int)(deadline - now);
@@ -393,9 +492,18 @@ int supervise_wait(struct supervisor *s, const struct sup_limits *lim,
                     l.exited = true;
             return -1;
         }
-        for (nfds_t i = 1; i < n && r > 0; i++)
-            if (pf[i].revents && *src[i] >= 0)
+        for (nfds_t i = 1; i < n && r > 0; i++) {
+            if (i == keys_at) {
+                if (pf[i].revents)
+                    tty_read_keys(&l, t);
+                continue;
+            }
+            if (t && src[i] == &t->master && (pf[i].revents & POLLOUT) &&
+                t->master >= 0)
+                tty_write_keys(&l, t);
+            if ((pf[i].revents & ~POLLOUT) && *src[i] >= 0)
                 pump(&l, src[i], sinks[i]);
+        }
         if (r > 0 && pf[0].revents)
             handle_signals(&l);
 
@@ -416,6 +524,11 @@ int supervise_wait(struct supervisor *s, const struct sup_limits *lim,
         pump(&l, &s->out_r, STDOUT_FILENO);
     if (s->err_r >= 0)
         pump(&l, &s->err_r, STDERR_FILENO);
+    if (t && t->master >= 0)
+        pump(&l, &t->master, t->out);
+    /* The user's terminal as it was, before the caller prints anything. */
+    if (t)
+        tty_relay_restore(t);
     res->exit_code = supervise_exit_code(res);
     return 0;
 }

@@ -6,8 +6,9 @@
  * child with clone() and then hands the pid over (supervise_attach()).
  *
  * One event loop on poll(2): a signalfd for the forwarded signals and
- * SIGCHLD, and (with an output cap) the read ends of the child's stdout
- * and stderr pipes.  No busy loops, no timers besides poll's timeout, and
+ * SIGCHLD, (with an output cap) the read ends of the child's stdout
+ * and stderr pipes, and (with a terminal) the user's terminal and the
+ * master of the child's own pty (tty.h).  No busy loops, no timers besides poll's timeout, and
  * coco copies output through one fixed 64 KiB buffer.
  *
  * Usage:
@@ -23,6 +24,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include "tty.h"
 #include "util.h"
 
 enum sup_reason {
@@ -39,8 +41,9 @@ typedef void (*sup_stop_fn)(void *data, enum sup_reason why, pid_t child);
 
 struct sup_limits {
     uint64_t timeout_ms;  /* 0 = none */
-    uint64_t output_max;  /* bytes of stdout+stderr; 0 = none (only
-                             honoured when supervise_init captured output) */
+    uint64_t output_max;  /* bytes of stdout+stderr and of the relayed
+                             terminal; 0 = none (only honoured for what
+                             passes coco: captured pipes, a relayed pty) */
     sup_stop_fn stop;     /* NULL: SIGTERM the child */
     void *stop_data;
     uint64_t grace_ms;    /* after stop: wait this long, then SIGKILL;
@@ -71,6 +74,8 @@ struct supervisor {
     bool have_oldmask;
     struct sigaction old_pipe;  /* SIGPIPE disposition to restore */
     bool have_old_pipe;
+    struct tty_relay *tty;  /* the tool's own terminal to relay, or NULL
+                               (not owned: see supervise_relay_tty) */
 };
 
 /* The signals coco forwards to the child (SIGINT, SIGTERM, SIGHUP,
@@ -78,9 +83,20 @@ struct supervisor {
 extern const int supervise_forwarded[];
 extern const size_t supervise_n_forwarded;
 
-/* Block the forwarded signals and SIGCHLD, open the signalfd, and when
- * CAPTURE create the stdout/stderr pipes (close-on-exec). */
+/* Block the forwarded signals, SIGCHLD and SIGCONT, open the signalfd,
+ * and when CAPTURE create the stdout/stderr pipes (close-on-exec). */
 int supervise_init(struct supervisor *s, bool capture, coco_err *err);
+/* The same with a pipe for stdout only when CAP_OUT and for stderr only
+ * when CAP_ERR; the other stays as the child inherits it. */
+int supervise_init_fds(struct supervisor *s, bool cap_out, bool cap_err,
+                       coco_err *err);
+
+/* Relay T (opened with tty_relay_open, T->master >= 0) in the event loop:
+ * keys from T->in to the pty, the pty's output to T->out counted against
+ * the output cap, the window size on SIGWINCH, raw mode again after
+ * SIGCONT.  supervise_wait() gives the user's terminal its modes back
+ * before it returns; the caller still closes T. */
+void supervise_relay_tty(struct supervisor *s, struct tty_relay *t);
 
 /* fork + execve(ARGV[0], ARGV, ENVP): no PATH search, ARGV[0] must be a
  * path.  FDS are placed in the child; all other descriptors coco opened

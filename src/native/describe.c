@@ -64,6 +64,8 @@ void native_describe(const struct policy *p, FILE *out)
                 ? "none (new network namespace, loopback only)"
                 : "needs the egress proxy: not available in the native "
                   "backend yet (a run is refused)");
+    fprintf(out, "  terminal:   a pty of its own when coco runs on a terminal "
+            "(relayed; yours is never handed over), else none\n");
     fprintf(out, "  command:   ");
     for (size_t i = 0; i < p->argv.n; i++)
         fprintf(out, " %s", E(p->argv.v[i]));
@@ -96,10 +98,27 @@ void native_describe(const struct policy *p, FILE *out)
     fprintf(out, "\n");
 
     fprintf(out, "  limits:\n");
-    describe_limit(out, "memory", fmt_size(p->limits.memory, b1, sizeof b1),
-                   cg.memory, p->limits.memory > 0);
-    snprintf(b1, sizeof b1, "%llu", (unsigned long long)p->limits.pids);
-    describe_limit(out, "pids", b1, cg.pids, p->limits.pids > 0);
+    const struct policy_limits *l = &p->limits;
+    char b2[32], b3[32], b4[32];
+    if (cg.memory == LIM_RLIMIT && l->memory > 0)
+        /* Say what an rlimit is: not the sandbox's total. */
+        fprintf(out, "    %-8s RLIMIT_AS %s per process, not a total (no "
+                "memory cgroup here); tmpfs /tmp %s, home %s, /dev/shm %s\n",
+                "memory", fmt_size(l->memory, b1, sizeof b1),
+                fmt_size(l->tmp_size, b2, sizeof b2),
+                fmt_size(l->home_size, b3, sizeof b3),
+                fmt_size(l->shm_size, b4, sizeof b4));
+    else
+        describe_limit(out, "memory", fmt_size(l->memory, b1, sizeof b1),
+                       cg.memory, l->memory > 0);
+    if (cg.pids == LIM_RLIMIT && l->pids > 0)
+        fprintf(out, "    %-8s RLIMIT_NPROC %llu processes and threads of "
+                "the tool's uid (no pids cgroup here)\n",
+                "pids", (unsigned long long)l->pids);
+    else {
+        snprintf(b1, sizeof b1, "%llu", (unsigned long long)l->pids);
+        describe_limit(out, "pids", b1, cg.pids, l->pids > 0);
+    }
     snprintf(b1, sizeof b1, "%llu.%03llu",
              (unsigned long long)p->limits.cpus_milli / 1000,
              (unsigned long long)p->limits.cpus_milli % 1000);

@@ -16,7 +16,7 @@ const int init_forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT,
 const size_t init_n_forwarded =
     sizeof init_forwarded / sizeof init_forwarded[0];
 
-int init_loop(pid_t tool, bool tty_mode)
+int init_loop(pid_t tool, bool pty)
 {
     sigset_t set;
 
@@ -52,9 +52,11 @@ int init_loop(pid_t tool, bool tty_mode)
             continue;
         if (si.si_signo == SIGCHLD)
             continue;
-        /* With a terminal the tool shares the foreground process group
-         * and got Ctrl-C / resize from the kernel already. */
-        if (tty_mode && si.si_code == SI_KERNEL)
+        /* The tool is in a session of its own, so what the user's terminal
+         * sends coco's process group (init is in it) is passed on -- but
+         * a resize: coco copies it to the tool's pty, whose line
+         * discipline signals the tool. */
+        if (pty && si.si_signo == SIGWINCH && si.si_code == SI_KERNEL)
             continue;
         kill(tool, si.si_signo);
     }

@@ -148,14 +148,16 @@ void mount_plan_build(const struct policy *p,
             0, "standard /dev link");
     add(plan, MOP_DEVPTS, NULL, "/dev/pts", 0, 0, 0,
         "new devpts instance: the host's terminals are not visible");
-    add(plan, MOP_TMPFS, NULL, "/dev/shm", MOPF_NOEXEC, NATIVE_SHM_SIZE,
-        01777, "private POSIX shared memory, size-limited");
+    add(plan, MOP_TMPFS, NULL, "/dev/shm", MOPF_NOEXEC, p->limits.shm_size
+        ? p->limits.shm_size : COCO_DEFAULT_SHM_SIZE, 01777,
+        "private POSIX shared memory, size-limited");
 
     add(plan, MOP_TMPFS, NULL, "/tmp", 0, p->limits.tmp_size
         ? p->limits.tmp_size : COCO_DEFAULT_TMP_SIZE, 01777,
         "private /tmp, size-limited so it cannot fill memory");
     add(plan, MOP_TMPFS, NULL, COCO_CONTAINER_HOME, MOPF_OWNED,
-        COCO_DEFAULT_HOME_SIZE, 0700,
+        p->limits.home_size ? p->limits.home_size : COCO_DEFAULT_HOME_SIZE,
+        0700,
         "private home: the host's home and its secrets are not visible");
 
     for (size_t i = 0; i < p->n_mounts; i++) {
@@ -209,7 +211,7 @@ void mount_plan_add_console(struct mount_plan *plan, const char *tty)
             break;
         }
     add(plan, MOP_DEV, tty, "/dev/console", MOPF_ALWAYSBIND, 0, 0,
-        "the caller's terminal (already the tool's stdin)");
+        "the tool's own terminal (a pty coco relays)");
     struct mop op = plan->ops[plan->n - 1];
     memmove(&plan->ops[at + 1], &plan->ops[at],
             (plan->n - 1 - at) * sizeof op);

@@ -28,10 +28,10 @@
 #define NATIVE_HOSTNAME "coco"
 
 /* Size of the tmpfs holding the new root (only directories and mount
- * points live there) and of the other small tmpfs. */
+ * points live there) and of /dev (nodes and links).  /tmp, the home and
+ * /dev/shm are sized by the policy (struct policy_limits). */
 #define NATIVE_ROOT_SIZE (1ULL << 20)
 #define NATIVE_DEV_SIZE (64ULL << 10)
-#define NATIVE_SHM_SIZE (64ULL << 20)
 
 /* SIGTERM -> SIGKILL grace after a timeout. */
 #define NATIVE_GRACE_MS 3000
@@ -133,8 +133,8 @@ void mount_plan_build(const struct policy *p,
                       const struct host_layout layout[NATIVE_N_TOPDIRS],
                       bool idmap, struct mount_plan *plan);
 void mount_plan_free(struct mount_plan *plan);
-/* The caller's terminal TTY (e.g. /dev/pts/3, stdin's) as /dev/console,
- * so ttyname() works for the tool that already holds it as stdin. */
+/* The tool's terminal TTY (its own pty's slave, e.g. /dev/pts/3) as
+ * /dev/console, so ttyname() works for the tool that holds it as stdin. */
 void mount_plan_add_console(struct mount_plan *plan, const char *tty);
 const char *mop_kind_name(enum mop_kind k);
 
@@ -242,9 +242,9 @@ int rlimits_apply(const struct policy_limits *l, const struct cgroup_run *cg,
 extern const int init_forwarded[];
 extern const size_t init_n_forwarded;
 /* Run as pid 1 until TOOL exits; returns the exit code to use.  When
- * TTY_MODE, signals the terminal sent to the whole foreground group
- * (si_code SI_KERNEL) are not forwarded: the tool has them already. */
-int init_loop(pid_t tool, bool tty_mode);
+ * PTY (the tool has a pty of its own), a resize of the user's terminal
+ * is not forwarded: coco resizes the pty instead. */
+int init_loop(pid_t tool, bool pty);
 
 /* ---- landlock (landlock.c) -------------------------------------------- */
 

@@ -8,8 +8,16 @@
  * init (pid 1 inside, full capabilities in its own namespaces only):
  *   wait for release -> mounts, pivot_root -> hostname, lo -> fork tool
  *   -> drop everything -> reap and forward signals.
- * tool (init's child): setsid or keep the terminal -> ids, capabilities,
- *   no_new_privs, rlimits -> workdir -> Landlock -> seccomp -> execve.
+ * tool (init's child): setsid, its own pty as controlling terminal ->
+ *   ids, capabilities, no_new_privs -> workdir -> Landlock -> seccomp ->
+ *   rlimits -> execve.
+ *
+ * Terminal.  The tool never gets the user's terminal: when coco runs on
+ * one, the tool gets a pty of its own and coco relays (tty.h), so nothing
+ * it does to a terminal (modes, line discipline, exclusive mode, size)
+ * outlives the run, and everything it writes there passes the output cap.
+ * Without one, the tool is in a new session with no controlling terminal
+ * at all (/dev/tty fails with ENXIO).
  *
  * Every failure after clone() is sent to the parent over a SOCK_SEQPACKET
  * socket as {kind, errno, message} (after crun), so coco prints one line
@@ -25,7 +33,6 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <net/if.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -43,6 +50,7 @@
 #include "native_int.h"
 #include "sys.h"
 #include "supervise.h"
+#include "tty.h"
 
 extern char **environ;
 
@@ -168,14 +176,17 @@ struct run {
     struct strvec env;
     struct supervisor sup;
     struct cgroup_run cg;
+    struct tty_relay tty;  /* the tool's own pty, when coco has a terminal */
     bool root;        /* coco invoked by root: no user namespace */
-    bool tty;         /* stdin is a terminal */
     bool newnet;
     uid_t tool_uid;
     gid_t tool_gid;
     int idmap_fd;     /* user namespace for idmapped binds, or -1 */
     int errsock[2];
-    int syncpipe[2];
+    /* parent -> init releases: a socket, not a pipe, so a send to an init
+     * that already died fails with EPIPE (MSG_NOSIGNAL) instead of
+     * killing coco with SIGPIPE before it can report why */
+    int syncsock[2];
     pid_t helper;     /* idmapping helper, reaped after the run */
 };
 
@@ -236,6 +247,55 @@ static int loopback_up(coco_err *err)
     return r < 0 ? err_set(err, e, "bring up loopback") : 0;
 }
 
+/* execve() said ENOENT for PATH, which exists: what is missing is the
+ * program that runs it.  For a script, its #! line names it: copied to
+ * INTERP (control characters and non-ASCII bytes as \xHH, since the
+ * file is the tool's to write and the message goes to the user's
+ * terminal), else INTERP is "".  No heap use (RLIMIT_AS is in force).
+ * False when PATH does not exist after all. */
+static bool missing_interpreter(const char *path, char *interp, size_t len)
+{
+    struct stat st;
+    char line[256];
+
+    interp[0] = '\0';
+    if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+        return false;
+    int f = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    ssize_t n = f < 0 ? -1 : read(f, line, sizeof line - 1);
+    if (f >= 0)
+        close(f);
+    if (n < 3 || line[0] != '#' || line[1] != '!')
+        return true;
+    line[n] = '\0';
+    const char *p = line + 2;
+    p += strspn(p, " \t");
+    size_t k = strcspn(p, " \t\n");
+    size_t o = 0;
+    for (size_t i = 0; i < k && o + 5 < len; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c < 0x20 || c >= 0x7f)
+            o += (size_t)snprintf(interp + o, len - o, "\\x%02x", c);
+        else
+            interp[o++] = (char)c;
+    }
+    interp[o] = '\0';
+    return true;
+}
+
+static __attribute__((noreturn)) void fail_interpreter(struct run *r,
+                                                       const char *prog,
+                                                       const char *interp)
+{
+    if (interp[0])
+        child_fail(r->errsock[1], MSG_NOTFOUND, 0, "%s: %s: interpreter %s "
+                   "(from its #! line) not found in the sandbox; install it "
+                   "on the host or mount it", r->p->tool, prog, interp);
+    child_fail(r->errsock[1], MSG_NOTFOUND, 0, "%s: %s: its program "
+               "interpreter (the dynamic loader it names) is not in the "
+               "sandbox", r->p->tool, prog);
+}
+
 /* execvpe() with the sandbox's PATH (glibc's would search coco's).  No
  * heap use: the rlimits (RLIMIT_AS) are already in force. */
 static __attribute__((noreturn)) void exec_tool(struct run *r)
@@ -245,7 +305,7 @@ static __attribute__((noreturn)) void exec_tool(struct run *r)
     const char *path = NATIVE_PATH;
     int fd = r->errsock[1];
     bool eacces = false;
-    char cand[4096];
+    char cand[4096], found[4096] = "", interp[256];
 
     if (!argv || !argv[0] || !argv[0][0])
         child_fail(fd, MSG_NOTFOUND, 0, "%s: no command to run", r->p->tool);
@@ -255,6 +315,8 @@ static __attribute__((noreturn)) void exec_tool(struct run *r)
     if (strchr(argv[0], '/')) {
         execve(argv[0], argv, envp);
         int e = errno;
+        if (e == ENOENT && missing_interpreter(argv[0], interp, sizeof interp))
+            fail_interpreter(r, argv[0], interp);
         child_fail(fd, e == ENOENT ? MSG_NOTFOUND : MSG_NOEXEC, e,
                    "%s: cannot run %s in the sandbox", r->p->tool, argv[0]);
     }
@@ -270,12 +332,19 @@ static __attribute__((noreturn)) void exec_tool(struct run *r)
             execve(cand, argv, envp);
             if (errno == EACCES || errno == ENOEXEC)
                 eacces = true;
+            /* found, but what runs it is not: remember the first, and
+             * go on (a later directory may hold one that runs) */
+            else if (errno == ENOENT && !found[0] &&
+                     missing_interpreter(cand, interp, sizeof interp))
+                memcpy(found, cand, sizeof found);
         }
         d = *end ? end + 1 : end;
     }
     if (eacces)
         child_fail(fd, MSG_NOEXEC, EACCES, "%s: %s is not executable in the "
                    "sandbox", r->p->tool, argv[0]);
+    if (found[0])
+        fail_interpreter(r, found, interp);
     child_fail(fd, MSG_NOTFOUND, 0, "%s: command \"%s\" not found in the "
                "sandbox's PATH (%s); install it on the host or mount it",
                r->p->tool, argv[0], path);
@@ -286,10 +355,10 @@ static __attribute__((noreturn)) void tool_main(struct run *r)
     coco_err err = {0};
     int fd = r->errsock[1];
 
-    /* Without a terminal: a new session, so the tool cannot reach the
-     * caller's terminal (no controlling tty to inject into or signal). */
-    if (!r->tty && setsid() < 0)
-        child_fail(fd, MSG_SETUP, errno, "setsid");
+    /* A new session: the caller's terminal is not the tool's controlling
+     * terminal; its own pty is, when coco has a terminal. */
+    if (tty_relay_child(&r->tty) < 0)
+        child_fail(fd, MSG_SETUP, errno, "give the tool its terminal");
     if (supervise_child_setup(&r->sup) < 0)
         child_fail(fd, MSG_SETUP, errno, "set up the tool's stdout/stderr");
     {
@@ -328,27 +397,25 @@ static __attribute__((noreturn)) void init_main(struct run *r)
 
     STAMP("init: started");
     close(r->errsock[0]);
-    close(r->syncpipe[1]);
+    close(r->syncsock[1]);
     /* If coco dies, init dies, and with it the whole pid namespace. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
         child_fail(fd, MSG_SETUP, errno, "PR_SET_PDEATHSIG");
     if (!r->root) {
         /* Held here until the parent wrote our uid/gid maps; EOF means
          * the parent died or gave up before that. */
-        if (read(r->syncpipe[0], &c, 1) != 1)
+        if (read(r->syncsock[0], &c, 1) != 1)
             child_fail(fd, MSG_SETUP, 0, "coco went away before the "
                        "sandbox was released");
     } else {
         /* A root run has no maps to wait for: build the filesystem now,
          * while the parent sets up cgroups.  If the parent died before
-         * PR_SET_PDEATHSIG took effect, its end of the pipe is closed. */
-        struct pollfd pf = {.fd = r->syncpipe[0], .events = POLLIN};
-        /* (POLLIN with it: the parent already released us and closed.) */
-        if (poll(&pf, 1, 0) > 0 && (pf.revents & POLLHUP) &&
-            !(pf.revents & POLLIN))
+         * PR_SET_PDEATHSIG took effect, its end of the socket is closed:
+         * EOF with no message queued (a queued one means the parent
+         * already released us and closed). */
+        if (recv(r->syncsock[0], &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
             child_fail(fd, MSG_SETUP, 0, "coco went away before the "
                        "sandbox was released");
-        (void)c;
     }
     STAMP("init: released");
     wipe_own_environ();
@@ -376,10 +443,10 @@ static __attribute__((noreturn)) void init_main(struct run *r)
      * every process of the sandbox) in the run's cgroups: the setup above
      * ran meanwhile, in parallel with the parent's cgroup work. */
     struct release2 rel;
-    if (read(r->syncpipe[0], &rel, sizeof rel) != (ssize_t)sizeof rel)
+    if (read(r->syncsock[0], &rel, sizeof rel) != (ssize_t)sizeof rel)
         child_fail(fd, MSG_SETUP, 0, "coco went away before placing the "
                    "sandbox in its cgroups");
-    close(r->syncpipe[0]);
+    close(r->syncsock[0]);
     r->cg.memory = rel.memory;
     r->cg.pids = rel.pids;
     r->cg.cpus = rel.cpus;
@@ -414,7 +481,7 @@ static __attribute__((noreturn)) void init_main(struct run *r)
     /* Only CAP_KILL stays (a root run's tool is another uid); nothing at
      * all in a user run. */
     caps_drop_init(r->root, &err);
-    _exit(init_loop(tool, r->tty));
+    _exit(init_loop(tool, r->tty.master >= 0));
 }
 
 /* ---- parent ---------------------------------------------------------- */
@@ -587,12 +654,13 @@ static void run_release(struct run *r)
     if (r->idmap_fd >= 0)
         close(r->idmap_fd);
     r->idmap_fd = -1;
+    tty_relay_close(&r->tty);
     for (int i = 0; i < 2; i++) {
         if (r->errsock[i] >= 0)
             close(r->errsock[i]);
-        if (r->syncpipe[i] >= 0)
-            close(r->syncpipe[i]);
-        r->errsock[i] = r->syncpipe[i] = -1;
+        if (r->syncsock[i] >= 0)
+            close(r->syncsock[i]);
+        r->errsock[i] = r->syncsock[i] = -1;
     }
 }
 
@@ -600,9 +668,10 @@ int native_run(const struct policy *p, coco_err *err)
 {
     struct run r = {
         .p = p,
+        .tty = TTY_RELAY_INIT,
         .idmap_fd = -1,
         .errsock = {-1, -1},
-        .syncpipe = {-1, -1},
+        .syncsock = {-1, -1},
     };
     struct host_layout layout[NATIVE_N_TOPDIRS];
     int ret = -1;
@@ -617,7 +686,6 @@ int native_run(const struct policy *p, coco_err *err)
 
     t0_us = now_us();
     r.root = geteuid() == 0;
-    r.tty = isatty(STDIN_FILENO);
     r.newnet = p->net != NET_HOST;
     r.tool_uid = r.root ? NATIVE_ROOT_TOOL_UID : getuid();
     r.tool_gid = r.root ? NATIVE_ROOT_TOOL_GID : getgid();
@@ -625,12 +693,6 @@ int native_run(const struct policy *p, coco_err *err)
     host_layout_probe(layout);
     mount_plan_build(p, layout, r.root, &r.plan);
     host_layout_free(layout);
-    if (r.tty) {
-        char tty[64];
-        if (ttyname_r(STDIN_FILENO, tty, sizeof tty) == 0 &&
-            str_has_prefix(tty, "/dev/"))
-            mount_plan_add_console(&r.plan, tty);
-    }
     native_build_env(p, p->locale_env.v, &r.env);
     STAMP("plan built");
 
@@ -641,11 +703,26 @@ int native_run(const struct policy *p, coco_err *err)
             goto out;
     }
     STAMP("idmap user namespace");
-    if (supervise_init(&r.sup, p->limits.output > 0, err) < 0)
+    if (tty_relay_open(&r.tty, err) < 0)
         goto out;
+    if (r.tty.master >= 0)
+        /* ttyname() works for the tool: its pty is /dev/console */
+        mount_plan_add_console(&r.plan, r.tty.slave_path);
+    /* Pipes for what coco must count (the output cap) and for a terminal
+     * that is not the one relayed; the relayed pty is counted as well. */
+    bool cap = p->limits.output > 0;
+    if (supervise_init_fds(&r.sup,
+                           (cap && !r.tty.std[1]) || r.tty.other_tty[1],
+                           (cap && !r.tty.std[2]) || r.tty.other_tty[2],
+                           err) < 0)
+        goto out;
+    /* Raw only now: the signals coco handles are blocked, so every way
+     * out of here passes the restore in tty_relay_close(). */
+    tty_relay_raw(&r.tty);
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r.errsock) < 0 ||
-        pipe2(r.syncpipe, O_CLOEXEC) < 0) {
-        err_set(err, errno, "socketpair/pipe");
+        socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+                   r.syncsock) < 0) {
+        err_set(err, errno, "socketpair");
         goto out_sup;
     }
 
@@ -664,15 +741,15 @@ int native_run(const struct policy *p, coco_err *err)
         init_main(&r);
     STAMP("cloned");
 
-    close(r.syncpipe[0]);
-    r.syncpipe[0] = -1;
+    close(r.syncsock[0]);
+    r.syncsock[0] = -1;
     close(r.errsock[1]);
     r.errsock[1] = -1;
     if (!r.root) {
         if (write_maps(pid, r.tool_uid, getuid(), r.tool_gid, getgid(), true,
                        err) < 0)
             goto kill_child;
-        if (write(r.syncpipe[1], "1", 1) != 1) {
+        if (send(r.syncsock[1], "1", 1, MSG_NOSIGNAL) != 1) {
             err_set(err, errno, "release the sandbox");
             goto kill_child;
         }
@@ -686,15 +763,17 @@ int native_run(const struct policy *p, coco_err *err)
                            .pids = (uint8_t)r.cg.pids,
                            .cpus = (uint8_t)r.cg.cpus,
                            .placed = r.cg.n > 0};
-    if (write(r.syncpipe[1], &rel, sizeof rel) != (ssize_t)sizeof rel) {
+    if (send(r.syncsock[1], &rel, sizeof rel, MSG_NOSIGNAL) !=
+        (ssize_t)sizeof rel) {
         err_set(err, errno, "release the sandbox");
         goto kill_child;
     }
-    close(r.syncpipe[1]);
-    r.syncpipe[1] = -1;
+    close(r.syncsock[1]);
+    r.syncsock[1] = -1;
     STAMP("cgroups placed, released the tool");
 
     supervise_attach(&r.sup, pid);
+    supervise_relay_tty(&r.sup, &r.tty);
     forward_pid = pid;
     struct sigaction sa = {.sa_handler = forward_handler,
                            .sa_flags = SA_RESTART}, old1, old2;

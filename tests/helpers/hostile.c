@@ -616,6 +616,109 @@ static int do_flip(const char *path, const char *target, long seconds)
     return ok("%ld swaps", n);
 }
 
+/* ---- issue 6 items 9 and 17: the terminal ------------------------------
+ * TARGET is "stdin", "stdout" or a path opened read-write (e.g. /dev/tty,
+ * the controlling terminal, whatever it is). */
+static int tty_open_target(const char *t)
+{
+    if (!strcmp(t, "stdin"))
+        return 0;
+    if (!strcmp(t, "stdout"))
+        return 1;
+    return open(t, O_RDWR | O_NOCTTY | O_CLOEXEC);
+}
+
+/* Everything a tool could do to leave a terminal unusable or changed:
+ * window size, raw mode without echo, exclusive mode (new opens fail with
+ * EBUSY), and another line discipline (N_NULL discards all output).
+ * "ok" lists what the kernel accepted, on whatever terminal TARGET is. */
+static int do_tty_mess(const char *target)
+{
+    int fd = tty_open_target(target);
+    char done[64] = "";
+    if (fd < 0)
+        return blocked(errno);
+    struct winsize ws = {.ws_row = 11, .ws_col = 22};
+    if (ioctl(fd, TIOCSWINSZ, &ws) == 0)
+        strcat(done, " winsz");
+    struct termios t;
+    if (tcgetattr(fd, &t) == 0) {
+        cfmakeraw(&t);
+        t.c_lflag &= ~(tcflag_t)ECHO;
+        if (tcsetattr(fd, TCSANOW, &t) == 0)
+            strcat(done, " raw");
+    }
+    if (ioctl(fd, TIOCEXCL) == 0)
+        strcat(done, " excl");
+    int ld = 27;  /* N_NULL */
+    if (ioctl(fd, TIOCSETD, &ld) == 0) {
+        strcat(done, " setd");
+    } else {
+        ld = 1;   /* N_SLIP, or any other that is registered */
+        if (ioctl(fd, TIOCSETD, &ld) == 0)
+            strcat(done, " setd");
+    }
+    int e = errno;
+    if (!done[0])
+        return blocked(e);
+    /* stdout may be that terminal, now discarding: report on stderr */
+    fprintf(stderr, "hostile: %s: ok%s\n", attack, done);
+    return 0;
+}
+
+/* Write N bytes to /dev/tty (the controlling terminal), past any pipe an
+ * output cap reads. */
+static int do_tty_write(long n)
+{
+    static char buf[65536];
+    int fd = open("/dev/tty", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return blocked(errno);
+    memset(buf, 'z', sizeof buf);
+    long done = 0;
+    while (done < n) {
+        size_t k = (size_t)(n - done) < sizeof buf ? (size_t)(n - done)
+                                                   : sizeof buf;
+        ssize_t w = write(fd, buf, k);
+        if (w <= 0)
+            return blocked(errno);
+        done += w;
+    }
+    close(fd);
+    return ok("%ld bytes", done);
+}
+
+/* What the tool sees of its terminal. */
+static int do_tty_name(void)
+{
+    char name[256];
+    struct winsize ws = {0};
+    ioctl(0, TIOCGWINSZ, &ws);
+    printf("hostile: tty-name: stdin %s stdout %s stderr %s name %s "
+           "size %ux%u\n",
+           isatty(0) ? "tty" : "not-a-tty", isatty(1) ? "tty" : "not-a-tty",
+           isatty(2) ? "tty" : "not-a-tty",
+           ttyname_r(0, name, sizeof name) == 0 ? name : "none",
+           ws.ws_row, ws.ws_col);
+    fflush(stdout);
+    return 0;
+}
+
+/* Print "ready", read one line from stdin, print it back. */
+static int do_tty_readline(void)
+{
+    char line[256];
+    printf("ready\n");
+    fflush(stdout);
+    if (!fgets(line, sizeof line, stdin))
+        return blocked(errno ? errno : ENODATA);
+    line[strcspn(line, "\r\n")] = '\0';
+    printf("line: <%s>\n", line);
+    fflush(stdout);
+    return 0;
+}
+/* ---- end of items 9 and 17 ---------------------------------------------- */
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -697,6 +800,11 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "tiocsti")) return do_tiocsti(false);
     if (!strcmp(argv[1], "tiocsti-high")) return do_tiocsti(true);
     if (!strcmp(argv[1], "tioclinux")) return do_tioclinux();
+    /* issue 6 items 9 and 17: the terminal */
+    if (!strcmp(argv[1], "tty-mess")) { NEED(1); return do_tty_mess(a); }
+    if (!strcmp(argv[1], "tty-write")) { NEED(1); return do_tty_write(atol(a)); }
+    if (!strcmp(argv[1], "tty-name")) return do_tty_name();
+    if (!strcmp(argv[1], "tty-readline")) return do_tty_readline();
     if (!strcmp(argv[1], "syscall")) { NEED(1); return do_syscall(a); }
     if (!strcmp(argv[1], "ptrace-pid")) { NEED(1); return do_ptrace_pid(a); }
     if (!strcmp(argv[1], "kill")) { NEED(1); return do_kill(a, b); }

@@ -28,8 +28,8 @@ setup_file() {
             return 0
         }
     fi
-    if [[ ! -x $COCO_TEST_HELPERS/hostile ]]; then
-        export NATIVE_SKIP="$COCO_TEST_HELPERS/hostile is not built (make tests-bin)"
+    if [[ ! -x $COCO_TEST_HELPERS/hostile || ! -x $COCO_TEST_HELPERS/ptyrun ]]; then
+        export NATIVE_SKIP="$COCO_TEST_HELPERS/hostile or ptyrun is not built (make tests-bin)"
     fi
 }
 
@@ -49,6 +49,13 @@ setup() {
     mkdir -p "$UWORK" "$UDATA/coco/tools" "$UHOME"
     cp "$H" "$UWORK/hostile"
     chown -R "$TESTUSER:" "$UWORK" "$UDATA" "$UHOME"
+    # the test's own terminal (tests/helpers/ptyrun.c), and a directory
+    # where both root and the test user write what it received
+    PTYRUN=$TEST_TMP/ptyrun
+    cp "$COCO_TEST_HELPERS/ptyrun" "$PTYRUN"
+    chmod 0755 "$PTYRUN"
+    PTYOUT=$TEST_TMP/ptyout
+    mkdir -m 1777 "$PTYOUT"
     hostile_config hostile '"limits": {"memory": "64m", "pids": 32}'
 }
 
@@ -101,6 +108,25 @@ inside_user_cfg() {
     (cd "$UWORK" && runuser -u "$TESTUSER" -- env -i PATH=/usr/bin:/bin \
         HOME="$UHOME" XDG_DATA_HOME="$UDATA" TERM=dumb \
         "$COCO" run --runtime native "$name" "$@")
+}
+
+# on_pty / on_pty_user [PTYRUN-OPTIONS] -- CMD...: run CMD on a pty the
+# test creates (its controlling terminal, stdin, stdout and stderr), as
+# root or as the test user in its workspace; ptyrun then reports what CMD
+# left of that terminal (see tests/helpers/ptyrun.c).
+on_pty() { "$PTYRUN" "$@"; }
+on_pty_user() {
+    (cd "$UWORK" && runuser -u "$TESTUSER" -- env -i PATH=/usr/bin:/bin \
+        HOME="$UHOME" XDG_DATA_HOME="$UDATA" TERM=xterm "$PTYRUN" "$@")
+}
+
+# assert_tty_intact: ptyrun's report says the terminal is as it was.
+assert_tty_intact() {
+    assert_line "ptyrun: reopen ok" &&
+        assert_line "ptyrun: excl 0" &&
+        assert_line "ptyrun: ldisc 0" &&
+        assert_line "ptyrun: termios same" &&
+        assert_line "ptyrun: winsize same 33x77"
 }
 
 # works_outside ARGS / blocked_inside ARGS: the attack succeeds on the
@@ -534,6 +560,85 @@ SUID_METHODS=(chmod fchmod fchmodat fchmodat2 chmod-high chmod-dir open
     assert_contains "stdin not-a-tty"
 }
 
+@test "native: nothing the tool does to its terminal outlives the run (excl, ldisc, modes, size)" {
+    local who target
+    # on the test's terminal itself every change sticks: exclusive mode
+    # (the test user's next open fails with EBUSY), another line
+    # discipline (N_NULL throws all output away), raw mode, the size
+    run on_pty -o "$PTYOUT/outside" -- "$H" tty-mess stdin
+    assert_line "ptyrun: excl 1"
+    refute_line "ptyrun: ldisc 0"
+    assert_line "ptyrun: termios changed"
+    assert_line "ptyrun: winsize changed 11x22"
+    run on_pty_user -o "$PTYOUT/outside-user" -- ./hostile tty-mess /dev/tty
+    assert_line "ptyrun: reopen EBUSY"
+    # through coco the tool only ever reaches a pty of its own
+    for who in on_pty on_pty_user; do
+        for target in stdin /dev/tty; do
+            run $who -o "$PTYOUT/$who" -- "$COCO" run --runtime native hostile tty-mess "$target"
+            assert_line "ptyrun: status 0"
+            assert_tty_intact
+        done
+    done
+}
+
+@test "native: on a terminal the tool has one: isatty, ttyname, size, keys, Ctrl-C, EOF" {
+    local who out
+    install_config cat '{"command": "cat", "runtime": "native"}'
+    cp "$CONFIG_DIR/cat.json" "$UDATA/coco/tools/cat.json"
+    chown "$TESTUSER:" "$UDATA/coco/tools/cat.json"
+    for who in on_pty on_pty_user; do
+        out=$PTYOUT/$who
+        run $who -o "$out" -- "$COCO" run --runtime native hostile tty-name
+        assert_line "ptyrun: status 0"
+        grep -q "stdin tty stdout tty stderr tty name /dev/console size 33x77" "$out"
+        # a line typed on the test's terminal reaches the tool's stdin
+        run $who -o "$out" -m ready -i 'hello\r' -t 20 -- "$COCO" run --runtime native hostile tty-readline
+        assert_line "ptyrun: status 0"
+        grep -q "line: <hello>" "$out"
+        # cat echoes a line, and Ctrl-D (a byte for the tool's pty) ends it
+        run $who -o "$out" -d 1000 -i 'hello cat\r\x04' -t 20 -- "$COCO" run --runtime native cat
+        assert_line "ptyrun: status 0"
+        [[ $(grep -c "hello cat" "$out") -ge 2 ]]
+        # Ctrl-C is a byte too: the tool's own line discipline sends SIGINT
+        run $who -o "$out" -m ready -i '\x03' -t 20 -- "$COCO" run --runtime native hostile waitsig
+        assert_line "ptyrun: status 66"
+        grep -q "got INT" "$out"
+        # Ctrl-Z does not leave a stopped tool nobody can resume (the
+        # kernel discards it for the tool's orphaned process group): the
+        # Ctrl-C after it still ends the run
+        run $who -o "$out" -m ready -i '\x1a\x03' -t 20 -- "$COCO" run --runtime native hostile waitsig
+        assert_line "ptyrun: status 66"
+        assert_tty_intact
+    done
+    # stdout piped (`coco run x | less`): coco neither reads the keys nor
+    # changes the terminal's modes; the tool's stdin is still a terminal
+    run on_pty -o "$PTYOUT/pipe" -- sh -c "'$COCO' run --runtime native hostile tty-name | cat"
+    assert_line "ptyrun: status 0"
+    grep -q "stdin tty stdout not-a-tty stderr tty name /dev/console" "$PTYOUT/pipe"
+    assert_tty_intact
+}
+
+@test "native: what the tool writes to /dev/tty counts against the output cap" {
+    local who out n
+    hostile_config ttycap '"limits": {"output": "1k"}'
+    for who in on_pty on_pty_user; do
+        out=$PTYOUT/$who
+        run $who -o "$out" -- "$COCO" run --runtime native ttycap tty-write 1048576
+        assert_line "ptyrun: status 125"
+        grep -q "output limit of 1024 bytes reached" "$out"
+        n=$(stat -c %s "$out")
+        # the cap, plus coco's one line
+        ((n <= 1024 + 100))
+        assert_tty_intact
+    done
+    # without a terminal the tool has no controlling terminal at all
+    run inside tty-write 100 </dev/null
+    assert_contains "blocked: ENXIO"
+    run inside_user tty-write 100 </dev/null
+    assert_contains "blocked: ENXIO"
+}
+
 # ---- system calls --------------------------------------------------------
 
 @test "native: every denied syscall family fails with EPERM (clone3: ENOSYS)" {
@@ -583,12 +688,30 @@ SUID_METHODS=(chmod fchmod fchmodat fchmodat2 chmod-high chmod-dir open
     works outside filltmp "$TEST_TMP/fill" 600
     rm -f "$TEST_TMP/fill"
     blocked inside filltmp /tmp/fill 600
-    # /dev/shm: 64 MiB, the same as the memory limit here, so either the
+    # /dev/shm: a quarter of the 64 MiB memory limit here, so either the
     # tmpfs is full or the memory cgroup stops the writer (137)
     run inside filltmp /dev/shm/fill 600
     [[ $status -eq 137 || ($status -eq 1 && $output == *blocked*) ]]
     refute_contains ": ok"
     blocked inside_user filltmp /tmp/fill 600
+}
+
+@test "native: rlimit fallback: home and /dev/shm sized from memory, and show says what an rlimit limits" {
+    # the test user has no cgroup it may write here: rlimits apply
+    run bash -c "cd '$UWORK' && runuser -u '$TESTUSER' -- env XDG_DATA_HOME='$UDATA' HOME='$UHOME' '$COCO' show hostile"
+    assert_status 0
+    [[ ${output,,} == *rlimit* ]] || skip "the test user's limits are cgroups on this host"
+    assert_contains "memory   RLIMIT_AS 64 MiB per process, not a total"
+    assert_contains "tmpfs /tmp 16 MiB, home 16 MiB, /dev/shm 16 MiB"
+    assert_contains "pids     RLIMIT_NPROC 32 processes and threads of the tool's uid"
+    run bash -c "cd '$UWORK' && runuser -u '$TESTUSER' -- env XDG_DATA_HOME='$UDATA' HOME='$UHOME' '$COCO' run --dry-run hostile"
+    assert_contains "RLIMIT_AS 64 MiB per process, not a total"
+    # each tmpfs stops at its size, a quarter of the memory limit
+    blocked inside_user filltmp /home/coco/fill 40
+    blocked inside_user filltmp /dev/shm/fill 40
+    blocked inside_user filltmp /tmp/fill 40
+    run inside_user filltmp /home/coco/fill 12
+    assert_status 0
 }
 
 @test "native: output beyond the cap stops the tool (exit 125)" {
@@ -631,6 +754,60 @@ SUID_METHODS=(chmod fchmod fchmodat fchmodat2 chmod-high chmod-dir open
       "mounts": [{"src": ".", "dst": "/workspace"}]}'
     run "$COCO" run --runtime native noexec
     assert_status 126
+}
+
+@test "native: a script whose #! interpreter is missing says so (127)" {
+    printf '#!/no/such/interp\necho hi\n' >"$WORK/script.sh"
+    printf '#!/no/\033[31mred\n' >"$WORK/esc.sh"
+    chmod 0755 "$WORK/script.sh" "$WORK/esc.sh"
+    install_config scr '{"command": "/workspace/script.sh", "runtime": "native",
+      "mounts": [{"src": ".", "dst": "/workspace"}]}'
+    run -127 "$COCO" run --runtime native scr
+    [[ ${#lines[@]} -eq 1 ]]
+    assert_contains "/workspace/script.sh: interpreter /no/such/interp (from its #! line) not found in the sandbox"
+    # found through PATH: the same
+    install_config scrpath '{"command": "script.sh", "runtime": "native",
+      "env": {"PATH": "/workspace:/usr/bin:/bin"},
+      "mounts": [{"src": ".", "dst": "/workspace"}]}'
+    run -127 "$COCO" run --runtime native scrpath
+    assert_contains "/workspace/script.sh: interpreter /no/such/interp (from its #! line)"
+    # the #! line is the tool's to write: printed escaped
+    install_config esc '{"command": "/workspace/esc.sh", "runtime": "native",
+      "mounts": [{"src": ".", "dst": "/workspace"}]}'
+    run -127 "$COCO" run --runtime native esc
+    assert_contains 'interpreter /no/\x1b[31mred (from its #! line)'
+    [[ $output != *$'\033'* ]]
+}
+
+@test "native: an early init failure is reported (125, init's reason), not a SIGPIPE; nothing left" {
+    local i n five u
+    mkdir -p "$WORK"/m{1,2,3,4,5} "$UWORK"/m{1,2,3,4,5}
+    chown "$TESTUSER:" "$UWORK"/m{1,2,3,4,5}
+    five='{"command": "true", "runtime": "native", "mounts": [
+      {"src": "m1", "dst": "/m1"}, {"src": "m2", "dst": "/m2"},
+      {"src": "m3", "dst": "/m3"}, {"src": "m4", "dst": "/m4"},
+      {"src": "m5", "dst": "/m5"}]}'
+    install_config five "$five"
+    printf '%s\n' "$five" >"$UDATA/coco/tools/five.json"
+    chown "$TESTUSER:" "$UDATA/coco/tools/five.json"
+    # Few descriptors: init runs out opening the mount sources while
+    # coco still releases it.  Whichever side runs out first, coco says
+    # why in one line; init's reason comes through at least once.
+    local seen_init=0
+    for ((i = 0; i < 3; i++)); do
+        for n in 9 10 11 12; do
+            run bash -c "ulimit -n $n; exec '$COCO' run --runtime native five"
+            assert_coco_error "Too many open files"
+            [[ $output == *"native sandbox: "* ]] && seen_init=1
+        done
+    done
+    ((seen_init))
+    for n in 9 10 11; do
+        run bash -c "cd '$UWORK' && runuser -u '$TESTUSER' -- env XDG_DATA_HOME='$UDATA' HOME='$UHOME' bash -c 'ulimit -n $n; exec $COCO run --runtime native five'"
+        assert_coco_error "Too many open files"
+    done
+    run leftovers
+    [[ -z $output ]]
 }
 
 @test "native: signals to coco reach the tool" {
@@ -711,6 +888,7 @@ SUID_METHODS=(chmod fchmod fchmodat fchmodat2 chmod-high chmod-dir open
     assert_contains "cgroup v1"
     assert_contains "TIOCSTI"
     assert_contains "open_by_handle_at"
+    assert_contains "terminal:   a pty of its own"
     refute_contains "podman"
 }
 

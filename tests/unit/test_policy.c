@@ -356,6 +356,30 @@ static void test_runtime_choice(void **state)
     assert_non_null(strstr(err.msg, "COCO_RUNTIME: \"lxc\" is not a runtime"));
 }
 
+/* Issue 6 item 11: /tmp, the home and /dev/shm are tmpfs, which an
+ * rlimit does not count: each gets at most a quarter of the memory limit,
+ * so together they cannot take more than three quarters of it. */
+static void test_tmpfs_sizes_follow_memory(void **state)
+{
+    (void)state;
+    struct policy p;
+    coco_err err = {0};
+    assert_int_equal(resolve("{\"command\": \"x\", \"limits\": "
+                             "{\"memory\": \"64m\"}}",
+                             NULL, NULL, NULL, 0, &p, &err), 0);
+    assert_int_equal(p.limits.tmp_size, 16ULL << 20);
+    assert_int_equal(p.limits.home_size, 16ULL << 20);
+    assert_int_equal(p.limits.shm_size, 16ULL << 20);
+    policy_free(&p);
+    /* a large limit keeps the defaults */
+    assert_int_equal(resolve("{\"command\": \"x\"}", NULL, NULL, NULL, 0,
+                             &p, &err), 0);
+    assert_int_equal(p.limits.tmp_size, COCO_DEFAULT_TMP_SIZE);
+    assert_int_equal(p.limits.home_size, COCO_DEFAULT_HOME_SIZE);
+    assert_int_equal(p.limits.shm_size, COCO_DEFAULT_SHM_SIZE);
+    policy_free(&p);
+}
+
 static void test_limits_and_names(void **state)
 {
     (void)state;
@@ -548,6 +572,7 @@ int main(void)
         cmocka_unit_test(test_extra_ports),
         cmocka_unit_test(test_runtime_choice),
         cmocka_unit_test(test_limits_and_names),
+        cmocka_unit_test(test_tmpfs_sizes_follow_memory),
         cmocka_unit_test(test_default_runtime),
         cmocka_unit_test(test_show_marks_unpinned_image),
         cmocka_unit_test(test_podman_args_runtime_and_show),
