@@ -14,7 +14,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -107,6 +110,22 @@ fail:
     return -1;
 }
 
+int supervise_job_control(struct supervisor *s, coco_err *err)
+{
+    sigset_t set;
+
+    blocked_set(&set);
+    sigaddset(&set, SIGTSTP);
+    /* supervise_init() saved the caller's mask, which the child gets and
+     * supervise_release() restores: this block adds to it. */
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+        return err_set(err, errno, "supervisor: block SIGTSTP");
+    if (signalfd(s->sigfd, &set, SFD_CLOEXEC | SFD_NONBLOCK) < 0)
+        return err_set(err, errno, "supervisor: signalfd for SIGTSTP");
+    s->job_control = true;
+    return 0;
+}
+
 int supervise_child_setup(const struct supervisor *s)
 {
     if (s->capture) {
@@ -173,6 +192,8 @@ int supervise_spawn(struct supervisor *s, char *const argv[],
     int ep[2];
     pid_t pid;
 
+    pid_t parent = getpid();
+
     if (!argv || !argv[0])
         return err_set(err, 0, "supervisor: empty command");
     if (pipe2(ep, O_CLOEXEC) < 0)
@@ -194,6 +215,16 @@ int supervise_spawn(struct supervisor *s, char *const argv[],
                 child_fail(epfd);
             close(epfd);
             epfd = hi;
+        }
+        /* If coco dies, so does the child: nobody would enforce a limit
+         * or forward a signal to it any more.  (The guardian deals with
+         * what the child started elsewhere.)  Checking the parent after
+         * the prctl closes the window where coco died before it. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+            child_fail(epfd);
+        if (getppid() != parent) {
+            errno = ESRCH;
+            child_fail(epfd);
         }
         if (supervise_child_setup(s) < 0 || place_fds(fds, n_fds) < 0)
             child_fail(epfd);
@@ -304,14 +335,27 @@ static void pump(struct loop *l, int *rfd, int sink)
     }
 }
 
+/* The child stopped (job control): stop coco as well, so the shell that
+ * waits for coco sees the job stopped and takes the terminal back.  Run
+ * on when continued (`fg` continues the whole group, `kill -CONT` only
+ * coco), and continue the child, which may not have been. */
+static void follow_stop(struct loop *l)
+{
+    kill(getpid(), SIGSTOP);
+    kill(l->s->pid, SIGCONT);
+}
+
 static void reap(struct loop *l)
 {
     int st;
     pid_t r;
+    int flags = WNOHANG | (l->s->job_control ? WUNTRACED : 0);
 
-    while ((r = waitpid(l->s->pid, &st, WNOHANG)) < 0 && errno == EINTR)
+    while ((r = waitpid(l->s->pid, &st, flags)) < 0 && errno == EINTR)
         ;
-    if (r == l->s->pid) {
+    if (r == l->s->pid && WIFSTOPPED(st)) {
+        follow_stop(l);
+    } else if (r == l->s->pid) {
         l->res->status = st;
         l->exited = true;
     } else if (r < 0 && errno == ECHILD) {
@@ -422,6 +466,18 @@ int supervise_wait(struct supervisor *s, const struct sup_limits *lim,
 
 void supervise_release(struct supervisor *s)
 {
+    if (s->job_control) {
+        /* A ^Z that came after the last read of the signalfd is still
+         * pending: restoring the mask would stop coco now, after the
+         * child it was meant for has gone. */
+        sigset_t tstp;
+        struct timespec zero = {0, 0};
+        sigemptyset(&tstp);
+        sigaddset(&tstp, SIGTSTP);
+        while (sigtimedwait(&tstp, NULL, &zero) == SIGTSTP)
+            ;
+        s->job_control = false;
+    }
     close_fd(&s->sigfd);
     close_fd(&s->out_r);
     close_fd(&s->out_w);
@@ -507,4 +563,127 @@ int spawn_wait(char *const argv[], char *const envp[], bool quiet_out,
     if (e)
         return err_set(err, e, "cannot run %s", argv[0]);
     return st;
+}
+
+/* --- the guardian ---------------------------------------------------- */
+
+/* The byte guard_release() sends: coco finished, nothing to clean up. */
+#define GUARD_DONE 'D'
+#define GUARD_DEFAULT_TIMEOUT_MS 20000
+/* After the stop at the timeout, SIGKILL this much later. */
+#define GUARD_GRACE_MS 2000
+
+/* Run ARGV, supervised and bounded in time; its outcome does not matter
+ * (nobody is left to tell). */
+static void guard_run(const struct guard_spec *spec)
+{
+    struct supervisor s;
+    struct sup_result res;
+    coco_err e = {0};
+    struct sup_limits lim = {
+        .timeout_ms = spec->timeout_ms ? spec->timeout_ms
+                                       : GUARD_DEFAULT_TIMEOUT_MS,
+        .grace_ms = GUARD_GRACE_MS,
+    };
+
+    if (supervise_init(&s, false, &e) < 0)
+        return;
+    if (supervise_spawn(&s, spec->argv, spec->envp, NULL, 0, &e) == 0)
+        supervise_wait(&s, &lim, &res, &e);
+    supervise_release(&s);
+}
+
+static __attribute__((noreturn)) void guard_main(int fd,
+                                                  const struct guard_spec *spec)
+{
+    sigset_t none;
+    char c = 0;
+    ssize_t r;
+
+    /* Out of coco's session and process group: ^C, a hangup or a kill of
+     * the group must not take the guardian along with coco. */
+    setsid();
+    prctl(PR_SET_NAME, "coco-guard");
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    if (chdir("/") < 0)
+        _exit(1);
+    /* Keep nothing of the caller's open: not its terminal, not the pipe
+     * a `$(coco run ...)` reads until every writer is gone, not the
+     * descriptors coco was handed.  Only the socket, moved high first so
+     * the stdio dup2s cannot land on it. */
+    int hi = fcntl(fd, F_DUPFD_CLOEXEC, SUP_HIGH_FD);
+    if (hi < 0)
+        _exit(1);
+    int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (nul < 0 || dup2(nul, STDIN_FILENO) < 0 ||
+        dup2(nul, STDOUT_FILENO) < 0 || dup2(nul, STDERR_FILENO) < 0)
+        _exit(1);
+    syscall(SYS_close_range, 3U, (unsigned)hi - 1, 0U);
+    syscall(SYS_close_range, (unsigned)hi + 1, ~0U, 0U);
+    fd = hi;
+
+    do
+        r = read(fd, &c, 1);
+    while (r < 0 && errno == EINTR);
+    if (r == 1 && c == GUARD_DONE)
+        _exit(0);
+    /* End of file: coco is gone without finishing. */
+    guard_run(spec);
+    if (spec->again_after_ms) {
+        struct timespec ts = {
+            .tv_sec = (time_t)(spec->again_after_ms / 1000),
+            .tv_nsec = (long)(spec->again_after_ms % 1000) * 1000000L,
+        };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+            ;
+        guard_run(spec);
+    }
+    _exit(0);
+}
+
+int guard_start(struct guard *g, const struct guard_spec *spec,
+                coco_err *err)
+{
+    int sv[2];
+    pid_t pid;
+
+    *g = (struct guard)GUARD_INIT;
+    if (!spec->argv || !spec->argv[0])
+        return err_set(err, 0, "guardian: empty command");
+    /* A socket, not a pipe: coco's goodbye uses MSG_NOSIGNAL, so a
+     * guardian someone killed cannot take coco down with SIGPIPE. */
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        return err_set(err, errno, "guardian: socketpair");
+    pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(sv[0]);
+        close(sv[1]);
+        return err_set(err, e, "guardian: fork");
+    }
+    if (pid == 0) {
+        close(sv[0]);
+        guard_main(sv[1], spec);
+    }
+    close(sv[1]);
+    g->pid = pid;
+    g->fd = sv[0];
+    return 0;
+}
+
+void guard_release(struct guard *g)
+{
+    if (g->fd >= 0) {
+        char c = GUARD_DONE;
+        while (send(g->fd, &c, 1, MSG_NOSIGNAL) < 0 && errno == EINTR)
+            ;
+        close_fd(&g->fd);
+    }
+    if (g->pid > 0) {
+        while (waitpid(g->pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        g->pid = 0;
+    }
 }
