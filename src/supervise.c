@@ -33,10 +33,6 @@ const size_t supervise_n_forwarded =
  * engine, so the engine can stop the container cleanly first. */
 #define SUP_DEFAULT_GRACE_MS 10000
 
-/* Descriptors below this are where children expect stdio and passed fds;
- * the exec-error pipe is moved above it in the child. */
-#define SUP_HIGH_FD 64
-
 static uint64_t now_ms(void)
 {
     struct timespec ts;
@@ -163,6 +159,18 @@ static int place_fds(const struct sup_fd *fds, size_t n)
     return 0;
 }
 
+/* The lowest descriptor the exec-report pipe may use in the child: above
+ * stdio and every FDS[].dst, which the child overwrites.  Not a fixed
+ * "high" number: under a low RLIMIT_NOFILE (ulimit -n 16) there is none. */
+static int report_fd_floor(const struct sup_fd *fds, size_t n)
+{
+    int lo = STDERR_FILENO + 1;
+    for (size_t i = 0; i < n; i++)
+        if (fds[i].dst >= lo)
+            lo = fds[i].dst + 1;
+    return lo;
+}
+
 /* Child side of a spawn: report errno on EPFD and exit when anything
  * before or including execve fails. */
 static __attribute__((noreturn)) void child_fail(int epfd)
@@ -209,8 +217,9 @@ int supervise_spawn(struct supervisor *s, char *const argv[],
         int epfd = ep[1];
         close(ep[0]);
         /* Keep the report pipe out of the way of fds[].dst. */
-        if (epfd < SUP_HIGH_FD) {
-            int hi = fcntl(epfd, F_DUPFD_CLOEXEC, SUP_HIGH_FD);
+        int lo = report_fd_floor(fds, n_fds);
+        if (epfd < lo) {
+            int hi = fcntl(epfd, F_DUPFD_CLOEXEC, lo);
             if (hi < 0)
                 child_fail(epfd);
             close(epfd);
@@ -607,22 +616,24 @@ static __attribute__((noreturn)) void guard_main(int fd,
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGPIPE, SIG_DFL);
+    /* Not to keep a directory (a mount point) busy; failing that is no
+     * reason to leave the run unguarded. */
     if (chdir("/") < 0)
-        _exit(1);
+        debug("guardian: chdir /: %s", strerror(errno));
     /* Keep nothing of the caller's open: not its terminal, not the pipe
      * a `$(coco run ...)` reads until every writer is gone, not the
-     * descriptors coco was handed.  Only the socket, moved high first so
-     * the stdio dup2s cannot land on it. */
-    int hi = fcntl(fd, F_DUPFD_CLOEXEC, SUP_HIGH_FD);
-    if (hi < 0)
+     * descriptors coco was handed.  Only the socket, moved above stdio
+     * first so the dup2s below cannot land on it. */
+    int keep = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    if (keep < 0)
         _exit(1);
     int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (nul < 0 || dup2(nul, STDIN_FILENO) < 0 ||
-        dup2(nul, STDOUT_FILENO) < 0 || dup2(nul, STDERR_FILENO) < 0)
-        _exit(1);
-    syscall(SYS_close_range, 3U, (unsigned)hi - 1, 0U);
-    syscall(SYS_close_range, (unsigned)hi + 1, ~0U, 0U);
-    fd = hi;
+    for (int i = STDIN_FILENO; i <= STDERR_FILENO; i++)
+        if (nul < 0 || dup2(nul, i) < 0)
+            close(i);
+    syscall(SYS_close_range, 3U, (unsigned)keep - 1, 0U);
+    syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0U);
+    fd = keep;
 
     do
         r = read(fd, &c, 1);

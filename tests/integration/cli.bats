@@ -896,6 +896,15 @@ kill_coco_run() {
     grep -q '^run ' "$FAKE_DIR/calls"
 }
 
+@test "a run under a low descriptor limit (ulimit -n 12) still starts the engine" {
+    install_fake_engine podman
+    install_config lowfd '{"command": "true", "env": {"PATH": "/usr/bin:/bin"}}'
+    # The env file on descriptor 3 too: the report pipe must move above it.
+    run bash -c "ulimit -n 12; FAKE_EXIT=5 '$COCO' run --runtime podman lowfd"
+    assert_status 5
+    grep -qx 'PATH=/usr/bin:/bin' "$FAKE_DIR/envfile.0"
+}
+
 @test "job control: coco stops with the client and only with it" {
     skip_unless_cmd python3
     install_fake_engine podman
