@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# How long coco spends on config + policy + argv before it would exec the
+# How long coco spends on config + policy + argv before it would start the
 # engine: `coco run --dry-run eslint` with the store's eslint config against
 # the bare `/bin/true`, measured paired in one run.  Goal: under 2 ms median
 # overhead (the bash coco spends about 625 ms on the same job, mostly in jq).

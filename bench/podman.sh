@@ -46,7 +46,7 @@ chmod 0644 -- "$tools/eslint.json"
 cd -- "$tmp/ws"
 export COCO_RUNTIME=podman
 
-# The argv coco would exec, one argument per line.  stdin and stdout are
+# The argv coco would run, one argument per line.  stdin and stdout are
 # not terminals here, exactly as in the timed runs, so -i/-t match.
 mapfile -t argv < <("$coco" run --dry-run eslint --version </dev/null)
 ((${#argv[@]} > 2)) || die "coco run --dry-run printed no command"
@@ -84,8 +84,9 @@ time_ns() {
 # Interleaved pairs, the order swapped every other pair: a container start
 # takes about a second here and the machine's load drifts over a minute, so
 # running all of one side and then all of the other (as hyperfine does)
-# measures the drift, not coco.  One process start of coco's (well under a
-# millisecond of work before it execs podman) is what is left to see.
+# measures the drift, not coco.  What is left to see is one process start of
+# coco's (well under a millisecond of work before it starts podman) and two
+# forks: the guardian and the podman client, which coco waits for.
 method="$runs interleaved pairs, order alternating, date +%s%N"
 : >"$tmp/podman.ns"
 : >"$tmp/coco.ns"

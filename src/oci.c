@@ -1,5 +1,6 @@
 /* oci.c — the podman and docker backends: a pure argument-vector builder
- * (golden-tested) and a runner that execs or supervises the engine.
+ * (golden-tested) and a runner that supervises the engine and, with a
+ * guardian process, removes the container even when coco is killed.
  *
  * Environment values and the engine
  * ---------------------------------
@@ -39,6 +40,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "engine_args.h"
 #include "oci.h"
@@ -625,22 +627,46 @@ struct stop_ctx {
     char **envp;
 };
 
+/* Run ARGV (ARGV[0] the engine) quietly; 0 when it exited 0. */
+static int run_quiet(const struct stop_ctx *c, char *const *argv)
+{
+    coco_err e = {0};
+    int st = spawn_wait(argv, c->envp, true, true, &e);
+
+    if (st < 0)
+        debug("%s: %s", argv[1], e.msg);
+    else if (st != 0)
+        debug("%s %s %s: exit status %d", argv[0], argv[1],
+              c->p->container_name, status_exit_code(st));
+    return st == 0 ? 0 : -1;
+}
+
 /* Run "ENGINE ARGS..." quietly; 0 when it exited 0. */
 static int run_engine_cmd(const struct stop_ctx *c, const char *const *args)
 {
     _cleanup_strvec_ struct strvec a = STRVEC_INIT;
-    coco_err e = {0};
 
     strvec_push(&a, c->p->engine_bin);
     for (; *args; args++)
         strvec_push(&a, *args);
-    int st = spawn_wait(a.v, c->envp, true, true, &e);
-    if (st < 0)
-        debug("%s: %s", a.v[1], e.msg);
-    else if (st != 0)
-        debug("%s %s %s: exit status %d", a.v[0], a.v[1],
-              c->p->container_name, status_exit_code(st));
-    return st == 0 ? 0 : -1;
+    return run_quiet(c, a.v);
+}
+
+/* The command that removes this run's container in whatever state it is
+ * in: -f kills a running one (podman: -t 0, no grace period: the run is
+ * already over), -v takes the anonymous volumes --rm would have taken.
+ * The named cache volume stays, as after any run. */
+static void engine_rm_argv(const struct policy *p, struct strvec *a)
+{
+    strvec_push(a, p->engine_bin);
+    strvec_push(a, "rm");
+    strvec_push(a, "-f");
+    strvec_push(a, "-v");
+    if (p->runtime == RT_PODMAN) {
+        strvec_push(a, "-t");
+        strvec_push(a, "0");
+    }
+    strvec_push(a, p->container_name);
 }
 
 /* A limit tripped: ask the engine to stop the container (SIGTERM to the
@@ -670,11 +696,26 @@ static void print_limit(const struct policy *p, const struct sup_result *r)
                 p->tool, (unsigned long long)p->limits.output);
 }
 
+/* docker's daemon finishes a create request even when the client that
+ * sent it is gone, so a container can appear after the guardian's first
+ * "rm -f" found nothing; podman has no daemon, and what its dead client
+ * had not created nobody will. */
+#define OCI_GUARD_AGAIN_MS 1000
+
+/* Every run is supervised, limits or not: coco stays the engine client's
+ * parent, so that whatever way the run ends, coco (or, if coco itself is
+ * killed, its guardian) removes the container.  An exec'd client killed
+ * by SIGKILL leaves its container running: conmon (podman) or the daemon
+ * (docker) holds it, not the client.  The cost is one fork and a
+ * sleeping coco beside the client; the client stays in coco's process
+ * group, so it keeps the terminal's foreground and gets ^C, ^\ and
+ * window changes from the terminal itself. */
 int oci_run(const struct policy *p, coco_err *err)
 {
     _cleanup_strvec_ struct strvec argv = STRVEC_INIT;
     _cleanup_strvec_ struct strvec env_out = STRVEC_INIT;
     _cleanup_strvec_ struct strvec envfile = STRVEC_INIT;
+    _cleanup_strvec_ struct strvec rm = STRVEC_INIT;
     _cleanup_close_ int memfd = -1;
     char **envp;
 
@@ -683,27 +724,16 @@ int oci_run(const struct policy *p, coco_err *err)
     if (envfile.n > 0 && (memfd = envfile_memfd(&envfile, err)) < 0)
         return -1;
     envp = engine_envp(&env_out);
+    engine_rm_argv(p, &rm);
 
-    if (!p->limits.timeout_ms && !p->limits.output) {
-        /* Nothing to supervise: become the engine, so signals, the
-         * terminal and the exit status are the engine's own. */
-        if (memfd >= 0) {
-            if (memfd == OCI_ENVFILE_FD) {
-                int fl = fcntl(memfd, F_GETFD);
-                fcntl(memfd, F_SETFD, fl & ~FD_CLOEXEC);
-            } else if (dup2(memfd, OCI_ENVFILE_FD) < 0) {
-                int e = errno;
-                strv_free(envp);
-                return err_set(err, e, "pass the env file on fd %d",
-                               OCI_ENVFILE_FD);
-            }
-        }
-        execve(argv.v[0], argv.v, envp);
-        int e = errno;
-        strv_free(envp);
-        return err_set(err, e, "%s: cannot run %s", p->tool, argv.v[0]);
-    }
-
+    struct guard g = GUARD_INIT;
+    /* coco's own environment is all "rm" needs (CONTAINERS_CONF,
+     * DOCKER_HOST ...), without the tool's values. */
+    struct guard_spec gs = {
+        .argv = rm.v,
+        .envp = environ,
+        .again_after_ms = p->runtime == RT_DOCKER ? OCI_GUARD_AGAIN_MS : 0,
+    };
     struct supervisor s;
     struct sup_fd fds[1] = {{memfd, OCI_ENVFILE_FD}};
     struct stop_ctx sc = {p, envp};
@@ -718,24 +748,36 @@ int oci_run(const struct policy *p, coco_err *err)
     struct sup_result res;
     int rc = -1;
 
+    /* Before the engine starts: no window where a container exists and
+     * nobody would remove it. */
+    if (guard_start(&g, &gs, err) < 0) {
+        err_prefix(err, "%s", p->tool);
+        strv_free(envp);
+        return -1;
+    }
     if (supervise_init(&s, p->limits.output > 0, err) < 0)
         goto out;
+    if (supervise_job_control(&s, err) < 0)
+        goto out_sup;
     if (supervise_spawn(&s, argv.v, envp, fds, memfd >= 0 ? 1 : 0, err) < 0) {
         err_prefix(err, "%s", p->tool);
-        goto out;
+        goto out_sup;
     }
-    if (supervise_wait(&s, &lim, &res, err) < 0)
-        goto out;
-    if (res.reason != SUP_EXITED) {
-        /* --rm normally removes it; after a SIGKILLed client it may
-         * still exist. */
-        run_engine_cmd(&sc, (const char *[]){"rm", "-f",
-                                             p->container_name, NULL});
-        print_limit(p, &res);
+    if (supervise_wait(&s, &lim, &res, err) < 0) {
+        run_quiet(&sc, rm.v);
+        goto out_sup;
     }
+    /* --rm normally removes it; after a limit, or a client that died of
+     * a signal (SIGKILL from the OOM killer, or from us after the grace
+     * period), the container may still exist. */
+    if (res.reason != SUP_EXITED || WIFSIGNALED(res.status))
+        run_quiet(&sc, rm.v);
+    print_limit(p, &res);
     rc = res.exit_code;
-out:
+out_sup:
     supervise_release(&s);
+out:
+    guard_release(&g);
     strv_free(envp);
     return rc;
 }

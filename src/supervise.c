@@ -20,7 +20,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -35,10 +38,6 @@ const size_t supervise_n_forwarded =
  * SIGKILL: longer than the "stop -t 5" grace the OCI backend asks of the
  * engine, so the engine can stop the container cleanly first. */
 #define SUP_DEFAULT_GRACE_MS 10000
-
-/* Descriptors below this are where children expect stdio and passed fds;
- * the exec-error pipe is moved above it in the child. */
-#define SUP_HIGH_FD 64
 
 static uint64_t now_ms(void)
 {
@@ -127,6 +126,22 @@ fail:
     return -1;
 }
 
+int supervise_job_control(struct supervisor *s, coco_err *err)
+{
+    sigset_t set;
+
+    blocked_set(&set);
+    sigaddset(&set, SIGTSTP);
+    /* supervise_init() saved the caller's mask, which the child gets and
+     * supervise_release() restores: this block adds to it. */
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+        return err_set(err, errno, "supervisor: block SIGTSTP");
+    if (signalfd(s->sigfd, &set, SFD_CLOEXEC | SFD_NONBLOCK) < 0)
+        return err_set(err, errno, "supervisor: signalfd for SIGTSTP");
+    s->job_control = true;
+    return 0;
+}
+
 int supervise_child_setup(const struct supervisor *s)
 {
     if ((s->out_w >= 0 && dup2(s->out_w, STDOUT_FILENO) < 0) ||
@@ -167,6 +182,18 @@ static int place_fds(const struct sup_fd *fds, size_t n)
     return 0;
 }
 
+/* The lowest descriptor the exec-report pipe may use in the child: above
+ * stdio and every FDS[].dst, which the child overwrites.  Not a fixed
+ * "high" number: under a low RLIMIT_NOFILE (ulimit -n 16) there is none. */
+static int report_fd_floor(const struct sup_fd *fds, size_t n)
+{
+    int lo = STDERR_FILENO + 1;
+    for (size_t i = 0; i < n; i++)
+        if (fds[i].dst >= lo)
+            lo = fds[i].dst + 1;
+    return lo;
+}
+
 /* Child side of a spawn: report errno on EPFD and exit when anything
  * before or including execve fails. */
 static __attribute__((noreturn)) void child_fail(int epfd)
@@ -196,6 +223,8 @@ int supervise_spawn(struct supervisor *s, char *const argv[],
     int ep[2];
     pid_t pid;
 
+    pid_t parent = getpid();
+
     if (!argv || !argv[0])
         return err_set(err, 0, "supervisor: empty command");
     if (pipe2(ep, O_CLOEXEC) < 0)
@@ -211,12 +240,23 @@ int supervise_spawn(struct supervisor *s, char *const argv[],
         int epfd = ep[1];
         close(ep[0]);
         /* Keep the report pipe out of the way of fds[].dst. */
-        if (epfd < SUP_HIGH_FD) {
-            int hi = fcntl(epfd, F_DUPFD_CLOEXEC, SUP_HIGH_FD);
+        int lo = report_fd_floor(fds, n_fds);
+        if (epfd < lo) {
+            int hi = fcntl(epfd, F_DUPFD_CLOEXEC, lo);
             if (hi < 0)
                 child_fail(epfd);
             close(epfd);
             epfd = hi;
+        }
+        /* If coco dies, so does the child: nobody would enforce a limit
+         * or forward a signal to it any more.  (The guardian deals with
+         * what the child started elsewhere.)  Checking the parent after
+         * the prctl closes the window where coco died before it. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+            child_fail(epfd);
+        if (getppid() != parent) {
+            errno = ESRCH;
+            child_fail(epfd);
         }
         if (supervise_child_setup(s) < 0 || place_fds(fds, n_fds) < 0)
             child_fail(epfd);
@@ -375,14 +415,27 @@ static void tty_write_keys(struct loop *l, struct tty_relay *t)
         l->in_len = l->in_off = 0;
 }
 
+/* The child stopped (job control): stop coco as well, so the shell that
+ * waits for coco sees the job stopped and takes the terminal back.  Run
+ * on when continued (`fg` continues the whole group, `kill -CONT` only
+ * coco), and continue the child, which may not have been. */
+static void follow_stop(struct loop *l)
+{
+    kill(getpid(), SIGSTOP);
+    kill(l->s->pid, SIGCONT);
+}
+
 static void reap(struct loop *l)
 {
     int st;
     pid_t r;
+    int flags = WNOHANG | (l->s->job_control ? WUNTRACED : 0);
 
-    while ((r = waitpid(l->s->pid, &st, WNOHANG)) < 0 && errno == EINTR)
+    while ((r = waitpid(l->s->pid, &st, flags)) < 0 && errno == EINTR)
         ;
-    if (r == l->s->pid) {
+    if (r == l->s->pid && WIFSTOPPED(st)) {
+        follow_stop(l);
+    } else if (r == l->s->pid) {
         l->res->status = st;
         l->exited = true;
     } else if (r < 0 && errno == ECHILD) {
@@ -535,6 +588,18 @@ int supervise_wait(struct supervisor *s, const struct sup_limits *lim,
 
 void supervise_release(struct supervisor *s)
 {
+    if (s->job_control) {
+        /* A ^Z that came after the last read of the signalfd is still
+         * pending: restoring the mask would stop coco now, after the
+         * child it was meant for has gone. */
+        sigset_t tstp;
+        struct timespec zero = {0, 0};
+        sigemptyset(&tstp);
+        sigaddset(&tstp, SIGTSTP);
+        while (sigtimedwait(&tstp, NULL, &zero) == SIGTSTP)
+            ;
+        s->job_control = false;
+    }
     close_fd(&s->sigfd);
     close_fd(&s->out_r);
     close_fd(&s->out_w);
@@ -620,4 +685,129 @@ int spawn_wait(char *const argv[], char *const envp[], bool quiet_out,
     if (e)
         return err_set(err, e, "cannot run %s", argv[0]);
     return st;
+}
+
+/* --- the guardian ---------------------------------------------------- */
+
+/* The byte guard_release() sends: coco finished, nothing to clean up. */
+#define GUARD_DONE 'D'
+#define GUARD_DEFAULT_TIMEOUT_MS 20000
+/* After the stop at the timeout, SIGKILL this much later. */
+#define GUARD_GRACE_MS 2000
+
+/* Run ARGV, supervised and bounded in time; its outcome does not matter
+ * (nobody is left to tell). */
+static void guard_run(const struct guard_spec *spec)
+{
+    struct supervisor s;
+    struct sup_result res;
+    coco_err e = {0};
+    struct sup_limits lim = {
+        .timeout_ms = spec->timeout_ms ? spec->timeout_ms
+                                       : GUARD_DEFAULT_TIMEOUT_MS,
+        .grace_ms = GUARD_GRACE_MS,
+    };
+
+    if (supervise_init(&s, false, &e) < 0)
+        return;
+    if (supervise_spawn(&s, spec->argv, spec->envp, NULL, 0, &e) == 0)
+        supervise_wait(&s, &lim, &res, &e);
+    supervise_release(&s);
+}
+
+static __attribute__((noreturn)) void guard_main(int fd,
+                                                  const struct guard_spec *spec)
+{
+    sigset_t none;
+    char c = 0;
+    ssize_t r;
+
+    /* Out of coco's session and process group: ^C, a hangup or a kill of
+     * the group must not take the guardian along with coco. */
+    setsid();
+    prctl(PR_SET_NAME, "coco-guard");
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    /* Not to keep a directory (a mount point) busy; failing that is no
+     * reason to leave the run unguarded. */
+    if (chdir("/") < 0)
+        debug("guardian: chdir /: %s", strerror(errno));
+    /* Keep nothing of the caller's open: not its terminal, not the pipe
+     * a `$(coco run ...)` reads until every writer is gone, not the
+     * descriptors coco was handed.  Only the socket, moved above stdio
+     * first so the dup2s below cannot land on it. */
+    int keep = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    if (keep < 0)
+        _exit(1);
+    int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int i = STDIN_FILENO; i <= STDERR_FILENO; i++)
+        if (nul < 0 || dup2(nul, i) < 0)
+            close(i);
+    syscall(SYS_close_range, 3U, (unsigned)keep - 1, 0U);
+    syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0U);
+    fd = keep;
+
+    do
+        r = read(fd, &c, 1);
+    while (r < 0 && errno == EINTR);
+    if (r == 1 && c == GUARD_DONE)
+        _exit(0);
+    /* End of file: coco is gone without finishing. */
+    guard_run(spec);
+    if (spec->again_after_ms) {
+        struct timespec ts = {
+            .tv_sec = (time_t)(spec->again_after_ms / 1000),
+            .tv_nsec = (long)(spec->again_after_ms % 1000) * 1000000L,
+        };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+            ;
+        guard_run(spec);
+    }
+    _exit(0);
+}
+
+int guard_start(struct guard *g, const struct guard_spec *spec,
+                coco_err *err)
+{
+    int sv[2];
+    pid_t pid;
+
+    *g = (struct guard)GUARD_INIT;
+    if (!spec->argv || !spec->argv[0])
+        return err_set(err, 0, "guardian: empty command");
+    /* A socket, not a pipe: coco's goodbye uses MSG_NOSIGNAL, so a
+     * guardian someone killed cannot take coco down with SIGPIPE. */
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        return err_set(err, errno, "guardian: socketpair");
+    pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(sv[0]);
+        close(sv[1]);
+        return err_set(err, e, "guardian: fork");
+    }
+    if (pid == 0) {
+        close(sv[0]);
+        guard_main(sv[1], spec);
+    }
+    close(sv[1]);
+    g->pid = pid;
+    g->fd = sv[0];
+    return 0;
+}
+
+void guard_release(struct guard *g)
+{
+    if (g->fd >= 0) {
+        char c = GUARD_DONE;
+        while (send(g->fd, &c, 1, MSG_NOSIGNAL) < 0 && errno == EINTR)
+            ;
+        close_fd(&g->fd);
+    }
+    if (g->pid > 0) {
+        while (waitpid(g->pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        g->pid = 0;
+    }
 }

@@ -1,9 +1,10 @@
 /* supervise.h — spawn a child and watch it: signal forwarding, a
  * wall-clock timeout, a cap on stdout+stderr bytes, the exit status.
  *
- * Used by the podman/docker backend when a config sets limits.timeout or
- * limits.output, and usable by the native backend, which starts its own
- * child with clone() and then hands the pid over (supervise_attach()).
+ * Used by the podman/docker backend for every run (the engine client is
+ * coco's child, so coco can stop it at a limit and clean up after it),
+ * and by the native backend, which starts its own child with clone() and
+ * then hands the pid over (supervise_attach()).
  *
  * One event loop on poll(2): a signalfd for the forwarded signals and
  * SIGCHLD, (with an output cap) the read ends of the child's stdout
@@ -17,6 +18,13 @@
  *     supervise_spawn(&s, argv, envp, fds, n, err); or clone + attach
  *     supervise_wait(&s, &limits, &result, err);
  *     supervise_release(&s);                        restores signal state
+ *
+ * What if coco itself dies (SIGKILL, the OOM killer, a CI runner killing
+ * the process group)?  A child started with supervise_spawn() gets
+ * SIGKILL from the kernel then (PR_SET_PDEATHSIG), but what that child
+ * started elsewhere (a container, which the engine's daemon or conmon
+ * holds) lives on.  For that there is the guardian (guard_start() below):
+ * a small process of its own that runs a cleanup command when coco dies.
  */
 #ifndef COCO_SUPERVISE_H
 #define COCO_SUPERVISE_H
@@ -76,6 +84,7 @@ struct supervisor {
     bool have_old_pipe;
     struct tty_relay *tty;  /* the tool's own terminal to relay, or NULL
                                (not owned: see supervise_relay_tty) */
+    bool job_control;    /* see supervise_job_control() */
 };
 
 /* The signals coco forwards to the child (SIGINT, SIGTERM, SIGHUP,
@@ -98,11 +107,22 @@ int supervise_init_fds(struct supervisor *s, bool cap_out, bool cap_err,
  * before it returns; the caller still closes T. */
 void supervise_relay_tty(struct supervisor *s, struct tty_relay *t);
 
+/* Job control as if coco were not there, for a child that shares coco's
+ * process group and decides itself whether to stop (podman and docker
+ * catch ^Z and pass it to the container): a SIGTSTP the terminal sent
+ * to the group is left to the child, which has it already, instead of
+ * stopping coco while the child runs on; one aimed at coco alone is
+ * forwarded.  When the child stops, coco stops too (the shell sees the
+ * job stopped), and when coco is continued it continues the child.  Call
+ * after supervise_init(). */
+int supervise_job_control(struct supervisor *s, coco_err *err);
+
 /* fork + execve(ARGV[0], ARGV, ENVP): no PATH search, ARGV[0] must be a
  * path.  FDS are placed in the child; all other descriptors coco opened
- * are close-on-exec.  An exec failure is reported through a pipe and
- * returned here as an error: errnum ENOENT/EACCES/ENOEXEC tells the
- * caller which of 127/126 applies. */
+ * are close-on-exec.  The child gets SIGKILL when coco dies
+ * (PR_SET_PDEATHSIG), so it never runs on unsupervised.  An exec failure
+ * is reported through a pipe and returned here as an error: errnum
+ * ENOENT/EACCES/ENOEXEC tells the caller which of 127/126 applies. */
 int supervise_spawn(struct supervisor *s, char *const argv[],
                     char *const envp[], const struct sup_fd *fds,
                     size_t n_fds, coco_err *err);
@@ -136,5 +156,44 @@ int status_exit_code(int status);
  * when it could not be started. */
 int spawn_wait(char *const argv[], char *const envp[], bool quiet_out,
                bool quiet_err, coco_err *err);
+
+/* --- the guardian --------------------------------------------------------
+ *
+ * A process forked before the engine starts that outlives coco only when
+ * coco dies without saying goodbye:
+ *   - it runs in a session of its own (setsid), so a signal to coco's
+ *     process group or a terminal hangup does not reach it;
+ *   - it holds nothing of coco's but the reading end of a socket whose
+ *     other end only coco holds (close-on-exec: the engine never inherits
+ *     it), with stdio on /dev/null (it keeps no pipe or terminal of the
+ *     caller open) and / as its working directory;
+ *   - guard_release() sends one byte and waits for it to exit, so a
+ *     normal run leaves nothing behind;
+ *   - end of file without that byte means coco is gone: it runs ARGV
+ *     (supervised, at most TIMEOUT_MS, then SIGTERM and SIGKILL), once
+ *     more after AGAIN_AFTER_MS when that is set, and exits.
+ * ARGV[0] is a path (no PATH search); its output goes to /dev/null. */
+struct guard_spec {
+    char *const *argv;
+    char *const *envp;
+    uint64_t timeout_ms;      /* per attempt; 0 = 20 s */
+    uint64_t again_after_ms;  /* 0 = run ARGV once */
+};
+
+struct guard {
+    pid_t pid;  /* the guardian, 0 when none */
+    int fd;     /* coco's end of the socket, -1 when none */
+};
+
+#define GUARD_INIT {0, -1}
+
+/* Start the guardian for SPEC (which it copies with coco's memory at
+ * fork).  Returns 0, or -1 with ERR. */
+int guard_start(struct guard *g, const struct guard_spec *spec,
+                coco_err *err);
+
+/* coco is done with the run: tell the guardian and reap it.  Safe on a
+ * guard that was never started or already released. */
+void guard_release(struct guard *g);
 
 #endif

@@ -898,7 +898,7 @@ bad_config() {
 
 # ---------------------------------------------------------------- exec, env, exit codes
 
-@test "run execs the engine with the argv of --dry-run" {
+@test "run starts the engine with the argv of --dry-run" {
     install_fake_engine podman
     install_config eslint "$ESLINT_CFG"
     dry eslint --fix .
@@ -1001,6 +1001,139 @@ bad_config() {
             return 1
         }
     done
+}
+
+# ---------------------------------------------------------------- coco killed (issue 6 item 7)
+
+# kill_coco_run TOOL HOW: start `coco run TOOL` (the fake engine sleeps) in
+# a process group of its own, SIGKILL coco (HOW=coco) or its whole group
+# (HOW=group, as a CI runner does), and check from outside that within a
+# bounded wait the guardian asked the engine to remove exactly this run's
+# container, the engine client is gone (the fake does not end it on rm:
+# only coco's death may), and no coco process of the run is left.
+kill_coco_run() {
+    local tool=$1 how=$2 pid client name guard gsid sid
+    rm -f "$FAKE_DIR"/argv.* "$FAKE_DIR/calls" "$FAKE_DIR/run.pid"
+    FAKE_SLEEP=60 FAKE_KEEP_RUN=1 "${IN_OWN_GROUP[@]}" "$COCO" run --runtime podman \
+        "$tool" >"$TEST_TMP/out" 2>&1 &
+    pid=$!
+    wait_for_file "$FAKE_DIR/run.pid"
+    client=$(cat "$FAKE_DIR/run.pid")
+    name=$(sed -n 's/^--name=//p' "$FAKE_DIR/argv.0")
+    [ -n "$name" ]
+    # The guardian, and its session (checked last, after what matters).
+    guard=$(proc_named coco-guard "$tool")
+    gsid=
+    [[ -n $guard ]] && gsid=$(ps -o sid= -p "$guard")
+    sid=$(ps -o sid= -p "$pid")
+    if [[ $how == group ]]; then
+        kill -KILL -- "-$pid"
+    else
+        kill -KILL "$pid"
+    fi
+    wait "$pid" 2>/dev/null || true
+    local i
+    for ((i = 0; i < 100; i++)); do
+        [[ -f $FAKE_DIR/calls ]] && grep -q "^rm " "$FAKE_DIR/calls" && break
+        sleep 0.1
+    done
+    grep -qx "rm -f -v -t 0 $name" "$FAKE_DIR/calls" || {
+        echo "no rm of $name recorded; calls:" >&2
+        cat "$FAKE_DIR/calls" >&2
+        return 1
+    }
+    for ((i = 0; i < 50; i++)); do
+        kill -0 "$client" 2>/dev/null || break
+        sleep 0.1
+    done
+    ! kill -0 "$client" 2>/dev/null
+    # coco and its guardian, by the tool name in their command lines.
+    wait_gone 50 "$tool"
+    # There was a guardian, in a session of its own.
+    [ -n "$guard" ] && [ -n "$gsid" ] && [ "$gsid" -ne "$sid" ]
+}
+
+@test "SIGKILL to coco: the client dies, the guardian removes the container" {
+    skip_unless_cmd python3
+    install_fake_engine podman
+    local t=plain$$$RANDOM
+    install_config "$t" '{"command": "true"}'
+    kill_coco_run "$t" coco
+}
+
+@test "SIGKILL to coco under limits.timeout: nothing of the run survives" {
+    skip_unless_cmd python3
+    install_fake_engine podman
+    local t=slow$$$RANDOM
+    install_config "$t" '{"command": "true", "limits": {"timeout": "60s"}}'
+    kill_coco_run "$t" coco
+}
+
+@test "SIGKILL to coco's process group does not reach the guardian" {
+    skip_unless_cmd python3
+    install_fake_engine podman
+    local t=grp$$$RANDOM
+    install_config "$t" '{"command": "true"}'
+    kill_coco_run "$t" group
+}
+
+@test "a normal run leaves no guardian behind, and tells it nothing to do" {
+    install_fake_engine podman
+    local t=ok$$$RANDOM
+    install_config "$t" '{"command": "true"}'
+    FAKE_EXIT=3 run "$COCO" run --runtime podman "$t"
+    assert_status 3
+    # At once, no polling: coco reaps its guardian before it exits.
+    [ -z "$(procs_with "$t")" ]
+    # The engine ran once: the run, and no "rm".
+    [ "$(wc -l <"$FAKE_DIR/calls")" -eq 1 ]
+    grep -q '^run ' "$FAKE_DIR/calls"
+}
+
+@test "a run under a low descriptor limit (ulimit -n 12) still starts the engine" {
+    install_fake_engine podman
+    install_config lowfd '{"command": "true", "env": {"PATH": "/usr/bin:/bin"}}'
+    # The env file on descriptor 3 too: the report pipe must move above it.
+    run bash -c "ulimit -n 12; FAKE_EXIT=5 '$COCO' run --runtime podman lowfd"
+    assert_status 5
+    grep -qx 'PATH=/usr/bin:/bin' "$FAKE_DIR/envfile.0"
+}
+
+@test "job control: coco stops with the client and only with it" {
+    skip_unless_cmd python3
+    install_fake_engine podman
+    local t=jc$$$RANDOM pid client i
+    install_config "$t" '{"command": "true", "limits": {"timeout": "60s"}}'
+    FAKE_SLEEP=60 FAKE_IGNORE_TSTP=1 "${IN_OWN_GROUP[@]}" "$COCO" run --runtime podman \
+        "$t" >"$TEST_TMP/out" 2>&1 &
+    pid=$!
+    wait_for_file "$FAKE_DIR/run.pid"
+    client=$(cat "$FAKE_DIR/run.pid")
+    # ^Z to the group, and a client that runs on (podman passes it to the
+    # container): coco must not stop either, or the shell would take the
+    # terminal back from a running client.
+    kill -TSTP -- "-$pid"
+    sleep 0.5
+    [ "$(proc_state "$pid")" != T ]
+    [ "$(proc_state "$client")" != T ]
+    # The client stops: so does coco, so the shell sees the job stopped.
+    kill -STOP "$client"
+    for ((i = 0; i < 50; i++)); do
+        [[ $(proc_state "$pid") == T ]] && break
+        sleep 0.1
+    done
+    [ "$(proc_state "$pid")" = T ]
+    # coco continued alone (kill -CONT, not the shell's fg): it continues
+    # the client.
+    kill -CONT "$pid"
+    for ((i = 0; i < 50; i++)); do
+        [[ $(proc_state "$client") != T ]] && break
+        sleep 0.1
+    done
+    [ "$(proc_state "$client")" != T ]
+    [ "$(proc_state "$pid")" != T ]
+    kill -TERM "$pid"
+    wait "$pid" || true
 }
 
 @test "limits.timeout stops the run with 124 and stops the container" {

@@ -228,3 +228,39 @@ EOF
     assert_status 0
     [ -z "$output" ]
 }
+
+# kill_coco_docker CONFIG_EXTRA: SIGKILL coco while its tool sleeps (issue
+# 6 item 7); within 10 s no container of the run and no process of it:
+# coco or its guardian (the tool name), the docker client (--name=...),
+# the containerd shim (the container id), the tool (its sleep argument).
+kill_coco_docker() {
+    T_UNIQ=cocotest$$$RANDOM
+    local t=$T_UNIQ pid i id left nap=$((100000 + RANDOM)).5
+    tool_cfg "$t" sleep "$1"
+    "$COCO" run "$t" "$nap" >"$TEST_TMP/out" 2>&1 &
+    pid=$!
+    for ((i = 0; i < 300; i++)); do
+        id=$(docker ps --no-trunc -q --filter "name=coco-$t")
+        [[ -n $id ]] && break
+        sleep 0.1
+    done
+    [ -n "$id" ]
+    kill -KILL "$pid"
+    wait "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+        left=$(docker ps -a --filter "name=coco-$t" --format '{{.Names}}') ||
+            left="(docker ps failed)"
+        [[ -z $left ]] && break
+        sleep 0.1
+    done
+    [ -z "$left" ]
+    wait_gone 100 "$t" "$id" "sleep $nap"
+}
+
+@test "docker: SIGKILL to coco leaves no container and no process of the run" {
+    kill_coco_docker
+}
+
+@test "docker: SIGKILL to coco under limits.timeout leaves nothing either" {
+    kill_coco_docker '"limits": {"timeout": "5m"}'
+}

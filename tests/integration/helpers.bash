@@ -69,9 +69,11 @@ install_config() {
 #                  execs sleep when FAKE_SLEEP is set)
 # Behaviour of "run": print FAKE_STDOUT, then sleep FAKE_SLEEP seconds when
 # set (exec, so a signal to that pid ends it), else exit FAKE_EXIT (0).
-# "stop", "kill" and "rm" end the sleeping run by its recorded pid;
-# "volume ls" prints the names in FAKE_VOLUMES; anything else exits
-# FAKE_EXIT.
+# With FAKE_IGNORE_TSTP the sleeping run ignores SIGTSTP (as podman and
+# docker do: they pass ^Z to the container and run on).
+# "stop", "kill" and "rm" end the sleeping run by its recorded pid (not
+# with FAKE_KEEP_RUN: then only its own death ends it); "volume ls"
+# prints the names in FAKE_VOLUMES; anything else exits FAKE_EXIT.
 install_fake_engine() {
     local name=${1:-podman}
     FAKE_DIR=$TEST_TMP/fake
@@ -103,6 +105,7 @@ run)
         done
     fi
     if [[ -n ${FAKE_SLEEP:-} ]]; then
+        [[ -n ${FAKE_IGNORE_TSTP:-} ]] && trap '' TSTP
         exec sleep "$FAKE_SLEEP" </dev/null >/dev/null 2>&1
     fi
     exit "${FAKE_EXIT:-0}"
@@ -115,7 +118,7 @@ volume)
     exit 0
     ;;
 stop | kill | rm)
-    if [[ -f $dir/run.pid ]]; then
+    if [[ -f $dir/run.pid && -z ${FAKE_KEEP_RUN:-} ]]; then
         kill -KILL "$(cat "$dir/run.pid")" 2>/dev/null
     fi
     exit 0
@@ -145,6 +148,68 @@ wait_for_file() {
     for ((i = 0; i < n; i++)); do
         [[ -e $f ]] && return 0
         sleep 0.1
+    done
+    return 1
+}
+
+# procs_with TEXT: pids of the processes whose command line contains
+# TEXT (NULs read as spaces).  Builtins only, so no process of its own
+# shows up (a grep would match its own arguments).
+procs_with() {
+    local f pid
+    local -a a
+    for f in /proc/[0-9]*/cmdline; do
+        pid=${f#/proc/}
+        pid=${pid%/cmdline}
+        mapfile -d '' -t a 2>/dev/null <"$f" || continue
+        [[ ${a[*]} == *"$1"* ]] && printf '%s\n' "$pid"
+    done
+    return 0
+}
+
+# proc_named COMM TEXT: pids of the processes named COMM (/proc/PID/comm)
+# whose command line contains TEXT.
+proc_named() {
+    local pid c
+    for pid in $(procs_with "$2"); do
+        { c=$(<"/proc/$pid/comm"); } 2>/dev/null || continue
+        [[ $c == "$1" ]] && printf '%s\n' "$pid"
+    done
+    return 0
+}
+
+# proc_state PID: its state letter (R, S, T ...), empty when gone.
+proc_state() {
+    local s
+    { s=$(<"/proc/$1/stat"); } 2>/dev/null || return 0
+    s=${s##*) }
+    printf '%s\n' "${s%% *}"
+}
+
+# "${IN_OWN_GROUP[@]}" CMD...: run CMD in a process group of its own, in
+# this session (a new session would make the group orphaned, and the
+# kernel drops ^Z-type stops aimed at an orphaned group).  An array, not a
+# function, so that `... &` makes $! the pid of CMD itself.
+IN_OWN_GROUP=(python3 -c
+    'import os, sys; os.setpgid(0, 0); os.execv(sys.argv[1], sys.argv[1:])')
+
+# wait_gone TENTHS TEXT...: poll (bounded) until no process's command line
+# contains any TEXT; prints what is left and fails after TENTHS.
+wait_gone() {
+    local n=$1 i t left
+    shift
+    for ((i = 0; i < n; i++)); do
+        left=
+        for t in "$@"; do
+            left+=$(procs_with "$t")
+        done
+        [[ -z $left ]] && return 0
+        sleep 0.1
+    done
+    for t in "$@"; do
+        for i in $(procs_with "$t"); do
+            echo "left behind ($t): $i $(tr '\0' ' ' <"/proc/$i/cmdline" 2>/dev/null)" >&2
+        done
     done
     return 1
 }

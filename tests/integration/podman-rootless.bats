@@ -36,7 +36,7 @@ load helpers
 RL_USER=${COCO_ROOTLESS_USER:-coco-rl}
 # The tool (config) names the tests use; their cache volumes are
 # coco-cache-t-NAME and are removed in teardown_file.
-RL_TOOLS=(rleslint rlsh)
+RL_TOOLS=(rleslint rlsh rlkill)
 
 # rl_env: the user's whole environment, nothing of root's (env -i).
 rl_env() {
@@ -60,6 +60,18 @@ rl_coco() {
     mapfile -t e < <(rl_env)
     (cd "$WORK" && runuser -u "$RL_USER" -- env -i "${e[@]}" \
         "XDG_DATA_HOME=$XDG_DATA_HOME" COCO_RUNTIME=podman "$RL_COCO" "$@")
+}
+
+# rl_coco_pidfile FILE ARGS...: rl_coco that writes coco's pid to FILE
+# first (a shell of the user's that then execs coco).
+rl_coco_pidfile() {
+    local f=$1
+    shift
+    local -a e
+    mapfile -t e < <(rl_env)
+    (cd "$WORK" && runuser -u "$RL_USER" -- env -i "${e[@]}" \
+        "XDG_DATA_HOME=$XDG_DATA_HOME" COCO_RUNTIME=podman \
+        /bin/sh -c 'echo $$ >"$0" && exec "$@"' "$f" "$RL_COCO" "$@")
 }
 
 # The rootless pause process (catatonit -P) that keeps the user's
@@ -409,4 +421,41 @@ assert_owned_by_user() {
     else
         assert_contains "$warn"
     fi
+}
+
+# rl_kill_coco CONFIG_EXTRA: the user's coco SIGKILLed while its tool
+# sleeps (issue 6 item 7); within 10 s no container of the run in the
+# user's storage and no process of it (coco, its guardian, the podman
+# client and its rootless re-exec, conmon, the tool).
+rl_kill_coco() {
+    local pid i id= left nap=$((100000 + RANDOM)).5
+    rl_cfg rlkill sleep "$1"
+    # coco's own pid: the user's shell writes it, then becomes coco.
+    rl_coco_pidfile "$TEST_TMP/coco.pid" run rlkill "$nap" >"$TEST_TMP/out" 2>&1 &
+    for ((i = 0; i < 300; i++)); do
+        id=$(rl_podman ps --no-trunc -q --filter name=coco-rlkill-) &&
+            [[ -n $id ]] && break
+        sleep 0.1
+    done
+    [ -n "$id" ]
+    pid=$(cat "$TEST_TMP/coco.pid")
+    [ "$(stat -c %U "/proc/$pid")" = "$RL_USER" ]
+    kill -KILL "$pid"
+    for ((i = 0; i < 100; i++)); do
+        left=$(rl_podman ps -a -q --filter name=coco-rlkill-) ||
+            left="(podman ps failed)"
+        [[ -z $left ]] && break
+        sleep 0.1
+    done
+    [ -z "$left" ]
+    wait_gone 100 "run rlkill $nap" "$id" "sleep $nap"
+    wait
+}
+
+@test "rootless: SIGKILL to coco leaves no container and no process of the run" {
+    rl_kill_coco
+}
+
+@test "rootless: SIGKILL to coco under limits.timeout leaves nothing either" {
+    rl_kill_coco '"limits": {"timeout": "5m"}'
 }

@@ -309,7 +309,8 @@ require("http").get("http://127.0.0.1:" + p + "/", r => {
     wait "$pid" || rc=$?
     [ "$rc" -eq 143 ]
     for ((i = 0; i < 100; i++)); do
-        left=$(podman ps -a --filter "name=coco-$t" --format '{{.Names}}')
+        left=$(podman ps -a --filter "name=coco-$t" --format '{{.Names}}') ||
+            left="(podman ps failed)"
         [[ -z $left ]] && break
         sleep 0.1
     done
@@ -382,6 +383,45 @@ require("http").get("http://127.0.0.1:" + p + "/", r => {
     wait "$pid" || rc=$?
     cat "$TEST_TMP/out"
     [[ $found == coco-$t-* ]]
+}
+
+# kill_coco_podman CONFIG_EXTRA: SIGKILL coco while its tool sleeps (issue
+# 6 item 7), then from the host: within 10 s no container of the run
+# (running or not) and no process of it: not coco or its guardian (the
+# tool name), not the podman client (--name=coco-TOOL-...), not conmon
+# (the container id), not the tool itself (its unique sleep argument).
+kill_coco_podman() {
+    local t pid i id nap=$((100000 + RANDOM)).5
+    uniq_tool
+    t=$T_UNIQ
+    tool_cfg "$t" sleep "$1"
+    "$COCO" run "$t" "$nap" >"$TEST_TMP/out" 2>&1 &
+    pid=$!
+    for ((i = 0; i < 300; i++)); do
+        id=$(podman ps --no-trunc -q --filter "name=coco-$t")
+        [[ -n $id ]] && [[ -n $(procs_with "sleep $nap") ]] && break
+        sleep 0.1
+    done
+    [ -n "$id" ]
+    kill -KILL "$pid"
+    wait "$pid" 2>/dev/null || true
+    local left
+    for ((i = 0; i < 100; i++)); do
+        left=$(podman ps -a --filter "name=coco-$t" --format '{{.Names}}') ||
+            left="(podman ps failed)"
+        [[ -z $left ]] && break
+        sleep 0.1
+    done
+    [ -z "$left" ]
+    wait_gone 100 "$t" "$id" "sleep $nap"
+}
+
+@test "podman: SIGKILL to coco leaves no container and no process of the run" {
+    kill_coco_podman
+}
+
+@test "podman: SIGKILL to coco under limits.timeout leaves nothing either" {
+    kill_coco_podman '"limits": {"timeout": "5m"}'
 }
 
 @test "podman: each tool gets its own cache volume; prune removes it" {

@@ -1,7 +1,9 @@
 /* test_supervise.c — the generic supervisor with real child processes
  * (/bin/sh, /bin/sleep): exit codes, signals, exec failures, the
- * timeout, the output cap, descriptor passing and signal forwarding.
- * Nothing here asserts how long anything took. */
+ * timeout, the output cap, descriptor passing and signal forwarding; a
+ * child that dies with its supervisor, and the guardian that cleans up
+ * after a supervisor killed by SIGKILL.  Nothing here asserts how long
+ * anything took (waits are bounded only so a failure cannot hang). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,6 +13,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -254,6 +257,199 @@ static void test_spawn_wait(void **state)
     assert_int_equal(err.errnum, ENOENT);
 }
 
+/* --- coco dies: its child and its guardian ------------------------------
+ * The test process becomes a child subreaper, so the orphans of a
+ * stand-in "coco" (a forked child of ours that dies) are reparented to us
+ * and can be reaped and checked. */
+
+/* Wait (bounded, 10 s) for PID, an orphan reparented to us; its status,
+ * or -1 when it is still running (it is then killed). */
+static int wait_orphan(pid_t pid)
+{
+    int st;
+    for (int i = 0; i < 1000; i++) {
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid)
+            return st;
+        usleep(10000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    return -1;
+}
+
+static void test_child_dies_with_supervisor(void **state)
+{
+    (void)state;
+    int p[2];
+    pid_t coco, child = 0;
+    int st;
+
+    assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    assert_int_equal(pipe(p), 0);
+    coco = fork();
+    assert_true(coco >= 0);
+    if (coco == 0) {
+        struct supervisor s;
+        coco_err e = {0};
+        if (supervise_init(&s, false, &e) < 0 ||
+            supervise_spawn(&s, (char *[]){"/bin/sleep", "1000", NULL},
+                            environ, NULL, 0, &e) < 0)
+            _exit(1);
+        if (write(p[1], &s.pid, sizeof(s.pid)) != sizeof(s.pid))
+            _exit(1);
+        kill(getpid(), SIGKILL);  /* coco dies, the child must follow */
+        _exit(1);
+    }
+    close(p[1]);
+    assert_int_equal(read(p[0], &child, sizeof(child)), sizeof(child));
+    close(p[0]);
+    assert_int_equal(waitpid(coco, &st, 0), coco);
+    assert_true(WIFSIGNALED(st));
+    st = wait_orphan(child);
+    assert_int_not_equal(st, -1);
+    assert_true(WIFSIGNALED(st));
+    assert_int_equal(WTERMSIG(st), SIGKILL);
+    prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
+/* A cleanup command for the guardian: append a line with its session id
+ * and where its stdout goes to FILE. */
+static char *const *guard_probe(const char *file)
+{
+    static char script[512];
+    static char *argv[] = {"/bin/sh", "-c", script, NULL};
+    snprintf(script, sizeof(script),
+             "echo \"$(cut -d' ' -f6 /proc/$$/stat) "
+             "$(readlink /proc/$$/fd/1)\" >>%s",
+             file);
+    return argv;
+}
+
+static int count_lines(const char *file, char *first, size_t len)
+{
+    FILE *f = fopen(file, "r");
+    char line[256];
+    int n = 0;
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof(line), f)) {
+        if (n++ == 0 && first)
+            snprintf(first, len, "%s", line);
+    }
+    fclose(f);
+    return n;
+}
+
+static void test_guard_release(void **state)
+{
+    (void)state;
+    char file[] = "/tmp/coco-test-guard.XXXXXX";
+    int fd = mkstemp(file);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(file);
+
+    struct guard g;
+    coco_err e = {0};
+    struct guard_spec spec = {.argv = guard_probe(file), .envp = environ};
+    assert_int_equal(guard_start(&g, &spec, &e), 0);
+    assert_true(g.pid > 0);
+    guard_release(&g);
+    /* reaped, and it ran nothing */
+    assert_int_equal(g.pid, 0);
+    assert_int_equal(g.fd, -1);
+    assert_int_equal(count_lines(file, NULL, 0), 0);
+    assert_true(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD);
+    guard_release(&g);  /* twice is harmless */
+}
+
+static void test_guard_runs_when_coco_dies(void **state)
+{
+    (void)state;
+    char file[] = "/tmp/coco-test-guard.XXXXXX";
+    char first[256] = "";
+    int fd = mkstemp(file);
+    pid_t coco, guardian = 0;
+    int p[2], st, n = 0;
+
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(file);
+    assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    assert_int_equal(pipe(p), 0);
+    coco = fork();
+    assert_true(coco >= 0);
+    if (coco == 0) {
+        struct guard g;
+        coco_err e = {0};
+        struct guard_spec spec = {.argv = guard_probe(file),
+                                  .envp = environ,
+                                  .again_after_ms = 50};
+        if (guard_start(&g, &spec, &e) < 0)
+            _exit(1);
+        if (write(p[1], &g.pid, sizeof(g.pid)) != sizeof(g.pid))
+            _exit(1);
+        kill(getpid(), SIGKILL);
+        _exit(1);
+    }
+    close(p[1]);
+    assert_int_equal(read(p[0], &guardian, sizeof(guardian)),
+                     sizeof(guardian));
+    close(p[0]);
+    assert_int_equal(waitpid(coco, &st, 0), coco);
+    assert_true(WIFSIGNALED(st));
+    /* It ran the command twice (again_after_ms) and exited. */
+    st = wait_orphan(guardian);
+    assert_int_not_equal(st, -1);
+    assert_true(WIFEXITED(st));
+    n = count_lines(file, first, sizeof(first));
+    unlink(file);
+    prctl(PR_SET_CHILD_SUBREAPER, 0);
+    assert_int_equal(n, 2);
+    /* In a session of its own (a kill of coco's group or session, a
+     * hangup, does not reach it), stdio on /dev/null. */
+    char want[64];
+    snprintf(want, sizeof(want), "%d /dev/null\n", (int)guardian);
+    assert_string_equal(first, want);
+}
+
+static void test_guard_bounded(void **state)
+{
+    (void)state;
+    pid_t coco, guardian = 0;
+    int p[2], st;
+
+    assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    assert_int_equal(pipe(p), 0);
+    coco = fork();
+    assert_true(coco >= 0);
+    if (coco == 0) {
+        struct guard g;
+        coco_err e = {0};
+        /* A cleanup that hangs: the guardian ends it after timeout_ms. */
+        struct guard_spec spec = {
+            .argv = (char *[]){"/bin/sleep", "1000", NULL},
+            .envp = environ,
+            .timeout_ms = 100,
+        };
+        if (guard_start(&g, &spec, &e) < 0)
+            _exit(1);
+        if (write(p[1], &g.pid, sizeof(g.pid)) != sizeof(g.pid))
+            _exit(1);
+        _exit(0);  /* without guard_release: as good as dead */
+    }
+    close(p[1]);
+    assert_int_equal(read(p[0], &guardian, sizeof(guardian)),
+                     sizeof(guardian));
+    close(p[0]);
+    assert_int_equal(waitpid(coco, &st, 0), coco);
+    st = wait_orphan(guardian);
+    prctl(PR_SET_CHILD_SUBREAPER, 0);
+    assert_int_not_equal(st, -1);
+    assert_true(WIFEXITED(st));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -267,6 +463,10 @@ int main(void)
         cmocka_unit_test(test_signal_forwarded),
         cmocka_unit_test(test_status_exit_code),
         cmocka_unit_test(test_spawn_wait),
+        cmocka_unit_test(test_child_dies_with_supervisor),
+        cmocka_unit_test(test_guard_release),
+        cmocka_unit_test(test_guard_runs_when_coco_dies),
+        cmocka_unit_test(test_guard_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
