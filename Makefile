@@ -6,7 +6,6 @@ PKGS := jansson libcap libseccomp
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share/coco
-LIBEXECDIR ?= $(PREFIX)/libexec/coco
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 VERSION := 0.1.0
@@ -24,7 +23,7 @@ CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wformat=2 -Wshadow \
 	-Wno-missing-field-initializers -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 \
 	-fstack-protector-strong -DCOCO_VERSION='"$(VERSION)"' \
-	-DCOCO_DATADIR='"$(DATADIR)"' -DCOCO_LIBEXECDIR='"$(LIBEXECDIR)"' $(SANFLAGS) \
+	-DCOCO_DATADIR='"$(DATADIR)"' $(SANFLAGS) \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS))
 override LDFLAGS += $(SANFLAGS)
 LDLIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
@@ -56,16 +55,14 @@ HELPER_BINS := $(patsubst %.c,$(O)/%,$(HELPER_SRCS))
 
 ifeq ($(SAN),1)
 COCO_BIN := $(O)/coco
-INSIDE_BIN := $(O)/coco-inside
 else
 COCO_BIN := coco
-INSIDE_BIN := coco-inside
 endif
 
 .PHONY: all clean check check-unit check-fuzz check-integration check-asan \
 	check-valgrind fuzz install uninstall bench tests-bin
 
-all: $(COCO_BIN) $(INSIDE_BIN)
+all: $(COCO_BIN)
 
 $(COCO_BIN): $(O)/coco.o $(LIB_OBJS)
 	$(CC) $(LDFLAGS) $(COCO_LDFLAGS) -o $@ $^ $(COCO_LDLIBS)
@@ -84,12 +81,6 @@ $(SECCOMP_HDR): $(O)/tools/gen_seccomp
 	@mkdir -p $(dir $@)
 	$(O)/tools/gen_seccomp $@
 $(O)/src/native/seccomp_bpf.o: $(SECCOMP_HDR)
-
-# coco-inside runs in podman/docker containers (src/inside/inside.c): always
-# static and never sanitized, whatever image it lands in.
-$(INSIDE_BIN): src/inside/inside.c $(SECCOMP_HDR)
-	$(CC) -O2 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -static \
-	  -I$(O)/gen -o $@ src/inside/inside.c
 
 $(O)/tests/unit/%: tests/unit/%.c $(LIB_OBJS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
@@ -110,7 +101,7 @@ $(O)/dynamic/coco: $(O)/coco.o $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-tests-bin: $(COCO_BIN) $(INSIDE_BIN) $(O)/dynamic/coco $(UNIT_BINS) $(FUZZ_REPLAY) $(HELPER_BINS)
+tests-bin: $(COCO_BIN) $(O)/dynamic/coco $(UNIT_BINS) $(FUZZ_REPLAY) $(HELPER_BINS)
 
 TEST_ENV = COCO="$(abspath $(COCO_BIN))" COCO_DYNAMIC="$(abspath $(O)/dynamic/coco)" O="$(O)"
 
@@ -144,7 +135,7 @@ fuzz: $(SECCOMP_HDR)
 	  n=$$(basename $$f .c); \
 	  clang -g -O1 -fsanitize=fuzzer,address,undefined -DCOCO_LIBFUZZER \
 	    -std=gnu11 -D_GNU_SOURCE -DCOCO_VERSION='"$(VERSION)"' \
-	    -DCOCO_DATADIR='"$(DATADIR)"' -DCOCO_LIBEXECDIR='"$(LIBEXECDIR)"' -Isrc -I$(O)/gen $$($(PKG_CONFIG) --cflags $(PKGS)) \
+	    -DCOCO_DATADIR='"$(DATADIR)"' -Isrc -I$(O)/gen $$($(PKG_CONFIG) --cflags $(PKGS)) \
 	    -o $(FUZZ_O)/$$n $$f $(LIB_SRCS) $(LDLIBS) || exit 1; \
 	done
 
@@ -153,7 +144,6 @@ bench: $(COCO_BIN)
 
 install: $(COCO_BIN)
 	install -D -m 0755 $(COCO_BIN) $(DESTDIR)$(BINDIR)/coco
-	install -D -m 0755 $(INSIDE_BIN) $(DESTDIR)$(LIBEXECDIR)/coco-inside
 	mkdir -p $(DESTDIR)$(DATADIR)/store
 	install -m 0644 store/*.json $(DESTDIR)$(DATADIR)/store/
 	install -D -m 0644 image/Containerfile $(DESTDIR)$(DATADIR)/image/Containerfile
@@ -162,10 +152,9 @@ install: $(COCO_BIN)
 	install -D -m 0644 completions/coco.bash $(DESTDIR)$(BASHCOMPDIR)/coco
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/coco $(DESTDIR)$(LIBEXECDIR)/coco-inside \
-	  $(DESTDIR)$(MANDIR)/man1/coco.1 \
+	rm -f $(DESTDIR)$(BINDIR)/coco $(DESTDIR)$(MANDIR)/man1/coco.1 \
 	  $(DESTDIR)$(MANDIR)/man5/coco.json.5 $(DESTDIR)$(BASHCOMPDIR)/coco
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
-	rm -rf build build-asan build-fuzz coco coco-inside
+	rm -rf build build-asan build-fuzz coco

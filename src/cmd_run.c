@@ -70,6 +70,12 @@ static int load_policy(const char *tool, const struct run_flags *flags,
         if (need_native && !(envrt && *envrt))
             ctx->native_available = native_available();
         r = policy_resolve(&cfg, ctx, flags, args, n_args, p, &err);
+        /* The mount sources are resolved: the cwd's descriptor has served
+         * (and a run should not carry it, nor spend a descriptor on it). */
+        if (ctx->have_cwd_fd) {
+            close(ctx->cwd_fd);
+            ctx->have_cwd_fd = false;
+        }
     }
     config_free(&cfg);
     if (r < 0) {

@@ -44,6 +44,7 @@
 
 #include "engine_args.h"
 #include "oci.h"
+#include "seccomp_profile.h"
 #include "supervise.h"
 
 extern char **environ;
@@ -52,9 +53,6 @@ extern char **environ;
  * hold a mount point in, unlike a home owned by one uid. */
 #define OCI_XAUTH_PATH "/tmp/.coco-Xauthority"
 #define OCI_X11_SOCKET_DIR "/tmp/.X11-unix"
-/* Where coco-inside is bound in the container: a top-level name no image
- * uses. */
-#define OCI_INSIDE_PATH "/.coco/inside"
 
 /* --- environment names the engine reads -------------------------------- */
 
@@ -459,6 +457,9 @@ int oci_build_argv(const struct policy *p, struct strvec *argv,
      * image, writable space only in size-limited tmpfs. */
     strvec_push(&a, "--cap-drop=ALL");
     strvec_push(&a, "--security-opt=no-new-privileges");
+    /* coco's seccomp table (the native sandbox's), as a profile the
+     * runner hands over on a descriptor; see seccomp_profile.h. */
+    strvec_pushf(&a, "--security-opt=seccomp=/dev/fd/%d", OCI_SECCOMP_FD);
     strvec_push(&a, "--read-only");
     /* docker adds noexec to a tmpfs unless told "exec", podman does not:
      * say it, so a tool behaves the same under both (build tools run
@@ -532,18 +533,6 @@ int oci_build_argv(const struct policy *p, struct strvec *argv,
     }
     if (p->workdir)
         strvec_pushf(&a, "--workdir=%s", p->workdir);
-    /* coco-inside is the entrypoint: it loads coco's seccomp filter (the
-     * native sandbox's table) on top of the engine's and execs the tool,
-     * reporting a missing command as 127.  Read-only: the tool cannot
-     * replace it. */
-    if (!p->inside_bin || p->inside_bin[0] != '/')
-        return err_set(err, 0, "coco-inside: no absolute path for the "
-                       "container entrypoint");
-    if (check_mount_path(p, "coco-inside", p->inside_bin, false, err) < 0)
-        return -1;
-    strvec_pushf(&a, "--mount=type=bind,src=%s,dst=%s,ro", p->inside_bin,
-                 OCI_INSIDE_PATH);
-    strvec_pushf(&a, "--entrypoint=%s", OCI_INSIDE_PATH);
     /* The config's podman_args, vetted by the config loader and the
      * policy; checked against the allowlist once more here, the last
      * step before the engine, whoever built the policy. */
@@ -557,9 +546,6 @@ int oci_build_argv(const struct policy *p, struct strvec *argv,
         strvec_push(&a, p->extra_args.v[i]);
     }
     strvec_push(&a, p->image);
-    strvec_push(&a, "--tool");
-    strvec_push(&a, p->tool ? p->tool : "tool");
-    strvec_push(&a, "--");
     for (size_t i = 0; i < p->argv.n; i++)
         strvec_push(&a, p->argv.v[i]);
 
@@ -594,31 +580,34 @@ static char **engine_envp(const struct strvec *env_out)
     return strvec_detach(&e);
 }
 
-/* An anonymous, sealed file holding the env file; -1 with ERR. */
-static int envfile_memfd(const struct strvec *lines, coco_err *err)
+/* An anonymous, sealed file holding the N strings of PARTS, one after the
+ * other (WHAT names it in errors); -1 with ERR.  Never on disk, readable
+ * only through the descriptor coco hands the engine. */
+static int sealed_memfd(const char *what, char *const *parts, size_t n,
+                        coco_err *err)
 {
-    _cleanup_close_ int fd = memfd_create("coco-env", MFD_CLOEXEC |
-                                                          MFD_ALLOW_SEALING);
+    _cleanup_close_ int fd = memfd_create("coco", MFD_CLOEXEC |
+                                                      MFD_ALLOW_SEALING);
     if (fd < 0)
-        return err_set(err, errno, "memfd_create for the env file");
-    for (size_t i = 0; i < lines->n; i++) {
-        const char *s = lines->v[i];
-        size_t n = strlen(s);
-        while (n > 0) {
-            ssize_t w = write(fd, s, n);
+        return err_set(err, errno, "memfd_create for the %s", what);
+    for (size_t i = 0; i < n; i++) {
+        const char *s = parts[i];
+        size_t len = strlen(s);
+        while (len > 0) {
+            ssize_t w = write(fd, s, len);
             if (w < 0 && errno == EINTR)
                 continue;
             if (w < 0)
-                return err_set(err, errno, "write the env file");
+                return err_set(err, errno, "write the %s", what);
             s += w;
-            n -= (size_t)w;
+            len -= (size_t)w;
         }
     }
     /* Nobody, including the engine, changes it after this. */
     fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
                                F_SEAL_SEAL);
     if (lseek(fd, 0, SEEK_SET) < 0)
-        return err_set(err, errno, "rewind the env file");
+        return err_set(err, errno, "rewind the %s", what);
     return steal_fd(&fd);
 }
 
@@ -717,11 +706,20 @@ int oci_run(const struct policy *p, coco_err *err)
     _cleanup_strvec_ struct strvec envfile = STRVEC_INIT;
     _cleanup_strvec_ struct strvec rm = STRVEC_INIT;
     _cleanup_close_ int memfd = -1;
+    _cleanup_close_ int profile_fd = -1;
+    _cleanup_free_ char *profile = NULL;
     char **envp;
 
     if (oci_build_argv(p, &argv, &env_out, &envfile, err) < 0)
         return -1;
-    if (envfile.n > 0 && (memfd = envfile_memfd(&envfile, err)) < 0)
+    if (envfile.n > 0 && (memfd = sealed_memfd("env file", envfile.v,
+                                                envfile.n, err)) < 0)
+        return -1;
+    /* coco's seccomp table, which the engine loads before the container's
+     * first program: nothing in the image can skip it. */
+    profile = seccomp_oci_profile(err);
+    if (!profile || (profile_fd = sealed_memfd("seccomp profile", &profile,
+                                               1, err)) < 0)
         return -1;
     envp = engine_envp(&env_out);
     engine_rm_argv(p, &rm);
@@ -735,7 +733,8 @@ int oci_run(const struct policy *p, coco_err *err)
         .again_after_ms = p->runtime == RT_DOCKER ? OCI_GUARD_AGAIN_MS : 0,
     };
     struct supervisor s;
-    struct sup_fd fds[1] = {{memfd, OCI_ENVFILE_FD}};
+    struct sup_fd fds[2] = {{profile_fd, OCI_SECCOMP_FD},
+                            {memfd, OCI_ENVFILE_FD}};
     struct stop_ctx sc = {p, envp};
     struct sup_limits lim = {
         .timeout_ms = p->limits.timeout_ms,
@@ -759,7 +758,7 @@ int oci_run(const struct policy *p, coco_err *err)
         goto out;
     if (supervise_job_control(&s, err) < 0)
         goto out_sup;
-    if (supervise_spawn(&s, argv.v, envp, fds, memfd >= 0 ? 1 : 0, err) < 0) {
+    if (supervise_spawn(&s, argv.v, envp, fds, memfd >= 0 ? 2 : 1, err) < 0) {
         err_prefix(err, "%s", p->tool);
         goto out_sup;
     }

@@ -16,6 +16,9 @@
 
 /* Descriptor the env file is passed on (see above). */
 #define OCI_ENVFILE_FD 3
+/* Descriptor coco's seccomp profile (seccomp_profile.h) is passed on, as
+ * --security-opt=seccomp=/dev/fd/4: both clients read the file. */
+#define OCI_SECCOMP_FD 4
 
 int oci_build_argv(const struct policy *p, struct strvec *argv,
                    struct strvec *env_out, struct strvec *envfile_out,

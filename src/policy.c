@@ -79,19 +79,29 @@ static char *passwd_home(uid_t uid)
     return NULL;
 }
 
+static char *fd_path(int fd);
+
 int host_ctx_from_process(struct host_ctx *ctx, coco_err *err)
 {
     memset(ctx, 0, sizeof *ctx);
-    char *cwd = getcwd(NULL, 0);
-    if (!cwd)
-        return err_set(err, errno, "cannot read the current directory");
+    int cfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    char *cwd = cfd < 0 ? NULL : fd_path(cfd);
+    if (!cwd) {
+        int e = errno;
+        if (cfd >= 0)
+            close(cfd);
+        return err_set(err, e, "cannot read the current directory");
+    }
     ctx->cwd = cwd;
+    ctx->cwd_fd = cfd;
+    ctx->have_cwd_fd = true;
     const char *home = getenv("HOME");
     _cleanup_free_ char *pwhome = NULL;
     if (!home || home[0] != '/')
         home = pwhome = passwd_home(getuid());
     if (!home) {
         free(cwd);
+        close(cfd);
         ctx->cwd = NULL;
         return err_set(err, 0, "HOME is not set and the user has no home "
                                "directory; set HOME");
@@ -110,6 +120,8 @@ int host_ctx_from_process(struct host_ctx *ctx, coco_err *err)
 
 void host_ctx_release(struct host_ctx *ctx)
 {
+    if (ctx->have_cwd_fd)
+        close(ctx->cwd_fd);
     free((char *)ctx->cwd);
     free((char *)ctx->home);
     memset(ctx, 0, sizeof *ctx);
@@ -168,8 +180,10 @@ static char *expand_src(const char *src, const struct host_ctx *ctx)
 
 /* The trusted directory a mount source is resolved from: the current
  * directory or the home directory when the (lexical) path lies below one
- * of them -- the deeper one wins -- else "/".  The anchor itself is opened
- * following symlinks (the user chose it: $HOME and the shell's cwd); every
+ * of them -- the deeper one wins -- else "/".  The current directory is
+ * the descriptor host_ctx_from_process() opened (the shell's own, not a
+ * path someone could swap); $HOME is opened by its name, whose parents
+ * only root can change; every
  * component below it is walked without following any, so a tool that can
  * write a mount source cannot turn it into a symlink that the next run
  * would bind.  *REL gets the part below the anchor (a suffix of ABS). */
@@ -186,6 +200,8 @@ static int open_anchor(const char *abs, const struct host_ctx *ctx,
     *rel = abs + (strcmp(base, "/") == 0 ? 1 : strlen(base));
     while (**rel == '/')
         (*rel)++;
+    if (base == ctx->cwd && ctx->have_cwd_fd)
+        return fcntl(ctx->cwd_fd, F_DUPFD_CLOEXEC, 3);
     return open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
@@ -243,6 +259,15 @@ static int resolve_mount(const struct config *cfg, size_t i,
     if (strcmp(cm->dst, "/tmp") == 0 || strcmp(cm->dst, COCO_CACHE_DIR) == 0)
         return err_set(err, 0, "%s: mounts[%zu].dst: %s is managed by coco; "
                                "choose another destination", cfg->path, i, cm->dst);
+    /* Above coco's own mounts, a bind would hide them (the tool's home
+     * would live in your files) and make the engine create their mount
+     * points in its source. */
+    static const char *const own[] = {COCO_CONTAINER_HOME, COCO_CACHE_DIR};
+    for (size_t k = 0; k < sizeof own / sizeof own[0]; k++)
+        if (path_is_within(own[k], cm->dst))
+            return err_set(err, 0, "%s: mounts[%zu].dst: %s would hold coco's "
+                           "own %s; choose a destination beside it",
+                           cfg->path, i, cm->dst, own[k]);
     pm->dst = xstrdup(cm->dst);
     pm->ro = (cm->opts & MNT_RO) != 0;
     pm->opts = cm->opts;
@@ -301,6 +326,34 @@ static int resolve_mount(const struct config *cfg, size_t i,
     return 0;
 }
 
+/* A working directory inside a config mount must exist there: the
+ * engines would create it (and its parents) in the user's files, and the
+ * native sandbox cannot enter it. */
+static int check_workdir(const struct config *cfg, const struct policy *p,
+                         coco_err *err)
+{
+    for (size_t k = p->n_mounts; k-- > 0;) {  /* deepest first */
+        const struct policy_mount *m = &p->mounts[k];
+        if (!path_is_within(p->workdir, m->dst))
+            continue;
+        if (m->fd < 0 || !m->is_dir)
+            return 0;
+        const char *rel = p->workdir + strlen(m->dst);
+        while (*rel == '/')
+            rel++;
+        _cleanup_close_ int fd = open_nofollow(m->fd, rel, -1);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
+            return err_set(err, 0, "%s: workdir: %s lies inside mounts[%zu] "
+                           "(%s), where %s/%s is not a directory; coco never "
+                           "creates it in your files: create it or change "
+                           "\"workdir\"", cfg->path, p->workdir, m->index,
+                           m->dst, m->src, rel);
+        return 0;
+    }
+    return 0;
+}
+
 static size_t path_depth(const char *p)
 {
     size_t n = 0;
@@ -332,6 +385,9 @@ static int check_nested(const struct config *cfg, const struct policy *p,
                         size_t j, coco_err *err)
 {
     const struct policy_mount *in = &p->mounts[j];
+    if (in->missing)
+        return 0;  /* describing: a run creates the source, and with it
+                      what may be its own mount point (checked then) */
     for (size_t k = j; k-- > 0;) {
         const struct policy_mount *out = &p->mounts[k];
         if (!path_is_within(in->dst, out->dst) ||
@@ -542,19 +598,6 @@ static int resolve_runtime(const struct config *cfg, const struct host_ctx *ctx,
                                    "COCO_RUNTIME", prog);
         }
     }
-    /* coco-inside loads coco's seccomp filter in the container (the same
-     * table as the native sandbox) and then execs the tool. */
-    p->inside_bin = ctx->inside_bin ? xstrdup(ctx->inside_bin)
-                                    : inside_bin_find();
-    if (!p->inside_bin) {
-        if (flags && flags->dry_run)
-            p->inside_bin = xstrdup(COCO_LIBEXECDIR "/coco-inside");
-        else
-            return err_set(err, 0, "coco-inside was not found beside %s or in "
-                                   "%s; podman and docker runs need it (`make` "
-                                   "builds it, `make install` installs it)",
-                           "the coco binary", COCO_LIBEXECDIR);
-    }
     p->rootless = p->runtime == RT_PODMAN && ctx->podman_rootless;
     /* Rootless podman cannot delegate cgroup v1 controllers: it ignores
      * --memory and --pids-limit with a warning.  Say so instead of
@@ -632,6 +675,8 @@ int policy_resolve(const struct config *cfg, const struct host_ctx *ctx,
     for (size_t i = 0; i < p->n_mounts; i++)
         if (check_nested(cfg, p, i, err) < 0)
             goto fail;
+    if (check_workdir(cfg, p, err) < 0)
+        goto fail;
 
     /* Host values first, then the config's explicit values, which win. */
     for (size_t i = 0; i < cfg->env_passthrough.n; i++) {
@@ -768,7 +813,6 @@ void policy_free(struct policy *p)
     free(p->config_path);
     free(p->spec);
     free(p->engine_bin);
-    free(p->inside_bin);
     free(p->image);
     strvec_clear(&p->argv);
     free(p->workdir);

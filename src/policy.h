@@ -24,7 +24,13 @@
 /* Everything policy_resolve() needs from the host, gathered once by
  * host_ctx_from_process() and fakeable in unit tests. */
 struct host_ctx {
-    const char *cwd;    /* absolute */
+    const char *cwd;    /* absolute: the kernel's name for CWD_FD */
+    /* The current directory itself (O_PATH), opened once: mount sources
+     * below it are resolved from this descriptor, never from CWD looked
+     * up again (a directory on that path could be swapped for a symlink
+     * meanwhile).  Only when HAVE_CWD_FD (unit tests fake CWD alone). */
+    int cwd_fd;
+    bool have_cwd_fd;
     const char *home;   /* absolute */
     uid_t uid;
     gid_t gid;
@@ -38,9 +44,6 @@ struct host_ctx {
     /* Engine programs, for backends that exec one; NULL = look up PATH. */
     const char *podman_bin;
     const char *docker_bin;
-    /* coco-inside, which podman/docker runs as the entrypoint; NULL = look
-     * beside the coco binary and in COCO_LIBEXECDIR. */
-    const char *inside_bin;
     bool native_available;  /* can create the native sandbox here */
     bool cgroup2_controllers; /* unified cgroup hierarchy at /sys/fs/cgroup */
 };
@@ -96,8 +99,6 @@ struct policy {
     const char *runtime_source;  /* "--runtime", "COCO_RUNTIME", "config",
                                     "default" */
     char *engine_bin;    /* podman/docker program path (not for native) */
-    char *inside_bin;    /* host path of coco-inside (podman/docker), bound
-                            read-only into the container as its entrypoint */
     bool rootless;       /* podman rootless */
 
     char *image;

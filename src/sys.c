@@ -227,30 +227,6 @@ int read_file(const char *path, char **out, size_t *len, size_t max,
     return read_fd(fd, path, out, len, max, err);
 }
 
-char *inside_bin_find(void)
-{
-    _cleanup_free_ char *exe = realpath("/proc/self/exe", NULL);
-    char *slash = exe ? strrchr(exe, '/') : NULL;
-    const char *rel[] = {"coco-inside", "../libexec/coco/coco-inside"};
-    struct stat st;
-
-    if (slash) {
-        *slash = '\0';
-        for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-            _cleanup_free_ char *c = path_join(*exe ? exe : "/", rel[i]);
-            char *real = realpath(c, NULL);
-            if (real && stat(real, &st) == 0 && S_ISREG(st.st_mode))
-                return real;
-            free(real);
-        }
-    }
-    char *c = path_join(COCO_LIBEXECDIR, "coco-inside");
-    if (stat(c, &st) == 0 && S_ISREG(st.st_mode))
-        return c;
-    free(c);
-    return NULL;
-}
-
 /* One component at a time: the fallback for kernels (and valgrind)
  * without openat2, and the way to create what is missing. */
 static int walk_nofollow(int dirfd, const char *rel, int mkdir_mode)

@@ -58,10 +58,4 @@ int open_nofollow(int dirfd, const char *rel, int mkdir_mode);
 int find_symlink(int dirfd, const char *rel, char *comp, size_t comp_len,
                  char *target, size_t target_len);
 
-/* The host path of coco-inside (src/inside/inside.c), the entrypoint
- * podman/docker runs in the container: beside the running coco (a build
- * tree), then BIN/../libexec/coco/ and COCO_LIBEXECDIR (installed).  NULL
- * when there is none. */
-char *inside_bin_find(void);
-
 #endif

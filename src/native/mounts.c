@@ -289,6 +289,8 @@ int mount_sources_open(const struct mount_plan *plan, int *srcfds,
         if (!!S_ISDIR(got.st_mode) != !!(op->flags & MOPF_DIR))
             return err_set(err, 0, "mount source %s changed type since coco "
                            "checked it; refusing to mount it", op->src);
+        /* init's copy of the policy's descriptor has served. */
+        close(op->srcfd);
     }
     return 0;
 }

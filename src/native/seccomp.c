@@ -10,7 +10,11 @@
  * whose flags the filter can check.  Calls from another architecture
  * (32-bit int 0x80 on x86_64) kill the process: libseccomp's default for
  * a foreign architecture, which also closes the classic bypass.
+ *
+ * podman and docker get the same table as an OCI profile
+ * (seccomp_oci_profile() at the end), which the engine loads itself.
  */
+#include <jansson.h>
 #include <linux/sched.h>
 #include <seccomp.h>
 #include <sched.h>
@@ -19,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "native_int.h"
+#include "seccomp_profile.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -236,4 +241,159 @@ int seccomp_check(coco_err *err)
         return -1;
     seccomp_release(ctx);
     return n;
+}
+
+/* ---- the same table for podman and docker (seccomp_profile.h) --------- */
+
+static json_t *cmp_json(unsigned idx, uint64_t value, uint64_t value2,
+                        const char *op)
+{
+    return json_pack("{s:I, s:I, s:I, s:s}", "index", (json_int_t)idx,
+                     "value", (json_int_t)value, "valueTwo",
+                     (json_int_t)value2, "op", op);
+}
+
+/* One profile entry: NAME, ACTION (errno ERRNUM when not allowed), and at
+ * most one comparison ARG (stolen; NULL for none).  One comparison per
+ * entry: engines differ in how they combine several on one argument. */
+static void add_entry(json_t *calls, const char *name, int errnum, json_t *arg)
+{
+    json_t *e = json_pack("{s:[s], s:s}", "names", name, "action",
+                          errnum ? "SCMP_ACT_ERRNO" : "SCMP_ACT_ALLOW");
+    if (errnum)
+        json_object_set_new(e, "errnoRet", json_integer(errnum));
+    if (arg)
+        json_object_set_new(e, "args", json_pack("[o]", arg));
+    json_array_append_new(calls, e);
+}
+
+/* Allow entries for every low-32-bit value of argument IDX except the
+ * N values in EX: the complement of a few points, written as masked
+ * prefixes (at most 32 per excluded value).  Only the low 32 bits are
+ * compared, as the kernel reads an int request. */
+static void allow_all_but(json_t *calls, const char *name, unsigned idx,
+                          const uint32_t *ex, size_t n, uint32_t prefix,
+                          int depth)
+{
+    uint32_t mask = depth ? ~0u << (32 - depth) : 0;
+    bool hit = false;
+    for (size_t i = 0; i < n; i++)
+        hit |= (ex[i] & mask) == prefix;
+    if (!hit) {
+        add_entry(calls, name, 0, cmp_json(idx, mask, prefix,
+                                           "SCMP_CMP_MASKED_EQ"));
+        return;
+    }
+    if (depth == 32)
+        return;  /* one of the excluded values itself */
+    uint32_t bit = 1u << (31 - depth);
+    allow_all_but(calls, name, idx, ex, n, prefix, depth + 1);
+    allow_all_but(calls, name, idx, ex, n, prefix | bit, depth + 1);
+}
+
+static const char *native_arch_name(void)
+{
+#if defined(__x86_64__)
+    return "SCMP_ARCH_X86_64";
+#elif defined(__aarch64__)
+    return "SCMP_ARCH_AARCH64";
+#elif defined(__i386__)
+    return "SCMP_ARCH_X86";
+#else
+#error "coco: name this architecture for the OCI seccomp profile"
+#endif
+}
+
+char *seccomp_oci_profile(coco_err *err)
+{
+    json_t *calls = json_array();
+    json_t *allowed = json_array();
+    uint32_t arch = seccomp_arch_native();
+    unsigned long all_ns = 0;
+    uint32_t ioctl_ex[8];
+    size_t n_ioctl = 0;
+
+    for (size_t f = 0; f < sizeof ns_flags / sizeof ns_flags[0]; f++)
+        all_ns |= ns_flags[f];
+    /* Every call of this architecture libseccomp can name, unless the
+     * table has a row for it. */
+    for (int nr = 0; nr < 1024; nr++) {
+        char *name = seccomp_syscall_resolve_num_arch(arch, nr);
+        if (!name)
+            continue;
+        bool in_table = false;
+        for (size_t i = 0; i < seccomp_table_len && !in_table; i++)
+            in_table = strcmp(seccomp_table[i].name, name) == 0;
+        if (!in_table)
+            json_array_append_new(allowed, json_string(name));
+        free(name);
+    }
+    if (json_array_size(allowed) < 200) {
+        json_decref(calls);
+        json_decref(allowed);
+        err_set(err, 0, "libseccomp names only %zu system calls here; "
+                "cannot build the seccomp profile", json_array_size(allowed));
+        return NULL;
+    }
+    json_array_append_new(calls, json_pack("{s:o, s:s}", "names", allowed,
+                                           "action", "SCMP_ACT_ALLOW"));
+
+    for (size_t i = 0; i < seccomp_table_len; i++) {
+        const struct sc_deny *d = &seccomp_table[i];
+        switch (d->rule) {
+        case SC_ALL:
+            /* (ENOSYS rows are the default action already: an entry
+             * repeating it is an error to libseccomp) */
+            if (d->errnum != ENOSYS)
+                add_entry(calls, d->name, d->errnum, NULL);
+            break;
+        case SC_NSFLAGS0:
+            add_entry(calls, d->name, 0, cmp_json(0, all_ns, 0,
+                                                  "SCMP_CMP_MASKED_EQ"));
+            for (size_t f = 0; f < sizeof ns_flags / sizeof ns_flags[0]; f++)
+                add_entry(calls, d->name, d->errnum,
+                          cmp_json(0, ns_flags[f], ns_flags[f],
+                                   "SCMP_CMP_MASKED_EQ"));
+            break;
+        case SC_MODE:
+            add_entry(calls, d->name, 0, cmp_json((unsigned)d->arg,
+                                                  S_ISUID | S_ISGID, 0,
+                                                  "SCMP_CMP_MASKED_EQ"));
+            add_entry(calls, d->name, d->errnum,
+                      cmp_json((unsigned)d->arg, S_ISUID, S_ISUID,
+                               "SCMP_CMP_MASKED_EQ"));
+            add_entry(calls, d->name, d->errnum,
+                      cmp_json((unsigned)d->arg, S_ISGID, S_ISGID,
+                               "SCMP_CMP_MASKED_EQ"));
+            break;
+        case SC_IOCTL1:
+            /* gathered: one set of allow entries for all of them */
+            if (n_ioctl < sizeof ioctl_ex / sizeof ioctl_ex[0])
+                ioctl_ex[n_ioctl++] = (uint32_t)d->arg;
+            add_entry(calls, d->name, d->errnum,
+                      cmp_json(1, 0xffffffffUL, d->arg, "SCMP_CMP_MASKED_EQ"));
+            break;
+        case SC_PERSONA0:
+            /* PER_LINUX and the query; anything else is refused by the
+             * default action */
+            add_entry(calls, d->name, 0, cmp_json(0, 0xffffffffUL, 0,
+                                                  "SCMP_CMP_MASKED_EQ"));
+            add_entry(calls, d->name, 0, cmp_json(0, 0xffffffffUL,
+                                                  0xffffffffUL,
+                                                  "SCMP_CMP_MASKED_EQ"));
+            break;
+        }
+    }
+    if (n_ioctl)
+        allow_all_but(calls, "ioctl", 1, ioctl_ex, n_ioctl, 0, 0);
+
+    json_t *root = json_pack("{s:s, s:i, s:[s], s:o}", "defaultAction",
+                             "SCMP_ACT_ERRNO", "defaultErrnoRet", ENOSYS,
+                             "architectures", native_arch_name(), "syscalls",
+                             calls);
+    char *s = root ? json_dumps(root, JSON_COMPACT) : NULL;
+    json_decref(root);
+    if (!s)
+        err_set(err, ENOMEM, "build the seccomp profile");
+    return s;
 }

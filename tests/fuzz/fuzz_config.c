@@ -59,7 +59,6 @@ static void resolve_and_build(const struct config *c)
             .cwd = fuzz_cwd, .home = fuzz_home, .uid = 1000, .gid = 1000,
             .environ = env, .pid = 42, .container_name = "coco-fuzz",
             .podman_bin = "/usr/bin/podman", .docker_bin = "/usr/bin/docker",
-            .inside_bin = "/usr/libexec/coco/coco-inside",
         };
         struct run_flags fl = {.runtime = rts[r], .dry_run = true};
         struct policy p;

@@ -870,6 +870,45 @@ bad_config() {
     [[ -n $outer && -n $inner && $outer -lt $inner ]]
 }
 
+# Issue 6 item 13, the engines' side: a destination above coco's own
+# mounts (/home/coco, /coco/cache) would hide them and make the engine
+# create their mount points in the source; a workdir inside a mount must
+# exist there.  Refused before any engine runs; nothing is created.
+@test "coco's own mounts and the workdir never create anything in your files" {
+    install_fake_engine podman
+    mkdir -p "$TEST_TMP/other"
+    local d
+    for d in /home /coco; do
+        install_config m "{\"command\": \"true\", \"mounts\": [{\"src\": \"$TEST_TMP/other\", \"dst\": \"$d\"}]}"
+        run "$COCO" run --runtime podman m
+        assert_coco_error "mounts[0].dst: $d would hold coco's own"
+    done
+    install_config m '{"command": "true", "workdir": "/workspace/made/by/engine", "mounts": [{"src": ".", "dst": "/workspace"}]}'
+    run "$COCO" run --runtime podman m
+    assert_coco_error "workdir: /workspace/made/by/engine lies inside mounts[0] (/workspace)"
+    [ ! -e "$WORK/made" ]
+    [ -z "$(ls -A "$TEST_TMP/other")" ]
+    [ ! -e "$FAKE_DIR/calls" ]
+    mkdir -p "$WORK/made/by/engine"
+    run "$COCO" run --runtime podman m
+    assert_status 0
+}
+
+# The red team's F4: what a run accepts, show and --dry-run describe (a
+# nested mount whose source a run would create).
+@test "show and --dry-run accept a nested mount a run would create" {
+    install_fake_engine podman
+    install_config m '{"command": "true", "mounts": [{"src": ".", "dst": "/workspace"}, {"src": "./missing/dir", "dst": "/workspace/missing/dir"}]}'
+    run "$COCO" show m
+    assert_status 0
+    run "$COCO" run --runtime podman --dry-run m
+    assert_status 0
+    [ ! -e "$WORK/missing" ]
+    run "$COCO" run --runtime podman m
+    assert_status 0
+    [ -d "$WORK/missing/dir" ]
+}
+
 # Issue 6 item 16: the native runtime runs the host's programs; an image
 # it would ignore is an error naming the key.
 @test "--runtime native with a config naming an image is refused" {

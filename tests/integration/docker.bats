@@ -191,10 +191,9 @@ EOF
     assert_status 7
     tool_cfg missing no-such-program-coco
     run -127 "$COCO" run missing
-    assert_contains 'coco: missing: command "no-such-program-coco" not found in the container'
 }
 
-# Issue 6 item 1 on docker (see podman.bats): coco-inside's seccomp filter
+# Issue 6 item 1 on docker (see podman.bats): coco's seccomp profile
 # refuses setuid/setgid modes however the file is made; judged from the
 # host.
 @test "docker: no setuid/setgid file can be left in the workspace; coco's seccomp table applies" {

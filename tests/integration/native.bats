@@ -794,8 +794,8 @@ SUID_METHODS=(chmod fchmod fchmodat fchmodat2 chmod-high chmod-dir open
     # coco still releases it.  Whichever side runs out first, coco says
     # why in one line; init's reason comes through at least once.
     local seen_init=0
-    for ((i = 0; i < 3; i++)); do
-        for n in 9 10 11 12; do
+    for ((i = 0; i < 2; i++)); do
+        for n in 9 10 11 12 13 14 15 16 17 18; do
             run bash -c "ulimit -n $n; exec '$COCO' run --runtime native five"
             assert_coco_error "Too many open files"
             [[ $output == *"native sandbox: "* ]] && seen_init=1

@@ -141,9 +141,6 @@ rl_prepare() {
         RL_COCO_DIR=$(mktemp -d "${TMPDIR:-/tmp}/coco-rl-bin.XXXXXX")
         chmod 0755 "$RL_COCO_DIR"
         install -m 0755 -- "$COCO" "$RL_COCO_DIR/coco"
-        # podman runs coco-inside (beside coco) as the entrypoint
-        install -m 0755 -- "$(dirname -- "$COCO")/coco-inside" \
-            "$RL_COCO_DIR/coco-inside"
         RL_COCO=$RL_COCO_DIR/coco
         echo "# $COCO is not reachable by $RL_USER; running a copy" >&3
     fi
@@ -361,7 +358,8 @@ assert_owned_by_user() {
 }
 
 # Issue 6 item 1 rootless: the files are the user's own here, but the
-# same filter (coco-inside) refuses the bits on every backend.
+# same seccomp table (podman loads it as its profile) refuses the bits on
+# every backend.
 @test "rootless: coco's seccomp table applies: no setuid/setgid modes" {
     local m
     cp "$COCO_TEST_HELPERS/hostile" "$WORK/hostile"

@@ -149,7 +149,6 @@ static char *render(const char *name, const char *buf, size_t len,
         .container_name = "coco-golden",
         .podman_bin = "/usr/bin/podman",
         .docker_bin = "/usr/bin/docker",
-        .inside_bin = "/usr/local/libexec/coco/coco-inside",
     };
     struct run_flags flags = {.runtime = rt};
 

@@ -14,7 +14,18 @@
 #include <seccomp.h>
 #include <string.h>
 
+#include <jansson.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/ioctl.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
 #include "native/native_int.h"
+#include "seccomp_profile.h"
 
 /* A policy as policy_resolve() would leave it, filled by hand. */
 static void fill_policy(struct policy *p, struct policy_mount *m, size_t n)
@@ -379,6 +390,140 @@ static void limit_names(void **state)
     assert_string_equal(limit_how_name(LIM_NONE), "not enforced");
 }
 
+
+/* ---- the OCI profile podman and docker load (seccomp_profile.h) ------ */
+
+static enum scmp_compare op_of(const char *s)
+{
+    return strcmp(s, "SCMP_CMP_MASKED_EQ") == 0 ? SCMP_CMP_MASKED_EQ
+         : strcmp(s, "SCMP_CMP_EQ") == 0 ? SCMP_CMP_EQ
+         : strcmp(s, "SCMP_CMP_NE") == 0 ? SCMP_CMP_NE : _SCMP_CMP_MIN;
+}
+
+/* Load PROFILE the way an engine does (one rule per entry and name, its
+ * comparisons ANDed) into the calling process.  Exits 90 on a profile the
+ * test cannot read. */
+static void load_profile(const char *profile)
+{
+    json_error_t je;
+    json_t *root = json_loads(profile, 0, &je);
+    if (!root)
+        _exit(90);
+    json_t *deflt = json_object_get(root, "defaultErrnoRet");
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(
+        (uint32_t)json_integer_value(deflt)));
+    size_t i, j;
+    json_t *e, *n;
+    json_array_foreach(json_object_get(root, "syscalls"), i, e) {
+        const char *act = json_string_value(json_object_get(e, "action"));
+        uint32_t a = strcmp(act, "SCMP_ACT_ALLOW") == 0
+                         ? SCMP_ACT_ALLOW
+                         : SCMP_ACT_ERRNO((uint32_t)json_integer_value(
+                               json_object_get(e, "errnoRet")));
+        struct scmp_arg_cmp cmp[6];
+        unsigned nc = 0;
+        json_t *args = json_object_get(e, "args"), *c;
+        json_array_foreach(args, j, c) {
+            if (nc >= 6)
+                _exit(90);
+            cmp[nc++] = (struct scmp_arg_cmp){
+                .arg = (unsigned)json_integer_value(json_object_get(c, "index")),
+                .op = op_of(json_string_value(json_object_get(c, "op"))),
+                .datum_a = (scmp_datum_t)json_integer_value(json_object_get(c, "value")),
+                .datum_b = (scmp_datum_t)json_integer_value(json_object_get(c, "valueTwo")),
+            };
+        }
+        json_array_foreach(json_object_get(e, "names"), j, n) {
+            int nr = seccomp_syscall_resolve_name(json_string_value(n));
+            if (nr == __NR_SCMP_ERROR)
+                continue;
+            int rr = seccomp_rule_add_array(ctx, a, nr, nc, cmp);
+            if (rr < 0) {
+                fprintf(stderr, "rule %s: %s\n", json_string_value(n),
+                        strerror(-rr));
+                _exit(91);
+            }
+        }
+    }
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || seccomp_load(ctx) < 0)
+        _exit(92);
+    seccomp_release(ctx);
+    json_decref(root);
+}
+
+/* errno of a call in a child under the profile (0: it succeeded) */
+#define UNDER_PROFILE(prof, expr)                                         \
+    ({                                                                    \
+        int st_, r_ = -1;                                                 \
+        pid_t pid_ = fork();                                              \
+        if (pid_ == 0) {                                                  \
+            load_profile(prof);                                           \
+            errno = 0;                                                    \
+            long v_ = (long)(expr);                                       \
+            _exit(v_ < 0 ? (errno & 0x7f) : 0);                           \
+        }                                                                 \
+        if (pid_ > 0 && waitpid(pid_, &st_, 0) == pid_ && WIFEXITED(st_)) \
+            r_ = WEXITSTATUS(st_);                                        \
+        r_;                                                               \
+    })
+
+/* The profile denies what the native filter denies -- setuid/setgid
+ * modes, namespaces, keyrings, TIOCSTI even with high bits -- allows what
+ * tools need, and refuses calls libseccomp cannot name (fchmodat2 on
+ * libseccomp 2.5) instead of letting them through unfiltered. */
+static void oci_profile_behaves(void **state)
+{
+    (void)state;
+    coco_err err = {0};
+    char *prof = seccomp_oci_profile(&err);
+    if (!prof)
+        fail_msg("%s", err.msg);
+    char dir[] = "/tmp/coco-prof-XXXXXX", f[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(f, sizeof f, "%s/f", dir);
+    close(open(f, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+
+    assert_int_equal(UNDER_PROFILE(prof, chmod(f, 0755)), 0);
+    assert_int_equal(UNDER_PROFILE(prof, chmod(f, 04755)), EPERM);
+    assert_int_equal(UNDER_PROFILE(prof, chmod(f, 02755)), EPERM);
+    assert_int_equal(UNDER_PROFILE(prof, syscall(SYS_chmod, f,
+                                                 0xffffffff00000000UL | 06755)),
+                     EPERM);
+    assert_int_equal(UNDER_PROFILE(prof, open(f, O_WRONLY | O_CLOEXEC)) , 0);
+    assert_int_not_equal(UNDER_PROFILE(prof, syscall(SYS_openat, AT_FDCWD,
+                                                     f, O_CREAT | O_WRONLY,
+                                                     04755)), 0);
+    assert_int_not_equal(UNDER_PROFILE(prof, syscall(452 /* fchmodat2 */,
+                                                     AT_FDCWD, f, 06755, 0)),
+                         0);
+    struct open_how how = {.flags = O_RDONLY};
+    assert_int_equal(UNDER_PROFILE(prof, syscall(SYS_openat2, AT_FDCWD, f,
+                                                 &how, sizeof how)), ENOSYS);
+    assert_int_equal(UNDER_PROFILE(prof, unshare(CLONE_NEWUSER)), EPERM);
+    assert_int_equal(UNDER_PROFILE(prof, syscall(SYS_keyctl, 0, 0, 0, 0, 0)),
+                     EPERM);
+    assert_int_equal(UNDER_PROFILE(prof, syscall(SYS_mount, "none", dir,
+                                                 "tmpfs", 0, NULL)), EPERM);
+    int tty = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    char ch = 'x';
+    assert_int_equal(UNDER_PROFILE(prof, syscall(SYS_ioctl, tty,
+                                                 0x100000000UL | TIOCSTI,
+                                                 &ch)), EPERM);
+    assert_int_equal(UNDER_PROFILE(prof, ioctl(tty, TIOCSTI, &ch)), EPERM);
+    /* other requests pass: /dev/null is no terminal */
+    struct winsize ws;
+    assert_int_equal(UNDER_PROFILE(prof, ioctl(tty, TIOCGWINSZ, &ws)), ENOTTY);
+    assert_int_equal(UNDER_PROFILE(prof, ioctl(tty, FIONREAD, &ws)), ENOTTY);
+    close(tty);
+    assert_int_equal(UNDER_PROFILE(prof, personality(0xffffffff)), 0);
+    assert_int_not_equal(UNDER_PROFILE(prof, personality(ADDR_NO_RANDOMIZE)), 0);
+    assert_int_equal(UNDER_PROFILE(prof, getpid()), 0);
+    assert_int_equal(UNDER_PROFILE(prof, fork() >= 0 ? 0 : -1), 0);
+    unlink(f);
+    rmdir(dir);
+    free(prof);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -391,6 +536,7 @@ int main(void)
         cmocka_unit_test(seccomp_table_rows),
         cmocka_unit_test(seccomp_ioctl_rows),
         cmocka_unit_test(seccomp_mode_rows),
+        cmocka_unit_test(oci_profile_behaves),
         cmocka_unit_test(seccomp_filter_builds),
         cmocka_unit_test(limit_names),
     };

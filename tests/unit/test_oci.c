@@ -23,7 +23,6 @@ static struct policy *base_policy(enum runtime_kind rt, bool rootless)
     p->engine_bin = xstrdup(rt == RT_DOCKER ? "/usr/bin/docker"
                                             : "/usr/bin/podman");
     p->rootless = rootless;
-    p->inside_bin = xstrdup("/usr/local/libexec/coco/coco-inside");
     p->image = xstrdup("localhost/coco:latest");
     strvec_push(&p->argv, "eslint");
     strvec_push(&p->argv, "--fix");
@@ -163,17 +162,11 @@ static void test_hardened_podman_rootless(void **state)
     assert_true(find(&b->argv, "--workdir=/workspace") > 0);
     assert_true(find(&b->argv, "-i") > 0);
     assert_int_equal(find(&b->argv, "-t"), -1);
-    /* coco-inside bound read-only as the entrypoint: coco's seccomp
-     * filter in the container */
-    assert_true(find(&b->argv, "--mount=type=bind,src=/usr/local/libexec/"
-                               "coco/coco-inside,dst=/.coco/inside,ro") > 0);
-    assert_true(find(&b->argv, "--entrypoint=/.coco/inside") > 0);
-    /* image, coco-inside's arguments, then the command exactly as given */
+    /* coco's seccomp table, as a profile the engine loads itself */
+    assert_true(find(&b->argv, "--security-opt=seccomp=/dev/fd/4") > 0);
+    /* image, then the command exactly as given */
     size_t n = b->argv.n;
-    assert_string_equal(b->argv.v[n - 7], "localhost/coco:latest");
-    assert_string_equal(b->argv.v[n - 6], "--tool");
-    assert_string_equal(b->argv.v[n - 5], "eslint");
-    assert_string_equal(b->argv.v[n - 4], "--");
+    assert_string_equal(b->argv.v[n - 4], "localhost/coco:latest");
     assert_string_equal(b->argv.v[n - 3], "eslint");
     assert_string_equal(b->argv.v[n - 2], "--fix");
     assert_string_equal(b->argv.v[n - 1], ".");

@@ -55,7 +55,6 @@ static void ctx_init(struct host_ctx *ctx, char **env)
     ctx->container_name = "coco-test";
     ctx->podman_bin = "/usr/bin/podman";
     ctx->docker_bin = "/usr/bin/docker";
-    ctx->inside_bin = "/usr/local/libexec/coco/coco-inside";
 }
 
 /* Parse JSON and resolve; returns policy_resolve's result. */
@@ -164,6 +163,42 @@ static void test_mount_fd_is_the_source(void **state)
     assert_int_equal(fstat(p.mounts[0].fd, &b), 0);
     assert_int_equal(a.st_ino, b.st_ino);
     policy_free(&p);
+    unlink(dir);
+    rmdir(moved);
+}
+
+/* Red team F2: the current directory is the descriptor coco opened at
+ * start, not its name looked up again: swapping a directory on that path
+ * for a symlink (to /etc) afterwards changes nothing. */
+static void test_cwd_is_a_descriptor(void **state)
+{
+    (void)state;
+    char dir[256], moved[256];
+    snprintf(dir, sizeof dir, "%s/cwdswap", home);
+    snprintf(moved, sizeof moved, "%s/cwdswap.real", home);
+    mkdir(dir, 0700);
+    int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(rename(dir, moved), 0);
+    assert_int_equal(symlink("/etc", dir), 0);
+    struct config c;
+    coco_err err = {0};
+    const char *j = "{\"mounts\": [{\"src\": \".\", \"dst\": \"/w\"}]}";
+    assert_int_equal(config_parse(j, strlen(j), "tool", "tool.json", &c, &err), 0);
+    char *env[] = {NULL};
+    struct host_ctx ctx;
+    ctx_init(&ctx, env);
+    ctx.cwd = dir;          /* the name, now a symlink to /etc */
+    ctx.cwd_fd = fd;        /* the directory itself */
+    ctx.have_cwd_fd = true;
+    struct policy p;
+    struct run_flags none = {0};
+    if (policy_resolve(&c, &ctx, &none, NULL, 0, &p, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_string_equal(p.mounts[0].src, moved);
+    policy_free(&p);
+    config_free(&c);
+    close(fd);
     unlink(dir);
     rmdir(moved);
 }
@@ -563,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_mount_expansion),
         cmocka_unit_test(test_mount_symlink_refused),
         cmocka_unit_test(test_mount_fd_is_the_source),
+        cmocka_unit_test(test_cwd_is_a_descriptor),
         cmocka_unit_test(test_describe_creates_nothing),
         cmocka_unit_test(test_nested_mounts),
         cmocka_unit_test(test_mount_refusals),
