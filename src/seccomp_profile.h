@@ -14,11 +14,12 @@
 
 /* The table as an OCI seccomp profile (JSON text, newly allocated):
  *
- *   - default deny (ENOSYS): only calls this build's libseccomp can name
+ *   - default deny (EPERM): only calls this build's libseccomp can name
  *     for the native architecture are allowed, so a call newer than the
  *     engine's libseccomp (fchmodat2, whose mode the table checks) is
  *     refused rather than let through unfiltered;
- *   - every SC_ALL row denied with its errno;
+ *   - every row of the table denied (clone3 and openat2 with ENOSYS, so
+ *     libc falls back);
  *   - rows with argument rules allowed only where the native filter
  *     allows them (mode without setuid/setgid bits, clone/unshare without
  *     CLONE_NEW*, ioctl requests other than TIOCSTI/TIOCLINUX in the low

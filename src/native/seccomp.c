@@ -31,10 +31,14 @@
 #ifndef TIOCLINUX
 #define TIOCLINUX 0x541C
 #endif
-/* fchmodat2 (Linux 6.6) is newer than the libseccomp this is built with;
+/* fchmodat2 (Linux 6.6) and open_tree_attr (6.15) are newer than the
+ * libseccomp this is built with;
  * new calls have one number on every architecture. */
 #ifndef __NR_fchmodat2
 #define __NR_fchmodat2 452
+#endif
+#ifndef __NR_open_tree_attr
+#define __NR_open_tree_attr 467
 #endif
 
 /* Namespace flags a tool may not use with clone/unshare: a new user
@@ -58,6 +62,7 @@ const struct sc_deny seccomp_table[] = {
     {"fsmount", EPERM, SC_ALL, 0, "new mount API: creates mounts"},
     {"fspick", EPERM, SC_ALL, 0, "new mount API: reconfigures mounts"},
     {"mount_setattr", EPERM, SC_ALL, 0, "new mount API: changes mount flags"},
+    {"open_tree_attr", EPERM, SC_ALL, 0, "new mount API: clones mounts with new flags", __NR_open_tree_attr},
     /* namespaces */
     {"unshare", EPERM, SC_NSFLAGS0, 0, "new namespaces could regain capabilities"},
     {"clone", EPERM, SC_NSFLAGS0, 0, "clone with CLONE_NEW* creates namespaces"},
@@ -98,6 +103,7 @@ const struct sc_deny seccomp_table[] = {
     {"clock_adjtime", EPERM, SC_ALL, 0, "the host clock"},
     {"adjtimex", EPERM, SC_ALL, 0, "the host clock"},
     {"quotactl", EPERM, SC_ALL, 0, "filesystem quotas of the host"},
+    {"quotactl_fd", EPERM, SC_ALL, 0, "filesystem quotas of the host"},
     {"nfsservctl", EPERM, SC_ALL, 0, "kernel NFS server"},
     {"vhangup", EPERM, SC_ALL, 0, "hangs up the terminal for everyone"},
     {"lookup_dcookie", EPERM, SC_ALL, 0, "kernel profiling internals"},
@@ -253,11 +259,17 @@ static json_t *cmp_json(unsigned idx, uint64_t value, uint64_t value2,
                      (json_int_t)value2, "op", op);
 }
 
-/* One profile entry: NAME, ACTION (errno ERRNUM when not allowed), and at
- * most one comparison ARG (stolen; NULL for none).  One comparison per
- * entry: engines differ in how they combine several on one argument. */
+/* One profile entry: NAME allowed (ERRNUM 0) or failing with ERRNUM, and
+ * at most one comparison ARG (stolen; NULL for none).  One comparison per
+ * entry: engines differ in how they combine several on one argument.
+ * Nothing is written that repeats the default action (EPERM): libseccomp
+ * refuses such a rule, and the default denies it anyway. */
 static void add_entry(json_t *calls, const char *name, int errnum, json_t *arg)
 {
+    if (errnum == EPERM) {
+        json_decref(arg);
+        return;
+    }
     json_t *e = json_pack("{s:[s], s:s}", "names", name, "action",
                           errnum ? "SCMP_ACT_ERRNO" : "SCMP_ACT_ALLOW");
     if (errnum)
@@ -342,10 +354,7 @@ char *seccomp_oci_profile(coco_err *err)
         const struct sc_deny *d = &seccomp_table[i];
         switch (d->rule) {
         case SC_ALL:
-            /* (ENOSYS rows are the default action already: an entry
-             * repeating it is an error to libseccomp) */
-            if (d->errnum != ENOSYS)
-                add_entry(calls, d->name, d->errnum, NULL);
+            add_entry(calls, d->name, d->errnum, NULL);
             break;
         case SC_NSFLAGS0:
             add_entry(calls, d->name, 0, cmp_json(0, all_ns, 0,
@@ -387,8 +396,11 @@ char *seccomp_oci_profile(coco_err *err)
     if (n_ioctl)
         allow_all_but(calls, "ioctl", 1, ioctl_ex, n_ioctl, 0, 0);
 
+    /* EPERM by default, as the table's rows and docker's own profile:
+     * docker 20.10 ignores defaultErrnoRet and would say EPERM anyway, so
+     * the ENOSYS rows (clone3, openat2: libc falls back) are explicit. */
     json_t *root = json_pack("{s:s, s:i, s:[s], s:o}", "defaultAction",
-                             "SCMP_ACT_ERRNO", "defaultErrnoRet", ENOSYS,
+                             "SCMP_ACT_ERRNO", "defaultErrnoRet", EPERM,
                              "architectures", native_arch_name(), "syscalls",
                              calls);
     char *s = root ? json_dumps(root, JSON_COMPACT) : NULL;
