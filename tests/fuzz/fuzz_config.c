@@ -136,48 +136,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifndef COCO_LIBFUZZER
-static int replay(const char *path, int *count)
-{
-    struct stat st;
-    if (stat(path, &st) < 0) {
-        perror(path);
-        return -1;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        if (!d)
-            return -1;
-        struct dirent *e;
-        int r = 0;
-        while ((e = readdir(d)))
-            if (e->d_name[0] != '.') {
-                char *p = path_join(path, e->d_name);
-                r |= replay(p, count);
-                free(p);
-            }
-        closedir(d);
-        return r;
-    }
-    char *buf;
-    size_t len;
-    coco_err err = {0};
-    if (read_file(path, &buf, &len, 1u << 22, &err) < 0) {
-        err_print(&err);
-        return -1;
-    }
-    LLVMFuzzerTestOneInput((const uint8_t *)buf, len);
-    free(buf);
-    printf("ok %s\n", path);
-    (*count)++;
-    return 0;
-}
+#include "replay.h"
 
 int main(int argc, char **argv)
 {
-    int count = 0, r = 0;
-    for (int i = 1; i < argc; i++)
-        r |= replay(argv[i], &count);
-    printf("replayed %d inputs\n", count);
+    int r = fuzz_replay_args(argc, argv);
     if (fuzz_root[0]) {
         /* a dry run created nothing below them */
         if (rmdir(fuzz_cwd) < 0 || rmdir(fuzz_home) < 0 ||

@@ -197,24 +197,7 @@ EOF
 # refuses setuid/setgid modes however the file is made; judged from the
 # host.
 @test "docker: no setuid/setgid file can be left in the workspace; coco's seccomp table applies" {
-    local m
-    cp "$COCO_TEST_HELPERS/hostile" "$WORK/hostile"
-    chmod 0755 "$WORK/hostile"
-    install_config hostile "{\"command\": \"/workspace/hostile\", \"image\": \"$TEST_BASE_IMAGE\",
-        \"mounts\": [{\"src\": \".\", \"dst\": \"/workspace\"}]}"
-    for m in chmod fchmod fchmodat fchmodat2 chmod-high chmod-dir open openat \
-        openat2 creat mknod mknodat; do
-        run "$COCO" run hostile suid "$m" "/workspace/in-$m"
-        assert_status 1
-        assert_contains "blocked"
-    done
-    run find "$WORK" -name 'in-*' -perm /6000
-    [[ -z $output ]] || { echo "setuid/setgid files left: $output" >&2; return 1; }
-    for m in keyctl unshare-user bpf; do
-        run "$COCO" run hostile syscall "$m"
-        assert_status 1
-        assert_contains "EPERM"
-    done
+    container_suid_attacks
 }
 
 @test "docker: limits.timeout kills the container (124) and removes it" {

@@ -291,3 +291,30 @@ tap_comment() {
 skip_unless_cmd() {
     command -v "$1" >/dev/null || skip "$1 is not installed"
 }
+
+# container_suid_attacks: issue 6 item 1 in a podman or docker container
+# (COCO_RUNTIME set by the suite): the static hostile helper tries every
+# way to leave a setuid/setgid file in the workspace, and the walls the
+# engines' own profiles lack; all refused, judged from the host.
+container_suid_attacks() {
+    local m
+    cp "$COCO_TEST_HELPERS/hostile" "$WORK/hostile"
+    chmod 0755 "$WORK/hostile"
+    install_config hostile "{\"command\": \"/workspace/hostile\", \"image\": \"$TEST_BASE_IMAGE\",
+        \"mounts\": [{\"src\": \".\", \"dst\": \"/workspace\"}]}"
+    for m in chmod fchmod fchmodat fchmodat2 chmod-high chmod-dir open openat \
+        openat2 creat mknod mknodat; do
+        run "$COCO" run hostile suid "$m" "/workspace/in-$m"
+        assert_status 1 || return 1
+        assert_contains "blocked" || return 1
+    done
+    run find "$WORK" -name 'in-*' -perm /6000
+    [[ -z $output ]] || { echo "setuid/setgid files left: $output" >&2; return 1; }
+    for m in keyctl unshare-user clone-newuser bpf; do
+        run "$COCO" run hostile syscall "$m"
+        assert_status 1 || return 1
+        assert_contains "EPERM" || return 1
+    done
+    run "$COCO" run hostile tiocsti
+    assert_status 1
+}

@@ -247,26 +247,7 @@ require("http").get("http://127.0.0.1:" + p + "/", r => {
 # way is refused; judged from the host.  Also the walls the engine's own
 # default profile lacks.
 @test "podman: no setuid/setgid file can be left in the workspace; coco's seccomp table applies" {
-    local m
-    cp "$COCO_TEST_HELPERS/hostile" "$WORK/hostile"
-    chmod 0755 "$WORK/hostile"
-    install_config hostile "{\"command\": \"/workspace/hostile\", \"image\": \"$TEST_BASE_IMAGE\",
-        \"mounts\": [{\"src\": \".\", \"dst\": \"/workspace\"}]}"
-    for m in chmod fchmod fchmodat fchmodat2 chmod-high chmod-dir open openat \
-        openat2 creat mknod mknodat; do
-        run "$COCO" run hostile suid "$m" "/workspace/in-$m"
-        assert_status 1
-        assert_contains "blocked"
-    done
-    run find "$WORK" -name 'in-*' -perm /6000
-    [[ -z $output ]] || { echo "setuid/setgid files left: $output" >&2; return 1; }
-    for m in keyctl unshare-user clone-newuser bpf; do
-        run "$COCO" run hostile syscall "$m"
-        assert_status 1
-        assert_contains "EPERM"
-    done
-    run "$COCO" run hostile tiocsti
-    assert_status 1
+    container_suid_attacks
 }
 
 @test "podman: --dry-run shows the hardened flags for this podman" {
