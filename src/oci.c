@@ -583,7 +583,7 @@ static char **engine_envp(const struct strvec *env_out)
 /* An anonymous, sealed file holding the N strings of PARTS, one after the
  * other (WHAT names it in errors); -1 with ERR.  Never on disk, readable
  * only through the descriptor coco hands the engine. */
-static int sealed_memfd(const char *what, char *const *parts, size_t n,
+static int sealed_memfd(const char *what, const char *const *parts, size_t n,
                         coco_err *err)
 {
     _cleanup_close_ int fd = memfd_create("coco", MFD_CLOEXEC |
@@ -707,19 +707,18 @@ int oci_run(const struct policy *p, coco_err *err)
     _cleanup_strvec_ struct strvec rm = STRVEC_INIT;
     _cleanup_close_ int memfd = -1;
     _cleanup_close_ int profile_fd = -1;
-    _cleanup_free_ char *profile = NULL;
+    const char *profile = seccomp_oci_profile();
     char **envp;
 
     if (oci_build_argv(p, &argv, &env_out, &envfile, err) < 0)
         return -1;
-    if (envfile.n > 0 && (memfd = sealed_memfd("env file", envfile.v,
+    if (envfile.n > 0 && (memfd = sealed_memfd("env file",
+                                                (const char *const *)envfile.v,
                                                 envfile.n, err)) < 0)
         return -1;
     /* coco's seccomp table, which the engine loads before the container's
      * first program: nothing in the image can skip it. */
-    profile = seccomp_oci_profile(err);
-    if (!profile || (profile_fd = sealed_memfd("seccomp profile", &profile,
-                                               1, err)) < 0)
+    if ((profile_fd = sealed_memfd("seccomp profile", &profile, 1, err)) < 0)
         return -1;
     envp = engine_envp(&env_out);
     engine_rm_argv(p, &rm);

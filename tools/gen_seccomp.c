@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "native/native_int.h"
+#include "seccomp_profile.h"
 
 int main(int argc, char **argv)
 {
@@ -53,6 +54,23 @@ int main(int argc, char **argv)
         fprintf(f, "    {0x%04x, %u, %u, 0x%08x},\n", prog[i].code, prog[i].jt,
                 prog[i].jf, prog[i].k);
     fprintf(f, "};\n");
+    /* The same table as the OCI profile podman and docker load
+     * (seccomp_profile.h), as one C string. */
+    char *json = seccomp_oci_profile_build(&err);
+    if (!json) {
+        err_print(&err);
+        return 1;
+    }
+    fprintf(f, "static const char seccomp_compiled_oci[] =\n    \"");
+    for (const char *c = json; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            fputc('\\', f);
+        fputc(*c, f);
+        if (c[0] == ',' && c[1] == '{')
+            fprintf(f, "\"\n    \"");
+    }
+    fprintf(f, "\";\n");
+    free(json);
     if (fclose(f) != 0 || rename(tmp, argv[1]) < 0) {
         perror(argv[1]);
         return 1;

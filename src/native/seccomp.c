@@ -316,7 +316,7 @@ static const char *native_arch_name(void)
 #endif
 }
 
-char *seccomp_oci_profile(coco_err *err)
+char *seccomp_oci_profile_build(coco_err *err)
 {
     json_t *calls = json_array();
     json_t *allowed = json_array();

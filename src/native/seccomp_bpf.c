@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 
 #include "native_int.h"
+#include "seccomp_profile.h"
 #include "seccomp_bpf.h"
 
 const struct sock_filter *seccomp_compiled(size_t *len)
@@ -29,4 +30,9 @@ int seccomp_load_compiled(coco_err *err)
         prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) == 0)
         return 0;
     return err_set(err, errno, "load the seccomp filter");
+}
+
+const char *seccomp_oci_profile(void)
+{
+    return seccomp_compiled_oci;
 }
