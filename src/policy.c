@@ -326,6 +326,19 @@ static int resolve_mount(const struct config *cfg, size_t i,
     return 0;
 }
 
+/* What lies at DST (a sandbox path inside mount M) in M's source, found
+ * from M's descriptor without following any symlink: *REL gets DST's part
+ * below M, *ST its type.  0, or -1 with errno (ELOOP: a symlink). */
+static int stat_below(const struct policy_mount *m, const char *dst,
+                      const char **rel, struct stat *st)
+{
+    *rel = dst + strlen(m->dst);
+    while (**rel == '/')
+        (*rel)++;
+    _cleanup_close_ int fd = open_nofollow(m->fd, *rel, -1);
+    return fd < 0 ? -1 : fstat(fd, st);
+}
+
 /* A working directory inside a config mount must exist there: the
  * engines would create it (and its parents) in the user's files, and the
  * native sandbox cannot enter it. */
@@ -338,12 +351,9 @@ static int check_workdir(const struct config *cfg, const struct policy *p,
             continue;
         if (m->fd < 0 || !m->is_dir)
             return 0;
-        const char *rel = p->workdir + strlen(m->dst);
-        while (*rel == '/')
-            rel++;
-        _cleanup_close_ int fd = open_nofollow(m->fd, rel, -1);
+        const char *rel;
         struct stat st;
-        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
+        if (stat_below(m, p->workdir, &rel, &st) < 0 || !S_ISDIR(st.st_mode))
             return err_set(err, 0, "%s: workdir: %s lies inside mounts[%zu] "
                            "(%s), where %s/%s is not a directory; coco never "
                            "creates it in your files: create it or change "
@@ -395,12 +405,9 @@ static int check_nested(const struct config *cfg, const struct policy *p,
             continue;
         if (out->fd < 0)
             return 0;  /* describing a missing source: nothing to check */
-        const char *rel = in->dst + strlen(out->dst);
-        while (*rel == '/')
-            rel++;
-        _cleanup_close_ int fd = open_nofollow(out->fd, rel, -1);
+        const char *rel;
         struct stat st;
-        if (fd < 0 || fstat(fd, &st) < 0)
+        if (stat_below(out, in->dst, &rel, &st) < 0)
             return err_set(err, 0, "%s: mounts[%zu].dst: %s lies inside "
                            "mounts[%zu] (%s), where %s/%s %s; coco never "
                            "creates mount points in your files: create it "
