@@ -217,7 +217,7 @@ EOF
 # the containerd shim (the container id), the tool (its sleep argument).
 kill_coco_docker() {
     T_UNIQ=cocotest$$$RANDOM
-    local t=$T_UNIQ pid i id left nap=$((100000 + RANDOM)).5
+    local t=$T_UNIQ pid i id nap=$((100000 + RANDOM)).5
     tool_cfg "$t" sleep "$1"
     "$COCO" run "$t" "$nap" >"$TEST_TMP/out" 2>&1 &
     pid=$!
@@ -229,13 +229,7 @@ kill_coco_docker() {
     [ -n "$id" ]
     kill -KILL "$pid"
     wait "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
-        left=$(docker ps -a --filter "name=coco-$t" --format '{{.Names}}') ||
-            left="(docker ps failed)"
-        [[ -z $left ]] && break
-        sleep 0.1
-    done
-    [ -z "$left" ]
+    wait_no_container docker "coco-$t"
     wait_gone 100 "$t" "$id" "sleep $nap"
 }
 

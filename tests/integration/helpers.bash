@@ -318,3 +318,17 @@ container_suid_attacks() {
     run "$COCO" run hostile tiocsti
     assert_status 1
 }
+
+# wait_no_container ENGINE NAME: bounded (10 s) wait until ENGINE lists no
+# container, running or not, whose name matches NAME; fails otherwise.
+wait_no_container() {
+    local engine=$1 name=$2 left i
+    for ((i = 0; i < 100; i++)); do
+        left=$("$engine" ps -a --filter "name=$name" --format '{{.Names}}') ||
+            left="($engine ps failed)"
+        [[ -z $left ]] && return 0
+        sleep 0.1
+    done
+    echo "containers left: $left" >&2
+    return 1
+}

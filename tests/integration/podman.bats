@@ -278,7 +278,7 @@ require("http").get("http://127.0.0.1:" + p + "/", r => {
 }
 
 @test "podman: SIGTERM to coco stops the tool (143) and leaves no container" {
-    local t pid rc=0 i left
+    local t pid rc=0 i
     uniq_tool
     t=$T_UNIQ
     tool_cfg "$t" sleep
@@ -293,13 +293,7 @@ require("http").get("http://127.0.0.1:" + p + "/", r => {
     kill -TERM "$pid"
     wait "$pid" || rc=$?
     [ "$rc" -eq 143 ]
-    for ((i = 0; i < 100; i++)); do
-        left=$(podman ps -a --filter "name=coco-$t" --format '{{.Names}}') ||
-            left="(podman ps failed)"
-        [[ -z $left ]] && break
-        sleep 0.1
-    done
-    [ -z "$left" ]
+    wait_no_container podman "coco-$t"
 }
 
 # podman_args attacks of issue 6 (items 3-6), judged from the host: with
@@ -390,14 +384,7 @@ kill_coco_podman() {
     [ -n "$id" ]
     kill -KILL "$pid"
     wait "$pid" 2>/dev/null || true
-    local left
-    for ((i = 0; i < 100; i++)); do
-        left=$(podman ps -a --filter "name=coco-$t" --format '{{.Names}}') ||
-            left="(podman ps failed)"
-        [[ -z $left ]] && break
-        sleep 0.1
-    done
-    [ -z "$left" ]
+    wait_no_container podman "coco-$t"
     wait_gone 100 "$t" "$id" "sleep $nap"
 }
 
