@@ -296,6 +296,27 @@ static __attribute__((noreturn)) void fail_interpreter(struct run *r,
                "sandbox", r->p->tool, prog);
 }
 
+/* The next absolute PATH entry from *D joined with PROG into CAND; a
+ * relative entry (it would follow the workdir) is skipped.  False at the
+ * end of PATH. */
+static bool next_candidate(const char **d, const char *prog, char *cand,
+                           size_t len)
+{
+    while (**d) {
+        const char *end = strchrnul(*d, ':');
+        size_t n = (size_t)(end - *d);
+        const char *dir = *d;
+        *d = *end ? end + 1 : end;
+        if (n > 0 && dir[0] == '/' && n + 1 + strlen(prog) < len) {
+            memcpy(cand, dir, n);
+            cand[n] = '/';
+            strcpy(cand + n + 1, prog);
+            return true;
+        }
+    }
+    return false;
+}
+
 /* execvpe() with the sandbox's PATH (glibc's would search coco's).  No
  * heap use: the rlimits (RLIMIT_AS) are already in force. */
 static __attribute__((noreturn)) void exec_tool(struct run *r)
@@ -305,7 +326,7 @@ static __attribute__((noreturn)) void exec_tool(struct run *r)
     const char *path = NATIVE_PATH;
     int fd = r->errsock[1];
     bool eacces = false;
-    char cand[4096], found[4096] = "", interp[256];
+    char cand[4096], interp[256];
 
     if (!argv || !argv[0] || !argv[0][0])
         child_fail(fd, MSG_NOTFOUND, 0, "%s: no command to run", r->p->tool);
@@ -320,31 +341,19 @@ static __attribute__((noreturn)) void exec_tool(struct run *r)
         child_fail(fd, e == ENOENT ? MSG_NOTFOUND : MSG_NOEXEC, e,
                    "%s: cannot run %s in the sandbox", r->p->tool, argv[0]);
     }
-    for (const char *d = path; *d;) {
-        const char *end = strchrnul(d, ':');
-        size_t n = (size_t)(end - d);
-        /* a relative PATH entry would follow the workdir: skipped */
-        if (n > 0 && d[0] == '/' &&
-            n + 1 + strlen(argv[0]) < sizeof cand) {
-            memcpy(cand, d, n);
-            cand[n] = '/';
-            strcpy(cand + n + 1, argv[0]);
-            execve(cand, argv, envp);
-            if (errno == EACCES || errno == ENOEXEC)
-                eacces = true;
-            /* found, but what runs it is not: remember the first, and
-             * go on (a later directory may hold one that runs) */
-            else if (errno == ENOENT && !found[0] &&
-                     missing_interpreter(cand, interp, sizeof interp))
-                memcpy(found, cand, sizeof found);
-        }
-        d = *end ? end + 1 : end;
+    for (const char *d = path; next_candidate(&d, argv[0], cand, sizeof cand);) {
+        execve(cand, argv, envp);
+        if (errno == EACCES || errno == ENOEXEC)
+            eacces = true;
     }
     if (eacces)
         child_fail(fd, MSG_NOEXEC, EACCES, "%s: %s is not executable in the "
                    "sandbox", r->p->tool, argv[0]);
-    if (found[0])
-        fail_interpreter(r, found, interp);
+    /* Not run: is one there whose interpreter is what is missing?  Asked
+     * only now, so a run that finds its program pays nothing for it. */
+    for (const char *d = path; next_candidate(&d, argv[0], cand, sizeof cand);)
+        if (missing_interpreter(cand, interp, sizeof interp))
+            fail_interpreter(r, cand, interp);
     child_fail(fd, MSG_NOTFOUND, 0, "%s: command \"%s\" not found in the "
                "sandbox's PATH (%s); install it on the host or mount it",
                r->p->tool, argv[0], path);
