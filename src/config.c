@@ -7,6 +7,7 @@
  */
 #include "config.h"
 #include "engine_args.h"
+#include "hostpath.h"
 #include "sys.h"
 
 #include <arpa/inet.h>
@@ -393,6 +394,13 @@ static int key_mounts(struct parse_ctx *ctx, const char *key, json_t *v)
                     return KEY_ERR(ctx, fkey, "\"%s\" holds a control "
                                    "character; write the path without it", s);
             if (strcmp(k, "src") == 0) {
+                /* What the text alone tells, an engine socket's name,
+                 * is refused at load, so `coco get` never saves such a
+                 * config; a directory above a socket is the policy's to
+                 * find (it knows the home and the runtime directory). */
+                if (hostpath_engine_name(s))
+                    return KEY_ERR(ctx, fkey, "%s " HOSTPATH_ENGINE_IS
+                                   "; refusing", s);
                 cm->src = xstrdup(s);
             } else if (strcmp(k, "dst") == 0) {
                 if (!path_is_clean_absolute(s))

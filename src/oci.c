@@ -37,12 +37,14 @@
  * 0700); /tmp keeps the image's 1777.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "engine_args.h"
+#include "hostpath.h"
 #include "oci.h"
 #include "seccomp_profile.h"
 #include "supervise.h"
@@ -149,37 +151,6 @@ static const char *engine_reads(const char *name)
 }
 
 /* --- checks ------------------------------------------------------------ */
-
-/* Host paths where a container engine listens.  Handing any of them (or a
- * directory above one) to a tool gives it root on the host. */
-static const char *const engine_sockets[] = {
-    "/run/docker.sock",
-    "/var/run/docker.sock",
-    "/run/podman/podman.sock",
-    "/var/run/podman/podman.sock",
-    "/run/containerd/containerd.sock",
-    "/var/run/containerd/containerd.sock",
-    "/run/buildkit/buildkitd.sock",
-};
-static const char *const engine_socket_names[] = {
-    "docker.sock", "podman.sock", "containerd.sock", "buildkitd.sock",
-};
-
-static bool is_engine_socket(const char *src)
-{
-    const char *base = strrchr(src, '/');
-    base = base ? base + 1 : src;
-    for (size_t i = 0;
-         i < sizeof(engine_socket_names) / sizeof(engine_socket_names[0]);
-         i++)
-        if (streq(base, engine_socket_names[i]))
-            return true;
-    for (size_t i = 0; i < sizeof(engine_sockets) / sizeof(engine_sockets[0]);
-         i++)
-        if (path_is_within(engine_sockets[i], src))
-            return true;
-    return false;
-}
 
 /* Characters that would change the meaning of a --mount value: ',' ends
  * the field, docker reads the value as CSV (so '"' quotes), and a line
@@ -339,12 +310,13 @@ static int add_bind(const struct policy *p, const struct policy_mount *m,
     if (check_mount_path(p, "source", m->src, vform, err) < 0 ||
         check_mount_path(p, "destination", m->dst, vform, err) < 0)
         return -1;
-    if (is_engine_socket(m->src))
-        return err_set(err, 0,
-                       "%s: mounts: \"%s\" is or contains a container "
-                       "engine socket, which would give the tool root on "
-                       "the host; remove that mount",
-                       src_name(p), m->src);
+    /* policy_resolve() refused these already; the argv builder does not
+     * trust its input to have come that way. */
+    char buf[PATH_MAX + 96];
+    const char *why = hostpath_engine(m->src, p->home, NULL, buf, sizeof buf);
+    if (why)
+        return err_set(err, 0, "%s: mounts: \"%s\" %s; remove that mount",
+                       src_name(p), m->src, why);
     if (docker && (m->opts & MNT_NOEXEC))
         return err_set(err, 0,
                        "%s: mounts: \"%s\": docker cannot mount a directory "

@@ -127,52 +127,6 @@ void host_ctx_release(struct host_ctx *ctx)
     memset(ctx, 0, sizeof *ctx);
 }
 
-/* Engine sockets: a bind of one, or of a directory holding one, gives
- * root on the host. */
-static const char *const engine_sockets[] = {
-    "/run/docker.sock", "/var/run/docker.sock", "/run/podman/podman.sock",
-    "/var/run/podman/podman.sock", "/run/containerd/containerd.sock",
-    "/run/crio/crio.sock", "/run/buildkit/buildkitd.sock", NULL,
-};
-
-static bool is_engine_socket_name(const char *path)
-{
-    const char *b = strrchr(path, '/');
-    b = b ? b + 1 : path;
-    return strcmp(b, "docker.sock") == 0 || strcmp(b, "podman.sock") == 0 ||
-           strcmp(b, "containerd.sock") == 0 || strcmp(b, "crio.sock") == 0 ||
-           strcmp(b, "buildkitd.sock") == 0;
-}
-
-/* Why binding the resolved host path SRC would hand over an engine
- * socket, or NULL. */
-static const char *engine_socket_reason(const char *src, const struct stat *st,
-                                        const struct host_ctx *ctx,
-                                        char *buf, size_t len)
-{
-    if (S_ISSOCK(st->st_mode) && is_engine_socket_name(src))
-        return "is a container-engine socket, which is root on the host";
-    if (!S_ISDIR(st->st_mode))
-        return NULL;
-    for (const char *const *s = engine_sockets; *s; s++)
-        if (path_is_within(*s, src)) {
-            snprintf(buf, len, "holds the container-engine socket %s, which "
-                               "is root on the host", *s);
-            return buf;
-        }
-    /* Rootless engines keep their sockets under XDG_RUNTIME_DIR. */
-    const char *rt = env_lookup(ctx->environ, "XDG_RUNTIME_DIR");
-    if (rt && rt[0] == '/') {
-        _cleanup_free_ char *a = path_join(rt, "podman/podman.sock");
-        _cleanup_free_ char *b = path_join(rt, "docker.sock");
-        if (path_is_within(a, src) || path_is_within(b, src)) {
-            snprintf(buf, len, "holds a container-engine socket under %s", rt);
-            return buf;
-        }
-    }
-    return NULL;
-}
-
 static char *expand_src(const char *src, const struct host_ctx *ctx)
 {
     return hostpath_expand(src, ctx->home, ctx->cwd);
@@ -256,6 +210,14 @@ static int resolve_mount(const struct config *cfg, size_t i,
     if (!abs)
         return err_set(err, 0, "%s: mounts[%zu].src: \"%s\" cannot be resolved",
                        cfg->path, i, cm->src);
+    /* Before anything is opened or created: a directory squatting
+     * an engine socket's path would break the engine later. */
+    const char *rt = env_lookup(ctx->environ, "XDG_RUNTIME_DIR");
+    char buf[PATH_MAX + 96];
+    const char *why = hostpath_engine(abs, ctx->home, rt, buf, sizeof buf);
+    if (why)
+        return err_set(err, 0, "%s: mounts[%zu].src: %s %s; refusing",
+                       cfg->path, i, abs, why);
     if (strcmp(cm->dst, "/tmp") == 0 || strcmp(cm->dst, COCO_CACHE_DIR) == 0)
         return err_set(err, 0, "%s: mounts[%zu].dst: %s is managed by coco; "
                                "choose another destination", cfg->path, i, cm->dst);
@@ -282,14 +244,9 @@ static int resolve_mount(const struct config *cfg, size_t i,
     if (fd < 0 && errno == ENOENT) {
         /* As the bash coco: a missing directory is created, private to
          * the user.  A missing file is never invented, nothing is created
-         * outside the home or the current directory, and never at the
-         * path of an engine socket (a directory squatting
-         * /var/run/docker.sock would break the engine later).  Describing
-         * (show, --dry-run) changes nothing. */
-        if (is_engine_socket_name(abs))
-            return err_set(err, 0, "%s: mounts[%zu].src: %s is a container-engine "
-                                   "socket path, which is root on the host; "
-                                   "refusing", cfg->path, i, abs);
+         * outside the home or the current directory (nor at an engine
+         * socket's path: checked above).  Describing (show, --dry-run)
+         * changes nothing. */
         if (!may_create)
             return mount_open_error(cfg, i, abs, anchor, rel, ENOENT, err);
         if (describe_only) {
@@ -313,8 +270,8 @@ static int resolve_mount(const struct config *cfg, size_t i,
     if (!pm->src)
         return err_set(err, errno, "%s: mounts[%zu].src: cannot name %s",
                        cfg->path, i, abs);
-    char buf[256];
-    const char *why = engine_socket_reason(pm->src, &st, ctx, buf, sizeof buf);
+    /* Again on the kernel's name for what was opened. */
+    why = hostpath_engine(pm->src, ctx->home, rt, buf, sizeof buf);
     if (why)
         return err_set(err, 0, "%s: mounts[%zu].src: %s %s; refusing", cfg->path,
                        i, pm->src, why);
