@@ -44,7 +44,7 @@ COCO_LDFLAGS :=
 COCO_LDLIBS := $(LDLIBS)
 endif
 
-LIB_SRCS := $(sort $(wildcard src/*.c src/native/*.c))
+LIB_SRCS := $(sort $(wildcard src/*.c src/native/*.c src/net/*.c))
 LIB_OBJS := $(patsubst %.c,$(O)/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst %.c,$(O)/%,$(UNIT_SRCS))
@@ -67,7 +67,7 @@ all: $(COCO_BIN)
 $(COCO_BIN): $(O)/coco.o $(LIB_OBJS)
 	$(CC) $(LDFLAGS) $(COCO_LDFLAGS) -o $@ $^ $(COCO_LDLIBS)
 
-$(O)/%.o: %.c $(wildcard src/*.h src/native/*.h)
+$(O)/%.o: %.c $(wildcard src/*.h src/native/*.h src/net/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Isrc -I$(O)/gen -c -o $@ $<
 

@@ -45,6 +45,7 @@
 
 #include "engine_args.h"
 #include "hostpath.h"
+#include "net.h"
 #include "oci.h"
 #include "seccomp_profile.h"
 #include "supervise.h"
@@ -394,13 +395,10 @@ int oci_build_argv(const struct policy *p, struct strvec *argv,
                        src_name(p), p->image ? p->image : "");
     if (p->volume && !engine_name_valid(p->volume))
         return err_set(err, 0, "volume name \"%s\" is not valid", p->volume);
-    if (p->net == NET_ALLOWED)
-        /* Never run unfiltered when the config asked for a filter. */
-        return err_set(err, 0,
-                       "%s: allowed_hosts: the egress proxy that enforces "
-                       "it is not available yet; use \"network\": \"none\" "
-                       "or \"full\"",
-                       src_name(p));
+    /* Never run unfiltered when the config asked for a filter. */
+    if (net_mode_check(p->runtime, p->net, p->net_source, src_name(p), p->tool,
+                       err) < 0)
+        return -1;
     if ((p->net == NET_NONE || p->net == NET_UNSET) && p->ports.n > 0)
         return err_set(err, 0,
                        "%s: ports: the tool has no network (network "

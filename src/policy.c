@@ -18,6 +18,7 @@
 #include "engine_args.h"
 #include "hostpath.h"
 #include "native.h"
+#include "net.h"
 #include "sys.h"
 
 extern char **environ;
@@ -489,13 +490,7 @@ bool cache_volume_is_ours(const char *volume)
 static const char *native_unsupported(const struct config *cfg,
                                       const struct policy *p)
 {
-    if (p->net == NET_FULL)
-        return strcmp(p->net_source, "COCO_ALLOW_NETWORK") == 0
-                   ? "COCO_ALLOW_NETWORK: the native runtime gives full "
-                     "network only through coco's egress proxy, which has not "
-                     "landed"
-                   : "network: \"full\" needs coco's egress proxy on the "
-                     "native runtime, which has not landed";
+    (void)p;
     if (cfg->image)
         return "image: the native runtime runs the host's programs, not an "
                "image, and would ignore it; drop \"image\" to run natively";
@@ -531,7 +526,12 @@ static int resolve_runtime(const struct config *cfg, const struct host_ctx *ctx,
          * to the engines where the kernel does not allow it. */
         p->runtime_source = "default";
         /* A config that names an image means a container. */
-        if (ctx->native_available && !cfg->image && !native_unsupported(cfg, p)) {
+        /* ... and where they give a network mode it cannot. */
+        char b1[512], b2[512];
+        bool net_ok = !net_mode_missing(RT_NATIVE, p->net, NULL, b1, sizeof b1) ||
+                      net_mode_missing(RT_PODMAN, p->net, NULL, b2, sizeof b2);
+        if (ctx->native_available && !cfg->image && net_ok &&
+            !native_unsupported(cfg, p)) {
             p->runtime = RT_NATIVE;
         } else {
             _cleanup_free_ char *pod = ctx->podman_bin ? NULL
@@ -543,6 +543,12 @@ static int resolve_runtime(const struct config *cfg, const struct host_ctx *ctx,
             p->runtime = have_podman || !have_docker ? RT_PODMAN : RT_DOCKER;
         }
     }
+    /* Never a run with less filtering than the config asked for; show
+     * describes it all the same. */
+    if (!(flags && flags->show) &&
+        net_mode_check(p->runtime, p->net, p->net_source, cfg->path, cfg->name,
+                       err) < 0)
+        return -1;
     if (p->runtime == RT_NATIVE) {
         const char *why = native_unsupported(cfg, p);
         if (why)
@@ -657,14 +663,6 @@ int policy_resolve(const struct config *cfg, const struct host_ctx *ctx,
 
     for (size_t i = 0; i < cfg->allowed_hosts.n; i++)
         strvec_push(&p->allowed_hosts, cfg->allowed_hosts.v[i]);
-    if (p->net == NET_ALLOWED && !(flags && flags->show)) {
-        err_set(err, 0, "%s: allowed_hosts: not enforced yet: coco's egress "
-                        "proxy has not landed, and coco will not run %s with "
-                        "unfiltered network instead; set \"network\": \"full\" "
-                        "to accept unfiltered egress, or \"none\"",
-                cfg->path, cfg->name);
-        goto fail;
-    }
 
     for (size_t i = 0; i < cfg->ports.n; i++)
         strvec_push(&p->ports, cfg->ports.v[i]);
@@ -887,15 +885,15 @@ void policy_show(const struct policy *p, FILE *o)
         fprintf(o, "only these hosts, through the egress proxy:");
         for (size_t i = 0; i < p->allowed_hosts.n; i++)
             fprintf(o, " %s", E(p->allowed_hosts.v[i]));
-        fprintf(o, "\n  ! NOT ENFORCED YET: coco refuses to run this tool until "
-                   "its egress proxy lands");
-        risks++;
         break;
     case NET_FULL:
-        fprintf(o, "full: any address\n  ! RISK: unfiltered egress; private "
-                   "and link-local ranges (your LAN, cloud metadata) are "
-                   "reachable until coco's egress proxy lands");
-        risks++;
+        fprintf(o, "full: any public address");
+        if (!net_mode_filtered(p->runtime, p->net)) {
+            fprintf(o, "\n  ! RISK: unfiltered egress on %s; private and "
+                       "link-local ranges (your LAN, cloud metadata) are "
+                       "reachable", runtime_name(p->runtime));
+            risks++;
+        }
         break;
     case NET_HOST:
         fprintf(o, "host: the host's network, unfiltered\n  ! RISK: reaches "
@@ -906,6 +904,14 @@ void policy_show(const struct policy *p, FILE *o)
         break;
     }
     fprintf(o, " (%s)\n", p->net_source);
+    char nb[512];
+    const char *missing = net_mode_missing(p->runtime, p->net, p->tool, nb,
+                                           sizeof nb);
+    if (missing) {
+        fprintf(o, "  ! REFUSED: a run stops here: %s: %s\n",
+                net_mode_key(p->net, p->net_source), missing);
+        risks++;
+    }
     for (size_t i = 0; i < p->ports.n; i++)
         fprintf(o, "  ! publishes port %s (listens on the host)\n", E(p->ports.v[i]));
     risks += (int)p->ports.n;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "native.h"
+#include "net.h"
 #include "native_int.h"
 
 
@@ -57,13 +58,17 @@ void native_describe(const struct policy *p, FILE *out)
     else
         fprintf(out, "  identity:   uid %u gid %u, mapped to itself in a new "
                 "user namespace\n", (unsigned)getuid(), (unsigned)getgid());
-    fprintf(out, "  network:    %s\n",
+    char nb[512];
+    const char *missing = net_mode_missing(RT_NATIVE, p->net, p->tool, nb,
+                                           sizeof nb);
+    fprintf(out, "  network:    %s%s\n",
             p->net == NET_HOST ? "host (shares the host's network, "
                                  "unfiltered)"
             : p->net == NET_NONE || p->net == NET_UNSET
                 ? "none (new network namespace, loopback only)"
-                : "needs the egress proxy: not available in the native "
-                  "backend yet (a run is refused)");
+            : missing ? "refused: "
+                      : "through coco's egress proxy",
+            missing ? missing : "");
     fprintf(out, "  terminal:   a pty of its own when coco runs on a terminal "
             "(relayed; yours is never handed over), else none\n");
     fprintf(out, "  command:   ");

@@ -1,0 +1,66 @@
+/* mode.c — which network modes each backend can give: see net.h. */
+#include "net.h"
+
+#include <string.h>
+
+/* One row per mode a backend cannot give yet, with the reason: the
+ * tool's name goes between its two halves. */
+static const struct {
+    enum net_mode mode;
+    bool native, podman, docker;  /* the runtimes that lack it */
+    const char *why, *why2;
+} missing[] = {
+    {NET_ALLOWED, true, true, true,
+     "not enforced yet: coco's egress proxy has not landed, and coco will "
+     "not run ", " with unfiltered network instead; set \"network\": "
+     "\"full\" to accept unfiltered egress, or \"none\""},
+    {NET_FULL, true, false, false,
+     "\"full\" needs coco's egress proxy on the native runtime, which has "
+     "not landed; choose --runtime podman or docker to run ", " unfiltered"},
+};
+
+const char *net_mode_missing(enum runtime_kind rt, enum net_mode mode,
+                             const char *tool, char *buf, size_t len)
+{
+    for (size_t i = 0; i < sizeof missing / sizeof missing[0]; i++) {
+        if (missing[i].mode != mode)
+            continue;
+        if ((rt == RT_NATIVE && missing[i].native) ||
+            (rt == RT_PODMAN && missing[i].podman) ||
+            (rt == RT_DOCKER && missing[i].docker)) {
+            _cleanup_free_ char *t = str_escape(tool ? tool : "the tool");
+            snprintf(buf, len, "%s%s%s", missing[i].why, t, missing[i].why2);
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+const char *net_mode_key(enum net_mode mode, const char *source)
+{
+    if (mode == NET_ALLOWED)
+        return "allowed_hosts";
+    if (source && strcmp(source, "COCO_ALLOW_NETWORK") == 0)
+        return "COCO_ALLOW_NETWORK";
+    return "network";
+}
+
+int net_mode_check(enum runtime_kind rt, enum net_mode mode,
+                   const char *source, const char *cfg_path, const char *tool,
+                   coco_err *err)
+{
+    char buf[512];
+    const char *why = net_mode_missing(rt, mode, tool, buf, sizeof buf);
+    if (!why)
+        return 0;
+    return err_set(err, 0, "%s: %s: %s", cfg_path, net_mode_key(mode, source),
+                   why);
+}
+
+bool net_mode_filtered(enum runtime_kind rt, enum net_mode mode)
+{
+    (void)rt;
+    /* No mode that reaches beyond loopback is filtered until the proxy
+     * lands; "host" never is. */
+    return mode == NET_NONE || mode == NET_UNSET;
+}
