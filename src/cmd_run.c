@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "native.h"
 #include "oci.h"
+#include "show.h"
 
 int cli_parse_run(int argc, char **argv, struct run_cmd *out, coco_err *err)
 {
@@ -86,29 +87,6 @@ static int load_policy(const char *tool, const struct run_flags *flags,
     return 0;
 }
 
-static int dry_run(const struct policy *p)
-{
-    if (p->runtime == RT_NATIVE) {
-        native_describe(p, stdout);
-        return 0;
-    }
-    coco_err err = {0};
-    _cleanup_strvec_ struct strvec argv = STRVEC_INIT;
-    _cleanup_strvec_ struct strvec env = STRVEC_INIT;
-    _cleanup_strvec_ struct strvec envfile = STRVEC_INIT;
-    if (oci_build_argv(p, &argv, &env, &envfile, &err) < 0) {
-        err_print(&err);
-        return EXIT_COCO;
-    }
-    /* One argument per line, escaped: an argument holding a newline
-     * (a config value, a user argument) must not read as two. */
-    for (size_t i = 0; i < argv.n; i++) {
-        _cleanup_free_ char *e = str_escape(argv.v[i]);
-        printf("%s\n", e);
-    }
-    return fflush(stdout) == 0 ? 0 : EXIT_COCO;
-}
-
 int run_tool(const struct run_cmd *rc)
 {
     struct policy p;
@@ -117,7 +95,7 @@ int run_tool(const struct run_cmd *rc)
         return EXIT_COCO;
     int code;
     if (rc->flags.dry_run) {
-        code = dry_run(&p);
+        code = show_dry_run(&p);
     } else {
         coco_err err = {0};
         debug("running %s with %s", p.tool, runtime_name(p.runtime));
@@ -154,7 +132,7 @@ int cmd_show(int argc, char **argv)
     struct host_ctx ctx;
     if (load_policy(argv[1], &flags, NULL, 0, &p, &ctx) < 0)
         return EXIT_COCO;
-    policy_show(&p, stdout);
+    show_policy(&p, stdout);
     policy_free(&p);
     host_ctx_release(&ctx);
     return fflush(stdout) == 0 ? 0 : EXIT_COCO;

@@ -6,88 +6,10 @@
 
 #include "cli.h"
 #include "engine_args.h"
-#include "hostpath.h"
+#include "show.h"
 #include "store.h"
 #include "sys.h"
 
-
-/* What a config grants, in the words `coco show` uses, before it is
- * saved: the user sees mounts, network, env and extra arguments first.
- * This is the only review a config from the store gets, so every string
- * of it is printed escaped (E): a newline, an escape sequence or a bidi
- * control in a value must not forge or hide a line. */
-void store_describe(const struct config *c, const char *home, const char *cwd,
-                    FILE *o)
-{
-    char b[64];
-    _cleanup_strvec_ struct strvec keep = STRVEC_INIT;
-#define E(s) str_escape_keep(&keep, (s))
-    fprintf(o, "%s grants:\n", E(c->name));
-    fprintf(o, "  command   %s", E(c->command ? c->command : c->name));
-    if (c->tool)
-        fprintf(o, "  (install %s)", E(c->tool));
-    fprintf(o, "\n");
-    if (!c->n_mounts)
-        fprintf(o, "  files     none of the host's\n");
-    for (size_t i = 0; i < c->n_mounts; i++) {
-        /* The rule `coco show` marks with: the source as it would expand
-         * here (lexically, touching nothing). */
-        _cleanup_free_ char *abs = hostpath_expand(c->mounts[i].src, home, cwd);
-        bool risky = !abs || hostpath_sensitive(abs, home);
-        fprintf(o, "  %-9s %s%s -> %s (%s)%s\n", i ? "" : "files",
-                risky ? "! " : "", E(c->mounts[i].src), E(c->mounts[i].dst),
-                c->mounts[i].opts & MNT_RO ? "read-only" : "read+write",
-                risky ? ": a sensitive host path" : "");
-    }
-    switch (c->network) {
-    case NET_ALLOWED:
-        fprintf(o, "  network   only:");
-        for (size_t i = 0; i < c->allowed_hosts.n; i++)
-            fprintf(o, " %s", E(c->allowed_hosts.v[i]));
-        fprintf(o, "\n");
-        break;
-    case NET_FULL:
-        fprintf(o, "  network   ! full (any address)\n");
-        break;
-    case NET_HOST:
-        fprintf(o, "  network   ! host (the host's network, unfiltered)\n");
-        break;
-    default:
-        fprintf(o, "  network   none\n");
-    }
-    for (size_t i = 0; i < c->env_passthrough.n; i++)
-        fprintf(o, "  %-9s %s (from your environment)\n", i ? "" : "env",
-                E(c->env_passthrough.v[i]));
-    for (size_t i = 0; i < c->n_env; i++)
-        fprintf(o, "  %-9s %s=%s\n", i || c->env_passthrough.n ? "" : "env",
-                E(c->env[i].name), E(c->env[i].value));
-    for (size_t i = 0; i < c->ports.n; i++)
-        fprintf(o, "  ports     ! %s\n", E(c->ports.v[i]));
-    if (c->x11)
-        fprintf(o, "  x11       ! your display (keystrokes, screen)\n");
-    /* Each engine option in the allowlist's plain words (engine_args.c). */
-    for (size_t i = 0; i < c->podman_args.n; i++) {
-        const char *val;
-        const struct engine_opt *eo = engine_opt_of(c->podman_args.v[i], &val);
-        bool risky = !eo || eo->risky;
-        fprintf(o, "  %-9s %s%s: %s\n", i ? "" : "engine", risky ? "! " : "",
-                E(c->podman_args.v[i]), eo ? eo->what : "not on the allowlist");
-    }
-    if (c->image) {
-        bool pinned = image_pinned(c->image);
-        fprintf(o, "  image     %s%s\n", pinned ? "" : "! ", E(c->image));
-        if (!pinned)
-            fprintf(o, "            (not pinned by digest: its tag can be moved to "
-                       "other code)\n");
-    }
-    if (c->isolated == 0)
-        fprintf(o, "  cache     ! shared with other tools (isolated: false)\n");
-    if (c->limits.memory)
-        fprintf(o, "  memory    %s\n", fmt_size(c->limits.memory, b, sizeof b));
-    if (c->limits.timeout_ms)
-        fprintf(o, "  timeout   %s\n", fmt_duration(c->limits.timeout_ms, b, sizeof b));
-#undef E
-}
 
 /* ---- a store's reply ---- */
 
@@ -210,7 +132,7 @@ int store_review(const char *name, const char *src, const char *body,
     struct config c;
     if (config_parse(body, len, name, src, &c, err) < 0)
         return err_prefix(err, "get: refusing a config the store serves");
-    store_describe(&c, home, cwd, grants);
+    show_config(&c, home, cwd, grants);
     config_free(&c);
     return 0;
 }

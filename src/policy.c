@@ -9,7 +9,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <string.h>
 #include <fcntl.h>
@@ -17,7 +16,6 @@
 
 #include "engine_args.h"
 #include "hostpath.h"
-#include "native.h"
 #include "net.h"
 #include "sys.h"
 
@@ -801,171 +799,4 @@ void policy_free(struct policy *p)
     free(p->container_name);
     free(p->home);
     memset(p, 0, sizeof *p);
-}
-
-/* ---- coco show ---- */
-
-/* Names that usually carry secrets: show marks them. */
-static bool env_name_secret(const char *name)
-{
-    static const char *const words[] = {"TOKEN", "SECRET", "PASSWORD", "PASSWD",
-                                        "API_KEY", "APIKEY", "PRIVATE",
-                                        "CREDENTIAL", "AUTH", NULL};
-    for (const char *const *w = words; *w; w++)
-        if (strcasestr(name, *w))
-            return true;
-    return str_has_prefix(name, "AWS_") || strcmp(name, "SSH_AUTH_SOCK") == 0 ||
-           str_has_suffix(name, "_KEY");
-}
-
-static char *tilde(const char *path, const char *home, char *buf, size_t len)
-{
-    if (path_is_within(path, home) && strcmp(home, "/") != 0)
-        snprintf(buf, len, "~%s", path + strlen(home));
-    else
-        snprintf(buf, len, "%s", path);
-    return buf;
-}
-
-void policy_show(const struct policy *p, FILE *o)
-{
-    char b1[64], b2[PATH_MAX + 2];
-    int risks = 0;
-    /* Every string that comes from the config, the environment or the
-     * command line is printed escaped (E): this screen is the review a
-     * user gets, and a newline or an escape sequence must not forge or
-     * hide a line of it. */
-    _cleanup_strvec_ struct strvec keep = STRVEC_INIT;
-#define E(s) str_escape_keep(&keep, (s))
-    fprintf(o, "tool       %s\n", E(p->tool));
-    fprintf(o, "config     %s\n", E(p->config_path));
-    if (p->spec)
-        fprintf(o, "install    %s\n", E(p->spec));
-    fprintf(o, "command   ");
-    for (size_t i = 0; i < p->argv.n; i++)
-        fprintf(o, " %s", E(p->argv.v[i]));
-    fprintf(o, "\nruntime    %s (%s)", runtime_name(p->runtime), p->runtime_source);
-    if (p->runtime != RT_NATIVE)
-        fprintf(o, ", image %s (%s)%s", E(p->image), p->image_source,
-                p->rootless ? ", rootless" : "");
-    fprintf(o, "\nworkdir    %s\n", E(p->workdir));
-    /* A tag can be moved to other code by whoever controls the registry;
-     * a digest cannot.  Local images (localhost/) are built here. */
-    if (p->runtime != RT_NATIVE && !image_pinned(p->image)) {
-        fprintf(o, "  ! RISK: image %s is not pinned by digest; its tag can be "
-                   "moved to other code (pin it as NAME@sha256:...)\n", E(p->image));
-        risks++;
-    }
-
-    fprintf(o, "files      everything else of the host is invisible\n");
-    for (size_t i = 0; i < p->n_mounts; i++) {
-        const struct policy_mount *m = &p->mounts[i];
-        fprintf(o, "  %s %-11s %s -> %s%s%s\n", m->risky ? "!" : " ",
-                m->ro ? "read" : "read+write", E(tilde(m->src, p->home, b2, sizeof b2)),
-                E(m->dst), m->missing ? "  (missing: a run creates it)" : "",
-                m->risky ? "   RISK: sensitive host path" : "");
-        risks += m->risky;
-    }
-    if (p->runtime != RT_NATIVE)
-        fprintf(o, "    read+write  volume %s -> %s (%s)\n", E(p->volume),
-                COCO_CACHE_DIR, p->isolated ? "this tool only" : "shared with "
-                "other non-isolated tools");
-    if (!p->isolated) {
-        fprintf(o, "  ! RISK: \"isolated\": false shares the cache volume with "
-                   "other tools, which can tamper with each other\n");
-        risks++;
-    }
-
-    fprintf(o, "network    ");
-    switch (p->net) {
-    case NET_NONE:
-        fprintf(o, "none: loopback only");
-        break;
-    case NET_ALLOWED:
-        fprintf(o, "only these hosts, through the egress proxy:");
-        for (size_t i = 0; i < p->allowed_hosts.n; i++)
-            fprintf(o, " %s", E(p->allowed_hosts.v[i]));
-        break;
-    case NET_FULL:
-        fprintf(o, "full: any public address");
-        if (!net_mode_filtered(p->runtime, p->net)) {
-            fprintf(o, "\n  ! RISK: unfiltered egress on %s; private and "
-                       "link-local ranges (your LAN, cloud metadata) are "
-                       "reachable", runtime_name(p->runtime));
-            risks++;
-        }
-        break;
-    case NET_HOST:
-        fprintf(o, "host: the host's network, unfiltered\n  ! RISK: reaches "
-                   "everything the host reaches, loopback services included");
-        risks++;
-        break;
-    default:
-        break;
-    }
-    fprintf(o, " (%s)\n", p->net_source);
-    char nb[512];
-    const char *missing = net_mode_missing(p->runtime, p->net, p->tool, nb,
-                                           sizeof nb);
-    if (missing) {
-        fprintf(o, "  ! REFUSED: a run stops here: %s: %s\n",
-                net_mode_key(p->net, p->net_source), missing);
-        risks++;
-    }
-    for (size_t i = 0; i < p->ports.n; i++)
-        fprintf(o, "  ! publishes port %s (listens on the host)\n", E(p->ports.v[i]));
-    risks += (int)p->ports.n;
-
-    fprintf(o, "env        %s\n", p->n_env ? "only these variables of yours:"
-                                           : "nothing from the host");
-    for (size_t i = 0; i < p->n_env; i++) {
-        bool secret = env_name_secret(p->env[i].name);
-        fprintf(o, "  %s %s (%s)%s\n", secret ? "!" : " ", E(p->env[i].name),
-                p->env[i].from_host ? "from the host" : "set by the config",
-                secret ? "   RISK: looks like a secret" : "");
-        risks += secret;
-    }
-    if (p->x11) {
-        fprintf(o, "x11        ! RISK: display %s shared: the tool can read "
-                   "keystrokes and screen contents of other windows\n",
-                E(p->x11_display));
-        risks++;
-    }
-    if (p->extra_args.n)
-        fprintf(o, "extra args %s options from the config, each on coco's "
-                   "allowlist:\n", runtime_name(p->runtime));
-    for (size_t i = 0; i < p->extra_args.n; i++) {
-        const char *val;
-        const struct engine_opt *eo = engine_opt_of(p->extra_args.v[i], &val);
-        bool risky = !eo || eo->risky;
-        fprintf(o, "  %s %s: %s%s\n", risky ? "!" : " ", E(p->extra_args.v[i]),
-                risky ? "RISK: " : "", eo ? eo->what : "not on the allowlist");
-        risks += risky;
-    }
-    const struct policy_limits *l = &p->limits;
-    fprintf(o, "limits     memory %s%s", fmt_size(l->memory, b1, sizeof b1),
-            l->memory_default ? " (default)" : "");
-    fprintf(o, ", pids %" PRIu64 "%s", l->pids, l->pids_default ? " (default)" : "");
-    if (l->cpus_milli)
-        fprintf(o, ", cpus %" PRIu64 ".%03" PRIu64, l->cpus_milli / 1000,
-                l->cpus_milli % 1000);
-    else
-        fprintf(o, ", cpus unlimited");
-    if (l->timeout_ms)
-        fprintf(o, ", timeout %s", fmt_duration(l->timeout_ms, b1, sizeof b1));
-    else
-        fprintf(o, ", no timeout");
-    if (l->output)
-        fprintf(o, ", output %s", fmt_size(l->output, b1, sizeof b1));
-    else
-        fprintf(o, ", output unlimited");
-    fprintf(o, ", /tmp %s\n", fmt_size(l->tmp_size, b1, sizeof b1));
-    if (p->limits_note) {
-        fprintf(o, "  ! %s\n", p->limits_note);
-        risks++;
-    }
-    if (p->runtime == RT_NATIVE)
-        native_describe(p, o);
-    fprintf(o, "risks      %d%s\n", risks, risks ? " (marked with !)" : "");
-#undef E
 }

@@ -179,7 +179,4 @@ char *cache_volume_tool(const char *volume);
 /* True when VOLUME is one cache_volume_name() returns: coco's to prune. */
 bool cache_volume_is_ours(const char *volume);
 
-/* Print the resolved policy in plain words (coco show). */
-void policy_show(const struct policy *p, FILE *out);
-
 #endif

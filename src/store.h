@@ -1,5 +1,5 @@
-/* store.h — `coco get`: a store's reply checked, and what a config from
- * the store grants, in words, before it is saved.  Kept apart from the
+/* store.h — `coco get`: a store's reply checked (what the config grants
+ * is printed by show_config(), show.h).  Kept apart from the
  * fetching so that it can be fuzzed (tests/fuzz/fuzz_store.c). */
 #ifndef COCO_STORE_H
 #define COCO_STORE_H
@@ -7,13 +7,6 @@
 #include <stdio.h>
 
 #include "config.h"
-
-/* Print the "NAME grants:" screen for C on O, every config string
- * escaped (str_escape), so O holds no control character but '\n'.  A
- * mount whose source, expanded lexically with HOME and CWD, is a
- * sensitive host path (hostpath_sensitive) is marked with '!'. */
-void store_describe(const struct config *c, const char *home, const char *cwd,
-                    FILE *o);
 
 /* The largest config a store may serve. */
 #define STORE_MAX_BYTES (1u << 20)
@@ -37,7 +30,7 @@ int store_reply_body(const char *name, const char *url, int status,
                      coco_err *err);
 
 /* Parse BODY (LEN bytes, from SRC) as NAME's config and print what it
- * grants on GRANTS (store_describe).  Returns 0, or -1 with the config's
+ * grants on GRANTS (show_config).  Returns 0, or -1 with the config's
  * one-line error. */
 int store_review(const char *name, const char *src, const char *body,
                  size_t len, const char *home, const char *cwd, FILE *grants,

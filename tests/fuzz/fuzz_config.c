@@ -14,6 +14,7 @@
 #include "native.h"
 #include "oci.h"
 #include "policy.h"
+#include "show.h"
 #include "sys.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -71,7 +72,7 @@ static void resolve_and_build(const struct config *c)
         FILE *devnull = fopen("/dev/null", "we");
         if (!devnull)
             __builtin_trap();
-        policy_show(&p, devnull);
+        show_policy(&p, devnull);
         if (rts[r] == RT_NATIVE) {
             native_describe(&p, devnull);
         } else {

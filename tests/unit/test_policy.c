@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "policy.h"
+#include "show.h"
 
 static char tmpdir[64];
 static char home[128], cwd[160];
@@ -498,7 +499,7 @@ static void test_show_marks_unpinned_image(void **state)
     assert_int_equal(resolve("{\"image\": \"docker.io/library/node:20\"}", env,
                              NULL, NULL, 0, &p, &err), 0);
     FILE *f = open_memstream(&buf, &len);
-    policy_show(&p, f);
+    show_policy(&p, f);
     fclose(f);
     assert_non_null(strstr(buf, "RISK: image docker.io/library/node:20 is not pinned"));
     free(buf);
@@ -506,7 +507,7 @@ static void test_show_marks_unpinned_image(void **state)
     assert_int_equal(resolve("{\"image\": \"localhost/coco:latest\"}", env,
                              NULL, NULL, 0, &p, &err), 0);
     f = open_memstream(&buf, &len);
-    policy_show(&p, f);
+    show_policy(&p, f);
     fclose(f);
     assert_null(strstr(buf, "not pinned"));
     free(buf);
@@ -540,7 +541,7 @@ static void test_podman_args_runtime_and_show(void **state)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    policy_show(&p, f);
+    show_policy(&p, f);
     fclose(f);
     assert_null(strstr(buf, "as they are"));
     assert_non_null(strstr(buf, "\n    --tz=Europe/Berlin: time zone of the container's clock\n"));
