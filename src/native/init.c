@@ -4,7 +4,7 @@
  * init forwards the signals a user or a terminal sends, reaps whatever
  * the tool leaves behind, and exits with the tool's status.  When init
  * exits the kernel kills everything left in the namespace; init itself
- * dies with coco (PR_SET_PDEATHSIG, set in sandbox.c).
+ * dies with coco (PR_SET_PDEATHSIG, set in child.c).
  */
 #include <signal.h>
 #include <sys/wait.h>

@@ -2,11 +2,13 @@
  * src/native/ (one file per concern).  Nothing here is public: coco.c sees only native.h.
  *
  * Who runs what:
- *   parent   coco itself, outside: cgroups, uid/gid maps, supervision.
+ *   parent   coco itself, outside: cgroups, uid/gid maps, supervision
+ *            (sandbox.c, userns.c).
  *   init     pid 1 of the new pid namespace (a clone of coco): mounts,
- *            pivot_root, network, then forks the tool and reaps.
+ *            pivot_root, network, then forks the tool and reaps
+ *            (child.c, init.c).
  *   tool     the child of init: drops credentials and capabilities,
- *            Landlock, seccomp, execve.
+ *            Landlock, seccomp, execve (child.c).
  */
 #ifndef COCO_NATIVE_INT_H
 #define COCO_NATIVE_INT_H
@@ -14,8 +16,23 @@
 #include <linux/filter.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "policy.h"
+#include "supervise.h"
+#include "tty.h"
+
+/* valgrind cannot run a CLONE_VM child that is not a thread, nor let
+ * init wipe the launcher's environment block: see the users in userns.c
+ * and child.c. */
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
 
 /* Host ids the tool runs as when coco is invoked by root: "nobody", so the
  * tool never holds host uid 0; idmapped mounts make its writes in
@@ -37,11 +54,22 @@
 #define NATIVE_GRACE_MS 3000
 
 /* COCO_DEBUG timing: microseconds on CLOCK_MONOTONIC, and the start of
- * native_run() (init and the tool inherit it). */
+ * native_run() (sandbox.c; init and the tool inherit it). */
 extern uint64_t t0_us;
-uint64_t now_us(void);
+static inline uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+#define STAMP(what)                                                        \
+    do {                                                                   \
+        if (coco_debug)                                                    \
+            debug("native: %6llu us  %s",                                  \
+                  (unsigned long long)(now_us() - t0_us), what);           \
+    } while (0)
 
-/* ---- child -> parent error channel (sandbox.c) ----------------------- */
+/* ---- child -> parent error channel (child.c) ------------------------- */
 
 /* What a message on the error socket means to the parent. */
 enum child_msg_kind {
@@ -254,6 +282,62 @@ int landlock_abi(void);
  * when Landlock is absent.  0 or -1/ERR. */
 int landlock_apply(const struct mount_plan *plan, const struct policy *p,
                    coco_err *err);
+
+/* ---- one run: the parent and its child (sandbox.c, child.c) ----------- */
+
+/* Everything a run holds.  The parent fills it before clone(); init and
+ * the tool read their copy of it (init_main() below). */
+struct run {
+    const struct policy *p;
+    struct mount_plan plan;
+    struct strvec env;
+    struct supervisor sup;
+    struct cgroup_run cg;
+    struct tty_relay tty;  /* the tool's own pty, when coco has a terminal */
+    bool root;        /* coco invoked by root: no user namespace */
+    bool newnet;
+    uid_t tool_uid;
+    gid_t tool_gid;
+    int idmap_fd;     /* user namespace for idmapped binds, or -1 */
+    int errsock[2];
+    /* parent -> init releases: a socket, not a pipe, so a send to an init
+     * that already died fails with EPIPE (MSG_NOSIGNAL) instead of
+     * killing coco with SIGPIPE before it can report why */
+    int syncsock[2];
+    pid_t helper;     /* idmapping helper, reaped after the run */
+};
+
+/* Second release message, parent -> init: the cgroup placement is done
+ * and which mechanism enforces each limit (init needs it for the cgroup
+ * namespace and the rlimit fallback). */
+struct release2 {
+    uint8_t memory, pids, cpus;
+    uint8_t placed;  /* init is in the run's cgroups */
+};
+
+/* In the child of clone(): be init for R (child.c), start the tool, and
+ * _exit with its status; every failure goes to the parent on
+ * R->errsock[1] (child_fail).  Never returns. */
+__attribute__((noreturn)) void init_main(struct run *r);
+
+/* ---- user namespaces (userns.c) --------------------------------------- */
+
+/* clone3() with FLAGS (clone() where the kernel or valgrind lacks it);
+ * the child gets SIGCHLD's exit signal and returns 0, as from fork(). */
+pid_t clone3_fork(uint64_t flags);
+
+/* Write PID's uid_map and gid_map, one line each: IN_UID inside is
+ * OUT_UID outside (the same for gids).  DENY_SETGROUPS: write "deny" to
+ * its setgroups first (an unprivileged gid_map needs it).  0 or -1/ERR. */
+int write_maps(pid_t pid, uid_t in_uid, uid_t out_uid, gid_t in_gid,
+               gid_t out_gid, bool deny_setgroups, coco_err *err);
+
+/* A user namespace mapping DISK_UID/GID to TOOL_UID/GID only, for
+ * MOUNT_ATTR_IDMAP: returns a descriptor of it (close-on-exec), or -1
+ * with ERR.  *HELPER is set once the helper process exists, also on
+ * failure: the caller reaps it (it ends by itself). */
+int make_idmap_userns(uid_t disk_uid, gid_t disk_gid, uid_t tool_uid,
+                      gid_t tool_gid, pid_t *helper, coco_err *err);
 
 /* ---- environment (sandbox.c) ------------------------------------------ */
 
