@@ -45,6 +45,7 @@
 
 #include "native.h"
 #include "native_int.h"
+#include "net.h"
 #include "sys.h"
 #include "supervise.h"
 #include "tty.h"
@@ -212,12 +213,12 @@ int native_run(const struct policy *p, coco_err *err)
     int ret = -1;
     pid_t pid = -1;
 
-    if (p->net == NET_ALLOWED || p->net == NET_FULL)
-        return err_set(err, 0, "%s: network \"%s\" needs coco's egress proxy, "
-                       "which the native backend does not have yet; use "
-                       "\"network\": \"none\" or \"host\", or --runtime podman",
-                       p->config_path ? p->config_path : p->tool,
-                       net_mode_name(p->net));
+    /* policy_resolve() refused it already; the backend does not trust
+     * its input to have come that way. */
+    if (net_mode_check(RT_NATIVE, p->net, p->net_source,
+                       p->config_path ? p->config_path : p->tool, p->tool,
+                       err) < 0)
+        return -1;
 
     t0_us = now_us();
     r.root = geteuid() == 0;
