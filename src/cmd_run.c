@@ -102,7 +102,7 @@ int run_tool(const struct run_cmd *rc)
         code = p.runtime == RT_NATIVE ? native_run(&p, &err) : oci_run(&p, &err);
         if (code < 0) {
             err_print(&err);
-            code = EXIT_COCO;
+            code = err_exit_code(&err);
         }
     }
     policy_free(&p);

@@ -642,17 +642,23 @@ static void oci_stop(void *data, enum sup_reason why, pid_t child)
         kill(child, SIGTERM);
 }
 
-static void print_limit(const struct policy *p, const struct sup_result *r)
+/* The tool's exit status, or -1 with ERR (and its exit status) when a
+ * limit stopped it. */
+static int limit_result(const struct policy *p, const struct sup_result *r,
+                        coco_err *err)
 {
     char buf[64];
 
     if (r->reason == SUP_TIMEOUT)
-        fprintf(stderr, "coco: %s: time limit of %s reached, stopped\n",
-                p->tool, fmt_duration(p->limits.timeout_ms, buf, sizeof(buf)));
-    else if (r->reason == SUP_OUTPUT)
-        fprintf(stderr,
-                "coco: %s: output limit of %llu bytes reached, stopped\n",
-                p->tool, (unsigned long long)p->limits.output);
+        return err_set_exit(err, r->exit_code, 0, "%s: time limit of %s "
+                            "reached, stopped", p->tool,
+                            fmt_duration(p->limits.timeout_ms, buf,
+                                         sizeof(buf)));
+    if (r->reason == SUP_OUTPUT)
+        return err_set_exit(err, r->exit_code, 0, "%s: output limit of %llu "
+                            "bytes reached, stopped", p->tool,
+                            (unsigned long long)p->limits.output);
+    return r->exit_code;
 }
 
 /* docker's daemon finishes a create request even when the client that
@@ -740,8 +746,7 @@ int oci_run(const struct policy *p, coco_err *err)
      * period), the container may still exist. */
     if (res.reason != SUP_EXITED || WIFSIGNALED(res.status))
         run_quiet(&sc, rm.v);
-    print_limit(p, &res);
-    rc = res.exit_code;
+    rc = limit_result(p, &res, err);
 out_sup:
     supervise_release(&s);
 out:

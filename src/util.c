@@ -175,7 +175,26 @@ int err_set(coco_err *err, int errnum, const char *fmt, ...)
     vappend(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
     err->errnum = errnum;
+    err->exit = 0;
     return -1;
+}
+
+int err_set_exit(coco_err *err, int exit_code, int errnum, const char *fmt, ...)
+{
+    if (!err)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vappend(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    err->errnum = errnum;
+    err->exit = exit_code;
+    return -1;
+}
+
+int err_exit_code(const coco_err *err)
+{
+    return err && err->exit ? err->exit : EXIT_COCO;
 }
 
 int err_prefix(coco_err *err, const char *fmt, ...)

@@ -5,7 +5,9 @@
  * `coco_err *err` as its last parameter.  On failure it fills it with
  * err_set() (which returns -1) and returns a negative number; callers may
  * add context with err_prefix() as the error travels up.  The error is
- * printed once, at the top, by err_print().
+ * printed once, at the top, by err_print(), and coco exits with the
+ * status it carries (err_exit_code(): 125 unless err_set_exit() said
+ * 124, 126 or 127).
  */
 #ifndef COCO_UTIL_H
 #define COCO_UTIL_H
@@ -29,12 +31,21 @@ enum {
 
 typedef struct coco_err {
     int errnum;      /* errno value, 0 when the message says it all */
+    int exit;        /* coco's exit status for it; 0 means EXIT_COCO */
     char msg[1536];  /* one line, no trailing newline, no "coco: " prefix */
 } coco_err;
 
-/* Fill ERR (may be NULL) with a formatted message and ERRNUM; returns -1. */
+/* Fill ERR (may be NULL) with a formatted message and ERRNUM, for exit
+ * status EXIT_COCO; returns -1. */
 int err_set(coco_err *err, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same for another exit status (EXIT_TIMEOUT, EXIT_NOEXEC,
+ * EXIT_NOTFOUND): the status travels up with the message, and the top
+ * prints the one and exits with the other. */
+int err_set_exit(coco_err *err, int exit_code, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The exit status ERR asks for: its own, or EXIT_COCO. */
+int err_exit_code(const coco_err *err);
 /* Prepend "CONTEXT: " to the message already in ERR; returns -1. */
 int err_prefix(coco_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -343,23 +343,22 @@ int native_run(const struct policy *p, coco_err *err)
     ssize_t n = recv(r.errsock[0], &m, sizeof m, MSG_DONTWAIT);
     if (n == (ssize_t)sizeof m) {
         m.msg[sizeof m.msg - 1] = '\0';
-        if (m.kind == MSG_NOTFOUND || m.kind == MSG_NOEXEC) {
-            coco_err e2 = {.errnum = m.errnum};
-            snprintf(e2.msg, sizeof e2.msg, "%s", m.msg);
-            err_print(&e2);
-            ret = m.kind;
-        } else {
+        if (m.kind == MSG_NOTFOUND || m.kind == MSG_NOEXEC)
+            err_set_exit(err, m.kind, m.errnum, "%s", m.msg);
+        else
             err_set(err, m.errnum, "native sandbox: %s", m.msg);
-        }
         goto out_sup;
     }
     if (res.reason == SUP_TIMEOUT)
-        fprintf(stderr, "coco: %s: timed out after %llu ms; stopped\n",
-                p->tool, (unsigned long long)p->limits.timeout_ms);
+        err_set_exit(err, res.exit_code, 0, "%s: timed out after %llu ms; "
+                     "stopped", p->tool,
+                     (unsigned long long)p->limits.timeout_ms);
     else if (res.reason == SUP_OUTPUT)
-        fprintf(stderr, "coco: %s: output limit of %llu bytes reached; "
-                "stopped\n", p->tool, (unsigned long long)p->limits.output);
-    ret = res.exit_code;
+        err_set_exit(err, res.exit_code, 0, "%s: output limit of %llu bytes "
+                     "reached; stopped", p->tool,
+                     (unsigned long long)p->limits.output);
+    else
+        ret = res.exit_code;
 
     goto out_sup;
 
