@@ -33,10 +33,4 @@ int cmd_version(int argc, char **argv);
 /* Run TOOL with ARGS as `coco run TOOL ARGS` would (symlink invocation). */
 int run_tool(const struct run_cmd *rc);
 
-/* Path of the running coco binary (resolved /proc/self/exe). */
-char *self_exe(void);
-/* Directory holding coco's data: store/, image/ (installed under
- * COCO_DATADIR, or beside the binary in a build tree); NULL if none. */
-char *data_dir_find(const char *sub);
-
 #endif

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include "cli.h"
+#include "paths.h"
 #include "oci.h"
 #include "supervise.h"
 #include "sys.h"
@@ -151,7 +152,7 @@ int cmd_rebuild(int argc, char **argv)
         coco_fail("rebuild: %s not found in PATH", runtime_name(kind));
         return EXIT_COCO;
     }
-    _cleanup_free_ char *dir = data_dir_find("image");
+    _cleanup_free_ char *dir = paths_data_find("image");
     if (!dir) {
         coco_fail("rebuild: no image/Containerfile found (looked in "
                         "%s/image and beside the binary)", COCO_DATADIR);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "paths.h"
 #include "native.h"
 #include "oci.h"
 #include "show.h"
@@ -151,7 +152,7 @@ int cmd_list(int argc, char **argv)
         }
     }
     coco_err err = {0};
-    _cleanup_free_ char *dir = config_dir();
+    _cleanup_free_ char *dir = paths_tools_dir();
     _cleanup_strvec_ struct strvec names = STRVEC_INIT;
     if (config_list(dir, &names, &err) < 0) {
         err_print(&err);

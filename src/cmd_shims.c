@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "paths.h"
 #include "sys.h"
 
 /* Commands people rely on for security or recovery: a tool of that name
@@ -71,15 +72,6 @@ static const char *protected_why(const char *name)
         if (strcmp(protected_cmds[i].name, name) == 0)
             return protected_cmds[i].why;
     return NULL;
-}
-
-static char *bin_dir(void)
-{
-    const char *d = getenv("COCO_BIN_DIR");
-    if (d && *d)
-        return xstrdup(d);
-    const char *h = getenv("HOME");
-    return path_join(h && *h ? h : "/", ".local/bin");
 }
 
 /* True when the link at PATH points to the coco binary EXE (same file). */
@@ -137,23 +129,13 @@ static bool rec_matches(const struct link_rec *e, const struct stat *st)
            e->ctime_ns == now.ctime_ns;
 }
 
-/* Beside the tools directory: the record belongs to the same user data. */
-static char *record_path(void)
-{
-    _cleanup_free_ char *tools = config_dir();
-    char *slash = strrchr(tools, '/');
-    if (slash && slash != tools)
-        *slash = '\0';
-    return path_join(tools, "links");
-}
-
 /* Read the record; a missing one is empty.  Lines are
  * "DEV INO CTIME_S.CTIME_NS PATH"; anything else is dropped when the
  * record is written again. */
 static int record_read(struct link_record *r, coco_err *err)
 {
     memset(r, 0, sizeof *r);
-    r->file = record_path();
+    r->file = paths_links_file();
     _cleanup_close_ int fd = open(r->file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return errno == ENOENT ? 0 : err_set(err, errno, "%s", r->file);
@@ -318,7 +300,7 @@ static const char *shadow_refusal(const struct path_view *pv, const char *name,
  * be this binary, not a tool). */
 static int tool_names(struct strvec *out, coco_err *err)
 {
-    _cleanup_free_ char *dir = config_dir();
+    _cleanup_free_ char *dir = paths_tools_dir();
     if (config_list(dir, out, err) < 0)
         return -1;
     for (size_t i = 0; i < out->n; i++)
@@ -400,8 +382,8 @@ static int up_one(const char *dir, const char *name, const char *exe,
 int cmd_up(int argc, char **argv)
 {
     coco_err err = {0};
-    _cleanup_free_ char *exe = self_exe();
-    _cleanup_free_ char *dir = bin_dir();
+    _cleanup_free_ char *exe = paths_self_exe();
+    _cleanup_free_ char *dir = paths_bin_dir();
     _cleanup_strvec_ struct strvec names = STRVEC_INIT;
     _cleanup_strvec_ struct strvec forced = STRVEC_INIT;
     struct stat exe_st;
@@ -452,7 +434,7 @@ int cmd_down(int argc, char **argv)
     if (argc > 1)
         return coco_fail("usage: coco down");
     coco_err err = {0};
-    _cleanup_free_ char *exe = self_exe();
+    _cleanup_free_ char *exe = paths_self_exe();
     struct stat exe_st;
     if (stat(exe, &exe_st) < 0)
         return coco_fail("down: cannot find this coco binary (%s): %s", exe,

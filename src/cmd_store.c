@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "paths.h"
 #include "engine_args.h"
 #include "show.h"
 #include "store.h"
@@ -203,7 +204,7 @@ static int fetch_dir(const char *name, const char *env, char **src, char **buf,
         if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
             return err_set(err, 0, "COCO_STORE: %s is not a directory", dir);
     } else {
-        dir = data_dir_find("store");
+        dir = paths_data_find("store");
         if (!dir)
             return err_set(err, 0, "get: no store found (looked in %s/store and "
                                    "beside the coco binary); set COCO_STORE",
@@ -286,7 +287,7 @@ int cmd_get(int argc, char **argv)
         err_print(&err);
         return EXIT_COCO;
     }
-    _cleanup_free_ char *dir = config_dir();
+    _cleanup_free_ char *dir = paths_tools_dir();
     if (mkdir_parents(dir, 0700, &err) < 0 ||
         write_file_atomic(dest, buf, len, 0644, force, &err) < 0) {
         err_print(&err);

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "engine_args.h"
 #include "hostpath.h"
+#include "paths.h"
 #include "sys.h"
 
 #include <arpa/inet.h>
@@ -930,17 +931,6 @@ int config_list(const char *dir, struct strvec *out, coco_err *err)
     return 0;
 }
 
-char *config_dir(void)
-{
-    const char *x = getenv("XDG_DATA_HOME");
-    if (x && x[0] == '/')
-        return path_join(x, "coco/tools");
-    const char *h = getenv("HOME");
-    if (!h || h[0] != '/')
-        h = "/";
-    return path_join(h, ".local/share/coco/tools");
-}
-
 char *config_path_for(const char *name, coco_err *err)
 {
     if (!tool_name_valid(name)) {
@@ -948,6 +938,6 @@ char *config_path_for(const char *name, coco_err *err)
                         "no '/' or \"..\")", name);
         return NULL;
     }
-    _cleanup_free_ char *dir = config_dir();
+    _cleanup_free_ char *dir = paths_tools_dir();
     return xasprintf("%s/%s.json", dir, name);
 }

@@ -119,13 +119,11 @@ const char *tool_spec_check(const char *spec);
  * (localhost/...). */
 bool image_pinned(const char *image);
 
-/* Where configs live: $XDG_DATA_HOME/coco/tools or ~/.local/share/coco/tools.
- * Newly allocated. */
-char *config_dir(void);
 /* Tool names (NAME.json files with valid names) in DIR, sorted; a
  * missing DIR is an empty list. */
 int config_list(const char *dir, struct strvec *out, coco_err *err);
-/* config_dir()/NAME.json, or NULL with an error for an invalid name. */
+/* paths_tools_dir()/NAME.json, or NULL with an error for an invalid
+ * name. */
 char *config_path_for(const char *name, coco_err *err);
 
 #endif

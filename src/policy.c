@@ -17,6 +17,7 @@
 #include "engine_args.h"
 #include "hostpath.h"
 #include "net.h"
+#include "paths.h"
 #include "sys.h"
 
 extern char **environ;
@@ -55,29 +56,6 @@ static char *find_in_path(char *const *env, const char *prog)
     return NULL;
 }
 
-/* The home directory of UID from /etc/passwd.  Read by hand rather than
- * with getpwuid(): coco links statically (launch time), and glibc's NSS
- * cannot be loaded into a static binary. */
-static char *passwd_home(uid_t uid)
-{
-    _cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
-    if (!f)
-        return NULL;
-    char line[1024];
-    while (fgets(line, sizeof line, f)) {
-        char *fields[7], *s = line;
-        int n = 0;
-        /* strsep keeps empty fields (an empty password field is common). */
-        while (n < 7 && (fields[n] = strsep(&s, ":\n")) != NULL)
-            n++;
-        uint64_t u;
-        if (n >= 6 && parse_uint(fields[2], UINT32_MAX, &u) == 0 &&
-            (uid_t)u == uid && fields[5][0] == '/')
-            return xstrdup(fields[5]);
-    }
-    return NULL;
-}
-
 static char *fd_path(int fd);
 
 int host_ctx_from_process(struct host_ctx *ctx, coco_err *err)
@@ -94,10 +72,7 @@ int host_ctx_from_process(struct host_ctx *ctx, coco_err *err)
     ctx->cwd = cwd;
     ctx->cwd_fd = cfd;
     ctx->have_cwd_fd = true;
-    const char *home = getenv("HOME");
-    _cleanup_free_ char *pwhome = NULL;
-    if (!home || home[0] != '/')
-        home = pwhome = passwd_home(getuid());
+    char *home = paths_home();
     if (!home) {
         free(cwd);
         close(cfd);
@@ -105,7 +80,7 @@ int host_ctx_from_process(struct host_ctx *ctx, coco_err *err)
         return err_set(err, 0, "HOME is not set and the user has no home "
                                "directory; set HOME");
     }
-    ctx->home = xstrdup(home);
+    ctx->home = home;
     ctx->uid = getuid();
     ctx->gid = getgid();
     ctx->stdin_tty = isatty(0);
