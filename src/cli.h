@@ -3,15 +3,7 @@
 #ifndef COCO_CLI_H
 #define COCO_CLI_H
 
-#include "policy.h"
-
-/* Parsed `coco run [--runtime R] [--dry-run] [--] TOOL [ARGS...]`. */
-struct run_cmd {
-    struct run_flags flags;
-    const char *tool;
-    char **args;  /* points into argv: everything after TOOL, untouched */
-    size_t n_args;
-};
+#include "run.h"
 
 /* Parse ARGV (argv[0] is "run") into OUT.  Options are only recognised
  * before TOOL; everything after TOOL belongs to the tool, even "--help".
@@ -29,8 +21,5 @@ int cmd_prune(int argc, char **argv);
 int cmd_rebuild(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
-
-/* Run TOOL with ARGS as `coco run TOOL ARGS` would (symlink invocation). */
-int run_tool(const struct run_cmd *rc);
 
 #endif

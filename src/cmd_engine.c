@@ -16,14 +16,9 @@ extern char **environ;
 /* Engines to act on: the one COCO_RUNTIME names, else every one found. */
 static int engines(struct strvec *out, coco_err *err)
 {
-    const char *rt = getenv("COCO_RUNTIME");
-    enum runtime_kind only = RT_UNSET;
-    if (rt && *rt) {
-        only = runtime_parse(rt);
-        if (only == RT_UNSET)
-            return err_set(err, 0, "COCO_RUNTIME: \"%s\" is not a runtime (use "
-                                   "podman, docker or native)", rt);
-    }
+    enum runtime_kind only;
+    if (policy_env_runtime(environ, &only, err) < 0)
+        return -1;
     static const enum runtime_kind kinds[] = {RT_PODMAN, RT_DOCKER};
     for (size_t i = 0; i < 2; i++) {
         if (only != RT_UNSET && only != kinds[i])
@@ -133,18 +128,19 @@ int cmd_rebuild(int argc, char **argv)
         coco_fail("rebuild: --base: \"%s\" is not an image", base);
         return EXIT_COCO;
     }
-    const char *rt = getenv("COCO_RUNTIME");
-    enum runtime_kind kind = rt && *rt ? runtime_parse(rt) : RT_PODMAN;
-    if (kind == RT_NATIVE || kind == RT_UNSET) {
-        if (kind == RT_UNSET) {
-            coco_fail("COCO_RUNTIME: \"%s\" is not a runtime", rt);
-            return EXIT_COCO;
-        }
+    coco_err err = {0};
+    enum runtime_kind named;
+    if (policy_env_runtime(environ, &named, &err) < 0) {
+        err_print(&err);
+        return EXIT_COCO;
+    }
+    enum runtime_kind kind = named != RT_UNSET ? named : RT_PODMAN;
+    if (kind == RT_NATIVE) {
         printf("the native runtime uses the host's programs; no image to build\n");
         return 0;
     }
     _cleanup_free_ char *engine = oci_find_engine(kind);
-    if (!engine && kind == RT_PODMAN && !(rt && *rt)) {
+    if (!engine && named == RT_UNSET) {
         kind = RT_DOCKER;
         engine = oci_find_engine(kind);
     }

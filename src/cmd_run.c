@@ -1,12 +1,11 @@
-/* cmd_run.c — `coco run`, `coco show`, `coco list`: load a config,
- * resolve the policy, hand it to a backend. */
+/* cmd_run.c — `coco run`, `coco show`, `coco list`: the command lines;
+ * one run's sequence is run.c's. */
 #include <errno.h>
 #include <string.h>
 
 #include "cli.h"
 #include "paths.h"
-#include "native.h"
-#include "oci.h"
+#include "run.h"
 #include "show.h"
 
 int cli_parse_run(int argc, char **argv, struct run_cmd *out, coco_err *err)
@@ -52,65 +51,6 @@ int cli_parse_run(int argc, char **argv, struct run_cmd *out, coco_err *err)
     return 0;
 }
 
-/* Load TOOL's config and resolve it.  Returns 0 or prints the error and
- * returns -1. */
-static int load_policy(const char *tool, const struct run_flags *flags,
-                       char *const *args, size_t n_args, struct policy *p,
-                       struct host_ctx *ctx)
-{
-    coco_err err = {0};
-    _cleanup_free_ char *path = config_path_for(tool, &err);
-    struct config cfg;
-    if (!path || config_load(path, tool, &cfg, &err) < 0) {
-        err_print(&err);
-        return -1;
-    }
-    int r = host_ctx_from_process(ctx, &err);
-    if (r == 0) {
-        bool need_native = flags->runtime == RT_UNSET && cfg.runtime == RT_UNSET;
-        const char *envrt = env_lookup(ctx->environ, "COCO_RUNTIME");
-        if (need_native && !(envrt && *envrt))
-            ctx->native_available = native_available();
-        r = policy_resolve(&cfg, ctx, flags, args, n_args, p, &err);
-        /* The mount sources are resolved: the cwd's descriptor has served
-         * (and a run should not carry it, nor spend a descriptor on it). */
-        if (ctx->have_cwd_fd) {
-            close(ctx->cwd_fd);
-            ctx->have_cwd_fd = false;
-        }
-    }
-    config_free(&cfg);
-    if (r < 0) {
-        err_print(&err);
-        host_ctx_release(ctx);
-        return -1;
-    }
-    return 0;
-}
-
-int run_tool(const struct run_cmd *rc)
-{
-    struct policy p;
-    struct host_ctx ctx;
-    if (load_policy(rc->tool, &rc->flags, rc->args, rc->n_args, &p, &ctx) < 0)
-        return EXIT_COCO;
-    int code;
-    if (rc->flags.dry_run) {
-        code = show_dry_run(&p);
-    } else {
-        coco_err err = {0};
-        debug("running %s with %s", p.tool, runtime_name(p.runtime));
-        code = p.runtime == RT_NATIVE ? native_run(&p, &err) : oci_run(&p, &err);
-        if (code < 0) {
-            err_print(&err);
-            code = err_exit_code(&err);
-        }
-    }
-    policy_free(&p);
-    host_ctx_release(&ctx);
-    return code;
-}
-
 int cmd_run(int argc, char **argv)
 {
     struct run_cmd rc;
@@ -131,7 +71,7 @@ int cmd_show(int argc, char **argv)
     struct run_flags flags = {.show = true, .dry_run = true};
     struct policy p;
     struct host_ctx ctx;
-    if (load_policy(argv[1], &flags, NULL, 0, &p, &ctx) < 0)
+    if (run_load_policy(argv[1], &flags, NULL, 0, &p, &ctx) < 0)
         return EXIT_COCO;
     show_policy(&p, stdout);
     policy_free(&p);

@@ -477,19 +477,31 @@ static const char *native_unsupported(const struct config *cfg,
     return NULL;
 }
 
+int policy_env_runtime(char *const *env, enum runtime_kind *out, coco_err *err)
+{
+    const char *v = env_lookup(env, "COCO_RUNTIME");
+    *out = RT_UNSET;
+    if (!v || !*v)
+        return 0;
+    *out = runtime_parse(v);
+    if (*out == RT_UNSET)
+        return err_set(err, 0, "COCO_RUNTIME: \"%s\" is not a runtime (use "
+                               "podman, docker or native)", v);
+    return 0;
+}
+
 static int resolve_runtime(const struct config *cfg, const struct host_ctx *ctx,
                            const struct run_flags *flags, struct policy *p,
                            coco_err *err)
 {
-    const char *envrt = env_lookup(ctx->environ, "COCO_RUNTIME");
+    enum runtime_kind envrt;
+    if (policy_env_runtime(ctx->environ, &envrt, err) < 0)
+        return -1;
     if (flags && flags->runtime != RT_UNSET) {
         p->runtime = flags->runtime;
         p->runtime_source = "--runtime";
-    } else if (envrt && *envrt) {
-        p->runtime = runtime_parse(envrt);
-        if (p->runtime == RT_UNSET)
-            return err_set(err, 0, "COCO_RUNTIME: \"%s\" is not a runtime (use "
-                                   "podman, docker or native)", envrt);
+    } else if (envrt != RT_UNSET) {
+        p->runtime = envrt;
         p->runtime_source = "COCO_RUNTIME";
     } else if (cfg->runtime != RT_UNSET) {
         p->runtime = cfg->runtime;

@@ -164,6 +164,12 @@ int policy_resolve(const struct config *cfg, const struct host_ctx *ctx,
 
 void policy_free(struct policy *p);
 
+/* The runtime COCO_RUNTIME names in the environment ENV, into OUT:
+ * RT_UNSET when unset or empty.  The one place the variable is read
+ * (resolution, `coco prune`, `coco rebuild`).  Returns 0, or -1 with an
+ * error naming the variable for a value that is not a runtime. */
+int policy_env_runtime(char *const *env, enum runtime_kind *out, coco_err *err);
+
 /* Look NAME up in the NULL-terminated environment ENV; NULL if absent. */
 const char *env_lookup(char *const *env, const char *name);
 

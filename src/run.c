@@ -1,0 +1,79 @@
+/* run.c — one run of a tool: load its config, resolve the policy, hand
+ * it to a backend, report.  `coco run`, a link made by `coco up` and
+ * `coco show` (which stops after resolving) all come through here.
+ *
+ *     load → resolve → [install check] → [egress start] → backend
+ *          → [egress stop, report]
+ *
+ * The bracketed steps are the coming wings' (LAYOUT.md); each plugs in
+ * here, so no backend needs to know about them. */
+#include "run.h"
+
+#include <string.h>
+
+#include "native.h"
+#include "oci.h"
+#include "show.h"
+
+int run_load_policy(const char *tool, const struct run_flags *flags,
+                    char *const *args, size_t n_args, struct policy *p,
+                    struct host_ctx *ctx)
+{
+    coco_err err = {0};
+    _cleanup_free_ char *path = config_path_for(tool, &err);
+    struct config cfg;
+    if (!path || config_load(path, tool, &cfg, &err) < 0) {
+        err_print(&err);
+        return -1;
+    }
+    int r = host_ctx_from_process(ctx, &err);
+    if (r == 0) {
+        /* Whether the native sandbox works here is a probe (a clone):
+         * only made when nothing else chose the runtime. */
+        enum runtime_kind envrt;
+        r = policy_env_runtime(ctx->environ, &envrt, &err);
+        if (r == 0 && flags->runtime == RT_UNSET && cfg.runtime == RT_UNSET &&
+            envrt == RT_UNSET)
+            ctx->native_available = native_available();
+        if (r == 0)
+            r = policy_resolve(&cfg, ctx, flags, args, n_args, p, &err);
+        /* The mount sources are resolved: the cwd's descriptor has served
+         * (and a run should not carry it, nor spend a descriptor on it). */
+        if (ctx->have_cwd_fd) {
+            close(ctx->cwd_fd);
+            ctx->have_cwd_fd = false;
+        }
+    }
+    config_free(&cfg);
+    if (r < 0) {
+        err_print(&err);
+        host_ctx_release(ctx);
+        return -1;
+    }
+    return 0;
+}
+
+int run_tool(const struct run_cmd *rc)
+{
+    struct policy p;
+    struct host_ctx ctx;
+    if (run_load_policy(rc->tool, &rc->flags, rc->args, rc->n_args, &p, &ctx) < 0)
+        return EXIT_COCO;
+    int code;
+    if (rc->flags.dry_run) {
+        code = show_dry_run(&p);
+    } else {
+        coco_err err = {0};
+        debug("running %s with %s", p.tool, runtime_name(p.runtime));
+        /* The install check and the egress proxy plug in here, around
+         * the backend: see LAYOUT.md. */
+        code = p.runtime == RT_NATIVE ? native_run(&p, &err) : oci_run(&p, &err);
+        if (code < 0) {
+            err_print(&err);
+            code = err_exit_code(&err);
+        }
+    }
+    policy_free(&p);
+    host_ctx_release(&ctx);
+    return code;
+}
