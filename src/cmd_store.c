@@ -8,6 +8,7 @@
 #include "paths.h"
 #include "engine_args.h"
 #include "show.h"
+#include "spawn.h"
 #include "store.h"
 #include "sys.h"
 

@@ -708,7 +708,7 @@ int oci_run(const struct policy *p, coco_err *err)
         .again_after_ms = p->runtime == RT_DOCKER ? OCI_GUARD_AGAIN_MS : 0,
     };
     struct supervisor s;
-    struct sup_fd fds[2] = {{profile_fd, OCI_SECCOMP_FD},
+    struct spawn_fd fds[2] = {{profile_fd, OCI_SECCOMP_FD},
                             {memfd, OCI_ENVFILE_FD}};
     struct stop_ctx sc = {p, envp};
     struct sup_limits lim = {
@@ -757,30 +757,7 @@ out:
 
 char *oci_find_engine(enum runtime_kind kind)
 {
-    const char *name = kind == RT_PODMAN ? "podman"
-                       : kind == RT_DOCKER ? "docker"
-                                           : NULL;
-    const char *path = getenv("PATH");
-
-    if (!name)
+    if (kind != RT_PODMAN && kind != RT_DOCKER)
         return NULL;
-    if (!path || !*path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    for (const char *s = path; *s;) {
-        const char *e = strchrnul(s, ':');
-        /* Only absolute entries: an empty or relative PATH entry means
-         * the current directory, where an untrusted project could plant
-         * its own "podman". */
-        if (e > s && s[0] == '/') {
-            _cleanup_free_ char *dir = xstrndup(s, (size_t)(e - s));
-            char *cand = path_join(dir, name);
-            struct stat st;
-            if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) &&
-                access(cand, X_OK) == 0)
-                return cand;
-            free(cand);
-        }
-        s = *e ? e + 1 : e;
-    }
-    return NULL;
+    return spawn_find_program(NULL, runtime_name(kind));
 }

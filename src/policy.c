@@ -18,6 +18,7 @@
 #include "hostpath.h"
 #include "net.h"
 #include "paths.h"
+#include "spawn.h"
 #include "sys.h"
 
 extern char **environ;
@@ -35,25 +36,6 @@ static bool env_true(char *const *env, const char *name)
 {
     const char *v = env_lookup(env, name);
     return v && (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0);
-}
-
-/* Find PROG in the PATH of ENV; newly allocated absolute path or NULL. */
-static char *find_in_path(char *const *env, const char *prog)
-{
-    const char *path = env_lookup(env, "PATH");
-    if (!path || !*path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    _cleanup_free_ char *copy = xstrdup(path);
-    char *save = NULL;
-    for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-        if (d[0] != '/')
-            continue; /* a relative PATH entry is a planted-binary risk */
-        char *cand = path_join(d, prog);
-        if (access(cand, X_OK) == 0)
-            return cand;
-        free(cand);
-    }
-    return NULL;
 }
 
 static char *fd_path(int fd);
@@ -520,9 +502,9 @@ static int resolve_runtime(const struct config *cfg, const struct host_ctx *ctx,
             p->runtime = RT_NATIVE;
         } else {
             _cleanup_free_ char *pod = ctx->podman_bin ? NULL
-                                       : find_in_path(ctx->environ, "podman");
+                                       : spawn_find_program(ctx->environ, "podman");
             _cleanup_free_ char *dock = ctx->docker_bin ? NULL
-                                        : find_in_path(ctx->environ, "docker");
+                                        : spawn_find_program(ctx->environ, "docker");
             bool have_podman = ctx->podman_bin || pod;
             bool have_docker = ctx->docker_bin || dock;
             p->runtime = have_podman || !have_docker ? RT_PODMAN : RT_DOCKER;
@@ -543,7 +525,7 @@ static int resolve_runtime(const struct config *cfg, const struct host_ctx *ctx,
     }
     const char *given = p->runtime == RT_PODMAN ? ctx->podman_bin : ctx->docker_bin;
     const char *prog = runtime_name(p->runtime);
-    p->engine_bin = given ? xstrdup(given) : find_in_path(ctx->environ, prog);
+    p->engine_bin = given ? xstrdup(given) : spawn_find_program(ctx->environ, prog);
     if (!p->engine_bin) {
         if (flags && flags->dry_run) {
             p->engine_bin = xstrdup(prog);

@@ -168,110 +168,27 @@ void supervise_attach(struct supervisor *s, pid_t pid)
     close_fd(&s->err_w);
 }
 
-static int place_fds(const struct sup_fd *fds, size_t n)
+/* Child side of supervise_spawn(): the supervisor's pipes and mask. */
+static int sup_child_setup(void *data)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (fds[i].src == fds[i].dst) {
-            int fl = fcntl(fds[i].src, F_GETFD);
-            if (fl < 0 || fcntl(fds[i].src, F_SETFD, fl & ~FD_CLOEXEC) < 0)
-                return -1;
-        } else if (dup2(fds[i].src, fds[i].dst) < 0) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* The lowest descriptor the exec-report pipe may use in the child: above
- * stdio and every FDS[].dst, which the child overwrites.  Not a fixed
- * "high" number: under a low RLIMIT_NOFILE (ulimit -n 16) there is none. */
-static int report_fd_floor(const struct sup_fd *fds, size_t n)
-{
-    int lo = STDERR_FILENO + 1;
-    for (size_t i = 0; i < n; i++)
-        if (fds[i].dst >= lo)
-            lo = fds[i].dst + 1;
-    return lo;
-}
-
-/* Child side of a spawn: report errno on EPFD and exit when anything
- * before or including execve fails. */
-static __attribute__((noreturn)) void child_fail(int epfd)
-{
-    int e = errno;
-    ssize_t r = write(epfd, &e, sizeof(e));
-    (void)r;
-    _exit(127);
-}
-
-/* Read the child's exec report: 0 when exec succeeded (EOF), else the
- * errno it sent. */
-static int read_exec_report(int rfd)
-{
-    int e = 0;
-    ssize_t r;
-    do
-        r = read(rfd, &e, sizeof(e));
-    while (r < 0 && errno == EINTR);
-    return r == (ssize_t)sizeof(e) ? e : 0;
+    return supervise_child_setup(data);
 }
 
 int supervise_spawn(struct supervisor *s, char *const argv[],
-                    char *const envp[], const struct sup_fd *fds,
+                    char *const envp[], const struct spawn_fd *fds,
                     size_t n_fds, coco_err *err)
 {
-    int ep[2];
-    pid_t pid;
-
-    pid_t parent = getpid();
-
-    if (!argv || !argv[0])
-        return err_set(err, 0, "supervisor: empty command");
-    if (pipe2(ep, O_CLOEXEC) < 0)
-        return err_set(err, errno, "supervisor: pipe");
-    pid = fork();
-    if (pid < 0) {
-        int e = errno;
-        close(ep[0]);
-        close(ep[1]);
-        return err_set(err, e, "supervisor: fork");
-    }
-    if (pid == 0) {
-        int epfd = ep[1];
-        close(ep[0]);
-        /* Keep the report pipe out of the way of fds[].dst. */
-        int lo = report_fd_floor(fds, n_fds);
-        if (epfd < lo) {
-            int hi = fcntl(epfd, F_DUPFD_CLOEXEC, lo);
-            if (hi < 0)
-                child_fail(epfd);
-            close(epfd);
-            epfd = hi;
-        }
-        /* If coco dies, so does the child: nobody would enforce a limit
-         * or forward a signal to it any more.  (The guardian deals with
-         * what the child started elsewhere.)  Checking the parent after
-         * the prctl closes the window where coco died before it. */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-            child_fail(epfd);
-        if (getppid() != parent) {
-            errno = ESRCH;
-            child_fail(epfd);
-        }
-        if (supervise_child_setup(s) < 0 || place_fds(fds, n_fds) < 0)
-            child_fail(epfd);
-        execve(argv[0], argv, envp);
-        child_fail(epfd);
-    }
-    close(ep[1]);
-    int e = read_exec_report(ep[0]);
-    close(ep[0]);
-    if (e) {
-        int st;
-        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-            ;
-        return err_set(err, e, "cannot run %s", argv[0]);
-    }
+    struct spawn_opts o = {
+        .envp = envp,
+        .fds = fds,
+        .n_fds = n_fds,
+        .die_with_parent = true,
+        .setup = sup_child_setup,
+        .setup_data = s,
+    };
+    pid_t pid = spawn_start(argv, &o, err);
+    if (pid < 0)
+        return -1;
     supervise_attach(s, pid);
     return 0;
 }
@@ -639,51 +556,37 @@ int supervise_exit_code(const struct sup_result *res)
     return status_exit_code(res->status);
 }
 
+/* Child side of spawn_wait(): a helper run while a supervisor is active
+ * must not inherit the blocked SIGCHLD/forwarded signals or an ignored
+ * SIGPIPE. */
+static int helper_child_setup(void *data)
+{
+    sigset_t set;
+    (void)data;
+    blocked_set(&set);
+    if (sigprocmask(SIG_UNBLOCK, &set, NULL) < 0)
+        return -1;
+    signal(SIGPIPE, SIG_DFL);
+    return 0;
+}
+
 int spawn_wait(char *const argv[], char *const envp[], bool quiet_out,
                bool quiet_err, coco_err *err)
 {
-    int ep[2], st;
-    pid_t pid;
-
-    if (!argv || !argv[0])
-        return err_set(err, 0, "empty command");
-    if (pipe2(ep, O_CLOEXEC) < 0)
-        return err_set(err, errno, "pipe");
-    pid = fork();
-    if (pid < 0) {
-        int e = errno;
-        close(ep[0]);
-        close(ep[1]);
-        return err_set(err, e, "fork");
-    }
-    if (pid == 0) {
-        sigset_t set;
-        close(ep[0]);
-        /* A helper run while a supervisor is active must not inherit the
-         * blocked SIGCHLD/forwarded signals or an ignored SIGPIPE. */
-        blocked_set(&set);
-        sigprocmask(SIG_UNBLOCK, &set, NULL);
-        signal(SIGPIPE, SIG_DFL);
-        if (quiet_out || quiet_err) {
-            int nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
-            if (nul < 0)
-                child_fail(ep[1]);
-            if ((quiet_out && dup2(nul, STDOUT_FILENO) < 0) ||
-                (quiet_err && dup2(nul, STDERR_FILENO) < 0))
-                child_fail(ep[1]);
-        }
-        execve(argv[0], argv, envp);
-        child_fail(ep[1]);
-    }
-    close(ep[1]);
-    int e = read_exec_report(ep[0]);
-    close(ep[0]);
+    struct spawn_opts o = {
+        .envp = envp,
+        .null_stdout = quiet_out,
+        .null_stderr = quiet_err,
+        .setup = helper_child_setup,
+    };
+    int st;
+    pid_t pid = spawn_start(argv, &o, err);
+    if (pid < 0)
+        return -1;
     while (waitpid(pid, &st, 0) < 0) {
         if (errno != EINTR)
             return err_set(err, errno, "wait for %s", argv[0]);
     }
-    if (e)
-        return err_set(err, e, "cannot run %s", argv[0]);
     return st;
 }
 

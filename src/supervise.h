@@ -32,6 +32,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include "spawn.h"
 #include "tty.h"
 #include "util.h"
 
@@ -63,13 +64,6 @@ struct sup_result {
     enum sup_reason reason;
     uint64_t output_bytes;  /* bytes copied to stdout+stderr */
     int exit_code;          /* coco's exit code (see supervise_exit_code) */
-};
-
-/* A descriptor to place in the child: dup2(src, dst), close-on-exec
- * cleared.  SRC may equal DST. */
-struct sup_fd {
-    int src;
-    int dst;
 };
 
 struct supervisor {
@@ -117,14 +111,14 @@ void supervise_relay_tty(struct supervisor *s, struct tty_relay *t);
  * after supervise_init(). */
 int supervise_job_control(struct supervisor *s, coco_err *err);
 
-/* fork + execve(ARGV[0], ARGV, ENVP): no PATH search, ARGV[0] must be a
- * path.  FDS are placed in the child; all other descriptors coco opened
+/* spawn_start() (spawn.h) of ARGV[0] with ENVP: no PATH search, ARGV[0]
+ * must be a path.  FDS are placed in the child; all other descriptors coco opened
  * are close-on-exec.  The child gets SIGKILL when coco dies
  * (PR_SET_PDEATHSIG), so it never runs on unsupervised.  An exec failure
  * is reported through a pipe and returned here as an error: errnum
  * ENOENT/EACCES/ENOEXEC tells the caller which of 127/126 applies. */
 int supervise_spawn(struct supervisor *s, char *const argv[],
-                    char *const envp[], const struct sup_fd *fds,
+                    char *const envp[], const struct spawn_fd *fds,
                     size_t n_fds, coco_err *err);
 
 /* For a child started some other way (clone() in the native backend):

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -114,65 +113,6 @@ int write_file_atomic(const char *path, const void *data, size_t len,
     }
     unlink(tmp);
     return 0;
-}
-
-int spawn_capture(char *const argv[], char **out, size_t *len, size_t max,
-                  coco_err *err)
-{
-    int pfd[2];
-    if (pipe2(pfd, O_CLOEXEC) < 0)
-        return err_set(err, errno, "pipe");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-    pid_t pid;
-    int r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(pfd[1]);
-    if (r != 0) {
-        close(pfd[0]);
-        return err_set(err, r, "cannot run %s", argv[0]);
-    }
-    size_t cap = 4096, n = 0;
-    char *buf = xmalloc(cap);
-    bool too_big = false;
-    for (;;) {
-        if (n + 1 >= cap) {
-            if (cap > max) {
-                too_big = true;
-                break;
-            }
-            cap *= 2;
-            buf = xrealloc(buf, cap);
-        }
-        ssize_t g = read(pfd[0], buf + n, cap - n - 1);
-        if (g < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if (g == 0)
-            break;
-        n += (size_t)g;
-    }
-    close(pfd[0]);
-    if (too_big || n > max)
-        kill(pid, SIGKILL);
-    int st;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    if (too_big || n > max) {
-        free(buf);
-        err_set(err, 0, "%s: output larger than %zu bytes", argv[0], max);
-        return SPAWN_TOO_BIG;
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    if (WIFSIGNALED(st))
-        return 128 + WTERMSIG(st);
-    return WEXITSTATUS(st);
 }
 
 int read_fd(int fd, const char *path, char **out, size_t *len, size_t max,

@@ -25,15 +25,6 @@ ssize_t read_small(const char *path, char *buf, size_t len);
 /* mkdir -p with MODE for the directories it creates. */
 int mkdir_parents(const char *path, mode_t mode, coco_err *err);
 
-/* Run ARGV (ARGV[0] looked up in PATH) with stdin from /dev/null and
- * capture at most MAX bytes of its stdout into *OUT (NUL-terminated).
- * stderr passes through.  Returns the exit code (0..255, 128+N for a
- * signal), -1 with ERR when it could not run, or SPAWN_TOO_BIG with ERR
- * when it wrote more than MAX (it is killed then). */
-#define SPAWN_TOO_BIG (-2)
-int spawn_capture(char *const argv[], char **out, size_t *len, size_t max,
-                  coco_err *err);
-
 /* Read FD to its end, at most MAX bytes (PATH names it in errors);
  * *OUT is NUL-terminated. */
 int read_fd(int fd, const char *path, char **out, size_t *len, size_t max,

@@ -46,7 +46,7 @@ static size_t slurp(int fd, char *buf, size_t len)
 }
 
 static void run(struct run *r, char *const argv[], bool capture,
-                const struct sup_limits *lim, const struct sup_fd *fds,
+                const struct sup_limits *lim, const struct spawn_fd *fds,
                 size_t n_fds, int raise_sig)
 {
     struct supervisor s;
@@ -210,7 +210,7 @@ static void test_fd_passing(void **state)
     assert_true(mfd >= 0);
     assert_int_equal(write(mfd, "A=1\n", 4), 4);
     lseek(mfd, 0, SEEK_SET);
-    struct sup_fd fds[] = {{mfd, 3}};
+    struct spawn_fd fds[] = {{mfd, 3}};
     run(&r, (char *[]){"/bin/sh", "-c", "cat /dev/fd/3", NULL}, true, &lim,
         fds, 1, 0);
     close(mfd);
