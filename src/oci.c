@@ -396,15 +396,15 @@ int oci_build_argv(const struct policy *p, struct strvec *argv,
     if (p->volume && !engine_name_valid(p->volume))
         return err_set(err, 0, "volume name \"%s\" is not valid", p->volume);
     /* Never run unfiltered when the config asked for a filter. */
-    if (net_mode_check(p->runtime, p->net, p->net_source, src_name(p), p->tool,
+    if (net_mode_check(p->runtime, p->net.mode, p->net.source, src_name(p), p->tool,
                        err) < 0)
         return -1;
-    if ((p->net == NET_NONE || p->net == NET_UNSET) && p->ports.n > 0)
+    if ((p->net.mode == NET_NONE || p->net.mode == NET_UNSET) && p->net.ports.n > 0)
         return err_set(err, 0,
                        "%s: ports: the tool has no network (network "
                        "\"none\"), so \"%s\" cannot be published; set "
                        "\"network\"",
-                       src_name(p), p->ports.v[0]);
+                       src_name(p), p->net.ports.v[0]);
 
     strvec_push(&a, p->engine_bin);
     strvec_push(&a, "run");
@@ -461,7 +461,7 @@ int oci_build_argv(const struct policy *p, struct strvec *argv,
                      (unsigned long long)(p->limits.cpus_milli / 1000),
                      (unsigned long long)(p->limits.cpus_milli % 1000));
 
-    switch (p->net) {
+    switch (p->net.mode) {
     case NET_UNSET:
     case NET_NONE:
         strvec_push(&a, "--network=none");
@@ -497,9 +497,9 @@ int oci_build_argv(const struct policy *p, struct strvec *argv,
                      COCO_CACHE_DIR);
     if (add_x11(p, &a, err) < 0)
         return -1;
-    for (size_t i = 0; i < p->ports.n; i++) {
+    for (size_t i = 0; i < p->net.ports.n; i++) {
         strvec_push(&a, "-p");
-        strvec_push(&a, p->ports.v[i]);
+        strvec_push(&a, p->net.ports.v[i]);
     }
     if (p->workdir)
         strvec_pushf(&a, "--workdir=%s", p->workdir);

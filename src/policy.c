@@ -441,7 +441,7 @@ bool cache_volume_is_ours(const char *volume)
 }
 
 /* What a config asks for that the native sandbox cannot give (yet), or
- * NULL.  P->net is already resolved. */
+ * NULL.  P->net.mode is already resolved. */
 static const char *native_unsupported(const struct config *cfg,
                                       const struct policy *p)
 {
@@ -495,8 +495,8 @@ static int resolve_runtime(const struct config *cfg, const struct host_ctx *ctx,
         /* A config that names an image means a container. */
         /* ... and where they give a network mode it cannot. */
         char b1[512], b2[512];
-        bool net_ok = !net_mode_missing(RT_NATIVE, p->net, NULL, b1, sizeof b1) ||
-                      net_mode_missing(RT_PODMAN, p->net, NULL, b2, sizeof b2);
+        bool net_ok = !net_mode_missing(RT_NATIVE, p->net.mode, NULL, b1, sizeof b1) ||
+                      net_mode_missing(RT_PODMAN, p->net.mode, NULL, b2, sizeof b2);
         if (ctx->native_available && !cfg->image && net_ok &&
             !native_unsupported(cfg, p)) {
             p->runtime = RT_NATIVE;
@@ -513,7 +513,7 @@ static int resolve_runtime(const struct config *cfg, const struct host_ctx *ctx,
     /* Never a run with less filtering than the config asked for; show
      * describes it all the same. */
     if (!(flags && flags->show) &&
-        net_mode_check(p->runtime, p->net, p->net_source, cfg->path, cfg->name,
+        net_mode_check(p->runtime, p->net.mode, p->net.source, cfg->path, cfg->name,
                        err) < 0)
         return -1;
     if (p->runtime == RT_NATIVE) {
@@ -569,11 +569,11 @@ int policy_resolve(const struct config *cfg, const struct host_ctx *ctx,
     p->home = xstrdup(ctx->home);
     p->dry_run = flags && flags->dry_run;
 
-    p->net = cfg->network == NET_UNSET ? NET_NONE : cfg->network;
-    p->net_source = cfg->network == NET_UNSET ? "default" : "config";
-    if (env_true(ctx->environ, "COCO_ALLOW_NETWORK") && p->net != NET_HOST) {
-        p->net = NET_FULL;
-        p->net_source = "COCO_ALLOW_NETWORK";
+    p->net.mode = cfg->network == NET_UNSET ? NET_NONE : cfg->network;
+    p->net.source = cfg->network == NET_UNSET ? "default" : "config";
+    if (env_true(ctx->environ, "COCO_ALLOW_NETWORK") && p->net.mode != NET_HOST) {
+        p->net.mode = NET_FULL;
+        p->net.source = "COCO_ALLOW_NETWORK";
     }
     if (resolve_runtime(cfg, ctx, flags, p, err) < 0)
         goto fail;
@@ -629,10 +629,10 @@ int policy_resolve(const struct config *cfg, const struct host_ctx *ctx,
             strvec_push(&p->locale_env, *e);
 
     for (size_t i = 0; i < cfg->allowed_hosts.n; i++)
-        strvec_push(&p->allowed_hosts, cfg->allowed_hosts.v[i]);
+        strvec_push(&p->net.allowed_hosts, cfg->allowed_hosts.v[i]);
 
     for (size_t i = 0; i < cfg->ports.n; i++)
-        strvec_push(&p->ports, cfg->ports.v[i]);
+        strvec_push(&p->net.ports, cfg->ports.v[i]);
     const char *extra = env_lookup(ctx->environ, "COCO_EXTRA_PORTS");
     if (extra && *extra) {
         _cleanup_free_ char *copy = xstrdup(extra);
@@ -645,12 +645,12 @@ int policy_resolve(const struct config *cfg, const struct host_ctx *ctx,
                 err_set(err, 0, "COCO_EXTRA_PORTS: \"%s\": %s", t, why);
                 goto fail;
             }
-            strvec_push(&p->ports, t);
+            strvec_push(&p->net.ports, t);
         }
-        if (p->net == NET_NONE || p->net == NET_HOST) {
+        if (p->net.mode == NET_NONE || p->net.mode == NET_HOST) {
             err_set(err, 0, "COCO_EXTRA_PORTS: %s has network \"%s\"; publishing "
                             "ports needs \"network\": \"full\"", cfg->name,
-                    net_mode_name(p->net));
+                    net_mode_name(p->net.mode));
             goto fail;
         }
     }
@@ -758,8 +758,8 @@ void policy_free(struct policy *p)
     }
     free(p->env);
     strvec_clear(&p->locale_env);
-    strvec_clear(&p->allowed_hosts);
-    strvec_clear(&p->ports);
+    strvec_clear(&p->net.allowed_hosts);
+    strvec_clear(&p->net.ports);
     free(p->x11_display);
     free(p->x11_socket_dir);
     free(p->x11_xauthority);

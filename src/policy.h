@@ -90,6 +90,14 @@ struct policy_limits {
     bool memory_default, pids_default;
 };
 
+/* The resolved network: which mode, who chose it, what it reaches. */
+struct policy_net {
+    enum net_mode mode;
+    const char *source;           /* "config", "default", "COCO_ALLOW_NETWORK" */
+    struct strvec allowed_hosts;  /* for NET_ALLOWED */
+    struct strvec ports;          /* config ports + COCO_EXTRA_PORTS */
+};
+
 struct policy {
     char *tool;          /* tool name */
     char *config_path;
@@ -117,10 +125,7 @@ struct policy {
      * misbehave without them), so it never reads the environment itself. */
     struct strvec locale_env;
 
-    enum net_mode net;
-    const char *net_source;  /* "config", "default", "COCO_ALLOW_NETWORK" */
-    struct strvec allowed_hosts;
-    struct strvec ports;     /* config ports + COCO_EXTRA_PORTS */
+    struct policy_net net;
 
     bool x11;
     char *x11_display;       /* DISPLAY value */

@@ -91,18 +91,18 @@ void show_policy(const struct policy *p, FILE *o)
     }
 
     fprintf(o, "network    ");
-    switch (p->net) {
+    switch (p->net.mode) {
     case NET_NONE:
         fprintf(o, "none: loopback only");
         break;
     case NET_ALLOWED:
         fprintf(o, "only these hosts, through the egress proxy:");
-        for (size_t i = 0; i < p->allowed_hosts.n; i++)
-            fprintf(o, " %s", E(p->allowed_hosts.v[i]));
+        for (size_t i = 0; i < p->net.allowed_hosts.n; i++)
+            fprintf(o, " %s", E(p->net.allowed_hosts.v[i]));
         break;
     case NET_FULL:
         fprintf(o, "full: any public address");
-        if (!net_mode_filtered(p->runtime, p->net)) {
+        if (!net_mode_filtered(p->runtime, p->net.mode)) {
             fprintf(o, "\n  ! RISK: unfiltered egress on %s; private and "
                        "link-local ranges (your LAN, cloud metadata) are "
                        "reachable", runtime_name(p->runtime));
@@ -117,18 +117,18 @@ void show_policy(const struct policy *p, FILE *o)
     default:
         break;
     }
-    fprintf(o, " (%s)\n", p->net_source);
+    fprintf(o, " (%s)\n", p->net.source);
     char nb[512];
-    const char *missing = net_mode_missing(p->runtime, p->net, p->tool, nb,
+    const char *missing = net_mode_missing(p->runtime, p->net.mode, p->tool, nb,
                                            sizeof nb);
     if (missing) {
         fprintf(o, "  ! REFUSED: a run stops here: %s: %s\n",
-                net_mode_key(p->net, p->net_source), missing);
+                net_mode_key(p->net.mode, p->net.source), missing);
         risks++;
     }
-    for (size_t i = 0; i < p->ports.n; i++)
-        fprintf(o, "  ! publishes port %s (listens on the host)\n", E(p->ports.v[i]));
-    risks += (int)p->ports.n;
+    for (size_t i = 0; i < p->net.ports.n; i++)
+        fprintf(o, "  ! publishes port %s (listens on the host)\n", E(p->net.ports.v[i]));
+    risks += (int)p->net.ports.n;
 
     fprintf(o, "env        %s\n", p->n_env ? "only these variables of yours:"
                                            : "nothing from the host");

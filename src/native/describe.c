@@ -50,7 +50,7 @@ void native_describe(const struct policy *p, FILE *out)
 
     fprintf(out, "native sandbox (coco's own namespaces, no daemon)\n");
     fprintf(out, "  namespaces: %smount pid ipc uts cgroup%s\n",
-            root ? "" : "user ", p->net == NET_HOST ? "" : " net");
+            root ? "" : "user ", p->net.mode == NET_HOST ? "" : " net");
     if (root)
         fprintf(out, "  identity:   runs as uid %d gid %d (nobody), never host "
                 "root; config mounts idmapped so writes belong to uid %u\n",
@@ -59,12 +59,12 @@ void native_describe(const struct policy *p, FILE *out)
         fprintf(out, "  identity:   uid %u gid %u, mapped to itself in a new "
                 "user namespace\n", (unsigned)getuid(), (unsigned)getgid());
     char nb[512];
-    const char *missing = net_mode_missing(RT_NATIVE, p->net, p->tool, nb,
+    const char *missing = net_mode_missing(RT_NATIVE, p->net.mode, p->tool, nb,
                                            sizeof nb);
     fprintf(out, "  network:    %s%s\n",
-            p->net == NET_HOST ? "host (shares the host's network, "
+            p->net.mode == NET_HOST ? "host (shares the host's network, "
                                  "unfiltered)"
-            : p->net == NET_NONE || p->net == NET_UNSET
+            : p->net.mode == NET_NONE || p->net.mode == NET_UNSET
                 ? "none (new network namespace, loopback only)"
             : missing ? "refused: "
                       : "through coco's egress proxy",

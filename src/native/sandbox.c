@@ -215,14 +215,14 @@ int native_run(const struct policy *p, coco_err *err)
 
     /* policy_resolve() refused it already; the backend does not trust
      * its input to have come that way. */
-    if (net_mode_check(RT_NATIVE, p->net, p->net_source,
+    if (net_mode_check(RT_NATIVE, p->net.mode, p->net.source,
                        p->config_path ? p->config_path : p->tool, p->tool,
                        err) < 0)
         return -1;
 
     t0_us = now_us();
     r.root = geteuid() == 0;
-    r.newnet = p->net != NET_HOST;
+    r.newnet = p->net.mode != NET_HOST;
     r.tool_uid = r.root ? NATIVE_ROOT_TOOL_UID : getuid();
     r.tool_gid = r.root ? NATIVE_ROOT_TOOL_GID : getgid();
 

@@ -131,7 +131,7 @@ static void test_oci(void **state)
                 p.image = xstrdup("localhost/coco:latest");
                 strvec_push(&p.argv, "t");
                 p.workdir = xstrdup("/workspace");
-                p.net = NET_NONE;
+                p.net.mode = NET_NONE;
                 p.limits.memory = 1ULL << 30;
                 p.limits.pids = 100;
                 p.limits.tmp_size = 1 << 20;

@@ -43,7 +43,7 @@ static void fill_policy(struct policy *p, struct policy_mount *m, size_t n)
     p->workdir = "/workspace";
     p->mounts = m;
     p->n_mounts = n;
-    p->net = NET_NONE;
+    p->net.mode = NET_NONE;
     p->limits.memory = 512ULL << 20;
     p->limits.pids = 64;
     p->limits.tmp_size = 100ULL << 20;

@@ -28,7 +28,7 @@ static struct policy *base_policy(enum runtime_kind rt, bool rootless)
     strvec_push(&p->argv, "--fix");
     strvec_push(&p->argv, ".");
     p->workdir = xstrdup("/workspace");
-    p->net = NET_NONE;
+    p->net.mode = NET_NONE;
     p->limits.memory = 512ULL << 20;
     p->limits.pids = 256;
     p->limits.tmp_size = 64ULL << 20;
@@ -347,7 +347,7 @@ static void test_network_modes(void **state)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct policy *p = base_policy(RT_PODMAN, true);
-        p->net = cases[i].net;
+        p->net.mode = cases[i].net;
         struct built *b = build(p);
         assert_int_equal(b->rc, cases[i].rc);
         if (cases[i].rc == 0) {
@@ -369,9 +369,9 @@ static void test_ports(void **state)
 {
     (void)state;
     struct policy *p = base_policy(RT_DOCKER, false);
-    p->net = NET_FULL;
-    strvec_push(&p->ports, "127.0.0.1:8080:80");
-    strvec_push(&p->ports, "9000:9000/udp");
+    p->net.mode = NET_FULL;
+    strvec_push(&p->net.ports, "127.0.0.1:8080:80");
+    strvec_push(&p->net.ports, "9000:9000/udp");
     struct built *b = build(p);
     assert_int_equal(b->rc, 0);
     ssize_t i = find(&b->argv, "127.0.0.1:8080:80");
@@ -383,7 +383,7 @@ static void test_ports(void **state)
     free_built(b);
 
     /* no network: nothing to publish on */
-    p->net = NET_NONE;
+    p->net.mode = NET_NONE;
     b = build(p);
     assert_int_equal(b->rc, -1);
     assert_non_null(strstr(b->err.msg, "ports"));

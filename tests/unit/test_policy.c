@@ -329,12 +329,12 @@ static void test_network(void **state)
     struct policy p;
     coco_err err = {0};
     assert_int_equal(resolve("{}", env, NULL, NULL, 0, &p, &err), 0);
-    assert_int_equal(p.net, NET_NONE); /* the default: no network */
-    assert_string_equal(p.net_source, "default");
+    assert_int_equal(p.net.mode, NET_NONE); /* the default: no network */
+    assert_string_equal(p.net.source, "default");
     policy_free(&p);
     assert_int_equal(resolve("{}", allow, NULL, NULL, 0, &p, &err), 0);
-    assert_int_equal(p.net, NET_FULL);
-    assert_string_equal(p.net_source, "COCO_ALLOW_NETWORK");
+    assert_int_equal(p.net.mode, NET_FULL);
+    assert_string_equal(p.net.source, "COCO_ALLOW_NETWORK");
     policy_free(&p);
     /* allowed_hosts is refused until the proxy enforces it ... */
     assert_int_equal(resolve("{\"allowed_hosts\": [\"a.org\"]}", env, NULL, NULL,
@@ -344,7 +344,7 @@ static void test_network(void **state)
     struct run_flags show = {.show = true};
     assert_int_equal(resolve("{\"allowed_hosts\": [\"a.org\"]}", env, &show, NULL,
                              0, &p, &err), 0);
-    assert_int_equal(p.net, NET_ALLOWED);
+    assert_int_equal(p.net.mode, NET_ALLOWED);
     policy_free(&p);
 }
 
@@ -360,8 +360,8 @@ static void test_extra_ports(void **state)
     assert_int_equal(resolve("{}", good, NULL, NULL, 0, &p, &err), -1);
     assert_non_null(strstr(err.msg, "COCO_EXTRA_PORTS: tool has network \"none\""));
     assert_int_equal(resolve("{\"network\": \"full\"}", good, NULL, NULL, 0, &p, &err), 0);
-    assert_int_equal(p.ports.n, 2);
-    assert_string_equal(p.ports.v[1], "127.0.0.1:9000:9000/udp");
+    assert_int_equal(p.net.ports.n, 2);
+    assert_string_equal(p.net.ports.v[1], "127.0.0.1:9000:9000/udp");
     policy_free(&p);
 }
 
