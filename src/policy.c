@@ -555,67 +555,89 @@ static const char *image_check(const char *s)
     return NULL;
 }
 
-int policy_resolve(const struct config *cfg, const struct host_ctx *ctx,
-                   const struct run_flags *flags, char *const *args,
-                   size_t n_args, struct policy *out, coco_err *err)
+/* The network mode and who chose it (the runtime's choice depends on
+ * it), then what the mode reaches: allowed hosts, published ports. */
+static int resolve_net(const struct config *cfg, const struct host_ctx *ctx,
+                       struct policy *p, coco_err *err)
 {
-    struct policy *p = out;
-    memset(p, 0, sizeof *p);
-    p->tool = xstrdup(cfg->name);
-    p->config_path = xstrdup(cfg->path);
-    p->spec = cfg->tool ? xstrdup(cfg->tool) : NULL;
-    p->uid = ctx->uid;
-    p->gid = ctx->gid;
-    p->home = xstrdup(ctx->home);
-    p->dry_run = flags && flags->dry_run;
-
-    p->net.mode = cfg->network == NET_UNSET ? NET_NONE : cfg->network;
-    p->net.source = cfg->network == NET_UNSET ? "default" : "config";
-    if (env_true(ctx->environ, "COCO_ALLOW_NETWORK") && p->net.mode != NET_HOST) {
-        p->net.mode = NET_FULL;
-        p->net.source = "COCO_ALLOW_NETWORK";
+    struct policy_net *n = &p->net;
+    n->mode = cfg->network == NET_UNSET ? NET_NONE : cfg->network;
+    n->source = cfg->network == NET_UNSET ? "default" : "config";
+    if (env_true(ctx->environ, "COCO_ALLOW_NETWORK") && n->mode != NET_HOST) {
+        n->mode = NET_FULL;
+        n->source = "COCO_ALLOW_NETWORK";
     }
-    if (resolve_runtime(cfg, ctx, flags, p, err) < 0)
-        goto fail;
+    for (size_t i = 0; i < cfg->allowed_hosts.n; i++)
+        strvec_push(&n->allowed_hosts, cfg->allowed_hosts.v[i]);
 
+    for (size_t i = 0; i < cfg->ports.n; i++)
+        strvec_push(&n->ports, cfg->ports.v[i]);
+    const char *extra = env_lookup(ctx->environ, "COCO_EXTRA_PORTS");
+    if (!extra || !*extra)
+        return 0;
+    _cleanup_free_ char *copy = xstrdup(extra);
+    char *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        while (*t == ' ')
+            t++;
+        const char *why = port_spec_check(t);
+        if (why)
+            return err_set(err, 0, "COCO_EXTRA_PORTS: \"%s\": %s", t, why);
+        strvec_push(&n->ports, t);
+    }
+    if (n->mode == NET_NONE || n->mode == NET_HOST)
+        return err_set(err, 0, "COCO_EXTRA_PORTS: %s has network \"%s\"; "
+                               "publishing ports needs \"network\": \"full\"",
+                       cfg->name, net_mode_name(n->mode));
+    return 0;
+}
+
+static int resolve_image(const struct config *cfg, const struct host_ctx *ctx,
+                         struct policy *p, coco_err *err)
+{
     const char *envimg = env_lookup(ctx->environ, "COCO_IMAGE");
     if (cfg->image) {
         p->image = xstrdup(cfg->image);
         p->image_source = "config";
     } else if (envimg && *envimg) {
         const char *why = image_check(envimg);
-        if (why) {
-            err_set(err, 0, "COCO_IMAGE: \"%s\": %s", envimg, why);
-            goto fail;
-        }
+        if (why)
+            return err_set(err, 0, "COCO_IMAGE: \"%s\": %s", envimg, why);
         p->image = xstrdup(envimg);
         p->image_source = "COCO_IMAGE";
     } else {
         p->image = xstrdup(COCO_DEFAULT_IMAGE);
         p->image_source = "default";
     }
+    return 0;
+}
 
-    strvec_push(&p->argv, cfg->command ? cfg->command : cfg->name);
-    for (size_t i = 0; i < n_args; i++)
-        strvec_push(&p->argv, args[i]);
-    p->workdir = xstrdup(cfg->workdir ? cfg->workdir : COCO_DEFAULT_WORKDIR);
-
+/* Every mount opened (resolve_mount), parents first, then the checks
+ * that need them all: nesting and the working directory. */
+static int resolve_mounts(const struct config *cfg, const struct host_ctx *ctx,
+                          const struct run_flags *flags, struct policy *p,
+                          coco_err *err)
+{
     p->mounts = xcalloc(cfg->n_mounts, sizeof *p->mounts);
     for (size_t i = 0; i < cfg->n_mounts; i++) {
         int r = resolve_mount(cfg, i, ctx, flags && flags->dry_run,
                               &p->mounts[i], err);
         p->n_mounts = i + 1; /* so policy_free sees what was allocated */
         if (r < 0)
-            goto fail;
+            return -1;
     }
     sort_mounts(p->mounts, p->n_mounts);
     for (size_t i = 0; i < p->n_mounts; i++)
         if (check_nested(cfg, p, i, err) < 0)
-            goto fail;
-    if (check_workdir(cfg, p, err) < 0)
-        goto fail;
+            return -1;
+    return check_workdir(cfg, p, err);
+}
 
-    /* Host values first, then the config's explicit values, which win. */
+/* Host values first, then the config's explicit values, which win; the
+ * terminal and locale variables apart (locale_env). */
+static void resolve_env(const struct config *cfg, const struct host_ctx *ctx,
+                        struct policy *p)
+{
     for (size_t i = 0; i < cfg->env_passthrough.n; i++) {
         const char *v = env_lookup(ctx->environ, cfg->env_passthrough.v[i]);
         if (v)
@@ -627,74 +649,54 @@ int policy_resolve(const struct config *cfg, const struct host_ctx *ctx,
         if (str_has_prefix(*e, "TERM=") || str_has_prefix(*e, "LANG=") ||
             str_has_prefix(*e, "LANGUAGE=") || str_has_prefix(*e, "LC_"))
             strvec_push(&p->locale_env, *e);
+}
 
-    for (size_t i = 0; i < cfg->allowed_hosts.n; i++)
-        strvec_push(&p->net.allowed_hosts, cfg->allowed_hosts.v[i]);
-
-    for (size_t i = 0; i < cfg->ports.n; i++)
-        strvec_push(&p->net.ports, cfg->ports.v[i]);
-    const char *extra = env_lookup(ctx->environ, "COCO_EXTRA_PORTS");
-    if (extra && *extra) {
-        _cleanup_free_ char *copy = xstrdup(extra);
-        char *save = NULL;
-        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-            while (*t == ' ')
-                t++;
-            const char *why = port_spec_check(t);
-            if (why) {
-                err_set(err, 0, "COCO_EXTRA_PORTS: \"%s\": %s", t, why);
-                goto fail;
-            }
-            strvec_push(&p->net.ports, t);
-        }
-        if (p->net.mode == NET_NONE || p->net.mode == NET_HOST) {
-            err_set(err, 0, "COCO_EXTRA_PORTS: %s has network \"%s\"; publishing "
-                            "ports needs \"network\": \"full\"", cfg->name,
-                    net_mode_name(p->net.mode));
-            goto fail;
-        }
-    }
-
+static int resolve_x11(const struct config *cfg, const struct host_ctx *ctx,
+                       struct policy *p, coco_err *err)
+{
     p->x11 = cfg->x11;
-    if (p->x11) {
-        const char *d = env_lookup(ctx->environ, "DISPLAY");
-        if (!d || !*d) {
-            err_set(err, 0, "%s: x11: DISPLAY is not set; start coco from a "
-                            "graphical session or drop \"x11\"", cfg->path);
-            goto fail;
-        }
-        p->x11_display = xstrdup(d);
-        struct stat st;
-        if (stat("/tmp/.X11-unix", &st) == 0 && S_ISDIR(st.st_mode))
-            p->x11_socket_dir = xstrdup("/tmp/.X11-unix");
-        const char *xa = env_lookup(ctx->environ, "XAUTHORITY");
-        _cleanup_free_ char *def = path_join(ctx->home, ".Xauthority");
-        const char *cand = xa && xa[0] == '/' ? xa : def;
-        if (stat(cand, &st) == 0 && S_ISREG(st.st_mode))
-            p->x11_xauthority = xstrdup(cand);
-    }
+    if (!p->x11)
+        return 0;
+    const char *d = env_lookup(ctx->environ, "DISPLAY");
+    if (!d || !*d)
+        return err_set(err, 0, "%s: x11: DISPLAY is not set; start coco from a "
+                               "graphical session or drop \"x11\"", cfg->path);
+    p->x11_display = xstrdup(d);
+    struct stat st;
+    if (stat("/tmp/.X11-unix", &st) == 0 && S_ISDIR(st.st_mode))
+        p->x11_socket_dir = xstrdup("/tmp/.X11-unix");
+    const char *xa = env_lookup(ctx->environ, "XAUTHORITY");
+    _cleanup_free_ char *def = path_join(ctx->home, ".Xauthority");
+    const char *cand = xa && xa[0] == '/' ? xa : def;
+    if (stat(cand, &st) == 0 && S_ISREG(st.st_mode))
+        p->x11_xauthority = xstrdup(cand);
+    return 0;
+}
 
-    /* Vetted against the allowlist by the config loader; what is left is
-     * whether the chosen engine has each option (--tz is podman's). */
+/* Vetted against the allowlist by the config loader; what is left is
+ * whether the chosen engine has each option (--tz is podman's). */
+static int resolve_engine_args(const struct config *cfg, struct policy *p,
+                               coco_err *err)
+{
     for (size_t i = 0; i < cfg->podman_args.n; i++) {
         const char *arg = cfg->podman_args.v[i], *val;
         const struct engine_opt *eo = engine_opt_of(arg, &val);
-        if (!eo) {
-            err_set(err, 0, "%s: podman_args: \"%s\" is not an engine option "
-                            "coco allows", cfg->path, arg);
-            goto fail;
-        }
-        if (!engine_opt_has(eo, p->runtime)) {
-            err_set(err, 0, "%s: podman_args: \"%s\": %s is a %s option and "
-                            "the runtime is %s (%s); drop it, or run the tool "
-                            "on %s", cfg->path, arg, eo->name,
-                    engine_opt_engines(eo), runtime_name(p->runtime),
-                    p->runtime_source, engine_opt_engines(eo));
-            goto fail;
-        }
+        if (!eo)
+            return err_set(err, 0, "%s: podman_args: \"%s\" is not an engine "
+                                   "option coco allows", cfg->path, arg);
+        if (!engine_opt_has(eo, p->runtime))
+            return err_set(err, 0, "%s: podman_args: \"%s\": %s is a %s option "
+                                   "and the runtime is %s (%s); drop it, or run "
+                                   "the tool on %s", cfg->path, arg, eo->name,
+                           engine_opt_engines(eo), runtime_name(p->runtime),
+                           p->runtime_source, engine_opt_engines(eo));
         strvec_push(&p->extra_args, arg);
     }
+    return 0;
+}
 
+static void resolve_limits(const struct config *cfg, struct policy *p)
+{
     struct policy_limits *l = &p->limits;
     l->memory = cfg->limits.memory ? cfg->limits.memory : COCO_DEFAULT_MEMORY;
     l->memory_default = !cfg->limits.memory;
@@ -716,7 +718,13 @@ int policy_resolve(const struct config *cfg, const struct host_ctx *ctx,
     l->shm_size = COCO_DEFAULT_SHM_SIZE;
     if (l->shm_size > l->memory / 4)
         l->shm_size = l->memory / 4;
+}
 
+/* The run's own identity: the cache volume, the terminal, the container
+ * name (unique per run unless the caller fixed it). */
+static void resolve_session(const struct config *cfg,
+                            const struct host_ctx *ctx, struct policy *p)
+{
     p->isolated = cfg->isolated != 0;
     p->volume = cache_volume_name(p->isolated ? cfg->name : NULL);
 
@@ -729,6 +737,38 @@ int policy_resolve(const struct config *cfg, const struct host_ctx *ctx,
         _cleanup_free_ char *sfx = xasprintf("-%d-%s", (int)ctx->pid, rnd);
         p->container_name = oci_safe_name("coco-", cfg->name, sfx);
     }
+}
+
+int policy_resolve(const struct config *cfg, const struct host_ctx *ctx,
+                   const struct run_flags *flags, char *const *args,
+                   size_t n_args, struct policy *out, coco_err *err)
+{
+    struct policy *p = out;
+    memset(p, 0, sizeof *p);
+    p->tool = xstrdup(cfg->name);
+    p->config_path = xstrdup(cfg->path);
+    p->spec = cfg->tool ? xstrdup(cfg->tool) : NULL;
+    p->uid = ctx->uid;
+    p->gid = ctx->gid;
+    p->home = xstrdup(ctx->home);
+    p->dry_run = flags && flags->dry_run;
+
+    strvec_push(&p->argv, cfg->command ? cfg->command : cfg->name);
+    for (size_t i = 0; i < n_args; i++)
+        strvec_push(&p->argv, args[i]);
+    p->workdir = xstrdup(cfg->workdir ? cfg->workdir : COCO_DEFAULT_WORKDIR);
+
+    if (resolve_net(cfg, ctx, p, err) < 0 ||
+        resolve_runtime(cfg, ctx, flags, p, err) < 0 ||
+        resolve_image(cfg, ctx, p, err) < 0 ||
+        resolve_mounts(cfg, ctx, flags, p, err) < 0)
+        goto fail;
+    resolve_env(cfg, ctx, p);
+    if (resolve_x11(cfg, ctx, p, err) < 0 ||
+        resolve_engine_args(cfg, p, err) < 0)
+        goto fail;
+    resolve_limits(cfg, p);
+    resolve_session(cfg, ctx, p);
     return 0;
 
 fail:
