@@ -34,7 +34,7 @@ char *hostpath_row_path(const struct hostpath_row *row, const char *home,
                         const char *runtime_dir);
 
 /* True when PATH's last component is the name of an engine socket in
- * the table (docker.sock, podman.sock ...): a socket is found by name
+ * the table (the docker, podman ... sockets): a socket is found by name
  * wherever it lies, since a copy or a bind of one elsewhere is the same
  * engine.  Works on any path, relative too: config validation asks it
  * before the home and the current directory are known. */
@@ -43,10 +43,10 @@ bool hostpath_engine_name(const char *path);
 
 /* Why binding ABS (absolute, lexically normalised) hands the tool a
  * container engine, or NULL: hostpath_engine_name(ABS), or ABS is a
- * directory above one of the engine socket paths.  The reason is written to BUF
- * (of LEN bytes) and reads after the path: "is a container-engine
- * socket, ...", "holds the container-engine socket /run/docker.sock,
- * ...".  HOME and RUNTIME_DIR as for hostpath_row_path(). */
+ * directory above one of the engine socket paths.  The reason is written
+ * to BUF (of LEN bytes) and reads after the path: "is a container-engine
+ * socket, ...", "holds the container-engine socket PATH, ...".  HOME and
+ * RUNTIME_DIR as for hostpath_row_path(). */
 const char *hostpath_engine(const char *abs, const char *home,
                             const char *runtime_dir, char *buf, size_t len);
 
