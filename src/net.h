@@ -8,6 +8,9 @@
 #ifndef COCO_NET_H
 #define COCO_NET_H
 
+#include <stdint.h>
+#include <sys/socket.h>
+
 #include "config.h"
 
 /* Why runtime RT cannot give network mode MODE to TOOL (its name, or
@@ -31,5 +34,55 @@ int net_mode_check(enum runtime_kind rt, enum net_mode mode,
  * private, loopback or link-local address of the host's networks):
  * `coco show` marks the mode a risk otherwise. */
 bool net_mode_filtered(enum runtime_kind rt, enum net_mode mode);
+
+/* --- addresses (net/addr.c) ------------------------------------------ */
+
+/* An IPv4 (B[0..3]) or IPv6 address, in network byte order. */
+struct net_addr {
+    int family;  /* AF_INET or AF_INET6 */
+    uint8_t b[16];
+};
+
+/* A range the egress proxy refuses: FAMILY, BASE/PREFIX, its name as
+ * the audit log and refusals write it, and what it is. */
+struct net_range {
+    int family;
+    uint8_t base[16];
+    unsigned prefix;
+    const char *cidr;
+    const char *what;
+};
+extern const struct net_range net_blocked[];
+extern const size_t net_n_blocked;
+
+/* Parse host S as an IP literal in any spelling (127.1, 2130706433,
+ * 0x7f000001, 0177.0.0.1, a trailing dot, [v6], v6, mapped v6) into
+ * OUT, an IPv4-mapped IPv6 address becoming its IPv4 address.  Returns
+ * 1, 0 when S is a name (its last label is not a number), or -1 when it
+ * looks like an address and is not one (1.2.3.256, [fe80::1%eth0]). */
+int net_addr_parse(const char *s, struct net_addr *out);
+
+/* A's canonical text (dotted quad; RFC 5952 IPv6) into BUF of LEN bytes
+ * (INET6_ADDRSTRLEN is enough). */
+void net_addr_format(const struct net_addr *a, char *buf, size_t len);
+
+/* True when A is in FAMILY's BASE/PREFIX. */
+bool net_addr_in(const struct net_addr *a, int family, const uint8_t *base,
+                 unsigned prefix);
+
+/* The first row of net_blocked[] holding A (an IPv4-mapped A is checked
+ * as its IPv4 address), or NULL for an address the proxy may dial. */
+const struct net_range *net_addr_blocked(const struct net_addr *a);
+
+/* A range of the config's private_ranges. */
+struct net_cidr {
+    struct net_addr addr;
+    unsigned prefix;
+};
+
+/* Parse "ADDRESS/PREFIX" (plain dotted quad or IPv6, no host bits set,
+ * prefix 1..32 or 1..128).  Returns 0, or -1 with *WHY. */
+int net_cidr_parse(const char *s, struct net_cidr *out, const char **why);
+bool net_cidr_contains(const struct net_cidr *c, const struct net_addr *a);
 
 #endif
