@@ -166,16 +166,23 @@ static void vappend(char *buf, size_t len, const char *fmt, va_list ap)
     escape_buf(raw, buf, len, false);
 }
 
+static int err_vset(coco_err *err, int exit_code, int errnum, const char *fmt,
+                    va_list ap)
+{
+    vappend(err->msg, sizeof err->msg, fmt, ap);
+    err->errnum = errnum;
+    err->exit = exit_code;
+    return -1;
+}
+
 int err_set(coco_err *err, int errnum, const char *fmt, ...)
 {
     if (!err)
         return -1;
     va_list ap;
     va_start(ap, fmt);
-    vappend(err->msg, sizeof err->msg, fmt, ap);
+    err_vset(err, 0, errnum, fmt, ap);
     va_end(ap);
-    err->errnum = errnum;
-    err->exit = 0;
     return -1;
 }
 
@@ -185,10 +192,8 @@ int err_set_exit(coco_err *err, int exit_code, int errnum, const char *fmt, ...)
         return -1;
     va_list ap;
     va_start(ap, fmt);
-    vappend(err->msg, sizeof err->msg, fmt, ap);
+    err_vset(err, exit_code, errnum, fmt, ap);
     va_end(ap);
-    err->errnum = errnum;
-    err->exit = exit_code;
     return -1;
 }
 

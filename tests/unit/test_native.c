@@ -24,15 +24,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#include "native/native_int.h"
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#endif
-#endif
-#ifndef RUNNING_ON_VALGRIND
-#define RUNNING_ON_VALGRIND 0
-#endif
+#include "native/native_int.h" /* and RUNNING_ON_VALGRIND */
 #include "seccomp_profile.h"
 
 /* A policy as policy_resolve() would leave it, filled by hand. */
