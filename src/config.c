@@ -8,6 +8,7 @@
 #include "config.h"
 #include "engine_args.h"
 #include "hostpath.h"
+#include "net.h"
 #include "paths.h"
 #include "sys.h"
 
@@ -120,36 +121,22 @@ const char *host_pattern_check(const char *host)
     if (len > 253)
         return "host name longer than 253 characters";
     const char *p = host;
-    if (str_has_prefix(p, "*.")) {
+    bool wild = str_has_prefix(p, "*.");
+    if (wild) {
         p += 2;
         if (!*p)
             return "wildcard needs a domain after \"*.\"";
     }
     if (strchr(p, '*'))
         return "a wildcard is only allowed as the whole first label (\"*.example.org\")";
-    struct in_addr a4;
-    struct in6_addr a6;
-    if (inet_pton(AF_INET, p, &a4) == 1 || inet_pton(AF_INET6, p, &a6) == 1)
+    /* Every spelling of an address (127.1, 0x7f000001 ...) is one. */
+    struct net_addr a;
+    if (net_addr_parse(p, &a) != 0)
         return "IP addresses are not allowed; name the host";
-    int labels = 0;
-    for (;;) {
-        const char *dot = strchr(p, '.');
-        size_t n = dot ? (size_t)(dot - p) : strlen(p);
-        if (n == 0)
-            return "empty label (leading, trailing or double dot)";
-        if (n > 63)
-            return "label longer than 63 characters";
-        if (p[0] == '-' || p[n - 1] == '-')
-            return "a label cannot start or end with '-'";
-        for (size_t i = 0; i < n; i++)
-            if (!(isalnum((unsigned char)p[i]) || p[i] == '-'))
-                return "host names may hold only letters, digits, '-' and '.'";
-        labels++;
-        if (!dot)
-            break;
-        p = dot + 1;
-    }
-    if (str_has_prefix(host, "*.") && labels < 2)
+    const char *why = net_name_check(p);
+    if (why)
+        return why;
+    if (wild && !strchr(p, '.'))
         return "wildcard must cover a domain with at least two labels "
                "(\"*.example.org\", not \"*.org\")";
     return NULL;
@@ -538,16 +525,29 @@ static int key_network(struct parse_ctx *ctx, const char *key, json_t *v)
     return 0;
 }
 
-static const char *host_check_lower(const char *s) { return host_pattern_check(s); }
+static const char *allowed_host_check(const char *s)
+{
+    struct net_allow e;
+    return net_allow_parse(s, &e);
+}
 
+/* Each entry checked, then kept in its canonical form (net_allow_format:
+ * lower case, no trailing dot, IDNA A-labels): the form the proxy
+ * matches, `coco show` prints and a changed config compares by. */
 static int key_allowed_hosts(struct parse_ctx *ctx, const char *key, json_t *v)
 {
-    if (get_string_array(ctx, key, v, &ctx->cfg->allowed_hosts,
-                         host_check_lower) < 0)
+    struct strvec *hosts = &ctx->cfg->allowed_hosts;
+    if (get_string_array(ctx, key, v, hosts, allowed_host_check) < 0)
         return -1;
-    for (size_t i = 0; i < ctx->cfg->allowed_hosts.n; i++)
-        for (char *p = ctx->cfg->allowed_hosts.v[i]; *p; p++)
-            *p = (char)tolower((unsigned char)*p);
+    for (size_t i = 0; i < hosts->n; i++) {
+        struct net_allow e;
+        char buf[300];
+        if (net_allow_parse(hosts->v[i], &e))
+            return KEY_ERR(ctx, key, "internal: entry %zu changed", i);
+        net_allow_format(&e, buf, sizeof buf);
+        free(hosts->v[i]);
+        hosts->v[i] = xstrdup(buf);
+    }
     return 0;
 }
 

@@ -85,4 +85,46 @@ struct net_cidr {
 int net_cidr_parse(const char *s, struct net_cidr *out, const char **why);
 bool net_cidr_contains(const struct net_cidr *c, const struct net_addr *a);
 
+/* --- host names and the allowlist (net/allow.c) ---------------------- */
+
+/* The canonical form of the name IN (N bytes, UTF-8) into OUT (CAP >= 254):
+ * ASCII lower case, one trailing dot dropped, full-width forms and
+ * ideographic dots mapped, non-ASCII labels as IDNA A-labels ("xn--"),
+ * an "xn--" label checked to decode.  NULL, or why it is no host name.
+ * Does not check the label grammar (net_name_check()). */
+const char *net_name_canon(const char *in, size_t n, char *out, size_t cap);
+
+/* Why canonical name P breaks the label grammar (1-63 of [a-z0-9-], no
+ * '-' at either end, non-empty labels), or NULL. */
+const char *net_name_check(const char *p);
+
+/* Canonicalise a host as a request or the config spells it (IN, N
+ * bytes; brackets allowed around IPv6): 1 for an IP literal in any
+ * spelling (its canonical text in OUT, the address in *IP when IP is not
+ * NULL), 0 for a name (canonical, grammar checked, in OUT), -1 with *WHY.
+ * The one function every host passes through before it is matched,
+ * resolved, dialled or logged. */
+int net_host_canon(const char *in, size_t n, char *out, size_t cap,
+                   struct net_addr *ip, const char **why);
+
+/* One allowed_hosts entry: "name" (ports 80 and 443), "name:PORT",
+ * "name:*", "*.name" (strict subdomains only: not name itself). */
+struct net_allow {
+    char host[256];  /* canonical, without "*." */
+    bool wildcard;
+    bool any_port;
+    uint16_t port;   /* 0: 80 and 443 */
+};
+
+/* Parse SPEC into OUT; NULL, or why it is not an entry (IP literals in
+ * any spelling, '*' alone or mid-name, "*.org"-style bare suffixes). */
+const char *net_allow_parse(const char *spec, struct net_allow *out);
+
+/* E as canonical text ("*.example.org:8443") into BUF of LEN bytes. */
+void net_allow_format(const struct net_allow *e, char *buf, size_t len);
+
+/* True when canonical name HOST on PORT is allowed by one of LIST[0..N). */
+bool net_allow_match(const struct net_allow *list, size_t n, const char *host,
+                     uint16_t port);
+
 #endif

@@ -65,6 +65,11 @@ static const struct bad_case bad[] = {
     {"{\"allowed_hosts\": [\"bad_host.org\"]}", "allowed_hosts[0]: \"bad_host.org\": host names may hold only"},
     {"{\"allowed_hosts\": [\"10.0.0.1\"]}", "allowed_hosts[0]: \"10.0.0.1\": IP addresses are not allowed"},
     {"{\"allowed_hosts\": [\"::1\"]}", "allowed_hosts[0]: \"::1\": IP addresses are not allowed"},
+    {"{\"allowed_hosts\": [\"a.org\", \"127.1\"]}", "allowed_hosts[1]: \"127.1\": IP addresses are not allowed"},
+    {"{\"allowed_hosts\": [\"0x7f000001:443\"]}", "IP addresses are not allowed"},
+    {"{\"allowed_hosts\": [\"a.org:0\"]}", "allowed_hosts[0]: \"a.org:0\": the port after ':' must be 1-65535 or '*'"},
+    {"{\"allowed_hosts\": [\"*\"]}", "a wildcard is only allowed as the whole first label"},
+    {"{\"allowed_hosts\": [\"a\\u200b.org\"]}", "host names may hold only"},
     {"{\"allowed_hosts\": [\"a.*.org\"]}", "a wildcard is only allowed as the whole first label"},
     {"{\"allowed_hosts\": [\"*.org\"]}", "wildcard must cover a domain with at least two labels"},
     {"{\"allowed_hosts\": [\"a..org\"]}", "empty label"},
@@ -307,6 +312,7 @@ static void test_good_config(void **state)
     assert_string_equal(c.workdir, "/workspace/sub");
     assert_int_equal(c.network, NET_ALLOWED);
     assert_string_equal(c.allowed_hosts.v[0], "api.anthropic.com");
+    assert_string_equal(c.allowed_hosts.v[1], "*.example.org");
     assert_int_equal(c.isolated, 0);
     assert_true(c.x11);
     /* each option in its canonical form, which the engine gets */
