@@ -66,6 +66,9 @@ int net_addr_parse(const char *s, struct net_addr *out);
  * (INET6_ADDRSTRLEN is enough). */
 void net_addr_format(const struct net_addr *a, char *buf, size_t len);
 
+/* A, or for an IPv4-mapped IPv6 address the IPv4 address it maps. */
+struct net_addr net_addr_unmap(const struct net_addr *a);
+
 /* True when A is in FAMILY's BASE/PREFIX. */
 bool net_addr_in(const struct net_addr *a, int family, const uint8_t *base,
                  unsigned prefix);
@@ -126,5 +129,42 @@ void net_allow_format(const struct net_allow *e, char *buf, size_t len);
 /* True when canonical name HOST on PORT is allowed by one of LIST[0..N). */
 bool net_allow_match(const struct net_allow *list, size_t n, const char *host,
                      uint16_t port);
+
+/* --- the proxy's decisions (net/decide.c) ----------------------------- */
+
+/* What the proxy enforces for one run, fixed when it starts. */
+struct egress_rules {
+    enum net_mode mode;                    /* NET_ALLOWED or NET_FULL */
+    const struct net_allow *allow;         /* NET_ALLOWED: the entries */
+    size_t n_allow;
+    const struct net_cidr *private_ranges; /* the config's private_ranges */
+    size_t n_private;
+    const struct net_addr *host_addrs;     /* every address of the host */
+    size_t n_host;
+};
+
+/* A requested target after net_host_canon(): the one form that is
+ * matched, resolved, dialled and logged. */
+struct egress_target {
+    char host[256];       /* canonical name, or canonical address text */
+    bool is_ip;
+    struct net_addr ip;   /* when IS_IP */
+    uint16_t port;
+};
+
+/* May the tool ask for HOST (N bytes, as the client wrote it) on PORT?
+ * Fills T (T->host is what logs print).  NULL, or the audit reason:
+ * "bad-host", "bad-port", "not-allowlisted", "ip-literal-not-allowlisted",
+ * "no-egress".  An IP literal still needs egress_addr_check(). */
+const char *egress_target_check(const struct egress_rules *r, const char *host,
+                                size_t n, uint16_t port, struct egress_target *t);
+
+/* May the proxy dial A (an answer for an allowed name, or an allowed
+ * literal)?  NULL, or the audit reason written to BUF of LEN bytes:
+ * "host-address", "blocked-range:CIDR".  private_ranges opens private
+ * ranges, never loopback, "this network", unspecified or the metadata
+ * service, and never the host's own addresses. */
+const char *egress_addr_check(const struct egress_rules *r,
+                              const struct net_addr *a, char *buf, size_t len);
 
 #endif

@@ -56,8 +56,7 @@ const size_t net_n_blocked = sizeof net_blocked / sizeof net_blocked[0];
 
 static const uint8_t mapped_prefix[12] = {[10] = 0xff, [11] = 0xff};
 
-/* A mapped IPv6 address as the IPv4 address it is. */
-static struct net_addr unmap(const struct net_addr *a)
+struct net_addr net_addr_unmap(const struct net_addr *a)
 {
     struct net_addr r = *a;
     if (a->family == AF_INET6 && memcmp(a->b, mapped_prefix, 12) == 0) {
@@ -86,7 +85,7 @@ bool net_addr_in(const struct net_addr *a, int family, const uint8_t *base,
 
 const struct net_range *net_addr_blocked(const struct net_addr *addr)
 {
-    struct net_addr a = unmap(addr);
+    struct net_addr a = net_addr_unmap(addr);
     for (size_t i = 0; i < net_n_blocked; i++) {
         const struct net_range *r = &net_blocked[i];
         if (net_addr_in(&a, r->family, r->base, r->prefix))
@@ -217,7 +216,7 @@ int net_addr_parse(const char *s, struct net_addr *out)
         struct net_addr a = {.family = AF_INET6};
         if (inet_pton(AF_INET6, buf, a.b) != 1)
             return -1;
-        *out = unmap(&a);
+        *out = net_addr_unmap(&a);
         return 1;
     }
     if (!ends_in_number(s, n))
@@ -292,6 +291,6 @@ int net_cidr_parse(const char *s, struct net_cidr *out, const char **why)
 
 bool net_cidr_contains(const struct net_cidr *c, const struct net_addr *addr)
 {
-    struct net_addr a = unmap(addr);
+    struct net_addr a = net_addr_unmap(addr);
     return net_addr_in(&a, c->addr.family, c->addr.b, c->prefix);
 }
