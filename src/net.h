@@ -167,4 +167,49 @@ const char *egress_target_check(const struct egress_rules *r, const char *host,
 const char *egress_addr_check(const struct egress_rules *r,
                               const struct net_addr *a, char *buf, size_t len);
 
+/* --- the audit log (net/audit.c) -------------------------------------- */
+
+/* Open (creating 0600, never through a symlink) the JSON-lines audit log
+ * PATH for appending, first moving it to PATH.1 when it has grown past
+ * its cap.  Returns the descriptor, or -1 with ERR. */
+int egress_audit_open(const char *path, coco_err *err);
+
+/* Who is logging: the same for every line of one run. */
+struct egress_audit_ctx {
+    int fd;               /* -1: no log */
+    const char *run_id;
+    const char *tool;
+    const char *backend;  /* "native", "podman", "docker" */
+};
+
+/* One decision (or, CLOSING, the end of an allowed connection). */
+struct egress_event {
+    bool closing;
+    const char *how;        /* "connect", "http", "socks5", "transparent", "dns" */
+    const char *requested;  /* the host as the tool wrote it (any bytes) */
+    size_t requested_len;
+    const char *host;       /* canonical, or NULL when it had none */
+    uint16_t port;
+    bool allowed;
+    const char *reason;     /* why refused; NULL when allowed */
+    const struct net_addr *resolved;
+    size_t n_resolved;
+    const struct net_addr *dialed;
+    uint64_t bytes_up, bytes_down, duration_ms;
+};
+
+/* Write EV as one JSON line (time, run, tool, backend, ...).  Never
+ * fails the caller: a log that cannot be written loses the line. */
+void egress_audit(const struct egress_audit_ctx *ctx,
+                  const struct egress_event *ev);
+
+/* --- transparent capture in a fresh network namespace (net/netlink.c) - */
+
+/* ip route add local default dev lo (FAMILY AF_INET or AF_INET6): every
+ * address is local to the namespace.  0, or -1 with ERR. */
+int net_local_default_route(int family, coco_err *err);
+
+/* Add A/PREFIX to lo (for glibc's AI_ADDRCONFIG).  0, or -1 with ERR. */
+int net_lo_add_addr(const struct net_addr *a, unsigned prefix, coco_err *err);
+
 #endif
