@@ -603,6 +603,17 @@ static void test_stub_query(void **state)
     u16(&m, DNS_CLASS_IN);
     assert_int_equal(dns_stub_parse_query(m.b, m.n, &q), -2);
     assert_int_equal(q.id, 6);
+    /* A pointer whose bytes would also read as a long label of name
+     * bytes (0xC0 'a' then 191 x 'a'): refused as a pointer, not as a
+     * label running past the end. */
+    header(&m, 6, 0, 1, 0);
+    u8(&m, 0xC0);
+    for (int i = 0; i < 192; i++)
+        u8(&m, 'a');
+    u8(&m, 0);
+    u16(&m, DNS_TYPE_A);
+    u16(&m, DNS_CLASS_IN);
+    assert_int_equal(dns_stub_parse_query(m.b, m.n, &q), -2);
     /* A 64-byte label. */
     char lab[65];
     memset(lab, 'a', 64);
