@@ -355,6 +355,8 @@ static void test_chunked(void **state)
         {"00000000000000001\r\nx\r\n0\r\n\r\n", -1}, /* 17 digits */
         {"5\r\nhelloX\r\n0\r\n\r\n", -1},  /* no CRLF after data */
         {"5\r\nhello\n0\r\n\r\n", -1},
+        {"5\r\nhelloX\n0\r\n\r\n", -1},   /* any byte for the CR */
+        {"5\r\nhello\rX0\r\n\r\n", -1},   /* any byte for the LF */
         {"5\nhello\r\n0\r\n\r\n", -1},     /* bare LF */
         {"5\rhello\r\n0\r\n\r\n", -1},     /* bare CR */
         {"-5\r\n", -1},
