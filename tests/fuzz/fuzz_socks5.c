@@ -8,7 +8,8 @@
  * chunks, then in chunks with a reply buffer of a size the first byte
  * picks.  Checked on every call: consumed <= given, a NEED_MORE takes
  * all it was given and replies nothing, reply_len <= cap and no byte
- * written past it, a reply is "05 00" (REPLY), or "05 FF", a 10-byte
+ * written past it, a reply is "05 00" (REPLY, after exactly the
+ * greeting), or "05 FF", a 10-byte
  * "05 REP 00 01 ..." or the SOCKS4 rejection (ERROR).  On REQUEST: the
  * greeting in the stream was SOCKS5 and offered 00, a "05 00" came
  * first, the target is what the request bytes say (domain printable,
@@ -101,6 +102,9 @@ static void run(const uint8_t *in, size_t len, uint32_t seed, size_t cap,
             o->n_replies += rlen;
             pos += consumed;
             o->consumed += consumed;
+            /* "05 00" answers exactly a whole SOCKS5 greeting. */
+            if (r == SOCKS5_REPLY)
+                CHECK(in[0] == 5 && pos == 2 + (size_t)in[1]);
             o->verdict = r;
         } while (r == SOCKS5_REPLY && pos < end);
         if (r == SOCKS5_REQUEST || r == SOCKS5_ERROR)
