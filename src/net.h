@@ -212,4 +212,32 @@ int net_local_default_route(int family, coco_err *err);
 /* Add A/PREFIX to lo (for glibc's AI_ADDRCONFIG).  0, or -1 with ERR. */
 int net_lo_add_addr(const struct net_addr *a, unsigned prefix, coco_err *err);
 
+/* --- the egress proxy (net/proxy.c) ----------------------------------- */
+
+/* One run's proxy: its policy is fixed here, before it serves anyone. */
+struct egress_proxy_cfg {
+    struct egress_rules rules;
+    struct egress_audit_ctx audit;
+    const int *listen_fds;     /* listening TCP sockets (HTTP and SOCKS5) */
+    size_t n_listen;
+    int stop_fd;               /* readable or hung up: stop; -1: none */
+    struct net_addr dns[3];    /* upstream resolvers (resolv.conf) */
+    size_t n_dns;
+    uint16_t dns_port;         /* 0: 53 */
+    const char *hosts_text;    /* /etc/hosts, read before the proxy starts */
+    size_t hosts_len;
+    unsigned max_conns;        /* 0: 256; more are refused at once (503) */
+    unsigned idle_ms;          /* 0: 300000, a tunnel with no bytes either way */
+    unsigned connect_ms;       /* 0: 10000, per address dialled */
+    unsigned head_ms;          /* 0: 30000, to send a complete request head */
+    /* Called once per refusal (the caller prints one notice per host). */
+    void (*on_refusal)(void *data, const char *host, uint16_t port,
+                       const char *reason);
+    void *on_refusal_data;
+};
+
+/* Serve CFG's listeners until CFG->stop_fd says stop (or epoll fails).
+ * Returns 0, or -1 with ERR when it could not start. */
+int egress_proxy_run(const struct egress_proxy_cfg *cfg, coco_err *err);
+
 #endif

@@ -1,0 +1,580 @@
+/* test_net_proxy.c — the egress proxy (net/proxy.c) against a small
+ * internet built inside a network namespace of the test's own: no
+ * packet leaves the machine.
+ *
+ * A user + network namespace gets a local default route, so that
+ * 203.0.113.5 (a "public" server), 10.0.0.1, 169.254.169.254 and any
+ * other address are all this namespace; an echo server listens on
+ * *:7000, a one-request HTTP server on *:8080 that records what reached
+ * it, a DNS server the test controls on 127.0.0.53:53 (pub.test is
+ * public, priv.test is 10.0.0.1, meta.test the metadata address,
+ * self.test the namespace's own address, rebind.test public on the
+ * first query and loopback afterwards).  The proxy serves 127.0.0.1:3128
+ * with an allowlist, and the checks are made from the client's side and
+ * from what the servers and the audit log saw. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "net.h"
+#include "net/dns.h"
+
+static int failures;
+#define CHECK(cond, ...)                                                   \
+    do {                                                                   \
+        if (!(cond)) {                                                     \
+            fprintf(stderr, "line %d: ", __LINE__);                        \
+            fprintf(stderr, __VA_ARGS__);                                  \
+            fprintf(stderr, "\n");                                         \
+            failures++;                                                    \
+        }                                                                  \
+    } while (0)
+
+static char dir[64];
+
+static void netns_setup(void)
+{
+    int flags = CLONE_NEWNET | (geteuid() ? CLONE_NEWUSER : 0);
+    if (unshare(flags) < 0) {
+        perror("unshare");
+        _exit(90);
+    }
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    struct ifreq ifr = {0};
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+        ifr.ifr_flags |= IFF_UP;
+        ioctl(s, SIOCSIFFLAGS, &ifr);
+    }
+    close(s);
+    coco_err err = {0};
+    struct net_addr a;
+    net_addr_parse("198.18.0.1", &a);
+    if (net_local_default_route(AF_INET, &err) < 0 ||
+        net_lo_add_addr(&a, 32, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        _exit(91);
+    }
+}
+
+static int listen_on(const char *ip, int port, int type)
+{
+    int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, ip, &sa.sin_addr);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+        (type == SOCK_STREAM && listen(fd, 16) < 0)) {
+        perror("bind");
+        _exit(92);
+    }
+    return fd;
+}
+
+static pid_t start(void (*fn)(int), int fd)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        fn(fd);
+        _exit(0);
+    }
+    return pid;
+}
+
+static void echo_server(int l)
+{
+    for (;;) {
+        int c = accept(l, NULL, NULL);
+        if (c < 0)
+            continue;
+        char buf[65536];
+        ssize_t n;
+        while ((n = read(c, buf, sizeof buf)) > 0)
+            if (write(c, buf, (size_t)n) != n)
+                break;
+        shutdown(c, SHUT_WR);  /* echo the half-close back */
+        close(c);
+    }
+}
+
+/* One request per connection: everything that arrives within 300 ms
+ * after the response is recorded too (dir/http.N). */
+static void http_server(int l)
+{
+    for (int k = 0;; k++) {
+        int c = accept(l, NULL, NULL);
+        if (c < 0)
+            continue;
+        char path[128];
+        snprintf(path, sizeof path, "%s/http.%d", dir, k);
+        int out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        char buf[65536];
+        size_t have = 0;
+        while (have < sizeof buf - 1) {
+            ssize_t n = read(c, buf + have, sizeof buf - 1 - have);
+            if (n <= 0)
+                break;
+            have += (size_t)n;
+            buf[have] = '\0';
+            if (strstr(buf, "\r\n\r\n"))
+                break;
+        }
+        static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        if (write(c, ok, sizeof ok - 1) < 0)
+            break;
+        struct pollfd p = {.fd = c, .events = POLLIN};
+        while (poll(&p, 1, 300) > 0) {
+            ssize_t n = read(c, buf + have, sizeof buf - 1 - have);
+            if (n <= 0)
+                break;
+            have += (size_t)n;
+        }
+        if (write(out, buf, have) < 0)
+            break;
+        close(out);
+        close(c);
+    }
+}
+
+static void dns_server(int fd)
+{
+    int rebind = 0;
+    for (;;) {
+        uint8_t q[512], r[512];
+        struct sockaddr_storage from;
+        socklen_t fl = sizeof from;
+        ssize_t n = recvfrom(fd, q, sizeof q, 0, (struct sockaddr *)&from, &fl);
+        if (n <= 0)
+            continue;
+        struct dns_question qu;
+        if (dns_stub_parse_query(q, (size_t)n, &qu) < 0)
+            continue;
+        const char *ip = NULL;
+        int rcode = DNS_RCODE_NOERROR;
+        if (strcmp(qu.name, "pub.test") == 0 || strcmp(qu.name, "a.wild.test") == 0)
+            ip = "203.0.113.5";
+        else if (strcmp(qu.name, "priv.test") == 0)
+            ip = "10.0.0.1";
+        else if (strcmp(qu.name, "meta.test") == 0)
+            ip = "169.254.169.254";
+        else if (strcmp(qu.name, "self.test") == 0)
+            ip = "198.18.0.1";
+        else if (strcmp(qu.name, "rebind.test") == 0)
+            ip = qu.qtype == DNS_TYPE_A && rebind++ > 0 ? "127.0.0.1"
+                                                        : "203.0.113.5";
+        else
+            rcode = DNS_RCODE_NXDOMAIN;
+        struct net_addr a;
+        bool answer = ip && qu.qtype == DNS_TYPE_A && net_addr_parse(ip, &a) == 1;
+        int len = dns_stub_reply(&qu, rcode, answer ? &a : NULL, 5, r, sizeof r);
+        if (len > 0)
+            sendto(fd, r, (size_t)len, 0, (struct sockaddr *)&from, fl);
+    }
+}
+
+static const struct egress_proxy_cfg *proxy_cfg;
+
+static void proxy_main(int stop_w)
+{
+    close(stop_w);  /* only the test holds the stop pipe's write end */
+    coco_err err = {0};
+    if (egress_proxy_run(proxy_cfg, &err) < 0)
+        fprintf(stderr, "proxy: %s\n", err.msg);
+}
+
+static int dial_proxy(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(3128)};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        close(fd);
+        return -1;
+    }
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+static bool send_str(int fd, const char *s)
+{
+    return write(fd, s, strlen(s)) == (ssize_t)strlen(s);
+}
+
+/* Read until the end of a response head (or EOF) into BUF. */
+static size_t read_head(int fd, char *buf, size_t cap)
+{
+    size_t have = 0;
+    buf[0] = '\0';
+    while (have < cap - 1) {
+        ssize_t n = read(fd, buf + have, 1);
+        if (n <= 0)
+            break;
+        have++;
+        buf[have] = '\0';
+        if (have >= 4 && memcmp(buf + have - 4, "\r\n\r\n", 4) == 0)
+            break;
+    }
+    return have;
+}
+
+/* CONNECT HOSTPORT: the connected descriptor, or -1 with the response
+ * head in RESP. */
+static int connect_via(const char *hostport, char *resp, size_t cap)
+{
+    int fd = dial_proxy();
+    if (fd < 0)
+        return -1;
+    char req[512];
+    snprintf(req, sizeof req, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n",
+             hostport, hostport);
+    send_str(fd, req);
+    read_head(fd, resp, cap);
+    if (strncmp(resp, "HTTP/1.1 200", 12) == 0)
+        return fd;
+    close(fd);
+    return -1;
+}
+
+/* Send LEN bytes of a pattern and half-close, reading the echo at the
+ * same time; true when exactly the same bytes came back and then EOF. */
+static bool echo_intact(int fd, size_t len)
+{
+    size_t sent = 0, got = 0;
+    bool ok = true, shut = false;
+    unsigned char out[65536], in[65536];
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    for (int spins = 0; spins < 200000; spins++) {
+        struct pollfd p = {.fd = fd, .events = POLLIN | (sent < len ? POLLOUT : 0)};
+        if (poll(&p, 1, 5000) <= 0)
+            return false;
+        if (sent < len && (p.revents & POLLOUT)) {
+            size_t k = len - sent < sizeof out ? len - sent : sizeof out;
+            for (size_t i = 0; i < k; i++)
+                out[i] = (unsigned char)((sent + i) * 7 + 3);
+            ssize_t w = write(fd, out, k);
+            if (w > 0)
+                sent += (size_t)w;
+        }
+        if (sent == len && !shut) {
+            shutdown(fd, SHUT_WR);
+            shut = true;
+        }
+        if (p.revents & (POLLIN | POLLHUP)) {
+            ssize_t n = read(fd, in, sizeof in);
+            if (n == 0)
+                return ok && got == len;
+            if (n < 0 && errno != EAGAIN)
+                return false;
+            for (ssize_t i = 0; i < n; i++)
+                ok = ok && in[i] == (unsigned char)((got + (size_t)i) * 7 + 3);
+            if (n > 0)
+                got += (size_t)n;
+        }
+    }
+    return false;
+}
+
+static bool refused_with(const char *resp, const char *reason)
+{
+    char want[128];
+    snprintf(want, sizeof want, "X-Coco-Egress: %s\r\n", reason);
+    return strncmp(resp, "HTTP/1.1 403", 12) == 0 && strstr(resp, want);
+}
+
+static void check_connect(void)
+{
+    char resp[2048];
+    int fd = connect_via("pub.test:7000", resp, sizeof resp);
+    CHECK(fd >= 0, "CONNECT pub.test: %s", resp);
+    if (fd >= 0) {
+        CHECK(echo_intact(fd, 16u << 20), "16 MiB each way through a tunnel, half-close echoed");
+        close(fd);
+    }
+    fd = connect_via("PUB.Test.:7000", resp, sizeof resp);
+    CHECK(fd >= 0, "CONNECT with case and trailing dot: %s", resp);
+    if (fd >= 0)
+        close(fd);
+    fd = connect_via("a.wild.test:7000", resp, sizeof resp);
+    CHECK(fd >= 0, "wildcard subdomain: %s", resp);
+    if (fd >= 0)
+        close(fd);
+    static const struct {
+        const char *target, *reason;
+    } refused[] = {
+        {"evil.test:7000", "not-allowlisted"},
+        {"wild.test:7000", "not-allowlisted"},         /* not the apex */
+        {"evilwild.test:7000", "not-allowlisted"},
+        {"meta.test:22", "not-allowlisted"},           /* port not listed */
+        {"priv.test:7000", "blocked-range:10.0.0.0/8"},
+        {"meta.test:7000", "blocked-range:169.254.169.254/32"},
+        {"self.test:7000", "host-address"},
+        {"203.0.113.5:7000", "ip-literal-not-allowlisted"},
+        {"127.1:7000", "ip-literal-not-allowlisted"},
+        {"2130706433:7000", "ip-literal-not-allowlisted"},
+        {"0x7f000001:7000", "ip-literal-not-allowlisted"},
+        {"0177.0.0.1:7000", "ip-literal-not-allowlisted"},
+        {"[::ffff:127.0.0.1]:7000", "ip-literal-not-allowlisted"},
+        {"nx.test:7000", "not-allowlisted"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        fd = connect_via(refused[i].target, resp, sizeof resp);
+        CHECK(fd < 0 && refused_with(resp, refused[i].reason),
+              "CONNECT %s: want 403 %s, got: %.200s", refused[i].target,
+              refused[i].reason, resp);
+        if (fd >= 0)
+            close(fd);
+    }
+    /* Rebinding: public on the first lookup (allowed, dialled), loopback
+     * on the next (refused): never the second answer on the first check. */
+    fd = connect_via("rebind.test:7000", resp, sizeof resp);
+    CHECK(fd >= 0, "rebind first: %s", resp);
+    if (fd >= 0)
+        close(fd);
+    fd = connect_via("rebind.test:7000", resp, sizeof resp);
+    CHECK(fd < 0 && refused_with(resp, "blocked-range:127.0.0.0/8"),
+          "rebind second: %.200s", resp);
+    /* Through an allowed tunnel the tool speaks to the host it named,
+     * nothing else: a CONNECT inside it is just bytes to the echo. */
+    fd = connect_via("pub.test:7000", resp, sizeof resp);
+    if (fd >= 0) {
+        send_str(fd, "CONNECT evil.test:7000 HTTP/1.1\r\n\r\n");
+        char back[64] = "";
+        ssize_t n = read(fd, back, 9);
+        CHECK(n == 9 && memcmp(back, "CONNECT e", 9) == 0, "tunnel is opaque");
+        close(fd);
+    }
+}
+
+static char *slurp(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return NULL;
+    static char buf[65536];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    return buf;
+}
+
+static void check_http(void)
+{
+    int fd = dial_proxy();
+    /* Two requests on one connection: the second (another host) must
+     * never reach the upstream, which may host that name too. */
+    send_str(fd, "GET http://pub.test:8080/a?q=secret HTTP/1.1\r\n"
+                 "Host: pub.test:8080\r\nProxy-Authorization: Basic eDp5\r\n"
+                 "X-Keep: 1\r\n\r\n"
+                 "GET http://evil.test:8080/b HTTP/1.1\r\nHost: evil.test:8080\r\n\r\n");
+    /* ... and one more once the first is on its way (the upstream is
+     * still reading, for 300 ms). */
+    usleep(100000);
+    send_str(fd, "GET http://evil.test:8080/c HTTP/1.1\r\nHost: evil.test:8080\r\n\r\n");
+    char resp[2048];
+    read_head(fd, resp, sizeof resp);
+    CHECK(strncmp(resp, "HTTP/1.1 200", 12) == 0, "plain GET: %s", resp);
+    char body[8] = "";
+    CHECK(read(fd, body, 2) == 2 && memcmp(body, "ok", 2) == 0, "body");
+    CHECK(read(fd, body, 1) == 0, "connection closed after one response");
+    close(fd);
+    usleep(400000);
+    char path[128];
+    snprintf(path, sizeof path, "%s/http.0", dir);
+    char *seen = slurp(path);
+    CHECK(seen && strncmp(seen, "GET /a?q=secret HTTP/1.1\r\n", 26) == 0,
+          "upstream got origin-form: %.100s", seen ? seen : "(nothing)");
+    CHECK(seen && !strstr(seen, "Proxy-Authorization"), "Proxy-Authorization stripped");
+    CHECK(seen && strstr(seen, "X-Keep: 1\r\n"), "other headers kept");
+    CHECK(seen && !strstr(seen, "evil.test"), "second request not forwarded");
+
+    static const struct {
+        const char *req, *reason;
+    } bad[] = {
+        {"GET http://pub.test:8080/ HTTP/1.1\r\nHost: evil.test:8080\r\n\r\n",
+         "host-mismatch"},
+        {"GET /x HTTP/1.1\r\nHost: pub.test\r\n\r\n", "origin-form"},
+        {"GET https://pub.test/ HTTP/1.1\r\nHost: pub.test\r\n\r\n", "https-url"},
+        {"GET http://priv.test:8080/ HTTP/1.1\r\nHost: priv.test:8080\r\n\r\n",
+         "blocked-range:10.0.0.0/8"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        fd = dial_proxy();
+        send_str(fd, bad[i].req);
+        read_head(fd, resp, sizeof resp);
+        CHECK(strstr(resp, bad[i].reason) && strncmp(resp, "HTTP/1.1 200", 12) != 0,
+              "%s: want %s, got %.200s", bad[i].req, bad[i].reason, resp);
+        close(fd);
+    }
+}
+
+static int socks5_via(const uint8_t *req, size_t len, uint8_t *rep)
+{
+    int fd = dial_proxy();
+    const uint8_t hello[] = {5, 1, 0};
+    if (write(fd, hello, 3) != 3 || read(fd, rep, 2) != 2 || rep[1] != 0) {
+        close(fd);
+        return -1;
+    }
+    if (write(fd, req, len) != (ssize_t)len || read(fd, rep, 10) != 10) {
+        close(fd);
+        return -1;
+    }
+    if (rep[1] != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void check_socks5(void)
+{
+    uint8_t rep[16];
+    uint8_t dom[64] = {5, 1, 0, 3, 8};
+    memcpy(dom + 5, "pub.test", 8);
+    dom[13] = 7000 >> 8;
+    dom[14] = 7000 & 0xff;
+    int fd = socks5_via(dom, 15, rep);
+    CHECK(fd >= 0, "SOCKS5 domain CONNECT");
+    if (fd >= 0) {
+        CHECK(echo_intact(fd, 50000), "SOCKS5 tunnel echo");
+        close(fd);
+    }
+    memcpy(dom + 5, "priv.test", 9);
+    dom[4] = 9;
+    dom[14] = 7000 >> 8;
+    dom[15] = 7000 & 0xff;
+    fd = socks5_via(dom, 16, rep);
+    CHECK(fd < 0 && rep[1] == 0x02, "SOCKS5 private: REP %u", rep[1]);
+    const uint8_t v4[] = {5, 1, 0, 1, 203, 0, 113, 5, 7000 >> 8, 7000 & 0xff};
+    fd = socks5_via(v4, sizeof v4, rep);
+    CHECK(fd < 0 && rep[1] == 0x02, "SOCKS5 IPv4 literal refused: REP %u", rep[1]);
+    const uint8_t bind[] = {5, 2, 0, 3, 8, 'p', 'u', 'b', '.', 't', 'e', 's', 't', 0, 80};
+    fd = socks5_via(bind, sizeof bind, rep);
+    CHECK(fd < 0 && rep[1] == 0x07, "SOCKS5 BIND refused: REP %u", rep[1]);
+}
+
+static void check_audit(const char *path)
+{
+    char *log = slurp(path);
+    CHECK(log && strstr(log, "\"reason\":\"blocked-range:10.0.0.0/8\""),
+          "audit names the blocked range");
+    CHECK(log && strstr(log, "\"dialed\":\"203.0.113.5\""), "audit names the dialled address");
+    CHECK(log && strstr(log, "\"event\":\"close\""), "audit closes connections");
+    CHECK(log && !strstr(log, "secret") && !strstr(log, "eDp5"),
+          "no query string or credential in the audit log");
+}
+
+static void scenario(void)
+{
+    netns_setup();
+    pid_t kids[4];
+    kids[0] = start(echo_server, listen_on("0.0.0.0", 7000, SOCK_STREAM));
+    kids[1] = start(http_server, listen_on("0.0.0.0", 8080, SOCK_STREAM));
+    kids[2] = start(dns_server, listen_on("127.0.0.53", 53, SOCK_DGRAM));
+
+    static struct net_allow allow[4];
+    net_allow_parse("pub.test:*", &allow[0]);
+    net_allow_parse("*.wild.test:*", &allow[1]);
+    net_allow_parse("priv.test:*", &allow[2]);
+    net_allow_parse("meta.test:7000", &allow[3]);
+    static struct net_allow more[3];
+    net_allow_parse("self.test:*", &more[0]);
+    net_allow_parse("rebind.test:*", &more[1]);
+    static struct net_allow all[7];
+    memcpy(all, allow, sizeof allow);
+    memcpy(all + 4, more, 2 * sizeof *more);
+    static struct net_addr host;
+    net_addr_parse("198.18.0.1", &host);
+    char audit[128];
+    snprintf(audit, sizeof audit, "%s/egress.jsonl", dir);
+    coco_err err = {0};
+    int afd = egress_audit_open(audit, &err);
+    static int lfd;
+    lfd = listen_on("127.0.0.1", 3128, SOCK_STREAM);
+    int stop[2];
+    if (pipe(stop) < 0)
+        _exit(93);
+    static struct egress_proxy_cfg cfg;
+    cfg.rules = (struct egress_rules){.mode = NET_ALLOWED, .allow = all,
+                                      .n_allow = 6, .host_addrs = &host,
+                                      .n_host = 1};
+    cfg.audit = (struct egress_audit_ctx){.fd = afd, .run_id = "t",
+                                          .tool = "test", .backend = "test"};
+    cfg.listen_fds = &lfd;
+    cfg.n_listen = 1;
+    cfg.stop_fd = stop[0];
+    net_addr_parse("127.0.0.53", &cfg.dns[0]);
+    cfg.n_dns = 1;
+    proxy_cfg = &cfg;
+    kids[3] = start(proxy_main, stop[1]);
+    close(lfd);
+    close(stop[0]);
+
+    check_connect();
+    check_http();
+    check_socks5();
+
+    /* Fail closed: with the proxy gone, nothing answers. */
+    close(stop[1]);
+    int st;
+    CHECK(waitpid(kids[3], &st, 0) == kids[3] && WIFEXITED(st) &&
+              WEXITSTATUS(st) == 0, "the proxy stops when told");
+    CHECK(dial_proxy() < 0, "no proxy, no connection");
+    close(afd);
+    check_audit(audit);
+    for (int i = 0; i < 3; i++) {
+        kill(kids[i], SIGKILL);
+        waitpid(kids[i], NULL, 0);
+    }
+    _exit(failures ? 1 : 0);
+}
+
+static void test_proxy(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/coco-test-proxy-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        scenario();
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    char cmd[128];
+    for (int k = 0; k < 8; k++) {
+        snprintf(cmd, sizeof cmd, "%s/http.%d", dir, k);
+        unlink(cmd);
+    }
+    snprintf(cmd, sizeof cmd, "%s/egress.jsonl", dir);
+    unlink(cmd);
+    rmdir(dir);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_proxy),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
