@@ -205,6 +205,10 @@ void egress_audit(const struct egress_audit_ctx *ctx,
 
 /* --- transparent capture in a fresh network namespace (net/netlink.c) - */
 
+/* ip link set lo up: a new network namespace starts with it down.
+ * 0, or -1 with ERR. */
+int net_lo_up(coco_err *err);
+
 /* ip route add local default dev lo (FAMILY AF_INET or AF_INET6): every
  * address is local to the namespace.  0, or -1 with ERR. */
 int net_local_default_route(int family, coco_err *err);

@@ -28,6 +28,7 @@
 #include <sys/syscall.h>
 
 #include "native_int.h"
+#include "net.h"
 #include "supervise.h"
 #include "tty.h"
 
@@ -89,23 +90,6 @@ static void wipe_own_environ(void)
         return;
     memset((void *)(uintptr_t)v[50], 0, (size_t)(v[51] - v[50]));
     environ = NULL;
-}
-
-static int loopback_up(coco_err *err)
-{
-    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    struct ifreq ifr = {0};
-    if (s < 0)
-        return err_set(err, errno, "socket for loopback");
-    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
-    int r = ioctl(s, SIOCGIFFLAGS, &ifr);
-    if (r == 0) {
-        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-        r = ioctl(s, SIOCSIFFLAGS, &ifr);
-    }
-    int e = errno;
-    close(s);
-    return r < 0 ? err_set(err, e, "bring up loopback") : 0;
 }
 
 /* execve() said ENOENT for PATH, which exists: what is missing is the
@@ -305,7 +289,7 @@ __attribute__((noreturn)) void init_main(struct run *r)
 
     if (sethostname(NATIVE_HOSTNAME, strlen(NATIVE_HOSTNAME)) < 0)
         child_fail(fd, MSG_SETUP, errno, "sethostname");
-    if (r->newnet && loopback_up(&err) < 0)
+    if (r->newnet && net_lo_up(&err) < 0)
         child_fail_err(fd, &err);
     STAMP("init: network up");
 

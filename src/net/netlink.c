@@ -17,7 +17,9 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 struct nlreq {
@@ -116,4 +118,21 @@ int net_lo_add_addr(const struct net_addr *a, unsigned prefix, coco_err *err)
     add_attr(&r, IFA_LOCAL, a->b, len);
     add_attr(&r, IFA_ADDRESS, a->b, len);
     return nl_talk(&r, "add an address to loopback", err);
+}
+
+int net_lo_up(coco_err *err)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr = {0};
+    if (s < 0)
+        return err_set(err, errno, "socket for loopback");
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+    int r = ioctl(s, SIOCGIFFLAGS, &ifr);
+    if (r == 0) {
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        r = ioctl(s, SIOCSIFFLAGS, &ifr);
+    }
+    int e = errno;
+    close(s);
+    return r < 0 ? err_set(err, e, "bring up loopback") : 0;
 }

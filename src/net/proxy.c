@@ -227,6 +227,25 @@ static void refuse(struct proxy *px, size_t i, const char *reason)
     conn_free(px, i);
 }
 
+/* A and PORT as a socket address in SS; returns its length. */
+static socklen_t to_sockaddr(const struct net_addr *a, uint16_t port,
+                             struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    if (a->family == AF_INET) {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons(port);
+        memcpy(&s4->sin_addr, a->b, 4);
+        return sizeof *s4;
+    }
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+    s6->sin6_family = AF_INET6;
+    s6->sin6_port = htons(port);
+    memcpy(&s6->sin6_addr, a->b, 16);
+    return sizeof *s6;
+}
+
 /* --- DIAL ---------------------------------------------------------------- */
 
 static void start_tunnel(struct proxy *px, size_t i);
@@ -238,21 +257,7 @@ static void dial_next(struct proxy *px, size_t i)
     while (c->dial_i < c->n_addrs) {
         const struct net_addr *a = &c->addrs[c->dial_i++];
         struct sockaddr_storage ss;
-        socklen_t sl;
-        memset(&ss, 0, sizeof ss);
-        if (a->family == AF_INET) {
-            struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-            s4->sin_family = AF_INET;
-            s4->sin_port = htons(c->t.port);
-            memcpy(&s4->sin_addr, a->b, 4);
-            sl = sizeof *s4;
-        } else {
-            struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-            s6->sin6_family = AF_INET6;
-            s6->sin6_port = htons(c->t.port);
-            memcpy(&s6->sin6_addr, a->b, 16);
-            sl = sizeof *s6;
-        }
+        socklen_t sl = to_sockaddr(a, c->t.port, &ss);
         int fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0)
             continue;
@@ -326,21 +331,8 @@ static int dns_send(struct proxy *px, size_t i, int k)
     struct conn *c = &px->conns[i];
     const struct net_addr *srv = &px->cfg->dns[c->dns_server];
     struct sockaddr_storage ss;
-    socklen_t sl;
-    memset(&ss, 0, sizeof ss);
-    if (srv->family == AF_INET) {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons(px->cfg->dns_port ? px->cfg->dns_port : 53);
-        memcpy(&s4->sin_addr, srv->b, 4);
-        sl = sizeof *s4;
-    } else {
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons(px->cfg->dns_port ? px->cfg->dns_port : 53);
-        memcpy(&s6->sin6_addr, srv->b, 16);
-        sl = sizeof *s6;
-    }
+    socklen_t sl = to_sockaddr(srv, px->cfg->dns_port ? px->cfg->dns_port : 53,
+                               &ss);
     close_fd_(&c->dns_fd[k]);
     int fd = socket(srv->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)

@@ -68,14 +68,11 @@ static int in_netns(bool with_route)
         if (unshare(flags) < 0)
             _exit(105);
         /* lo up, as the native sandbox's init does. */
-        int s = socket(AF_INET, SOCK_DGRAM, 0);
-        struct ifreq ifr = {0};
-        snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
-        if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
-            ifr.ifr_flags |= IFF_UP;
-            ioctl(s, SIOCSIFFLAGS, &ifr);
-        }
-        close(s);
+        coco_err lo_err = {0};
+    if (net_lo_up(&lo_err) < 0) {
+        fprintf(stderr, "%s\n", lo_err.msg);
+        _exit(89);
+    }
         _exit(probe(with_route));
     }
     int st;

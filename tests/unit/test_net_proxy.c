@@ -55,14 +55,11 @@ static void netns_setup(void)
         perror("unshare");
         _exit(90);
     }
-    int s = socket(AF_INET, SOCK_DGRAM, 0);
-    struct ifreq ifr = {0};
-    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
-    if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
-        ifr.ifr_flags |= IFF_UP;
-        ioctl(s, SIOCSIFFLAGS, &ifr);
+    coco_err lo_err = {0};
+    if (net_lo_up(&lo_err) < 0) {
+        fprintf(stderr, "%s\n", lo_err.msg);
+        _exit(89);
     }
-    close(s);
     coco_err err = {0};
     struct net_addr a;
     net_addr_parse("198.18.0.1", &a);
