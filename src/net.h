@@ -234,11 +234,16 @@ struct egress_proxy_cfg {
     unsigned idle_ms;          /* 0: 300000, a tunnel with no bytes either way */
     unsigned connect_ms;       /* 0: 10000, per address dialled */
     unsigned head_ms;          /* 0: 30000, to send a complete request head */
+    bool confine;              /* load egress_proxy_confine() before serving */
     /* Called once per refusal (the caller prints one notice per host). */
     void (*on_refusal)(void *data, const char *host, uint16_t port,
                        const char *reason);
     void *on_refusal_data;
 };
+
+/* Confine the calling process to what the proxy needs (seccomp, kill on
+ * anything else: no open, exec, fork or non-IP socket).  0, or -1. */
+int egress_proxy_confine(coco_err *err);
 
 /* Serve CFG's listeners until CFG->stop_fd says stop (or epoll fails).
  * Returns 0, or -1 with ERR when it could not start. */

@@ -119,6 +119,10 @@ suite_unit() {
             sed 's/^/    /' "$log"
             failures+=("unit: $name")
         fi
+        # A skip says why, on a line of its own.
+        if ((s > 0)); then
+            grep '^# skip' "$log" | sed 's/^/    /' || true
+        fi
         pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
     done
     tally unit "$pass" "$fail" "$skip"
