@@ -90,6 +90,11 @@ $(O)/tests/fuzz/%-replay: tests/fuzz/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
+# The egress proxy's benchmark (bench/egress.sh), linked with coco's objects.
+$(O)/bench/egress_bench: bench/egress_bench.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
 # Helpers run inside sandboxes by the escape tests: static, no libc surprises.
 $(O)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)

@@ -50,7 +50,10 @@
 #define HEAD_MAX 16384
 #define MAX_ADDRS 8
 #define DNS_TIMEOUT_MS 2000
-#define PIPE_BYTES 65536
+/* Tunnel pipes: as large as an unprivileged process may ask (fewer
+ * splices per megabyte); the kernel allocates their pages only while
+ * bytes are in flight, so an idle tunnel costs none of it. */
+#define PIPE_WANT (1 << 20)
 
 enum cstate { C_FREE, C_HEAD, C_RESOLVE, C_DIAL, C_TUNNEL, C_BODY, C_RESPONSE };
 enum proto { P_NONE, P_CONNECT, P_HTTP, P_SOCKS5 };
@@ -90,6 +93,7 @@ struct conn {
     /* TUNNEL */
     int up[2], down[2];       /* pipes: client->upstream, upstream->client */
     size_t in_up, in_down;    /* bytes waiting in each pipe */
+    size_t pipe_sz;           /* each pipe's capacity */
     bool eof_c, eof_u;        /* read side finished */
     bool shut_u, shut_c;      /* write side shut */
     uint64_t bytes_up, bytes_down;
@@ -570,12 +574,12 @@ static void tunnel_events(struct proxy *px, size_t i)
 {
     struct conn *c = &px->conns[i];
     uint32_t ce = 0, ue = 0;
-    if (!c->eof_c && c->in_up < PIPE_BYTES &&
+    if (!c->eof_c && c->in_up < c->pipe_sz &&
         (c->st == C_TUNNEL || (c->st == C_BODY && c->fwd_off >= c->fwd_len)))
         ce |= EPOLLIN;
     if (c->in_down)
         ce |= EPOLLOUT;
-    if (!c->eof_u && c->in_down < PIPE_BYTES)
+    if (!c->eof_u && c->in_down < c->pipe_sz)
         ue |= EPOLLIN;
     if (c->in_up || c->fwd_off < c->fwd_len)
         ue |= EPOLLOUT;
@@ -593,6 +597,11 @@ static void start_tunnel(struct proxy *px, size_t i)
         conn_free(px, i);
         return;
     }
+    c->pipe_sz = 65536;
+    int sz1 = fcntl(c->up[1], F_SETPIPE_SZ, PIPE_WANT);
+    int sz2 = fcntl(c->down[1], F_SETPIPE_SZ, PIPE_WANT);
+    if (sz1 > 0 && sz2 > 0)
+        c->pipe_sz = (size_t)(sz1 < sz2 ? sz1 : sz2);
     c->st = c->proto == P_HTTP ? C_BODY : C_TUNNEL;
     if (c->proto != P_HTTP) {
         free(c->in);
@@ -694,8 +703,8 @@ static bool pump(struct proxy *px, size_t i)
             progress = true;
         }
     }
-    if (c->st == C_TUNNEL && !c->eof_c && c->in_up < PIPE_BYTES) {
-        ssize_t n = splice(c->cfd, NULL, c->up[1], NULL, PIPE_BYTES - c->in_up,
+    if (c->st == C_TUNNEL && !c->eof_c && c->in_up < c->pipe_sz) {
+        ssize_t n = splice(c->cfd, NULL, c->up[1], NULL, c->pipe_sz - c->in_up,
                            SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
         if (n > 0) {
             c->in_up += (size_t)n;
@@ -722,9 +731,9 @@ static bool pump(struct proxy *px, size_t i)
         shutdown(c->ufd, SHUT_WR);  /* pass the half-close on */
         c->shut_u = true;
     }
-    if (!c->eof_u && c->in_down < PIPE_BYTES) {
+    if (!c->eof_u && c->in_down < c->pipe_sz) {
         ssize_t n = splice(c->ufd, NULL, c->down[1], NULL,
-                           PIPE_BYTES - c->in_down,
+                           c->pipe_sz - c->in_down,
                            SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
         if (n > 0) {
             c->in_down += (size_t)n;
