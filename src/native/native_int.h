@@ -25,14 +25,7 @@
 /* valgrind cannot run a CLONE_VM child that is not a thread, nor let
  * init wipe the launcher's environment block: see the users in userns.c
  * and child.c. */
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#endif
-#endif
-#ifndef RUNNING_ON_VALGRIND
-#define RUNNING_ON_VALGRIND 0
-#endif
+#include "valgrind_shim.h"
 
 /* Host ids the tool runs as when coco is invoked by root: "nobody", so the
  * tool never holds host uid 0; idmapped mounts make its writes in

@@ -35,14 +35,7 @@
 #include "net.h"
 #include "net/dns.h"
 
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#endif
-#endif
-#ifndef RUNNING_ON_VALGRIND
-#define RUNNING_ON_VALGRIND 0
-#endif
+#include "valgrind_shim.h"
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
 #else
