@@ -586,7 +586,14 @@ static void tunnel_events(struct proxy *px, size_t i)
     /* Level-triggered: never ask for what would fire again without
      * progress (a peer's half-close is seen as EOF by the read). */
     watch(px, c->cfd, ce, tag(i, W_CLIENT));
-    watch(px, c->ufd, ue, tag(i, W_UP));
+    /* Nothing wanted of the upstream: not watched at all, since its
+     * hang-up (always reported) would fire again and again while the
+     * bytes it sent wait for a slow client.  The client's events drive
+     * the pump meanwhile (ue == 0 means the client side is armed). */
+    if (ue)
+        watch(px, c->ufd, ue, tag(i, W_UP));
+    else
+        epoll_ctl(px->ep, EPOLL_CTL_DEL, c->ufd, NULL);
 }
 
 static void start_tunnel(struct proxy *px, size_t i)
