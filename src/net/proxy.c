@@ -33,6 +33,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <seccomp.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
@@ -947,6 +948,9 @@ int egress_proxy_run(const struct egress_proxy_cfg *cfg, coco_err *err)
                                .data.u64 = UINT64_MAX};
     if (cfg->stop_fd >= 0)
         epoll_ctl(px.ep, EPOLL_CTL_ADD, cfg->stop_fd, &stop);
+    /* splice() into a socket the client reset raises SIGPIPE (it takes
+     * no MSG_NOSIGNAL): one hostile client must not kill the proxy. */
+    signal(SIGPIPE, SIG_IGN);
     /* jansson seeds its hash tables from /dev/urandom at the first
      * object (the audit lines): seed it now, while opening is allowed. */
     uint32_t seed = 0;
