@@ -679,11 +679,14 @@ static bool pump(struct proxy *px, size_t i)
             c->in = NULL;
             c->in_len = 0;
             if (k) {
+                /* Sent by the next round; when it is the whole body the
+                 * request is complete now (below), not when the client
+                 * next sends or closes. */
                 c->fwd = xrealloc(c->fwd, k);
                 memcpy(c->fwd, buf, k);
                 c->fwd_len = k;
                 c->fwd_off = 0;
-                return true;
+                progress = true;
             }
         } else if (c->body_kind == HTTP_BODY_NONE) {
             done = true;

@@ -512,6 +512,17 @@ static char *slurp(const char *path)
     return buf;
 }
 
+static char audit_path[128];
+
+static int count_closes(void)
+{
+    char *log = slurp(audit_path);
+    int n = 0;
+    for (char *p = log; p && (p = strstr(p, "\"event\":\"close\"")); p++)
+        n++;
+    return n;
+}
+
 static void check_http(void)
 {
     int fd = dial_proxy();
@@ -541,6 +552,26 @@ static void check_http(void)
     CHECK(seen && !strstr(seen, "Proxy-Authorization"), "Proxy-Authorization stripped");
     CHECK(seen && strstr(seen, "X-Keep: 1\r\n"), "other headers kept");
     CHECK(seen && !strstr(seen, "evil.test"), "second request not forwarded");
+
+    /* A body that came whole with the head: once the response has
+     * ended the connection is over, even if the client keeps its end
+     * open (it must not wait for the idle timeout). */
+    int before = count_closes();
+    fd = dial_proxy();
+    send_str(fd, "POST http://pub.test:8080/p HTTP/1.1\r\nHost: pub.test:8080\r\n"
+                 "Content-Length: 5\r\n\r\nhello");
+    read_head(fd, resp, sizeof resp);
+    CHECK(strncmp(resp, "HTTP/1.1 200", 12) == 0, "POST: %s", resp);
+    CHECK(read(fd, body, 2) == 2 && read(fd, body, 1) == 0, "POST response, then EOF");
+    usleep(500000);
+    CHECK(count_closes() == before + 1, "POST with its body in the head: closed "
+          "once the response ended (%d -> %d)", before, count_closes());
+    close(fd);
+    usleep(400000);
+    snprintf(path, sizeof path, "%s/http.1", dir);
+    seen = slurp(path);
+    CHECK(seen && strstr(seen, "\r\n\r\nhello") && !strstr(seen, "hellohello"),
+          "the POST body reached the upstream once: %.200s", seen ? seen : "(nothing)");
 
     static const struct {
         const char *req, *reason;
@@ -641,8 +672,8 @@ static void scenario(void)
     memcpy(all + 4, more, 2 * sizeof *more);
     static struct net_addr host;
     net_addr_parse("198.18.0.1", &host);
-    char audit[128];
-    snprintf(audit, sizeof audit, "%s/egress.jsonl", dir);
+    char *audit = audit_path;
+    snprintf(audit, sizeof audit_path, "%s/egress.jsonl", dir);
     coco_err err = {0};
     int afd = egress_audit_open(audit, &err);
     static int lfd;
