@@ -33,6 +33,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <seccomp.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
@@ -586,7 +587,14 @@ static void tunnel_events(struct proxy *px, size_t i)
     /* Level-triggered: never ask for what would fire again without
      * progress (a peer's half-close is seen as EOF by the read). */
     watch(px, c->cfd, ce, tag(i, W_CLIENT));
-    watch(px, c->ufd, ue, tag(i, W_UP));
+    /* Nothing wanted of the upstream: not watched at all, since its
+     * hang-up (always reported) would fire again and again while the
+     * bytes it sent wait for a slow client.  The client's events drive
+     * the pump meanwhile (ue == 0 means the client side is armed). */
+    if (ue)
+        watch(px, c->ufd, ue, tag(i, W_UP));
+    else
+        epoll_ctl(px->ep, EPOLL_CTL_DEL, c->ufd, NULL);
 }
 
 static void start_tunnel(struct proxy *px, size_t i)
@@ -671,11 +679,14 @@ static bool pump(struct proxy *px, size_t i)
             c->in = NULL;
             c->in_len = 0;
             if (k) {
+                /* Sent by the next round; when it is the whole body the
+                 * request is complete now (below), not when the client
+                 * next sends or closes. */
                 c->fwd = xrealloc(c->fwd, k);
                 memcpy(c->fwd, buf, k);
                 c->fwd_len = k;
                 c->fwd_off = 0;
-                return true;
+                progress = true;
             }
         } else if (c->body_kind == HTTP_BODY_NONE) {
             done = true;
@@ -940,6 +951,9 @@ int egress_proxy_run(const struct egress_proxy_cfg *cfg, coco_err *err)
                                .data.u64 = UINT64_MAX};
     if (cfg->stop_fd >= 0)
         epoll_ctl(px.ep, EPOLL_CTL_ADD, cfg->stop_fd, &stop);
+    /* splice() into a socket the client reset raises SIGPIPE (it takes
+     * no MSG_NOSIGNAL): one hostile client must not kill the proxy. */
+    signal(SIGPIPE, SIG_IGN);
     /* jansson seeds its hash tables from /dev/urandom at the first
      * object (the audit lines): seed it now, while opening is allowed. */
     uint32_t seed = 0;
