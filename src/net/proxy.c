@@ -696,7 +696,12 @@ static bool pump(struct proxy *px, size_t i)
                 done = true;
             } else if (n > 0) {
                 size_t k = body_take(c, buf, (size_t)n, &done);
-                ssize_t r = recv(c->cfd, buf, k, MSG_DONTWAIT);
+                ssize_t r = k ? recv(c->cfd, buf, k, MSG_DONTWAIT) : 0;
+                /* The framing has counted K bytes: anything but exactly
+                 * those (never seen: they were queued) ends the
+                 * connection rather than let it run ahead of the stream. */
+                if ((size_t)r != k)
+                    return false;
                 if (r > 0) {
                     free(c->fwd);
                     c->fwd = xmalloc((size_t)r);
