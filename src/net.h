@@ -51,6 +51,7 @@ struct net_range {
     unsigned prefix;
     const char *cidr;
     const char *what;
+    bool always;  /* private_ranges can never open it */
 };
 extern const struct net_range net_blocked[];
 extern const size_t net_n_blocked;

@@ -22,11 +22,11 @@
  * has no row: such an address is checked as the IPv4 address it maps. */
 const struct net_range net_blocked[] = {
     /* IPv4 */
-    {AF_INET, {169, 254, 169, 254}, 32, "169.254.169.254/32", "cloud metadata"},
-    {AF_INET, {0}, 8, "0.0.0.0/8", "this network"},
+    {AF_INET, {169, 254, 169, 254}, 32, "169.254.169.254/32", "cloud metadata", true},
+    {AF_INET, {0}, 8, "0.0.0.0/8", "this network", true},
     {AF_INET, {10}, 8, "10.0.0.0/8", "private"},
     {AF_INET, {100, 64}, 10, "100.64.0.0/10", "carrier-grade NAT"},
-    {AF_INET, {127}, 8, "127.0.0.0/8", "loopback"},
+    {AF_INET, {127}, 8, "127.0.0.0/8", "loopback", true},
     {AF_INET, {169, 254}, 16, "169.254.0.0/16", "link-local"},
     {AF_INET, {172, 16}, 12, "172.16.0.0/12", "private"},
     {AF_INET, {192, 0, 0}, 24, "192.0.0.0/24", "IETF protocol assignments"},
@@ -37,9 +37,9 @@ const struct net_range net_blocked[] = {
     {AF_INET, {240}, 4, "240.0.0.0/4", "reserved"},
     /* IPv6 */
     {AF_INET6, {0xfd, 0x00, 0x0e, 0xc2, [15] = 0x54, [14] = 0x02}, 128,
-     "fd00:ec2::254/128", "cloud metadata"},
-    {AF_INET6, {0}, 128, "::/128", "unspecified"},
-    {AF_INET6, {[15] = 1}, 128, "::1/128", "loopback"},
+     "fd00:ec2::254/128", "cloud metadata", true},
+    {AF_INET6, {0}, 128, "::/128", "unspecified", true},
+    {AF_INET6, {[15] = 1}, 128, "::1/128", "loopback", true},
     {AF_INET6, {0}, 96, "::/96", "IPv4-compatible"},
     {AF_INET6, {0x00, 0x64, 0xff, 0x9b}, 96, "64:ff9b::/96", "NAT64"},
     {AF_INET6, {0x00, 0x64, 0xff, 0x9b, 0x00, 0x01}, 48, "64:ff9b:1::/48",

@@ -53,11 +53,7 @@ const char *egress_addr_check(const struct egress_rules *r,
         return NULL;
     /* private_ranges opens a private range the user named; never the
      * metadata service, loopback or "this network". */
-    bool fixed = strcmp(blk->what, "cloud metadata") == 0 ||
-                 strcmp(blk->what, "loopback") == 0 ||
-                 strcmp(blk->what, "this network") == 0 ||
-                 strcmp(blk->what, "unspecified") == 0;
-    for (size_t i = 0; !fixed && i < r->n_private; i++)
+    for (size_t i = 0; !blk->always && i < r->n_private; i++)
         if (net_cidr_contains(&r->private_ranges[i], &v))
             return NULL;
     snprintf(buf, len, "blocked-range:%s", blk->cidr);
