@@ -13,6 +13,8 @@
 
 #include "config.h"
 
+struct dns_fake;
+
 /* Why runtime RT cannot give network mode MODE to TOOL (its name, or
  * NULL), written to BUF of LEN bytes (512 is enough), or NULL when it
  * can.  Reads after the config key (see net_mode_key()):
@@ -160,6 +162,10 @@ struct egress_target {
 const char *egress_target_check(const struct egress_rules *r, const char *host,
                                 size_t n, uint16_t port, struct egress_target *t);
 
+/* Does some entry of R allow canonical name HOST on any port (NET_FULL:
+ * any valid name)?  What the DNS stub asks before it answers. */
+bool egress_name_allowed(const struct egress_rules *r, const char *host);
+
 /* May the proxy dial A (an answer for an allowed name, or an allowed
  * literal)?  NULL, or the audit reason written to BUF of LEN bytes:
  * "host-address", "blocked-range:CIDR".  private_ranges opens private
@@ -225,6 +231,25 @@ struct egress_proxy_cfg {
     struct egress_audit_ctx audit;
     const int *listen_fds;     /* listening TCP sockets (HTTP and SOCKS5) */
     size_t n_listen;
+    /* Transparent capture (native): listening TCP sockets in the
+     * sandbox's namespace, where a `local default` route makes every
+     * address local.  A connection's destination (getsockname()) is the
+     * target: a fake address (FAKE) is decided as a CONNECT to its name
+     * and port, any other address as an IP literal; no bytes are read or
+     * written before the upstream stands, then it is a tunnel. */
+    const int *transparent_fds;
+    size_t n_transparent;
+    /* The DNS stub: bound UDP sockets (port 53, every address of the
+     * sandbox).  A name the rules allow on some port gets a fake address
+     * from FAKE (type A; AAAA and other types: NOERROR, no answer), every
+     * other name REFUSED; no query is ever sent upstream.  Replies go out
+     * from the address the query was sent to. */
+    const int *dns_stub_fds;
+    size_t n_dns_stub;
+    /* The run's fake-address table: shared by the stub, which hands the
+     * addresses out, and every protocol, which decides a fake address as
+     * its name.  Required with transparent_fds or dns_stub_fds. */
+    struct dns_fake *fake;
     int stop_fd;               /* readable or hung up: stop; -1: none */
     struct net_addr dns[3];    /* upstream resolvers (resolv.conf) */
     size_t n_dns;
