@@ -9,7 +9,8 @@
  * is in force).  The order of the steps is the security argument, so it
  * is written once, here:
  *   init: wait for release -> wipe its environment -> mounts, pivot_root
- *         -> hostname, lo -> wait for the cgroup placement, new cgroup
+ *         -> hostname, lo (and the egress listeners, handed to the
+ *         parent) -> wait for the cgroup placement, new cgroup
  *         namespace -> not dumpable -> vfork the tool -> drop every
  *         descriptor and capability -> init_loop() (init.c).
  *   tool: setsid, its own pty -> ids, capabilities, no_new_privs ->
@@ -290,6 +291,8 @@ __attribute__((noreturn)) void init_main(struct run *r)
     if (sethostname(NATIVE_HOSTNAME, strlen(NATIVE_HOSTNAME)) < 0)
         child_fail(fd, MSG_SETUP, errno, "sethostname");
     if (r->newnet && net_lo_up(&err) < 0)
+        child_fail_err(fd, &err);
+    if (r->egress && native_egress_listen(r->p, r->syncsock[0], &err) < 0)
         child_fail_err(fd, &err);
     STAMP("init: network up");
 

@@ -91,8 +91,10 @@ void native_describe(const struct policy *p, FILE *out)
                                                           sizeof b1));
         fprintf(out, "    %-20s %-9s%-12s %s%s%s\n", E(op->dst),
                 mop_kind_name(op->kind), extra,
-                op->src && op->kind != MOP_DEV ? E(op->src) : "",
-                op->src && op->kind != MOP_DEV ? "  " : "", op->why);
+                op->src && op->kind != MOP_DEV && op->kind != MOP_FILE
+                    ? E(op->src) : "",
+                op->src && op->kind != MOP_DEV && op->kind != MOP_FILE
+                    ? "  " : "", op->why);
     }
 
     fprintf(out, "  environment (everything else is cleared):\n   ");

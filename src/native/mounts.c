@@ -135,6 +135,15 @@ void mount_plan_build(const struct policy *p,
     }
     add(plan, MOP_BIND, "/etc", "/etc", MOPF_RO | MOPF_DIR, 0, 0,
         "host configuration (users, resolver, certificates), read-only");
+    if (native_egress(p)) {
+        /* Every name the tool looks up goes to coco's DNS stub: none is
+         * answered from the host's hosts file with an address the
+         * transparent proxy would then refuse as a bare IP. */
+        add(plan, MOP_FILE, NATIVE_HOSTS, "/etc/hosts", 0, 0, 0,
+            "coco's: localhost only, every other name asks the DNS stub");
+        add(plan, MOP_FILE, NATIVE_RESOLV_CONF, "/etc/resolv.conf", 0, 0, 0,
+            "coco's: the DNS stub, which answers allowed names only");
+    }
 
     add(plan, MOP_TMPFS, NULL, "/dev", MOPF_DEVNODES, NATIVE_DEV_SIZE, 0755,
         "minimal /dev: no disks, no kernel memory");
@@ -234,6 +243,7 @@ const char *mop_kind_name(enum mop_kind k)
         [MOP_BIND] = "bind", [MOP_DEV] = "device", [MOP_SYMLINK] = "symlink",
         [MOP_TMPFS] = "tmpfs", [MOP_PROC] = "proc", [MOP_DEVPTS] = "devpts",
         [MOP_RO] = "read-only", [MOP_MASK] = "masked", [MOP_DIR] = "dir",
+        [MOP_FILE] = "file",
     };
     return (size_t)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
@@ -437,6 +447,31 @@ static int open_existing(struct parent_cache *pc, int rootfd, const char *rel,
     return fd;
 }
 
+/* Attach a read-only file holding TEXT on TFD.  It lives on a tmpfs
+ * that was never attached anywhere: nothing in the sandbox can reach it
+ * but through TFD's path, and it goes away with the last mount of it. */
+static int file_over(const char *text, int tfd)
+{
+    _cleanup_close_ int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+    if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "size", "64k", 0) < 0 ||
+        fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
+        fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        return -1;
+    _cleanup_close_ int mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID |
+                                      MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    if (mnt < 0)
+        return -1;
+    _cleanup_close_ int f = openat(mnt, "f", O_WRONLY | O_CREAT | O_EXCL |
+                                   O_CLOEXEC, 0644);
+    if (f < 0)
+        return -1;
+    size_t len = strlen(text);
+    if (write(f, text, len) != (ssize_t)len || fchmod(f, 0644) < 0)
+        return -1;
+    return bind_tree(mnt, "f", false, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+                     MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, -1, tfd);
+}
+
 static int apply_op(const struct mop *op, int rootfd, int srcfd, int idmap_fd,
                     uid_t uid, gid_t gid, bool can_mknod,
                     struct parent_cache *pc, const char **what)
@@ -554,6 +589,16 @@ static int apply_op(const struct mop *op, int rootfd, int srcfd, int idmap_fd,
         *what = "make read-only";
         return bind_tree(tfd, "", true, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
                          MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, -1, tfd);
+    }
+    case MOP_FILE: {
+        struct stat st;
+        tfd = open_existing(pc, rootfd, rel, &st);
+        if (tfd < 0)
+            return errno == ENOENT || errno == ELOOP ? 0 : -1;
+        if (!S_ISREG(st.st_mode))
+            return 0;
+        *what = "write";
+        return file_over(op->src, tfd);
     }
     case MOP_MASK: {
         struct stat st;

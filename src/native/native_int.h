@@ -43,6 +43,29 @@
 #define NATIVE_ROOT_SIZE (1ULL << 20)
 #define NATIVE_DEV_SIZE (64ULL << 10)
 
+/* Network through coco's egress proxy (allowed_hosts, "full"). */
+static inline bool native_egress(const struct policy *p)
+{
+    return p->net.mode == NET_ALLOWED || p->net.mode == NET_FULL;
+}
+
+/* The sandbox's own /etc/hosts and /etc/resolv.conf under egress: every
+ * name but localhost goes to the DNS stub, over UDP (any address is the
+ * stub: the namespace's `local default` route makes every address
+ * local; 127.0.0.53 is only the one written down). */
+#define NATIVE_HOSTS                                                       \
+    "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"   \
+    "127.0.1.1\t" NATIVE_HOSTNAME "\n"
+#define NATIVE_RESOLV_CONF "nameserver 127.0.0.53\noptions edns0\n"
+
+/* The explicit proxy (HTTP CONNECT, plain HTTP, SOCKS5 on one port) in
+ * the sandbox: 127.0.0.1:NATIVE_PROXY_PORT, the next free port when the
+ * allowlist names this one. */
+#define NATIVE_PROXY_PORT 3128
+/* Most transparent ports one run listens on (80, 443 and the ports the
+ * allowlist names); beyond them, only the explicit proxy. */
+#define NATIVE_MAX_TPORTS 32
+
 /* SIGTERM -> SIGKILL grace after a timeout. */
 #define NATIVE_GRACE_MS 3000
 
@@ -96,6 +119,9 @@ enum mop_kind {
                      over a directory; skipped when DST is absent */
     MOP_DIR,      /* an empty directory DST (the workdir when no mount
                      provides it) */
+    MOP_FILE,     /* a read-only file holding the text SRC over the
+                     existing file DST (skipped when DST is absent or a
+                     symlink): coco's own /etc/hosts, /etc/resolv.conf */
 };
 
 enum {
@@ -298,6 +324,9 @@ struct run {
      * killing coco with SIGPIPE before it can report why */
     int syncsock[2];
     pid_t helper;     /* idmapping helper, reaped after the run */
+    bool egress;      /* network through coco's egress proxy */
+    pid_t proxy;      /* the egress proxy, or 0 */
+    int proxy_stop;   /* closing it stops the proxy, or -1 */
 };
 
 /* Second release message, parent -> init: the cgroup placement is done
@@ -312,6 +341,26 @@ struct release2 {
  * _exit with its status; every failure goes to the parent on
  * R->errsock[1] (child_fail).  Never returns. */
 __attribute__((noreturn)) void init_main(struct run *r);
+
+/* ---- egress (egress.c) ------------------------------------------------ */
+
+/* The transparent ports for P into PORTS[0..MAX): 80, 443, then each
+ * port the allowlist names; *PROXY_PORT gets the explicit proxy's port
+ * (NATIVE_PROXY_PORT unless that is taken).  Returns how many. */
+size_t native_egress_ports(const struct policy *p, uint16_t *ports,
+                           size_t max, uint16_t *proxy_port);
+
+/* In init, in the sandbox's new network namespace (lo up): routes, an
+ * address on lo, the listeners, sent to the parent over SOCK.  0 or
+ * -1/ERR. */
+int native_egress_listen(const struct policy *p, int sock, coco_err *err);
+
+/* Parent: receive the listeners from init over R->syncsock[1] and fork
+ * the proxy that serves them (R->proxy, R->proxy_stop).  0 or -1/ERR. */
+int native_egress_start(struct run *r, coco_err *err);
+
+/* Parent, after the run: stop the proxy and reap it. */
+void native_egress_stop(struct run *r);
 
 /* ---- user namespaces (userns.c) --------------------------------------- */
 

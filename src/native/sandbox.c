@@ -91,6 +91,35 @@ static bool policy_has_env(const struct policy *p, const char *name)
     return false;
 }
 
+/* Under egress, clients that read proxy variables use the explicit
+ * proxy (it reports refusals as 403 with a reason); the rest are caught
+ * by transparent capture all the same.  The config's env wins: what it
+ * sets cannot route around the proxy, only fail. */
+static void egress_env(const struct policy *p, struct strvec *out)
+{
+    uint16_t ports[NATIVE_MAX_TPORTS], pp;
+    native_egress_ports(p, ports, NATIVE_MAX_TPORTS, &pp);
+    static const char *const names[] = {
+        "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy",
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!policy_has_env(p, names[i]))
+            strvec_pushf(out, "%s=http://127.0.0.1:%u", names[i], pp);
+    /* socks5h: the proxy resolves names, never the client. */
+    if (!policy_has_env(p, "ALL_PROXY"))
+        strvec_pushf(out, "ALL_PROXY=socks5h://127.0.0.1:%u", pp);
+    if (!policy_has_env(p, "all_proxy"))
+        strvec_pushf(out, "all_proxy=socks5h://127.0.0.1:%u", pp);
+    static const char no_proxy[] = "localhost,127.0.0.1,::1";
+    if (!policy_has_env(p, "NO_PROXY"))
+        strvec_pushf(out, "NO_PROXY=%s", no_proxy);
+    if (!policy_has_env(p, "no_proxy"))
+        strvec_pushf(out, "no_proxy=%s", no_proxy);
+    /* Node 24 and later read the variables when told to. */
+    if (!policy_has_env(p, "NODE_USE_ENV_PROXY"))
+        strvec_push(out, "NODE_USE_ENV_PROXY=1");
+}
+
 void native_build_env(const struct policy *p, char *const *host_env,
                       struct strvec *out)
 {
@@ -113,6 +142,8 @@ void native_build_env(const struct policy *p, char *const *host_env,
             !strvec_contains(out, *e))
             strvec_push(out, *e);
     }
+    if (native_egress(p))
+        egress_env(p, out);
     for (size_t i = 0; i < p->n_env; i++)
         strvec_pushf(out, "%s=%s", p->env[i].name, p->env[i].value);
 }
@@ -208,6 +239,7 @@ int native_run(const struct policy *p, coco_err *err)
         .idmap_fd = -1,
         .errsock = {-1, -1},
         .syncsock = {-1, -1},
+        .proxy_stop = -1,
     };
     struct host_layout layout[NATIVE_N_TOPDIRS];
     int ret = -1;
@@ -223,6 +255,7 @@ int native_run(const struct policy *p, coco_err *err)
     t0_us = now_us();
     r.root = geteuid() == 0;
     r.newnet = p->net.mode != NET_HOST;
+    r.egress = native_egress(p);
     r.tool_uid = r.root ? NATIVE_ROOT_TOOL_UID : getuid();
     r.tool_gid = r.root ? NATIVE_ROOT_TOOL_GID : getgid();
 
@@ -295,6 +328,11 @@ int native_run(const struct policy *p, coco_err *err)
     if (cgroup_setup(&p->limits, &r.cg, err) < 0 ||
         cgroup_enter(&r.cg, pid, err) < 0)
         goto kill_child;
+    /* The proxy serves before the tool exists: its first connection
+     * finds a listener that is being served. */
+    if (r.egress && native_egress_start(&r, err) < 0)
+        goto kill_child;
+    STAMP("egress proxy started");
     struct release2 rel = {.memory = (uint8_t)r.cg.memory,
                            .pids = (uint8_t)r.cg.pids,
                            .cpus = (uint8_t)r.cg.cpus,
@@ -378,6 +416,7 @@ kill_child:
 out_sup:
     supervise_release(&r.sup);
 out:
+    native_egress_stop(&r);
     cgroup_cleanup(&r.cg);
     STAMP("cgroups removed");
     if (r.helper > 0)

@@ -10,13 +10,11 @@ static const struct {
     bool native, podman, docker;  /* the runtimes that lack it */
     const char *why, *why2;
 } missing[] = {
-    {NET_ALLOWED, true, true, true,
-     "not enforced yet: coco's egress proxy has not landed, and coco will "
-     "not run ", " with unfiltered network instead; set \"network\": "
+    {NET_ALLOWED, false, true, true,
+     "not enforced on podman and docker yet (coco's egress proxy reaches "
+     "only native sandboxes), and coco will not run ", " with unfiltered "
+     "network instead; use --runtime native, or set \"network\": "
      "\"full\" to accept unfiltered egress, or \"none\""},
-    {NET_FULL, true, false, false,
-     "\"full\" needs coco's egress proxy on the native runtime, which has "
-     "not landed; choose --runtime podman or docker to run ", " unfiltered"},
 };
 
 const char *net_mode_missing(enum runtime_kind rt, enum net_mode mode,
@@ -59,8 +57,10 @@ int net_mode_check(enum runtime_kind rt, enum net_mode mode,
 
 bool net_mode_filtered(enum runtime_kind rt, enum net_mode mode)
 {
-    (void)rt;
-    /* No mode that reaches beyond loopback is filtered until the proxy
-     * lands; "host" never is. */
-    return mode == NET_NONE || mode == NET_UNSET;
+    /* "host" never is; the proxy filters allowed_hosts and "full" where
+     * it reaches the sandbox (native: its listeners are the only way
+     * out of the network namespace). */
+    if (mode == NET_NONE || mode == NET_UNSET)
+        return true;
+    return rt == RT_NATIVE && (mode == NET_ALLOWED || mode == NET_FULL);
 }
