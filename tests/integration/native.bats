@@ -901,12 +901,6 @@ SUID_METHODS=(chmod fchmod fchmodat fchmodat2 chmod-high chmod-dir open
     refute_contains "podman"
 }
 
-@test "native: network modes that need the proxy are refused clearly" {
-    hostile_config netfull '"network": "full"'
-    run "$COCO" run --runtime native netfull exit 0
-    assert_coco_error "proxy"
-}
-
 # ---- a real tool ---------------------------------------------------------
 
 @test "native: eslint 9 from npm lints a real file" {
