@@ -67,8 +67,27 @@ void native_describe(const struct policy *p, FILE *out)
             : p->net.mode == NET_NONE || p->net.mode == NET_UNSET
                 ? "none (new network namespace, loopback only)"
             : missing ? "refused: "
-                      : "through coco's egress proxy",
+                      : "new network namespace with no route out; coco's "
+                        "egress proxy (outside, confined) serves its "
+                        "listeners:",
             missing ? missing : "");
+    if (!missing && native_egress(p)) {
+        uint16_t ports[NATIVE_MAX_TPORTS], pp;
+        size_t np = native_egress_ports(p, ports, NATIVE_MAX_TPORTS, &pp);
+        fprintf(out, "              explicit proxy 127.0.0.1:%u (HTTP CONNECT, "
+                "plain HTTP, SOCKS5; HTTP_PROXY, HTTPS_PROXY, ALL_PROXY set)\n"
+                "              transparent capture of TCP ports", pp);
+        for (size_t i = 0; i < np; i++)
+            fprintf(out, "%s%u", i ? ", " : " ", ports[i]);
+        fprintf(out, " to any address (other ports: the explicit proxy "
+                "only)\n"
+                "              DNS stub on port 53: allowed names get "
+                "addresses from 198.18.0.0/15, others REFUSED, nothing "
+                "asked upstream\n"
+                "              never: private, loopback, link-local, "
+                "metadata or the host's own addresses; every decision in "
+                "the audit log (egress.jsonl in coco's state directory)\n");
+    }
     fprintf(out, "  terminal:   a pty of its own when coco runs on a terminal "
             "(relayed; yours is never handed over), else none\n");
     fprintf(out, "  command:   ");
