@@ -22,6 +22,7 @@
  * it.  It dies with coco (PR_SET_PDEATHSIG) and ends when coco closes
  * its stop pipe after the run. */
 #include <fcntl.h>
+#include <grp.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -237,8 +238,21 @@ static void on_refusal(void *data, const char *host, uint16_t port,
     for (size_t i = 0; i < nt->n; i++)
         if (strcmp(nt->seen[i], key) == 0)
             return;
-    if (nt->n < sizeof nt->seen / sizeof nt->seen[0])
-        snprintf(nt->seen[nt->n++], sizeof nt->seen[0], "%s", key);
+    /* A tool that asks for ever new names gets one line more, not a
+     * flood on the user's terminal: the audit log has them all. */
+    if (nt->n == sizeof nt->seen / sizeof nt->seen[0]) {
+        char line[256];
+        int len = snprintf(line, sizeof line, "coco: %s: more egress "
+                           "refusals; not shown (see egress.jsonl)%s",
+                           nt->tool, nt->eol);
+        nt->n++;
+        if (len > 0 && write(2, line, (size_t)len) < 0)
+            return;
+        return;
+    }
+    if (nt->n > sizeof nt->seen / sizeof nt->seen[0])
+        return;
+    snprintf(nt->seen[nt->n++], sizeof nt->seen[0], "%s", key);
     char h[300];
     str_escape_buf(host, h, sizeof h);
     const char *eol = nt->eol;
@@ -323,7 +337,7 @@ static int recv_fds(int sock, int *fds, struct egress_hello *h, size_t *n,
 /* In the forked proxy: serve until the stop pipe closes.  Never
  * returns. */
 static __attribute__((noreturn)) void proxy_main(const struct policy *p,
-                                                 int *fds,
+                                                 pid_t parent, int *fds,
                                                  const struct egress_hello *h,
                                                  int stop_fd, int audit_fd,
                                                  const char *run_id)
@@ -382,6 +396,18 @@ static __attribute__((noreturn)) void proxy_main(const struct policy *p,
     cfg.on_refusal = on_refusal;
     cfg.on_refusal_data = &nt;
 
+    /* Invoked by root, the proxy needs no privilege: its listeners
+     * exist, and dialling out needs none.  It serves as nobody. */
+    if (geteuid() == 0 &&
+        (setgroups(0, NULL) < 0 || setgid(NATIVE_ROOT_TOOL_GID) < 0 ||
+         setuid(NATIVE_ROOT_TOOL_UID) < 0)) {
+        warn("egress proxy: cannot drop root: %s", strerror(errno));
+        _exit(125);
+    }
+    /* A change of uid cleared the parent-death signal: again. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(125);
     if (egress_proxy_run(&cfg, &err) < 0) {
         err_print(&err);
         _exit(125);
@@ -448,7 +474,7 @@ int native_egress_start(struct run *r, coco_err *err)
             dup2(nul, 1);
             close(nul);
         }
-        proxy_main(r->p, fds, &h, stop[0], audit_fd, run_id);
+        proxy_main(r->p, parent, fds, &h, stop[0], audit_fd, run_id);
     }
     r->proxy = pid;
     r->proxy_stop = stop[1];

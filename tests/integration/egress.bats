@@ -335,6 +335,25 @@ CURL='curl -sS -m 10'
     run cat "$TEST_TMP/out"
     refute_contains "hello from"
     assert_contains "curl=7"
+    # kill -9 of coco itself takes the proxy with it (its stop pipe
+    # closes; the parent-death signal too, set again after a root run's
+    # proxy dropped to nobody).
+    local who
+    for who in root user; do
+        as "$who" "$COCO" run web -c "sleep 30 # egress-orphan-$who" \
+            >/dev/null 2>&1 &
+        bg=$!
+        BG_PIDS="$BG_PIDS $bg"
+        proxy=''
+        for ((i = 0; i < 150; i++)); do
+            proxy=$(egress_proxy_of "$bg")
+            [[ -z $proxy ]] || break
+            sleep 0.02
+        done
+        [[ -n $proxy ]]
+        kill -KILL "$(cat /proc/$proxy/status | awk '/^PPid/ {print $2}')"
+        wait_gone 50 "egress-orphan-$who"
+    done
     # After a normal run, no proxy is left.
     with_hosts "$COCO" run web -c 'echo $PPID' >/dev/null &
     bg=$!
