@@ -1018,6 +1018,20 @@ static void check_transparent(void)
     }
 }
 
+/* NET_FULL's stub: any host name, and only host names. */
+static void check_stub_full(void)
+{
+    struct net_addr a[8];
+    size_t n;
+    int rc = tool_ask("127.0.0.54", "anything.example", DNS_TYPE_A, a, &n);
+    CHECK(rc == DNS_RCODE_NOERROR && n == 1, "full stub: any name (rcode %d)", rc);
+    static const char *odd[] = {"_sip._tcp.example", "1.2.3.4", "a.-b.example"};
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        rc = tool_ask("127.0.0.54", odd[i], DNS_TYPE_A, a, &n);
+        CHECK(rc == DNS_RCODE_REFUSED, "full stub: %s refused (rcode %d)", odd[i], rc);
+    }
+}
+
 /* A proxy variable with the stub's address in it: decided as the name. */
 static void check_fake_literals(void)
 {
@@ -1099,12 +1113,13 @@ static void transparent_scenario(void)
     enter(ns_a);
     /* The sandbox's side: capture on 7100 (allowed for tp.test), 7101
      * (not), 7102 (a NET_FULL proxy's), and the stub on port 53. */
-    static int tfds[2], tfull, stub[2];
+    static int tfds[2], tfull, stub[2], stub_full;
     tfds[0] = sandbox_listen6(7100, SOCK_STREAM, 0);
     tfds[1] = sandbox_listen6(7101, SOCK_STREAM, 0);
     tfull = sandbox_listen6(7102, SOCK_STREAM, 0);
     enter(ns_b);
     stub[0] = listen_on("0.0.0.0", 53, SOCK_DGRAM);
+    stub_full = listen_on("127.0.0.54", 53, SOCK_DGRAM);  /* the NET_FULL run's */
     enter(ns_a);
     stub[1] = sandbox_listen6(53, SOCK_DGRAM, 1);
 
@@ -1148,8 +1163,8 @@ static void transparent_scenario(void)
     full.n_listen = 0;
     full.transparent_fds = &tfull;
     full.n_transparent = 1;
-    full.dns_stub_fds = NULL;
-    full.n_dns_stub = 0;
+    full.dns_stub_fds = &stub_full;
+    full.n_dns_stub = 1;
     proxy_cfg = &cfg;
     kids[2] = start(proxy_main, stop[1]);
     proxy_cfg = &full;
@@ -1159,6 +1174,7 @@ static void transparent_scenario(void)
     close(stop[0]);
 
     check_stub();
+    check_stub_full();
     check_transparent();
     check_fake_literals();
     check_fake_full();
