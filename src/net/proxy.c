@@ -23,6 +23,12 @@
  *            reaches the upstream (it could name another virtual host
  *            on the same address).  The response is relayed to the end.
  *
+ * A transparent connection (native capture) skips HEAD: its target is
+ * the address it was accepted on, nothing is read from it before DIAL
+ * is done, and then it is a TUNNEL.  Its DNS stub answers the tool's
+ * lookups with fake addresses from the run's table (dns.h), which every
+ * protocol decides as the names they were handed out for.
+ *
  * The proxy fails closed: when it dies the sandbox's listeners are gone
  * with it and the tool has no route anywhere. */
 #include "net.h"
