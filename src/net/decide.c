@@ -35,6 +35,27 @@ const char *egress_target_check(const struct egress_rules *r, const char *host,
     }
 }
 
+bool egress_name_allowed(const struct egress_rules *r, const char *host)
+{
+    switch (r->mode) {
+    case NET_FULL:
+        return true;
+    case NET_ALLOWED:
+        /* Each entry asked on a port it names: the same name rules as a
+         * connection's, so the stub answers exactly the names some
+         * connection could then be allowed to. */
+        for (size_t i = 0; i < r->n_allow; i++) {
+            const struct net_allow *e = &r->allow[i];
+            uint16_t port = e->any_port ? 1 : e->port ? e->port : 443;
+            if (net_allow_match(e, 1, host, port))
+                return true;
+        }
+        return false;
+    default:
+        return false;
+    }
+}
+
 const char *egress_addr_check(const struct egress_rules *r,
                               const struct net_addr *a, char *buf, size_t len)
 {

@@ -23,6 +23,12 @@
  *            reaches the upstream (it could name another virtual host
  *            on the same address).  The response is relayed to the end.
  *
+ * A transparent connection (native capture) skips HEAD: its target is
+ * the address it was accepted on, nothing is read from it before DIAL
+ * is done, and then it is a TUNNEL.  Its DNS stub answers the tool's
+ * lookups with fake addresses from the run's table (dns.h), which every
+ * protocol decides as the names they were handed out for.
+ *
  * The proxy fails closed: when it dies the sandbox's listeners are gone
  * with it and the tool has no route anywhere. */
 #include "net.h"
@@ -57,7 +63,7 @@
 #define PIPE_WANT (1 << 20)
 
 enum cstate { C_FREE, C_HEAD, C_RESOLVE, C_DIAL, C_TUNNEL, C_BODY, C_RESPONSE };
-enum proto { P_NONE, P_CONNECT, P_HTTP, P_SOCKS5 };
+enum proto { P_NONE, P_CONNECT, P_HTTP, P_SOCKS5, P_TRANSPARENT };
 
 struct conn {
     enum cstate st;
@@ -115,8 +121,9 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* epoll data: the connection's index and which of its descriptors. */
-enum { W_CLIENT, W_UP, W_DNS4, W_DNS6, W_LISTEN };
+/* epoll data: the connection's index and which of its descriptors (or,
+ * for the last three, the index into the config's listeners). */
+enum { W_CLIENT, W_UP, W_DNS4, W_DNS6, W_LISTEN, W_TLISTEN, W_STUB };
 
 static uint64_t tag(size_t i, int which)
 {
@@ -144,6 +151,7 @@ static const char *how_name(const struct conn *c)
     case P_CONNECT: return "connect";
     case P_HTTP: return "http";
     case P_SOCKS5: return "socks5";
+    case P_TRANSPARENT: return "transparent";
     default: return "unknown";
     }
 }
@@ -215,6 +223,13 @@ static void send_all_now(int fd, const void *buf, size_t len)
     }
 }
 
+/* Make close(FD) send a reset. */
+static void reset_on_close(int fd)
+{
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+}
+
 /* Refuse C's request with REASON, in the client's protocol, and close. */
 static void refuse(struct proxy *px, size_t i, const char *reason)
 {
@@ -232,6 +247,10 @@ static void refuse(struct proxy *px, size_t i, const char *reason)
         int n = http_refusal(status, reason, r, sizeof r);
         if (n > 0)
             send_all_now(c->cfd, r, (size_t)n);
+    } else if (c->proto == P_TRANSPARENT) {
+        /* No protocol to say no in: a reset, so the tool fails at once
+         * rather than reading an empty stream as a reply. */
+        reset_on_close(c->cfd);
     }
     conn_free(px, i);
 }
@@ -433,6 +452,21 @@ static void dns_timeout(struct proxy *px, size_t i)
 
 /* --- HEAD ---------------------------------------------------------------- */
 
+/* The name the stub handed out HOST (N bytes) for, when HOST is an
+ * address literal of the run's fake table; else NULL. */
+static const char *fake_name(const struct proxy *px, const char *host, size_t n)
+{
+    if (!px->cfg->fake)
+        return NULL;
+    char text[256];
+    struct net_addr ip;
+    const char *why;
+    if (net_host_canon(host, n, text, sizeof text, &ip, &why) != 1)
+        return NULL;
+    ip = net_addr_unmap(&ip);
+    return dns_fake_name(px->cfg->fake, &ip);
+}
+
 /* The target is known (C->t filled from the request): decide, then
  * resolve or dial. */
 static void decided(struct proxy *px, size_t i, const char *host, size_t hn,
@@ -445,6 +479,14 @@ static void decided(struct proxy *px, size_t i, const char *host, size_t hn,
     c->requested_len = hn < sizeof c->requested ? hn : sizeof c->requested - 1;
     memcpy(c->requested, host, c->requested_len);
     c->requested[c->requested_len] = '\0';
+    /* The tool got this address from the stub, for a name: it is that
+     * name (whatever the protocol), checked and resolved as one.  The
+     * log keeps what the tool wrote. */
+    const char *name = fake_name(px, host, hn);
+    if (name) {
+        host = name;
+        hn = strlen(name);
+    }
     const char *why = egress_target_check(&px->cfg->rules, host, hn, port, &c->t);
     if (why) {
         refuse(px, i, why);
@@ -807,9 +849,208 @@ static void tunnel_io(struct proxy *px, size_t i)
     tunnel_events(px, i);
 }
 
+/* --- the DNS stub -------------------------------------------------------- */
+
+/* The fake answers' TTL.  The mapping holds for the whole run, so any
+ * TTL would be correct within it; a short one keeps an answer from
+ * outliving the run in a cache that persists (a tool's own cache in a
+ * mounted home), where the next run's table may give that address to
+ * another name or to none.  Asking again costs one local datagram. */
+#define STUB_TTL 5
+/* Datagrams served per readiness event: one flooding tool cannot keep
+ * the loop from its connections. */
+#define STUB_BURST 64
+
+/* One query's verdict: the rcode and, for an allowed A, the answer. */
+static int stub_decide(struct proxy *px, const struct dns_question *q,
+                       struct net_addr *a, bool *answer)
+{
+    const struct egress_proxy_cfg *cfg = px->cfg;
+    char name[256];
+    const char *why = NULL;
+    /* The parser's name grammar is DNS's ("_srv" labels pass): the one
+     * canonical host form decides, so an odd name is refused, never
+     * handed an address. */
+    bool ok = net_host_canon(q->name, strlen(q->name), name, sizeof name, NULL,
+                             &why) == 0 &&
+              egress_name_allowed(&cfg->rules, name);
+    struct egress_event ev = {
+        .how = "dns",
+        .requested = q->name,
+        .requested_len = strlen(q->name),
+        .host = ok ? name : NULL,
+        .allowed = ok,
+        .reason = ok ? NULL : "dns-not-allowlisted",
+    };
+    int rcode = ok ? DNS_RCODE_NOERROR : DNS_RCODE_REFUSED;
+    *answer = false;
+    /* Only A gets an address: the fake table is IPv4, and a NOERROR
+     * without records for AAAA sends the resolver to the A answer. */
+    if (ok && q->qtype == DNS_TYPE_A && q->qclass == DNS_CLASS_IN) {
+        if (!cfg->fake || dns_fake_get(cfg->fake, name, a) < 0) {
+            rcode = DNS_RCODE_SERVFAIL;
+            ev.allowed = false;
+            ev.reason = "dns-fake-table-full";
+        } else {
+            *answer = true;
+        }
+    }
+    egress_audit(&cfg->audit, &ev);
+    if (!ev.allowed && cfg->on_refusal)
+        cfg->on_refusal(cfg->on_refusal_data, ok ? name : q->name, 0, ev.reason);
+    return rcode;
+}
+
+/* Reply OUT (LEN bytes) to the sender in MSG, from the address the
+ * query was sent to: glibc's resolver connects its socket to the
+ * nameserver, and every address is ours in the sandbox, so a reply from
+ * the socket's default source would be dropped. */
+static void stub_send(int fd, struct msghdr *in, const uint8_t *out, size_t len)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+        struct cmsghdr align;
+    } ctl;
+    memset(&ctl, 0, sizeof ctl);
+    struct iovec iov = {.iov_base = (void *)out, .iov_len = len};
+    struct msghdr m = {.msg_name = in->msg_name, .msg_namelen = in->msg_namelen,
+                       .msg_iov = &iov, .msg_iovlen = 1};
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(in); c; c = CMSG_NXTHDR(in, c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+            struct in_pktinfo got, pi = {0};
+            memcpy(&got, CMSG_DATA(c), sizeof got);
+            pi.ipi_spec_dst = got.ipi_spec_dst;
+            m.msg_control = ctl.buf;
+            m.msg_controllen = CMSG_SPACE(sizeof pi);
+            struct cmsghdr *o = CMSG_FIRSTHDR(&m);
+            o->cmsg_level = IPPROTO_IP;
+            o->cmsg_type = IP_PKTINFO;
+            o->cmsg_len = CMSG_LEN(sizeof pi);
+            memcpy(CMSG_DATA(o), &pi, sizeof pi);
+            break;
+        }
+        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+            struct in6_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof pi);  /* its ifindex too */
+            m.msg_control = ctl.buf;
+            m.msg_controllen = CMSG_SPACE(sizeof pi);
+            struct cmsghdr *o = CMSG_FIRSTHDR(&m);
+            o->cmsg_level = IPPROTO_IPV6;
+            o->cmsg_type = IPV6_PKTINFO;
+            o->cmsg_len = CMSG_LEN(sizeof pi);
+            memcpy(CMSG_DATA(o), &pi, sizeof pi);
+            break;
+        }
+    }
+    /* UDP: a reply that does not fit now is lost, and the tool asks
+     * again; the proxy never waits for it. */
+    sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/* Answer the query of LEN bytes at BUF that came in MSG on FD. */
+static void stub_query(struct proxy *px, int fd, struct msghdr *msg,
+                       const uint8_t *buf, size_t len)
+{
+    struct dns_question q;
+    int r = dns_stub_parse_query(buf, len, &q);
+    if (r == -1)
+        return;  /* not even a header: nothing to answer */
+    int rcode;
+    struct net_addr a;
+    bool answer = false;
+    if (r == -2)
+        rcode = dns_stub_error_rcode(buf, len);
+    else
+        rcode = stub_decide(px, &q, &a, &answer);
+    uint8_t out[512];
+    int n = dns_stub_reply(&q, rcode, answer ? &a : NULL, STUB_TTL, out,
+                           sizeof out);
+    if (n > 0)
+        stub_send(fd, msg, out, (size_t)n);
+}
+
+static void stub_read(struct proxy *px, int fd)
+{
+    for (int k = 0; k < STUB_BURST; k++) {
+        uint8_t buf[1500];
+        struct sockaddr_storage from;
+        union {
+            char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+                     CMSG_SPACE(sizeof(struct in_pktinfo))];
+            struct cmsghdr align;
+        } ctl;
+        struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
+        struct msghdr m = {.msg_name = &from, .msg_namelen = sizeof from,
+                           .msg_iov = &iov, .msg_iovlen = 1,
+                           .msg_control = ctl.buf,
+                           .msg_controllen = sizeof ctl.buf};
+        ssize_t n = recvmsg(fd, &m, MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return;  /* EAGAIN: drained; anything else: next event */
+        }
+        /* A query longer than the buffer is cut: its question, first,
+         * is whole or the parser refuses it. */
+        if (m.msg_flags & MSG_CTRUNC)
+            m.msg_controllen = 0;
+        stub_query(px, fd, &m, buf, (size_t)n);
+    }
+}
+
+/* The stub's sockets report where each query was sent, and may reply
+ * from it: IPv6 takes a source given in IPV6_PKTINFO only when it is an
+ * address of some interface (a `local default` route does not count)
+ * or with FREEBIND.  Each family's options fail on the other's socket:
+ * only one of each pair needs to hold. */
+static void stub_prepare(int fd)
+{
+    int one = 1;
+    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
+    setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof one);
+}
+
 /* --- the loop ------------------------------------------------------------ */
 
-static void accept_one(struct proxy *px, int lfd)
+/* A captured connection: where the tool connected is the target.  Every
+ * address is local in the sandbox's namespace, so the accepted socket's
+ * own address is the one the tool dialled. */
+static void transparent_start(struct proxy *px, size_t i)
+{
+    struct conn *c = &px->conns[i];
+    c->proto = P_TRANSPARENT;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    struct net_addr a = {0};
+    uint16_t port = 0;
+    if (getsockname(c->cfd, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET) {
+            const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
+            a.family = AF_INET;
+            memcpy(a.b, &s4->sin_addr, 4);
+            port = ntohs(s4->sin_port);
+        } else if (ss.ss_family == AF_INET6) {
+            const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
+            a.family = AF_INET6;
+            memcpy(a.b, &s6->sin6_addr, 16);
+            port = ntohs(s6->sin6_port);
+        }
+    }
+    if (!a.family) {
+        refuse(px, i, "bad-host");
+        return;
+    }
+    /* A dual-stack listener sees IPv4 as ::ffff:a.b.c.d. */
+    a = net_addr_unmap(&a);
+    char text[INET6_ADDRSTRLEN];
+    net_addr_format(&a, text, sizeof text);
+    /* As a literal the tool wrote: a fake address becomes its name
+     * there, any other is checked as an address. */
+    decided(px, i, text, strlen(text), port);
+}
+
+static void accept_one(struct proxy *px, int lfd, bool transparent)
 {
     int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
@@ -823,19 +1064,27 @@ static void accept_one(struct proxy *px, int lfd)
         static const char busy[] =
             "HTTP/1.1 503 Service Unavailable\r\nX-Coco-Egress: too-many-"
             "connections\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-        send_all_now(fd, busy, sizeof busy - 1);
+        if (transparent)
+            reset_on_close(fd);  /* no protocol of ours to speak */
+        else
+            send_all_now(fd, busy, sizeof busy - 1);
         close(fd);
         return;
     }
     struct conn *c = &px->conns[i];
     c->st = C_HEAD;
     c->cfd = fd;
-    c->in = xmalloc(HEAD_MAX);
     c->start_ms = px->now;
     c->deadline_ms = px->now + (px->cfg->head_ms ? px->cfg->head_ms : 30000);
-    socks5_init(&c->s5);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (transparent) {
+        /* Nothing is read from the tool before the upstream stands. */
+        transparent_start(px, i);
+        return;
+    }
+    c->in = xmalloc(HEAD_MAX);
+    socks5_init(&c->s5);
     watch(px, fd, EPOLLIN | EPOLLRDHUP, tag(i, W_CLIENT));
 }
 
@@ -843,8 +1092,14 @@ static void on_event(struct proxy *px, uint64_t data, uint32_t events)
 {
     size_t i = (size_t)(data >> 3);
     int which = (int)(data & 7);
-    if (which == W_LISTEN) {
-        accept_one(px, px->cfg->listen_fds[i]);
+    if (which == W_LISTEN || which == W_TLISTEN) {
+        accept_one(px, which == W_LISTEN ? px->cfg->listen_fds[i]
+                                         : px->cfg->transparent_fds[i],
+                   which == W_TLISTEN);
+        return;
+    }
+    if (which == W_STUB) {
+        stub_read(px, px->cfg->dns_stub_fds[i]);
         return;
     }
     if (i >= px->n_conns || px->conns[i].st == C_FREE)
@@ -925,6 +1180,11 @@ static int next_wait(const struct proxy *px)
 
 int egress_proxy_run(const struct egress_proxy_cfg *cfg, coco_err *err)
 {
+    /* Without the table a fake address would mean nothing: the stub
+     * could answer no name, capture could tell no name's connection. */
+    if ((cfg->n_transparent || cfg->n_dns_stub) && !cfg->fake)
+        return err_set(err, EINVAL, "egress proxy: transparent capture and "
+                                    "the DNS stub need the fake-address table");
     struct proxy px = {.cfg = cfg};
     px.n_conns = cfg->max_conns ? cfg->max_conns : 256;
     px.conns = xcalloc(px.n_conns, sizeof *px.conns);
@@ -950,6 +1210,24 @@ int egress_proxy_run(const struct egress_proxy_cfg *cfg, coco_err *err)
             close(px.ep);
             free(px.conns);
             return err_set(err, errno, "egress proxy: watch a listener");
+        }
+    }
+    for (size_t k = 0; k < cfg->n_transparent; k++) {
+        struct epoll_event ev = {.events = EPOLLIN,
+                                 .data.u64 = tag(k, W_TLISTEN)};
+        if (epoll_ctl(px.ep, EPOLL_CTL_ADD, cfg->transparent_fds[k], &ev) < 0) {
+            close(px.ep);
+            free(px.conns);
+            return err_set(err, errno, "egress proxy: watch a transparent listener");
+        }
+    }
+    for (size_t k = 0; k < cfg->n_dns_stub; k++) {
+        stub_prepare(cfg->dns_stub_fds[k]);
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = tag(k, W_STUB)};
+        if (epoll_ctl(px.ep, EPOLL_CTL_ADD, cfg->dns_stub_fds[k], &ev) < 0) {
+            close(px.ep);
+            free(px.conns);
+            return err_set(err, errno, "egress proxy: watch a DNS stub socket");
         }
     }
     struct epoll_event stop = {.events = EPOLLIN | EPOLLHUP,

@@ -61,6 +61,32 @@ static void test_full_and_none(void **state)
     assert_string_equal(target(&none, "a.org", 443, &t), "no-egress");
 }
 
+/* What the DNS stub asks: the allowlist's names on any port. */
+static void test_name_allowed(void **state)
+{
+    (void)state;
+    struct net_allow allow[3];
+    assert_null(net_allow_parse("registry.npmjs.org", &allow[0]));
+    assert_null(net_allow_parse("*.example.org:8443", &allow[1]));
+    assert_null(net_allow_parse("git.test:*", &allow[2]));
+    struct egress_rules r = {.mode = NET_ALLOWED, .allow = allow, .n_allow = 3};
+    assert_true(egress_name_allowed(&r, "registry.npmjs.org"));
+    assert_true(egress_name_allowed(&r, "a.example.org"));   /* on 8443 only */
+    assert_true(egress_name_allowed(&r, "b.a.example.org"));
+    assert_true(egress_name_allowed(&r, "git.test"));
+    assert_false(egress_name_allowed(&r, "example.org"));    /* not the apex */
+    assert_false(egress_name_allowed(&r, "evilexample.org"));
+    assert_false(egress_name_allowed(&r, "npmjs.org"));
+    assert_false(egress_name_allowed(&r, "x.registry.npmjs.org"));
+    assert_false(egress_name_allowed(&r, "evil.com"));
+    struct egress_rules empty = {.mode = NET_ALLOWED};
+    assert_false(egress_name_allowed(&empty, "registry.npmjs.org"));
+    struct egress_rules full = {.mode = NET_FULL};
+    assert_true(egress_name_allowed(&full, "anything.example"));
+    struct egress_rules none = {.mode = NET_NONE};
+    assert_false(egress_name_allowed(&none, "registry.npmjs.org"));
+}
+
 static struct net_addr A(const char *s)
 {
     struct net_addr a;
@@ -121,6 +147,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_allowed_mode),
         cmocka_unit_test(test_full_and_none),
+        cmocka_unit_test(test_name_allowed),
         cmocka_unit_test(test_addresses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

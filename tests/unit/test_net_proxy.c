@@ -740,6 +740,480 @@ static void test_proxy(void **state)
     assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* --- transparent capture and the DNS stub ----------------------------
+ *
+ * Two namespaces, as in a run: the "sandbox" (ns_b) with a local default
+ * route for IPv4 and IPv6, where the transparent listeners and the
+ * stub's sockets are made and the tool's sockets live; the "host"
+ * (ns_a, also with a local default route) with the upstream echo
+ * servers and the proxies.  A sandbox socket is made by stepping into
+ * ns_b and back. */
+
+static int ns_a = -1, ns_b = -1;
+
+static void enter(int ns)
+{
+    if (setns(ns, CLONE_NEWNET) < 0) {
+        perror("setns");
+        _exit(94);
+    }
+}
+
+static int sandbox_socket(int family, int type)
+{
+    enter(ns_b);
+    int fd = socket(family, type | SOCK_CLOEXEC, 0);
+    enter(ns_a);
+    return fd;
+}
+
+/* A and PORT as a socket address. */
+static socklen_t sockaddr_of(const char *ip, int port, struct sockaddr_storage *ss)
+{
+    struct net_addr a;
+    memset(ss, 0, sizeof *ss);
+    if (net_addr_parse(ip, &a) != 1)
+        _exit(95);
+    if (a.family == AF_INET) {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)port);
+        memcpy(&s4->sin_addr, a.b, 4);
+        return sizeof *s4;
+    }
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+    s6->sin6_family = AF_INET6;
+    s6->sin6_port = htons((uint16_t)port);
+    memcpy(&s6->sin6_addr, a.b, 16);
+    return sizeof *s6;
+}
+
+/* In the sandbox: [::]:PORT, TYPE, dual-stack unless V6ONLY. */
+static int sandbox_listen6(int port, int type, int v6only)
+{
+    int fd = sandbox_socket(AF_INET6, type);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
+    struct sockaddr_in6 sa = {.sin6_family = AF_INET6,
+                              .sin6_port = htons((uint16_t)port)};
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+        (type == SOCK_STREAM && listen(fd, 16) < 0)) {
+        perror("bind in the sandbox");
+        _exit(96);
+    }
+    return fd;
+}
+
+/* The tool connects to IP:PORT from the sandbox: the socket, or -1. */
+static int tool_dial(const char *ip, int port)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sockaddr_of(ip, port, &ss);
+    int fd = sandbox_socket(ss.ss_family, SOCK_STREAM);
+    if (connect(fd, (struct sockaddr *)&ss, sl) < 0) {
+        close(fd);
+        return -1;
+    }
+    struct timeval tv = {.tv_sec = 3};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+/* True when the proxy ended the tool's connection (a reset or EOF)
+ * without a byte, rather than leaving it open. */
+static bool tool_cut_off(const char *ip, int port)
+{
+    int fd = tool_dial(ip, port);
+    if (fd < 0)
+        return true;
+    char b;
+    errno = 0;
+    ssize_t n = read(fd, &b, 1);
+    bool cut = n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+    close(fd);
+    return cut;
+}
+
+/* The tool asks the stub at SERVER (port 53) for NAME, QTYPE, from a
+ * socket connected to SERVER (which takes replies from SERVER only):
+ * the rcode with the addresses in OUT[0..*N), or -1 with no reply in
+ * half a second. */
+static int tool_ask(const char *server, const char *name, uint16_t qtype,
+                    struct net_addr *out, size_t *n)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sockaddr_of(server, 53, &ss);
+    int fd = sandbox_socket(ss.ss_family, SOCK_DGRAM);
+    struct timeval tv = {.tv_usec = 500000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    *n = 0;
+    uint8_t q[512], r[1500];
+    static uint16_t id = 0x4200;
+    id++;
+    int ql = dns_build_query(q, sizeof q, id, name, qtype);
+    int rc = -1;
+    if (ql > 0 && connect(fd, (struct sockaddr *)&ss, sl) == 0 &&
+        send(fd, q, (size_t)ql, 0) == ql) {
+        ssize_t rl = recv(fd, r, sizeof r, 0);
+        struct dns_answer_info info;
+        if (rl > 0 &&
+            dns_parse_answer(r, (size_t)rl, id, name, qtype, out, 8, n, &info) == 0)
+            rc = info.rcode;
+    }
+    close(fd);
+    return rc;
+}
+
+/* The rcode of the stub's reply to raw bytes Q (LEN), or -1 for none. */
+static int tool_send_raw(const uint8_t *q, size_t len)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sockaddr_of("10.9.9.9", 53, &ss);
+    int fd = sandbox_socket(AF_INET, SOCK_DGRAM);
+    struct timeval tv = {.tv_usec = 300000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    uint8_t r[1500];
+    int rc = -1;
+    if (connect(fd, (struct sockaddr *)&ss, sl) == 0 &&
+        send(fd, q, len, 0) == (ssize_t)len) {
+        ssize_t rl = recv(fd, r, sizeof r, 0);
+        if (rl >= 12)
+            rc = r[3] & 0x0f;
+    }
+    close(fd);
+    return rc;
+}
+
+/* True when one line of the audit log holds every one of the (up to
+ * four, NULL-ended) strings. */
+static bool audit_line(const char *a, const char *b, const char *c, const char *d)
+{
+    int fd = open(audit_path, O_RDONLY);
+    if (fd < 0)
+        return false;
+    size_t cap = 1 << 16, len = 0;
+    char *log = malloc(cap);
+    ssize_t n;
+    while (log && (n = read(fd, log + len, cap - len - 1)) > 0) {
+        len += (size_t)n;
+        if (len + 1 == cap)
+            log = realloc(log, cap *= 2);
+    }
+    close(fd);
+    if (!log)
+        return false;
+    log[len] = '\0';
+    bool found = false;
+    for (char *line = log; !found && line && *line;) {
+        char *end = strchr(line, '\n');
+        if (end)
+            *end = '\0';
+        found = strstr(line, a) && (!b || strstr(line, b)) &&
+                (!c || strstr(line, c)) && (!d || strstr(line, d));
+        line = end ? end + 1 : NULL;
+    }
+    free(log);
+    return found;
+}
+
+static char fake_tp[INET6_ADDRSTRLEN];  /* tp.test's fake address */
+
+static void check_stub(void)
+{
+    struct net_addr a[8], b[8], c[8];
+    size_t n = 0, nb = 0, nc = 0;
+    int rc = tool_ask("10.9.9.9", "tp.test", DNS_TYPE_A, a, &n);
+    CHECK(rc == DNS_RCODE_NOERROR && n == 1 && a[0].family == AF_INET &&
+              a[0].b[0] == 198 && (a[0].b[1] & 0xfe) == 18,
+          "stub: A tp.test: rcode %d, %zu answers", rc, n);
+    if (n)
+        net_addr_format(&a[0], fake_tp, sizeof fake_tp);
+    /* From wherever it was asked: the reply comes from that address. */
+    rc = tool_ask("127.0.0.53", "tp.test", DNS_TYPE_A, b, &nb);
+    CHECK(rc == DNS_RCODE_NOERROR && nb == 1 && n == 1 &&
+              memcmp(a[0].b, b[0].b, 4) == 0,
+          "stub at 127.0.0.53: same name, same address (rcode %d)", rc);
+    rc = tool_ask("::1", "tp.test", DNS_TYPE_A, b, &nb);
+    CHECK(rc == DNS_RCODE_NOERROR && nb == 1 && n == 1 &&
+              memcmp(a[0].b, b[0].b, 4) == 0,
+          "stub at ::1: same address (rcode %d)", rc);
+    /* An address on no interface: IPv6 replies from it only with
+     * FREEBIND. */
+    rc = tool_ask("2001:db8::53", "TP.test", DNS_TYPE_A, b, &nb);
+    CHECK(rc == DNS_RCODE_NOERROR && nb == 1 && n == 1 &&
+              memcmp(a[0].b, b[0].b, 4) == 0,
+          "stub over IPv6, case folded: same address (rcode %d)", rc);
+    rc = tool_ask("10.9.9.9", "tp2.test", DNS_TYPE_A, c, &nc);
+    CHECK(rc == DNS_RCODE_NOERROR && nc == 1 && n == 1 &&
+              memcmp(a[0].b, c[0].b, 4) != 0,
+          "stub: two names, two addresses (rcode %d)", rc);
+    rc = tool_ask("10.9.9.9", "tp.test", DNS_TYPE_AAAA, b, &nb);
+    CHECK(rc == DNS_RCODE_NOERROR && nb == 0, "stub: AAAA NOERROR, no answer "
+          "(rcode %d, %zu)", rc, nb);
+    rc = tool_ask("10.9.9.9", "evil.test", DNS_TYPE_A, b, &nb);
+    CHECK(rc == DNS_RCODE_REFUSED && nb == 0, "stub: other name refused (%d)", rc);
+    rc = tool_ask("10.9.9.9", "x.tp.test", DNS_TYPE_A, b, &nb);
+    CHECK(rc == DNS_RCODE_REFUSED, "stub: a subdomain is another name (%d)", rc);
+    rc = tool_ask("10.9.9.9", "_x.tp.test", DNS_TYPE_A, b, &nb);
+    CHECK(rc == DNS_RCODE_REFUSED, "stub: no host name, refused (%d)", rc);
+    /* Malformed: a header without a question gets FORMERR, less than a
+     * header nothing. */
+    const uint8_t noq[12] = {0x12, 0x34, 0x01, 0x00};
+    rc = tool_send_raw(noq, sizeof noq);
+    CHECK(rc == DNS_RCODE_FORMERR, "stub: no question: rcode %d", rc);
+    rc = tool_send_raw(noq, 5);
+    CHECK(rc == -1, "stub: a short datagram gets no reply (%d)", rc);
+    CHECK(audit_line("\"how\":\"dns\"", "\"host\":\"tp.test\"",
+                     "\"verdict\":\"allow\"", NULL),
+          "audit: an allowed lookup");
+    CHECK(audit_line("\"how\":\"dns\"", "\"requested\":\"evil.test\"",
+                     "\"reason\":\"dns-not-allowlisted\"", NULL),
+          "audit: a refused lookup");
+}
+
+static void check_transparent(void)
+{
+    int fd = tool_dial(fake_tp, 7100);
+    CHECK(fd >= 0, "transparent: dial tp.test's fake %s", fake_tp);
+    if (fd >= 0) {
+        CHECK(echo_intact(fd, 1u << 20), "transparent: 1 MiB each way to tp.test");
+        close(fd);
+    }
+    char req[64];
+    snprintf(req, sizeof req, "\"requested\":\"%s\"", fake_tp);
+    CHECK(audit_line("\"how\":\"transparent\"", req, "\"host\":\"tp.test\"",
+                     "\"dialed\":\"203.0.113.5\""),
+          "audit: the fake address decided as tp.test and dialled");
+    static const struct {
+        const char *ip;
+        int port;
+        const char *reason;
+    } refused[] = {
+        {"198.18.200.200", 7100, "ip-literal-not-allowlisted"},  /* not handed out */
+        {"198.18.200.200", 7102, "blocked-range:198.18.0.0/15"}, /* NET_FULL */
+        {"10.1.2.3", 7100, "ip-literal-not-allowlisted"},
+        {"10.1.2.3", 7102, "blocked-range:10.0.0.0/8"},
+        {"198.51.100.7", 7100, "ip-literal-not-allowlisted"},
+        {NULL, 7101, "not-allowlisted"},  /* tp.test, on a port not listed */
+        {"::1", 7102, "blocked-range:::1/128"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        const char *ip = refused[i].ip ? refused[i].ip : fake_tp;
+        CHECK(tool_cut_off(ip, refused[i].port), "transparent %s:%d: cut off",
+              ip, refused[i].port);
+        char r1[64], r2[96];
+        snprintf(r1, sizeof r1, "\"requested\":\"%s\"", ip);
+        snprintf(r2, sizeof r2, "\"reason\":\"%s\"", refused[i].reason);
+        CHECK(audit_line("\"how\":\"transparent\"", r1, r2, "\"verdict\":\"deny\""),
+              "audit: transparent %s:%d refused as %s", ip, refused[i].port,
+              refused[i].reason);
+    }
+    /* NET_FULL dials any public address. */
+    fd = tool_dial("198.51.100.7", 7102);
+    CHECK(fd >= 0, "transparent (full): dial 198.51.100.7");
+    if (fd >= 0) {
+        CHECK(echo_intact(fd, 100000), "transparent (full): public literal dialled");
+        close(fd);
+    }
+}
+
+/* NET_FULL's stub: any host name, and only host names. */
+static void check_stub_full(void)
+{
+    struct net_addr a[8];
+    size_t n;
+    int rc = tool_ask("127.0.0.54", "anything.example", DNS_TYPE_A, a, &n);
+    CHECK(rc == DNS_RCODE_NOERROR && n == 1, "full stub: any name (rcode %d)", rc);
+    static const char *odd[] = {"_sip._tcp.example", "1.2.3.4", "a.-b.example"};
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        rc = tool_ask("127.0.0.54", odd[i], DNS_TYPE_A, a, &n);
+        CHECK(rc == DNS_RCODE_REFUSED, "full stub: %s refused (rcode %d)", odd[i], rc);
+    }
+}
+
+/* A proxy variable with the stub's address in it: decided as the name. */
+static void check_fake_literals(void)
+{
+    char resp[2048], hp[64];
+    snprintf(hp, sizeof hp, "%s:7100", fake_tp);
+    int fd = connect_via(hp, resp, sizeof resp);
+    CHECK(fd >= 0, "CONNECT to tp.test's fake address: %.200s", resp);
+    if (fd >= 0) {
+        CHECK(echo_intact(fd, 50000), "CONNECT to the fake address: echo");
+        close(fd);
+    }
+    char req[64];
+    snprintf(req, sizeof req, "\"requested\":\"%s\"", fake_tp);
+    CHECK(audit_line("\"how\":\"connect\"", req, "\"host\":\"tp.test\"",
+                     "\"verdict\":\"allow\""),
+          "audit: CONNECT keeps what the tool wrote, decides the name");
+    fd = connect_via("198.18.200.200:7100", resp, sizeof resp);
+    CHECK(fd < 0 && refused_with(resp, "ip-literal-not-allowlisted"),
+          "CONNECT to a fake address not handed out: %.200s", resp);
+    if (fd >= 0)
+        close(fd);
+    struct net_addr a;
+    net_addr_parse(fake_tp, &a);
+    const uint8_t v4[] = {5, 1, 0, 1, a.b[0], a.b[1], a.b[2], a.b[3],
+                          7100 >> 8, 7100 & 0xff};
+    uint8_t rep[16];
+    fd = socks5_via(v4, sizeof v4, rep);
+    CHECK(fd >= 0, "SOCKS5 to tp.test's fake address: REP %u", rep[1]);
+    if (fd >= 0) {
+        CHECK(echo_intact(fd, 50000), "SOCKS5 to the fake address: echo");
+        close(fd);
+    }
+    /* Plain HTTP: the echo server sends the forwarded head back. */
+    fd = dial_proxy();
+    char get[256];
+    snprintf(get, sizeof get, "GET http://%s/x HTTP/1.1\r\nHost: %s\r\n\r\n", hp, hp);
+    send_str(fd, get);
+    read_head(fd, resp, sizeof resp);
+    CHECK(strncmp(resp, "GET /x HTTP/1.1\r\n", 17) == 0,
+          "plain HTTP to the fake address reached tp.test: %.200s", resp);
+    close(fd);
+}
+
+/* The table is full: SERVFAIL, and the audit log says why. */
+static void check_fake_full(void)
+{
+    int rc = DNS_RCODE_NOERROR;
+    size_t k;
+    for (k = 0; k < DNS_FAKE_MAX + 2 && rc == DNS_RCODE_NOERROR; k++) {
+        char name[64];
+        snprintf(name, sizeof name, "n%zu.many.test", k);
+        struct net_addr a[8];
+        size_t n;
+        rc = tool_ask("10.9.9.9", name, DNS_TYPE_A, a, &n);
+    }
+    /* tp.test and tp2.test hold two entries already. */
+    CHECK(rc == DNS_RCODE_SERVFAIL && k == DNS_FAKE_MAX - 1,
+          "a full table: SERVFAIL at name %zu (rcode %d)", k, rc);
+    char req[64];
+    snprintf(req, sizeof req, "\"requested\":\"n%zu.many.test\"", k - 1);
+    CHECK(audit_line("\"how\":\"dns\"", req, "\"reason\":\"dns-fake-table-full\"",
+                     NULL),
+          "audit: dns-fake-table-full");
+}
+
+static void transparent_scenario(void)
+{
+    netns_setup();
+    ns_a = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (ns_a < 0 || unshare(CLONE_NEWNET) < 0)
+        _exit(97);
+    coco_err err = {0};
+    if (net_lo_up(&err) < 0 || net_local_default_route(AF_INET, &err) < 0 ||
+        net_local_default_route(AF_INET6, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        _exit(98);
+    }
+    ns_b = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    enter(ns_a);
+    /* The sandbox's side: capture on 7100 (allowed for tp.test), 7101
+     * (not), 7102 (a NET_FULL proxy's), and the stub on port 53. */
+    static int tfds[2], tfull, stub[2], stub_full;
+    tfds[0] = sandbox_listen6(7100, SOCK_STREAM, 0);
+    tfds[1] = sandbox_listen6(7101, SOCK_STREAM, 0);
+    tfull = sandbox_listen6(7102, SOCK_STREAM, 0);
+    enter(ns_b);
+    stub[0] = listen_on("0.0.0.0", 53, SOCK_DGRAM);
+    stub_full = listen_on("127.0.0.54", 53, SOCK_DGRAM);  /* the NET_FULL run's */
+    enter(ns_a);
+    stub[1] = sandbox_listen6(53, SOCK_DGRAM, 1);
+
+    pid_t kids[4];
+    kids[0] = start(echo_server, listen_on("0.0.0.0", 7100, SOCK_STREAM));
+    kids[1] = start(echo_server, listen_on("0.0.0.0", 7102, SOCK_STREAM));
+
+    static struct net_allow allow[3];
+    net_allow_parse("tp.test:7100", &allow[0]);
+    net_allow_parse("tp2.test:7100", &allow[1]);
+    net_allow_parse("*.many.test:7100", &allow[2]);
+    static const char hosts[] = "203.0.113.5 tp.test tp2.test\n";
+    static struct dns_fake fake;
+    dns_fake_init(&fake);
+    snprintf(audit_path, sizeof audit_path, "%s/egress.jsonl", dir);
+    int afd = egress_audit_open(audit_path, &err);
+    static int lfd;
+    lfd = listen_on("127.0.0.1", 3128, SOCK_STREAM);
+    int stop[2];
+    if (pipe(stop) < 0)
+        _exit(93);
+    static struct egress_proxy_cfg cfg, full;
+    cfg.rules = (struct egress_rules){.mode = NET_ALLOWED, .allow = allow,
+                                      .n_allow = 3};
+    cfg.audit = (struct egress_audit_ctx){.fd = afd, .run_id = "t",
+                                          .tool = "test", .backend = "test"};
+    cfg.confine = CAN_CONFINE;
+    cfg.listen_fds = &lfd;
+    cfg.n_listen = 1;
+    cfg.transparent_fds = tfds;
+    cfg.n_transparent = 2;
+    cfg.dns_stub_fds = stub;
+    cfg.n_dns_stub = 2;
+    cfg.fake = &fake;
+    cfg.stop_fd = stop[0];
+    cfg.hosts_text = hosts;
+    cfg.hosts_len = sizeof hosts - 1;
+    full = cfg;
+    full.rules = (struct egress_rules){.mode = NET_FULL};
+    full.listen_fds = NULL;
+    full.n_listen = 0;
+    full.transparent_fds = &tfull;
+    full.n_transparent = 1;
+    full.dns_stub_fds = &stub_full;
+    full.n_dns_stub = 1;
+    proxy_cfg = &cfg;
+    kids[2] = start(proxy_main, stop[1]);
+    proxy_cfg = &full;
+    kids[3] = start(proxy_main, stop[1]);
+    proxy_pid = kids[2];
+    close(lfd);
+    close(stop[0]);
+
+    check_stub();
+    check_stub_full();
+    check_transparent();
+    check_fake_literals();
+    check_fake_full();
+
+    close(stop[1]);
+    for (int k = 2; k < 4; k++) {
+        int st;
+        CHECK(waitpid(kids[k], &st, 0) == kids[k] && WIFEXITED(st) &&
+                  WEXITSTATUS(st) == 0, "proxy %d stops when told (0x%x)", k, st);
+    }
+    close(afd);
+    for (int k = 0; k < 2; k++) {
+        kill(kids[k], SIGKILL);
+        waitpid(kids[k], NULL, 0);
+    }
+    _exit(failures ? 1 : 0);
+}
+
+static void test_transparent(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/coco-test-proxy-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        transparent_scenario();
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    char path[128];
+    snprintf(path, sizeof path, "%s/egress.jsonl", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/egress.jsonl.1", dir);
+    unlink(path);
+    rmdir(dir);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 /* In a child: confine, then try WHAT; the exit status or signal. */
 static int confined(int what)
 {
@@ -789,6 +1263,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_proxy),
+        cmocka_unit_test(test_transparent),
         cmocka_unit_test(test_confine),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
