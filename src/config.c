@@ -551,6 +551,23 @@ static int key_allowed_hosts(struct parse_ctx *ctx, const char *key, json_t *v)
     return 0;
 }
 
+static const char *private_range_check(const char *s)
+{
+    static char buf[256];
+    struct net_cidr c;
+    const char *why;
+    if (net_cidr_parse(s, &c, &why) < 0)
+        return why;
+    return net_private_range_check(&c, buf, sizeof buf);
+}
+
+static int key_private_ranges(struct parse_ctx *ctx, const char *key,
+                              json_t *v)
+{
+    return get_string_array(ctx, key, v, &ctx->cfg->private_ranges,
+                            private_range_check);
+}
+
 static int key_isolated(struct parse_ctx *ctx, const char *key, json_t *v)
 {
     if (!json_is_boolean(v))
@@ -704,6 +721,8 @@ static const struct key_row {
     {"workdir", key_workdir, "working directory (default /workspace)"},
     {"network", key_network, "none | full | host (default none)"},
     {"allowed_hosts", key_allowed_hosts, "[host] egress allowlist"},
+    {"private_ranges", key_private_ranges,
+     "[\"10.20.0.0/16\"] private ranges egress may reach (risky)"},
     {"isolated", key_isolated, "per-tool volume (default true)"},
     {"ports", key_ports, "[\"HOST:CTR\"] ports to publish"},
     {"x11", key_x11, "share the X11 display (risky)"},
@@ -739,6 +758,12 @@ static int parse_root(struct parse_ctx *ctx, json_t *root)
                        "other; keep one", ctx->path, net_mode_name(c->network));
     if (c->allowed_hosts.n > 0)
         c->network = NET_ALLOWED;
+    if (c->private_ranges.n > 0 && c->network != NET_ALLOWED &&
+        c->network != NET_FULL)
+        return err_set(ctx->err, 0,
+                       "%s: private_ranges: only opens ranges to egress "
+                       "through coco's proxy; list allowed_hosts or set "
+                       "\"network\": \"full\"", ctx->path);
     if (c->ports.n > 0 && (c->network == NET_NONE || c->network == NET_UNSET))
         return err_set(ctx->err, 0,
                        "%s: ports: publishing ports needs a network; set "
@@ -898,6 +923,7 @@ void config_free(struct config *c)
     strvec_clear(&c->deps_mise);
     free(c->workdir);
     strvec_clear(&c->allowed_hosts);
+    strvec_clear(&c->private_ranges);
     strvec_clear(&c->ports);
     strvec_clear(&c->podman_args);
     free(c->image);

@@ -84,6 +84,7 @@ struct config {
     char *workdir;           /* NULL: "/workspace" */
     enum net_mode network;   /* NET_UNSET when the key is absent */
     struct strvec allowed_hosts;  /* lower-cased */
+    struct strvec private_ranges; /* checked "ADDRESS/PREFIX" */
     int isolated;            /* -1 absent, 0 false, 1 true */
     struct strvec ports;     /* validated "[IP:]HOST:CTR[/tcp|/udp]" */
     bool x11;

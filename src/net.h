@@ -91,6 +91,14 @@ struct net_cidr {
 int net_cidr_parse(const char *s, struct net_cidr *out, const char **why);
 bool net_cidr_contains(const struct net_cidr *c, const struct net_addr *a);
 
+/* Why C cannot be a private_ranges entry, written to BUF of LEN bytes
+ * (256 is enough), or NULL: it must lie inside one blocked range that
+ * private_ranges may open (10.20.0.0/16, fd12::/16) and touch none it
+ * may never open (loopback, "this network", unspecified, the metadata
+ * service). */
+const char *net_private_range_check(const struct net_cidr *c, char *buf,
+                                    size_t len);
+
 /* --- host names and the allowlist (net/allow.c) ---------------------- */
 
 /* The canonical form of the name IN (N bytes, UTF-8) into OUT (CAP >= 254):

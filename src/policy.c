@@ -569,6 +569,8 @@ static int resolve_net(const struct config *cfg, const struct host_ctx *ctx,
     }
     for (size_t i = 0; i < cfg->allowed_hosts.n; i++)
         strvec_push(&n->allowed_hosts, cfg->allowed_hosts.v[i]);
+    for (size_t i = 0; i < cfg->private_ranges.n; i++)
+        strvec_push(&n->private_ranges, cfg->private_ranges.v[i]);
 
     for (size_t i = 0; i < cfg->ports.n; i++)
         strvec_push(&n->ports, cfg->ports.v[i]);
@@ -799,6 +801,7 @@ void policy_free(struct policy *p)
     free(p->env);
     strvec_clear(&p->locale_env);
     strvec_clear(&p->net.allowed_hosts);
+    strvec_clear(&p->net.private_ranges);
     strvec_clear(&p->net.ports);
     free(p->x11_display);
     free(p->x11_socket_dir);

@@ -95,6 +95,7 @@ struct policy_net {
     enum net_mode mode;
     const char *source;           /* "config", "default", "COCO_ALLOW_NETWORK" */
     struct strvec allowed_hosts;  /* for NET_ALLOWED */
+    struct strvec private_ranges; /* opened to the egress proxy */
     struct strvec ports;          /* config ports + COCO_EXTRA_PORTS */
 };
 

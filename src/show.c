@@ -118,6 +118,14 @@ void show_policy(const struct policy *p, FILE *o)
         break;
     }
     fprintf(o, " (%s)\n", p->net.source);
+    if (p->net.private_ranges.n) {
+        fprintf(o, "  ! RISK: private_ranges opens part of your LAN to the "
+                   "tool:");
+        for (size_t i = 0; i < p->net.private_ranges.n; i++)
+            fprintf(o, " %s", E(p->net.private_ranges.v[i]));
+        fprintf(o, "\n");
+        risks++;
+    }
     char nb[512];
     const char *missing = net_mode_missing(p->runtime, p->net.mode, p->tool, nb,
                                            sizeof nb);
@@ -256,6 +264,9 @@ void show_config(const struct config *c, const char *home, const char *cwd,
     default:
         fprintf(o, "  network   none\n");
     }
+    for (size_t i = 0; i < c->private_ranges.n; i++)
+        fprintf(o, "  %-9s ! %s (part of your LAN, reachable)\n",
+                i ? "" : "private", E(c->private_ranges.v[i]));
     for (size_t i = 0; i < c->env_passthrough.n; i++)
         fprintf(o, "  %-9s %s (from your environment)\n", i ? "" : "env",
                 E(c->env_passthrough.v[i]));

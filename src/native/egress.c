@@ -361,9 +361,17 @@ static __attribute__((noreturn)) void proxy_main(const struct policy *p,
 
     struct net_addr *host = NULL;
     size_t n_host = host_addresses(&host);
+    size_t n_priv = p->net.private_ranges.n;
+    struct net_cidr *priv = xcalloc(n_priv ? n_priv : 1, sizeof *priv);
+    for (size_t i = 0; i < n_priv; i++) {
+        const char *why;
+        if (net_cidr_parse(p->net.private_ranges.v[i], &priv[i], &why) < 0)
+            _exit(125);  /* the config checked them: never here */
+    }
 
     struct egress_proxy_cfg cfg = {
         .rules = {.mode = p->net.mode, .allow = allow, .n_allow = n_allow,
+                  .private_ranges = priv, .n_private = n_priv,
                   .host_addrs = host, .n_host = n_host},
         .audit = {.fd = audit_fd, .run_id = run_id, .tool = p->tool,
                   .backend = "native"},

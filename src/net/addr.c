@@ -294,3 +294,34 @@ bool net_cidr_contains(const struct net_cidr *c, const struct net_addr *addr)
     struct net_addr a = net_addr_unmap(addr);
     return net_addr_in(&a, c->addr.family, c->addr.b, c->prefix);
 }
+
+const char *net_private_range_check(const struct net_cidr *c, char *buf,
+                                    size_t len)
+{
+    const struct net_range *inside = NULL;
+    for (size_t i = 0; i < net_n_blocked; i++) {
+        const struct net_range *r = &net_blocked[i];
+        if (r->family != c->addr.family)
+            continue;
+        struct net_addr base = {.family = r->family};
+        memcpy(base.b, r->base, 16);
+        bool overlap = r->prefix <= c->prefix
+                           ? net_addr_in(&c->addr, r->family, r->base, r->prefix)
+                           : net_addr_in(&base, c->addr.family, c->addr.b,
+                                         c->prefix);
+        if (overlap && r->always) {
+            snprintf(buf, len, "covers %s (%s), which private_ranges can "
+                     "never open", r->cidr, r->what);
+            return buf;
+        }
+        if (!inside && r->prefix <= c->prefix && overlap)
+            inside = r;
+    }
+    if (!inside) {
+        snprintf(buf, len, "is not inside a blocked range (public addresses "
+                 "need no entry; private_ranges names private ones, such as "
+                 "10.20.0.0/16)");
+        return buf;
+    }
+    return NULL;
+}

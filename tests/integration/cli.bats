@@ -521,6 +521,27 @@ bad_config() {
     bad_config '{"command": "x", "allowed_hosts": ["registry.npmjs.org"]}' allowed_hosts
 }
 
+@test "bad config: private_ranges that are public, never openable, malformed or without egress" {
+    bad_config '{"allowed_hosts": ["a.example.org"], "private_ranges": ["8.8.8.0/24"]}' \
+        'private_ranges[0]' 'not inside a blocked range'
+    bad_config '{"network": "full", "private_ranges": ["10.0.0.0/8", "127.0.0.0/8"]}' \
+        'private_ranges[1]' 'loopback'
+    bad_config '{"network": "full", "private_ranges": ["169.254.0.0/16"]}' \
+        'private_ranges[0]' 'cloud metadata'
+    bad_config '{"network": "full", "private_ranges": ["10.1.2.3/8"]}' 'private_ranges[0]'
+    bad_config '{"network": "full", "private_ranges": ["10.1.2.3"]}' 'private_ranges[0]'
+    bad_config '{"private_ranges": ["10.20.0.0/16"]}' private_ranges allowed_hosts
+    bad_config '{"network": "host", "private_ranges": ["10.20.0.0/16"]}' private_ranges
+}
+
+@test "show marks private_ranges as a risk" {
+    install_config lan '{"command": "true", "allowed_hosts": ["registry.corp.example"],
+        "private_ranges": ["10.20.0.0/16"]}'
+    COCO_RUNTIME=native run "$COCO" show lan
+    assert_status 0
+    assert_contains "! RISK: private_ranges opens part of your LAN to the tool: 10.20.0.0/16"
+}
+
 @test "bad config: unknown network mode" {
     bad_config '{"network": "bridge"}' network bridge
 }

@@ -262,7 +262,10 @@ CURL='curl -sS -m 10'
 }
 
 @test "egress: transparent capture: clients that ignore proxy variables reach allowlisted names, nothing else" {
-    net_config web '"allowed_hosts": ["good.test"]'
+    # 64g: a normal user on cgroup v1 gets the memory limit as RLIMIT_AS,
+    # and node's fetch reserves about 10 GiB of address space for its
+    # WebAssembly HTTP parser.
+    net_config web '"allowed_hosts": ["good.test"], "limits": {"memory": "64g"}'
     local who js
     js='fetch(process.argv[1]).then(r => r.text()).then(t => process.stdout.write(t), e => { console.log("fetch failed: " + (e.cause ? e.cause.code || e.cause.message : e.message)); })'
     for who in root user; do
@@ -300,6 +303,22 @@ CURL='curl -sS -m 10'
     run audit_log root
     assert_contains '"how":"dns"'
     assert_contains '"reason":"dns-not-allowlisted"'
+}
+
+@test "egress: private_ranges opens exactly the LAN range it names, never the metadata service" {
+    net_config web '"allowed_hosts": ["lan.test", "meta.test"], "private_ranges": ["10.253.1.0/24"]'
+    local who
+    for who in root user; do
+        run coco_sh "$who" web "$CURL http://lan.test/; $CURL -i http://meta.test/ | tr -d '\\r'"
+        assert_line "hello from 10.253.1.5:80"
+        assert_line "X-Coco-Egress: blocked-range:169.254.169.254/32"
+        refute_contains "hello from 169.254"
+    done
+    # the host's own addresses stay closed whatever the range
+    net_config web2 '"network": "full", "private_ranges": ["10.253.0.0/16"]'
+    run coco_sh root web2 "$CURL http://10.253.1.5/; $CURL -i http://10.253.0.1/ | tr -d '\\r'"
+    assert_line "hello from 10.253.1.5:80"
+    assert_line "X-Coco-Egress: host-address"
 }
 
 @test "egress: the audit log records each decision, allowed and refused" {

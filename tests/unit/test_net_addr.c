@@ -226,6 +226,51 @@ static void test_every_edge(void **state)
     }
 }
 
+/* What private_ranges may name: inside a range it may open, touching
+ * none it may never open. */
+static void test_private_ranges(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *cidr, *why;  /* why: a piece of the refusal, or NULL */
+    } cases[] = {
+        {"10.20.0.0/16", NULL},
+        {"10.0.0.0/8", NULL},
+        {"192.168.1.0/24", NULL},
+        {"172.16.0.0/12", NULL},
+        {"100.64.0.0/10", NULL},
+        {"fd12:3456::/32", NULL},
+        {"169.254.0.0/24", NULL},
+        {"169.254.169.0/24", "169.254.169.254/32 (cloud metadata)"},
+        {"169.254.0.0/16", "169.254.169.254/32 (cloud metadata)"},
+        {"127.0.0.0/8", "127.0.0.0/8 (loopback)"},
+        {"127.0.0.1/32", "127.0.0.0/8 (loopback)"},
+        {"0.0.0.0/8", "0.0.0.0/8 (this network)"},
+        {"0.0.0.0/1", "this network"},
+        {"8.0.0.0/7", "is not inside a blocked range"},
+        {"8.8.8.0/24", "is not inside a blocked range"},
+        {"203.0.113.0/24", "is not inside a blocked range"},
+        {"10.0.0.0/7", "is not inside a blocked range"},
+        {"fc00::/6", "cloud metadata"},
+        {"fc00::/7", "cloud metadata"},
+        {"fd00:ec2::/32", "cloud metadata"},
+        {"::/96", "::/128 (unspecified)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct net_cidr c;
+        const char *why = NULL;
+        char buf[256];
+        if (net_cidr_parse(cases[i].cidr, &c, &why) < 0)
+            fail_msg("%s: %s", cases[i].cidr, why);
+        why = net_private_range_check(&c, buf, sizeof buf);
+        if (!cases[i].why && why)
+            fail_msg("%s refused: %s", cases[i].cidr, why);
+        if (cases[i].why && (!why || !strstr(why, cases[i].why)))
+            fail_msg("%s: want \"%s\", got \"%s\"", cases[i].cidr,
+                     cases[i].why, why ? why : "(allowed)");
+    }
+}
+
 static void test_cidr(void **state)
 {
     (void)state;
@@ -261,6 +306,7 @@ int main(void)
         cmocka_unit_test(test_ranges_by_hand),
         cmocka_unit_test(test_every_edge),
         cmocka_unit_test(test_cidr),
+        cmocka_unit_test(test_private_ranges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
