@@ -571,6 +571,18 @@ static int resolve_net(const struct config *cfg, const struct host_ctx *ctx,
         strvec_push(&n->allowed_hosts, cfg->allowed_hosts.v[i]);
     for (size_t i = 0; i < cfg->private_ranges.n; i++)
         strvec_push(&n->private_ranges, cfg->private_ranges.v[i]);
+    if (n->mode == NET_ALLOWED || n->mode == NET_FULL) {
+        static const char *const ca[] = {POLICY_CA_VARS};
+        for (size_t i = 0; i < sizeof ca / sizeof ca[0]; i++) {
+            const char *v = env_lookup(ctx->environ, ca[i]);
+            struct stat st;
+            if (!v || v[0] != '/')
+                continue;
+            _cleanup_free_ char *real = realpath(v, NULL);
+            if (real && stat(real, &st) == 0 && S_ISREG(st.st_mode))
+                strvec_pushf(&n->ca_env, "%s=%s", ca[i], real);
+        }
+    }
 
     for (size_t i = 0; i < cfg->ports.n; i++)
         strvec_push(&n->ports, cfg->ports.v[i]);
@@ -802,6 +814,7 @@ void policy_free(struct policy *p)
     strvec_clear(&p->locale_env);
     strvec_clear(&p->net.allowed_hosts);
     strvec_clear(&p->net.private_ranges);
+    strvec_clear(&p->net.ca_env);
     strvec_clear(&p->net.ports);
     free(p->x11_display);
     free(p->x11_socket_dir);

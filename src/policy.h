@@ -96,8 +96,17 @@ struct policy_net {
     const char *source;           /* "config", "default", "COCO_ALLOW_NETWORK" */
     struct strvec allowed_hosts;  /* for NET_ALLOWED */
     struct strvec private_ranges; /* opened to the egress proxy */
+    /* With egress: the host's CA settings ("NAME=PATH", PATH resolved to
+     * a regular file), so tools behind an intercepting proxy trust what
+     * the host trusts (POLICY_CA_VARS). */
+    struct strvec ca_env;
     struct strvec ports;          /* config ports + COCO_EXTRA_PORTS */
 };
+
+/* The CA variables a tool with egress gets from the host. */
+#define POLICY_CA_VARS                                                     \
+    "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE",          \
+    "PIP_CERT", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO", "CARGO_HTTP_CAINFO"
 
 struct policy {
     char *tool;          /* tool name */

@@ -44,6 +44,7 @@ void native_describe(const struct policy *p, FILE *out)
 
     host_layout_probe(layout);
     mount_plan_build(p, layout, root, &plan);
+    native_egress_plan(p, &plan);
     host_layout_free(layout);
     native_build_env(p, p->locale_env.v, &env);
     cgroup_probe(&p->limits, &cg);

@@ -76,6 +76,33 @@ size_t native_egress_ports(const struct policy *p, uint16_t *ports,
     return n;
 }
 
+/* ---- the filesystem --------------------------------------------------- */
+
+void native_egress_plan(const struct policy *p, struct mount_plan *plan)
+{
+    for (size_t i = 0; i < p->net.ca_env.n; i++) {
+        const char *e = p->net.ca_env.v[i], *path = strchr(e, '=') + 1;
+        if (native_ca_visible(path))
+            continue;
+        char *text = NULL;
+        size_t len = 0;
+        coco_err err = {0};
+        if (read_file(path, &text, &len, 4u << 20, &err) < 0 ||
+            strlen(text) != len) {
+            warn("%s: %s (not given to the tool)", p->tool, err.msg[0]
+                 ? err.msg : "a CA file with a NUL byte");
+            free(text);
+            continue;
+        }
+        char dst[128];
+        snprintf(dst, sizeof dst, NATIVE_CA_DIR "/%.*s", (int)(path - 1 - e),
+                 e);
+        mount_plan_add_file(plan, text, dst, "a copy of the CA certificates "
+                            "your environment names, read-only");
+        free(text);
+    }
+}
+
 /* ---- init's side ------------------------------------------------------ */
 
 static int listen_tcp(int family, uint16_t port, bool loopback_only)

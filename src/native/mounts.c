@@ -210,6 +210,12 @@ void mount_plan_build(const struct policy *p,
             "kernel internals, hidden");
 }
 
+void mount_plan_add_file(struct mount_plan *plan, const char *text,
+                         const char *dst, const char *why)
+{
+    add(plan, MOP_FILE, text, dst, MOPF_CREATE, 0, 0, why);
+}
+
 void mount_plan_add_console(struct mount_plan *plan, const char *tty)
 {
     /* Before /proc: after the /dev tmpfs and its nodes. */
@@ -452,8 +458,11 @@ static int open_existing(struct parent_cache *pc, int rootfd, const char *rel,
  * but through TFD's path, and it goes away with the last mount of it. */
 static int file_over(const char *text, int tfd)
 {
+    size_t len = strlen(text);
+    char size[32];
+    snprintf(size, sizeof size, "%zu", len + (64u << 10));
     _cleanup_close_ int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
-    if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "size", "64k", 0) < 0 ||
+    if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "size", size, 0) < 0 ||
         fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
         fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
         return -1;
@@ -465,7 +474,6 @@ static int file_over(const char *text, int tfd)
                                    O_CLOEXEC, 0644);
     if (f < 0)
         return -1;
-    size_t len = strlen(text);
     if (write(f, text, len) != (ssize_t)len || fchmod(f, 0644) < 0)
         return -1;
     return bind_tree(mnt, "f", false, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
@@ -592,11 +600,18 @@ static int apply_op(const struct mop *op, int rootfd, int srcfd, int idmap_fd,
     }
     case MOP_FILE: {
         struct stat st;
-        tfd = open_existing(pc, rootfd, rel, &st);
-        if (tfd < 0)
-            return errno == ENOENT || errno == ELOOP ? 0 : -1;
-        if (!S_ISREG(st.st_mode))
-            return 0;
+        if (op->flags & MOPF_CREATE) {
+            *what = "create mount point";
+            tfd = open_target(rootfd, rel, false, true);
+            if (tfd < 0)
+                return -1;
+        } else {
+            tfd = open_existing(pc, rootfd, rel, &st);
+            if (tfd < 0)
+                return errno == ENOENT || errno == ELOOP ? 0 : -1;
+            if (!S_ISREG(st.st_mode))
+                return 0;
+        }
         *what = "write";
         return file_over(op->src, tfd);
     }

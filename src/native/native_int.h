@@ -15,6 +15,7 @@
 
 #include <linux/filter.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -57,6 +58,15 @@ static inline bool native_egress(const struct policy *p)
     "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"   \
     "127.0.1.1\t" NATIVE_HOSTNAME "\n"
 #define NATIVE_RESOLV_CONF "nameserver 127.0.0.53\noptions edns0\n"
+
+/* Where a CA file from the host's environment (policy ca_env entry
+ * "NAME=PATH") is in the sandbox: PATH itself under /etc or /usr (bound
+ * read-only already), else a read-only copy at NATIVE_CA_DIR/NAME. */
+#define NATIVE_CA_DIR "/run/coco/ca"
+static inline bool native_ca_visible(const char *path)
+{
+    return strncmp(path, "/etc/", 5) == 0 || strncmp(path, "/usr/", 5) == 0;
+}
 
 /* The explicit proxy (HTTP CONNECT, plain HTTP, SOCKS5 on one port) in
  * the sandbox: 127.0.0.1:NATIVE_PROXY_PORT, the next free port when the
@@ -139,6 +149,9 @@ enum {
                                 are made here with mknod (no nodev) */
     MOPF_ALWAYSBIND = 1u << 8, /* a device that must be bound, never
                                   recreated with mknod (a pty) */
+    MOPF_CREATE = 1u << 10,  /* MOP_FILE: create DST (in the root
+                                tmpfs) rather than cover an existing
+                                file */
     MOPF_NESTED = 1u << 9,   /* the target lies inside an earlier config
                                 bind: it must exist there (the policy
                                 checked), never created in the user's
@@ -180,6 +193,9 @@ void mount_plan_build(const struct policy *p,
                       const struct host_layout layout[NATIVE_N_TOPDIRS],
                       bool idmap, struct mount_plan *plan);
 void mount_plan_free(struct mount_plan *plan);
+/* A read-only file holding TEXT at DST (created in the root tmpfs). */
+void mount_plan_add_file(struct mount_plan *plan, const char *text,
+                         const char *dst, const char *why);
 /* The tool's terminal TTY (its own pty's slave, e.g. /dev/pts/3) as
  * /dev/console, so ttyname() works for the tool that holds it as stdin. */
 void mount_plan_add_console(struct mount_plan *plan, const char *tty);
@@ -349,6 +365,11 @@ __attribute__((noreturn)) void init_main(struct run *r);
  * (NATIVE_PROXY_PORT unless that is taken).  Returns how many. */
 size_t native_egress_ports(const struct policy *p, uint16_t *ports,
                            size_t max, uint16_t *proxy_port);
+
+/* Add to PLAN what egress needs in the filesystem: a copy of each CA
+ * file the host's environment names outside /etc and /usr (read now, so
+ * nothing of the host's path is bound). */
+void native_egress_plan(const struct policy *p, struct mount_plan *plan);
 
 /* In init, in the sandbox's new network namespace (lo up): routes, an
  * address on lo, the listeners, sent to the parent over SOCK.  0 or

@@ -115,6 +115,18 @@ static void egress_env(const struct policy *p, struct strvec *out)
         strvec_pushf(out, "NO_PROXY=%s", no_proxy);
     if (!policy_has_env(p, "no_proxy"))
         strvec_pushf(out, "no_proxy=%s", no_proxy);
+    /* The CA settings of the host (behind an intercepting proxy, what
+     * it trusts), pointing where the files are in the sandbox. */
+    for (size_t i = 0; i < p->net.ca_env.n; i++) {
+        const char *e = p->net.ca_env.v[i], *path = strchr(e, '=') + 1;
+        _cleanup_free_ char *name = xstrndup(e, (size_t)(path - 1 - e));
+        if (policy_has_env(p, name))
+            continue;
+        if (native_ca_visible(path))
+            strvec_push(out, e);
+        else
+            strvec_pushf(out, "%s=" NATIVE_CA_DIR "/%s", name, name);
+    }
     /* Node 24 and later read the variables when told to. */
     if (!policy_has_env(p, "NODE_USE_ENV_PROXY"))
         strvec_push(out, "NODE_USE_ENV_PROXY=1");
@@ -261,6 +273,7 @@ int native_run(const struct policy *p, coco_err *err)
 
     host_layout_probe(layout);
     mount_plan_build(p, layout, r.root, &r.plan);
+    native_egress_plan(p, &r.plan);
     host_layout_free(layout);
     native_build_env(p, p->locale_env.v, &r.env);
     STAMP("plan built");

@@ -229,3 +229,62 @@ load egress_net
     assert_contains good.test
     refute_contains "not enforced"
 }
+
+@test "egress: the real world: npm install from the npm registry through the proxy; example.com refused and audited" {
+    # The registry is the one outside host this machine may reach.
+    curl -sS -m 20 -o /dev/null https://registry.npmjs.org/is-number 2>"$TEST_TMP/reach" ||
+        skip "the npm registry is not reachable from this host: $(cat "$TEST_TMP/reach")"
+    command -v npm >/dev/null || skip "npm is not installed"
+    # The tool gets what the host trusts; where the host's own npm cannot
+    # reach the registry (its CA not configured), neither can the tool.
+    npm view is-number@7.0.0 version >"$TEST_TMP/hostnpm" 2>&1 ||
+        skip "npm on this host cannot reach the registry: $(tail -1 "$TEST_TMP/hostnpm")"
+    local json='{"command": "npm", "runtime": "native",
+      "allowed_hosts": ["registry.npmjs.org"],
+      "mounts": [{"src": ".", "dst": "/workspace"}],
+      "env": {"NPM_CONFIG_UPDATE_NOTIFIER": "false", "NPM_CONFIG_FUND": "false"}}'
+    install_config npmt "$json"
+    printf '%s\n' "$json" >"$UDATA/coco/tools/npmt.json"
+    chown "$TESTUSER:" "$UDATA/coco/tools/npmt.json"
+    net_config web '"allowed_hosts": ["registry.npmjs.org"]'
+    local who dir
+    for who in root user; do
+        if [[ $who == root ]]; then dir=$WORK; else dir=$UWORK; fi
+        # The host's CA settings reach the tool (this machine's HTTPS passes
+        # an intercepting CA), as the user's own environment names them.
+        run as "$who" "$COCO" run npmt install --no-audit is-number@7.0.0
+        assert_status 0
+        [[ $(cat "$dir/node_modules/is-number/package.json") == *'"version": "7.0.0"'* ]]
+        if [[ $who == user ]]; then
+            [[ $(stat -c %U "$dir/node_modules/is-number/package.json") == "$TESTUSER" ]]
+        else
+            [[ $(stat -c %u "$dir/node_modules/is-number/package.json") == 0 ]]
+        fi
+        run --separate-stderr coco_sh "$who" web "curl -sS -m 20 -o /dev/null -w '%{http_code}\n' https://example.com/"
+        assert_line 000
+        [[ $stderr == *"egress to example.com port 443 refused (not-allowlisted)"* ]]
+        run audit_log "$who"
+        assert_contains '"tool":"npmt","backend":"native","event":"decision","how":"connect","requested":"registry.npmjs.org","host":"registry.npmjs.org","port":443,"verdict":"allow"'
+        assert_contains '"host":"example.com","port":443,"verdict":"deny","reason":"not-allowlisted"'
+    done
+}
+
+@test "egress: the host's CA settings reach the tool read-only; a copy when the file is outside /etc and /usr" {
+    printf 'coco-test-ca-%s\n' "$$" >"$TEST_TMP/ca.pem"
+    chmod 0644 "$TEST_TMP/ca.pem"
+    net_config web '"allowed_hosts": ["good.test"]'
+    run env NODE_EXTRA_CA_CERTS="$TEST_TMP/ca.pem" SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
+        "$COCO" run web -c 'echo "node=$NODE_EXTRA_CA_CERTS ssl=$SSL_CERT_FILE"; cat "$NODE_EXTRA_CA_CERTS"; echo x >"$NODE_EXTRA_CA_CERTS" || echo write-refused'
+    assert_line "node=/run/coco/ca/NODE_EXTRA_CA_CERTS ssl=/etc/ssl/certs/ca-certificates.crt"
+    assert_line "coco-test-ca-$$"
+    assert_line write-refused
+    [[ $(cat "$TEST_TMP/ca.pem") == "coco-test-ca-$$" ]]
+    # the config's own value wins; without egress nothing is passed
+    net_config web2 '"allowed_hosts": ["good.test"], "env": {"NODE_EXTRA_CA_CERTS": "/etc/mine.pem"}'
+    run env NODE_EXTRA_CA_CERTS="$TEST_TMP/ca.pem" "$COCO" run web2 -c 'echo "node=$NODE_EXTRA_CA_CERTS"'
+    assert_line "node=/etc/mine.pem"
+    install_config off '{"command": "sh", "runtime": "native"}'
+    run env NODE_EXTRA_CA_CERTS="$TEST_TMP/ca.pem" "$COCO" run off -c 'echo "node=${NODE_EXTRA_CA_CERTS:-unset}"; ls /run/coco 2>&1 | head -1'
+    assert_line "node=unset"
+    refute_contains "NODE_EXTRA_CA_CERTS"
+}

@@ -123,7 +123,9 @@ with_hosts() {
         'mount --bind "$0" /etc/hosts && exec "$@"' "$EG_DIR/hosts" "$@"
 }
 
-# as WHO CMD...: CMD as root (in the test's home) or as the test user.
+# as WHO CMD...: CMD as root (in $WORK) or as the test user (in $UWORK,
+# with a clean environment but the CA setting a user behind an
+# intercepting proxy has).
 as() {
     local who=$1
     shift
@@ -132,7 +134,9 @@ as() {
     else
         (cd "$UWORK" && with_hosts runuser -u "$TESTUSER" -- env -i \
             PATH=/usr/bin:/bin HOME="$UHOME" XDG_DATA_HOME="$UDATA" \
-            TERM=dumb "$@")
+            TERM=dumb \
+            ${NODE_EXTRA_CA_CERTS:+NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS} \
+            "$@")
     fi
 }
 
