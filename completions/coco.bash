@@ -7,7 +7,7 @@
 # tool or read a config's content.
 #
 #   coco <TAB>                     commands
-#   coco run [--runtime R] [--dry-run] [--] TOOL ARGS...
+#   coco run [--runtime R] [--dry-run] [--report] [--] TOOL ARGS...
 #                                  options and runtimes before TOOL, tool
 #                                  names from the config directory, then
 #                                  file names for the tool's arguments
@@ -108,7 +108,7 @@ _coco_run() {
                 i=$((i + 1))
             fi
             ;;
-        --runtime=* | --dry-run | -n) ;;
+        --runtime=* | --dry-run | -n | --report) ;;
         -?*) ;;
         *)
             # TOOL is behind the cursor: complete its arguments.
@@ -119,7 +119,7 @@ _coco_run() {
     done
 
     if [[ $cur == -* ]] && ((!dashdash)); then
-        _coco_reply "$cur" < <(printf -- '%s\n' --runtime --dry-run --)
+        _coco_reply "$cur" < <(printf -- '%s\n' --runtime --dry-run --report --)
         return 0
     fi
     _coco_reply "$cur" < <(_coco_tools)

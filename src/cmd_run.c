@@ -31,6 +31,9 @@ int cli_parse_run(int argc, char **argv, struct run_cmd *out, coco_err *err)
         } else if (strcmp(a, "--dry-run") == 0 || strcmp(a, "-n") == 0) {
             out->flags.dry_run = true;
             continue;
+        } else if (strcmp(a, "--report") == 0) {
+            out->flags.report = true;
+            continue;
         } else {
             return err_set(err, 0, "run: unknown option \"%s\" (options go "
                                    "before the tool name; `coco help` lists "
@@ -43,7 +46,7 @@ int cli_parse_run(int argc, char **argv, struct run_cmd *out, coco_err *err)
     }
     if (i >= argc)
         return err_set(err, 0, "run: which tool? usage: coco run [--runtime "
-                               "podman|docker|native] [--dry-run] [--] TOOL "
+                               "podman|docker|native] [--dry-run] [--report] [--] TOOL "
                                "[ARGS...]");
     out->tool = argv[i];
     out->args = argv + i + 1;

@@ -269,6 +269,11 @@ struct egress_proxy_cfg {
     unsigned connect_ms;       /* 0: 10000, per address dialled */
     unsigned head_ms;          /* 0: 30000, to send a complete request head */
     bool confine;              /* load egress_proxy_confine() before serving */
+    /* Called once per decision (allowed or not), with the canonical host
+     * ("" when it had none) and the refusal's reason or NULL: what
+     * `coco run --report` sums up.  NULL: not called. */
+    void (*on_decision)(void *data, const char *host, uint16_t port,
+                        const char *how, const char *reason);
     /* Called once per refusal (the caller prints one notice per host). */
     void (*on_refusal)(void *data, const char *host, uint16_t port,
                        const char *reason);

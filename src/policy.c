@@ -766,6 +766,7 @@ int policy_resolve(const struct config *cfg, const struct host_ctx *ctx,
     p->gid = ctx->gid;
     p->home = xstrdup(ctx->home);
     p->dry_run = flags && flags->dry_run;
+    p->report = flags && flags->report;
 
     strvec_push(&p->argv, cfg->command ? cfg->command : cfg->name);
     for (size_t i = 0; i < n_args; i++)

@@ -53,6 +53,7 @@ struct run_flags {
     enum runtime_kind runtime;  /* RT_UNSET unless --runtime */
     bool dry_run;
     bool show;  /* coco show: describe even what a run would refuse */
+    bool report;  /* --report: summarise the run's egress at its end */
 };
 
 struct policy_mount {
@@ -157,6 +158,7 @@ struct policy {
     gid_t gid;
     char *home;              /* host home (for show) */
     bool dry_run;
+    bool report;             /* --report (run_flags) */
 };
 
 /* Fill CTX from the running process (cwd, $HOME, ids, ttys, environ...).

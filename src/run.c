@@ -72,6 +72,15 @@ int run_tool(const struct run_cmd *rc)
             err_print(&err);
             code = err_exit_code(&err);
         }
+        /* With the proxy, it reports as it stops (native/egress.c). */
+        bool proxied = p.runtime == RT_NATIVE &&
+                       (p.net.mode == NET_ALLOWED || p.net.mode == NET_FULL);
+        if (p.report && !proxied)
+            fprintf(stderr, "coco: %s: egress report: %s\n", p.tool,
+                    p.net.mode == NET_NONE || p.net.mode == NET_UNSET
+                        ? "network \"none\": nothing could leave the sandbox"
+                        : "this network is not filtered by coco's proxy; "
+                          "nothing was recorded");
     }
     policy_free(&p);
     host_ctx_release(&ctx);

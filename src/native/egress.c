@@ -248,8 +248,13 @@ out:
 
 /* One notice per refused host on coco's stderr (the audit log has every
  * refusal): what to add to the config to allow it. */
+struct report_row;
 struct notices {
     const char *tool;
+    bool report;
+    struct report_row *rows;
+    size_t n_rows;
+    unsigned dropped;
     const char *eol;  /* "\r\n" on a terminal: it may be raw while coco
                          relays the tool's pty */
     char seen[64][80];
@@ -296,6 +301,75 @@ static void on_refusal(void *data, const char *host, uint16_t port,
                                                              : sizeof line - 1);
         (void)w;
     }
+}
+
+/* `coco run --report`: each host and port once, how often it was
+ * allowed and refused (and the first reason).  Bounded: a tool asking
+ * for ever new names fills it, and the rest are counted. */
+#define REPORT_MAX 256
+struct report_row {
+    char host[256];
+    uint16_t port;
+    unsigned allowed, refused;
+    char reason[64];
+};
+
+static void on_decision(void *data, const char *host, uint16_t port,
+                        const char *how, const char *reason)
+{
+    struct notices *nt = data;
+    /* An allowed lookup is followed by its connection: that is the row. */
+    if (!nt->report || (!reason && strcmp(how, "dns") == 0))
+        return;
+    struct report_row *r = NULL;
+    for (size_t i = 0; i < nt->n_rows && !r; i++)
+        if (nt->rows[i].port == port && strcmp(nt->rows[i].host, host) == 0)
+            r = &nt->rows[i];
+    if (!r) {
+        if (nt->n_rows == REPORT_MAX) {
+            nt->dropped++;
+            return;
+        }
+        r = &nt->rows[nt->n_rows++];
+        snprintf(r->host, sizeof r->host, "%s", host[0] ? host : "(no host)");
+        r->port = port;
+    }
+    if (reason) {
+        if (!r->refused++)
+            snprintf(r->reason, sizeof r->reason, "%s", reason);
+    } else {
+        r->allowed++;
+    }
+}
+
+static void print_report(const struct notices *nt, const char *run_id)
+{
+    FILE *o = stderr;
+    fprintf(o, "coco: %s: egress report (run %s):%s", nt->tool, run_id,
+            nt->eol);
+    if (!nt->n_rows)
+        fprintf(o, "  nothing was asked for%s", nt->eol);
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < nt->n_rows; i++) {
+            const struct report_row *r = &nt->rows[i];
+            unsigned n = pass ? r->refused : r->allowed;
+            if (!n)
+                continue;
+            char h[300];
+            str_escape_buf(r->host, h, sizeof h);
+            char where[320];
+            if (r->port)
+                snprintf(where, sizeof where, "%s:%u", h, r->port);
+            else
+                snprintf(where, sizeof where, "%s (lookup)", h);
+            fprintf(o, "  %-8s %-40s %u%s%s%s%s", pass ? "refused" : "reached",
+                    where, n, n == 1 ? " time" : " times", pass ? ", " : "",
+                    pass ? r->reason : "", nt->eol);
+        }
+    if (nt->dropped)
+        fprintf(o, "  ... and %u more decisions (see egress.jsonl)%s",
+                nt->dropped, nt->eol);
+    fflush(o);
 }
 
 /* Every address of the host's interfaces: the proxy never dials them. */
@@ -429,7 +503,11 @@ static __attribute__((noreturn)) void proxy_main(const struct policy *p,
     /* Asked now: the proxy's filter has no ioctl. */
     struct notices nt = {.tool = p->tool, .eol = isatty(2) ? "\r\n" : "\n"};
     cfg.on_refusal = on_refusal;
+    cfg.on_decision = on_decision;
     cfg.on_refusal_data = &nt;
+    nt.report = p->report;
+    if (nt.report)
+        nt.rows = xcalloc(REPORT_MAX, sizeof *nt.rows);
 
     /* Invoked by root, the proxy needs no privilege: its listeners
      * exist, and dialling out needs none.  It serves as nobody. */
@@ -447,6 +525,8 @@ static __attribute__((noreturn)) void proxy_main(const struct policy *p,
         err_print(&err);
         _exit(125);
     }
+    if (nt.report)
+        print_report(&nt, run_id);
     _exit(0);
 }
 

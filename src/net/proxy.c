@@ -173,6 +173,9 @@ static void log_decision(struct proxy *px, struct conn *c, bool allowed,
     };
     egress_audit(&px->cfg->audit, &ev);
     c->logged = true;
+    if (px->cfg->on_decision)
+        px->cfg->on_decision(px->cfg->on_refusal_data, c->t.host, c->t.port,
+                             how_name(c), allowed ? NULL : reason);
     if (!allowed && px->cfg->on_refusal)
         px->cfg->on_refusal(px->cfg->on_refusal_data, c->t.host[0] ? c->t.host
                                                                   : "(bad host)",
@@ -896,6 +899,9 @@ static int stub_decide(struct proxy *px, const struct dns_question *q,
         }
     }
     egress_audit(&cfg->audit, &ev);
+    if (cfg->on_decision)
+        cfg->on_decision(cfg->on_refusal_data, ok ? name : q->name, 0, "dns",
+                         ev.reason);
     if (!ev.allowed && cfg->on_refusal)
         cfg->on_refusal(cfg->on_refusal_data, ok ? name : q->name, 0, ev.reason);
     return rcode;

@@ -288,3 +288,20 @@ load egress_net
     assert_line "node=unset"
     refute_contains "NODE_EXTRA_CA_CERTS"
 }
+
+@test "egress: run --report sums up what the tool reached and was refused" {
+    net_config web '"allowed_hosts": ["good.test"]'
+    local who
+    for who in root user; do
+        run --separate-stderr as "$who" "$COCO" run --report web -c \
+            "$CURL http://good.test/ >/dev/null; $CURL http://good.test/x >/dev/null; $CURL http://lan.test/ >/dev/null; getent hosts other.test"
+        [[ $stderr == *"egress report (run "* ]] || { echo "$stderr"; return 1; }
+        grep -Eq '^  reached  good.test:80 +2 times$' <<<"$stderr"
+        grep -Eq '^  refused  lan.test:80 +1 time, not-allowlisted$' <<<"$stderr"
+        grep -Eq '^  refused  other.test \(lookup\) +[0-9]+ times?, dns-not-allowlisted$' <<<"$stderr"
+    done
+    install_config quiet '{"command": "true", "runtime": "native"}'
+    run --separate-stderr "$COCO" run --report quiet
+    assert_status 0
+    [[ $stderr == *'egress report: network "none": nothing could leave the sandbox'* ]]
+}
