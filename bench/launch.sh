@@ -3,8 +3,9 @@
 # run against the bare command and against bubblewrap with a comparable
 # policy, in paired rounds (bare, coco, bwrap back to back, N rounds) so
 # that machine noise hits all three alike.  Prints medians, means and the
-# ratios; then the same for a real tool (node -e 0) when node exists; then
-# the supervisor's (coco's own) RSS while a tool runs.
+# ratios; then what egress (allowed_hosts: listeners and the proxy) adds
+# to a launch; then the same for a real tool (node -e 0) when node
+# exists; then the supervisor's (coco's own) RSS while a tool runs.
 #
 #   COCO=./coco bench/launch.sh [ROUNDS]
 #
@@ -47,6 +48,13 @@ if [[ ${STATIC:-} == 1 ]]; then
 fi
 cfg true /bin/true
 cfg node node
+# The same with egress: init makes the listeners, coco forks the proxy.
+# No packet is sent: /bin/true connects nowhere.
+printf '{"command": "/bin/true", "runtime": "native",
+ "allowed_hosts": ["registry.npmjs.org"],
+ "mounts": [{"src": ".", "dst": "/workspace"}]}\n' \
+    >"$work/data/coco/tools/trueeg.json"
+chmod 0644 "$work/data/coco/tools/trueeg.json"
 cd "$work/ws"
 
 bwrap_argv=("$BWRAP" --unshare-all --die-with-parent --new-session --clearenv
@@ -171,6 +179,10 @@ else
     paired "launch: /bin/true" /bin/true -- "$COCO" run --runtime native true
     echo "  (bwrap not installed: no comparison)"
 fi
+paired "egress: /bin/true with allowed_hosts vs network none" \
+    "$COCO" run --runtime native true -- "$COCO" run --runtime native trueeg
+printf '  egress adds %.2f ms   (goal <= 1 ms)\n' \
+    "$(echo "($med1 - $med0) / 1000" | bc -l)"
 if command -v node >/dev/null; then
     ROUNDS=$(( ROUNDS / 4 > 10 ? ROUNDS / 4 : 10 ))
     # Same environment on both sides: the host's (NODE_EXTRA_CA_CERTS,

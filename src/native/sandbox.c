@@ -343,9 +343,11 @@ int native_run(const struct policy *p, coco_err *err)
         goto kill_child;
     /* The proxy serves before the tool exists: its first connection
      * finds a listener that is being served. */
-    if (r.egress && native_egress_start(&r, err) < 0)
-        goto kill_child;
-    STAMP("egress proxy started");
+    if (r.egress) {
+        if (native_egress_start(&r, err) < 0)
+            goto kill_child;
+        STAMP("egress proxy started");
+    }
     struct release2 rel = {.memory = (uint8_t)r.cg.memory,
                            .pids = (uint8_t)r.cg.pids,
                            .cpus = (uint8_t)r.cg.cpus,
