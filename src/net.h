@@ -288,4 +288,37 @@ int egress_proxy_confine(coco_err *err);
  * Returns 0, or -1 with ERR when it could not start. */
 int egress_proxy_run(const struct egress_proxy_cfg *cfg, coco_err *err);
 
+/* --- one run's proxy process (net/session.c) ------------------------- */
+
+struct policy;
+
+/* Listening descriptors the backend made for the proxy, in FDS in this
+ * order: N_PROXY explicit-proxy listeners (TCP or unix), N_TRANSPARENT
+ * transparent TCP listeners, N_DNS DNS-stub UDP sockets. */
+struct egress_listeners {
+    const int *fds;
+    size_t n_proxy, n_transparent, n_dns;
+};
+
+/* The proxy process of a run: its pid (0: none) and the write end of its
+ * stop pipe (-1: none). */
+struct egress_proc {
+    pid_t pid;
+    int stop;
+};
+#define EGRESS_PROC_INIT {.pid = 0, .stop = -1}
+
+/* Fork the proxy for policy P (BACKEND names it in the audit log) to
+ * serve L, which the caller still owns and closes afterwards.  The
+ * proxy opens the audit log, confines itself, drops root, prints one
+ * notice per refused host and, with P->report, the summary when it
+ * stops.  0 with OUT filled, or -1 with ERR. */
+int egress_spawn(const struct policy *p, const char *backend,
+                 const struct egress_listeners *l, struct egress_proc *out,
+                 coco_err *err);
+
+/* Stop E's proxy (close its stop pipe), wait for it (at most a second,
+ * then SIGKILL) and reap it.  Idempotent. */
+void egress_stop(struct egress_proc *e);
+
 #endif

@@ -19,6 +19,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "net.h"
 #include "policy.h"
 #include "supervise.h"
 #include "tty.h"
@@ -341,8 +342,7 @@ struct run {
     int syncsock[2];
     pid_t helper;     /* idmapping helper, reaped after the run */
     bool egress;      /* network through coco's egress proxy */
-    pid_t proxy;      /* the egress proxy, or 0 */
-    int proxy_stop;   /* closing it stops the proxy, or -1 */
+    struct egress_proc proxy;  /* its process (net.h) */
 };
 
 /* Second release message, parent -> init: the cgroup placement is done
@@ -377,11 +377,9 @@ void native_egress_plan(const struct policy *p, struct mount_plan *plan);
 int native_egress_listen(const struct policy *p, int sock, coco_err *err);
 
 /* Parent: receive the listeners from init over R->syncsock[1] and fork
- * the proxy that serves them (R->proxy, R->proxy_stop).  0 or -1/ERR. */
+ * the proxy that serves them (R->proxy; egress_stop() after the run).
+ * 0 or -1/ERR. */
 int native_egress_start(struct run *r, coco_err *err);
-
-/* Parent, after the run: stop the proxy and reap it. */
-void native_egress_stop(struct run *r);
 
 /* ---- user namespaces (userns.c) --------------------------------------- */
 

@@ -251,7 +251,7 @@ int native_run(const struct policy *p, coco_err *err)
         .idmap_fd = -1,
         .errsock = {-1, -1},
         .syncsock = {-1, -1},
-        .proxy_stop = -1,
+        .proxy = EGRESS_PROC_INIT,
     };
     struct host_layout layout[NATIVE_N_TOPDIRS];
     int ret = -1;
@@ -431,7 +431,7 @@ kill_child:
 out_sup:
     supervise_release(&r.sup);
 out:
-    native_egress_stop(&r);
+    egress_stop(&r.proxy);
     cgroup_cleanup(&r.cg);
     STAMP("cgroups removed");
     if (r.helper > 0)
