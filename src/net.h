@@ -300,6 +300,14 @@ struct egress_listeners {
     size_t n_proxy, n_transparent, n_dns;
 };
 
+/* Most listeners one proxy serves. */
+#define EGRESS_FDS_MAX 64
+
+/* Send L's descriptors over the unix socket SOCK (SCM_RIGHTS) to a proxy
+ * egress_spawn() started with SOCK's peer.  0, or -1 with ERR. */
+int egress_listeners_send(int sock, const struct egress_listeners *l,
+                          coco_err *err);
+
 /* The proxy process of a run: its pid (0: none) and the write end of its
  * stop pipe (-1: none). */
 struct egress_proc {
@@ -309,13 +317,15 @@ struct egress_proc {
 #define EGRESS_PROC_INIT {.pid = 0, .stop = -1}
 
 /* Fork the proxy for policy P (BACKEND names it in the audit log) to
- * serve L, which the caller still owns and closes afterwards.  The
- * proxy opens the audit log, confines itself, drops root, prints one
- * notice per refused host and, with P->report, the summary when it
- * stops.  0 with OUT filled, or -1 with ERR. */
+ * serve L, which the caller still owns and closes afterwards; or, with L
+ * NULL, the listeners egress_listeners_send() sends to the unix socket
+ * FROM (the caller closes its copy).  The proxy opens the audit log,
+ * drops root, confines itself, prints one notice per refused host and,
+ * with P->report, the summary when it stops.  0 with OUT filled, or -1
+ * with ERR. */
 int egress_spawn(const struct policy *p, const char *backend,
-                 const struct egress_listeners *l, struct egress_proc *out,
-                 coco_err *err);
+                 const struct egress_listeners *l, int from,
+                 struct egress_proc *out, coco_err *err);
 
 /* Stop E's proxy (close its stop pipe), wait for it (at most a second,
  * then SIGKILL) and reap it.  Idempotent. */

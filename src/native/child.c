@@ -292,8 +292,11 @@ __attribute__((noreturn)) void init_main(struct run *r)
         child_fail(fd, MSG_SETUP, errno, "sethostname");
     if (r->newnet && net_lo_up(&err) < 0)
         child_fail_err(fd, &err);
-    if (r->egress && native_egress_listen(r->p, r->syncsock[0], &err) < 0)
-        child_fail_err(fd, &err);
+    if (r->egress) {
+        if (native_egress_listen(r->p, r->egsock[1], &err) < 0)
+            child_fail_err(fd, &err);
+        close(r->egsock[1]);
+    }
     STAMP("init: network up");
 
     /* The tool is not started before the parent has put init (and so

@@ -9,14 +9,14 @@
  *                              address); listening sockets: the explicit
  *                              proxy on 127.0.0.1, transparent ports (80,
  *                              443, the allowlist's), the DNS stub on 53.
- *                              Their descriptors go to the parent over
- *                              the sync socket (SCM_RIGHTS), then init
- *                              closes its copies.
- *   parent (coco, outside)     receives them and forks the proxy
- *                              (net/session.c), which confines itself
- *                              and serves them from the host's
- *                              namespace: its own upstream sockets are
- *                              the only way out.
+ *                              Their descriptors go to the proxy over a
+ *                              socket (SCM_RIGHTS), then init closes its
+ *                              copies.
+ *   parent (coco, outside)     forks the proxy (net/session.c) before
+ *                              the sandbox exists; it receives them,
+ *                              confines itself and serves them from the
+ *                              host's namespace: its own upstream
+ *                              sockets are the only way out.
  *
  * The proxy holds the only copies of the listeners, so when it dies the
  * tool's connections are refused: it loses connectivity, never gains
@@ -30,11 +30,8 @@
 #include "net.h"
 #include "sys.h"
 
-/* What init hands the parent: the descriptors in one SCM_RIGHTS message,
- * in this order, with their counts as the payload. */
-struct egress_hello {
-    uint8_t n_proxy, n_transparent, n_dns;
-};
+/* The listeners of one sandbox: the explicit proxy, the transparent
+ * ports, the DNS stub (v4, v6). */
 #define EGRESS_MAX_FDS (1 + NATIVE_MAX_TPORTS + 2)
 
 /* ---- which ports ------------------------------------------------------ */
@@ -173,7 +170,9 @@ int native_egress_listen(const struct policy *p, int sock, coco_err *err)
     size_t np = native_egress_ports(p, ports, NATIVE_MAX_TPORTS, &proxy_port);
     int fds[EGRESS_MAX_FDS];
     size_t n = 0;
-    struct egress_hello h = {0};
+    struct {
+        size_t n_proxy, n_transparent, n_dns;
+    } h = {0};
     int ret = -1;
 
     fds[n] = listen_tcp(AF_INET, proxy_port, true);
@@ -208,24 +207,11 @@ int native_egress_listen(const struct policy *p, int sock, coco_err *err)
         h.n_dns++;
     }
 
-    char cbuf[CMSG_SPACE(sizeof(int) * EGRESS_MAX_FDS)];
-    memset(cbuf, 0, sizeof cbuf);
-    struct iovec iov = {.iov_base = &h, .iov_len = sizeof h};
-    struct msghdr msg = {
-        .msg_iov = &iov,
-        .msg_iovlen = 1,
-        .msg_control = cbuf,
-        .msg_controllen = CMSG_SPACE(sizeof(int) * n),
-    };
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int) * n);
-    memcpy(CMSG_DATA(cm), fds, sizeof(int) * n);
-    if (sendmsg(sock, &msg, MSG_NOSIGNAL) != (ssize_t)sizeof h) {
-        err_set(err, errno, "egress: hand the listeners to coco");
+    struct egress_listeners l = {.fds = fds, .n_proxy = h.n_proxy,
+                                 .n_transparent = h.n_transparent,
+                                 .n_dns = h.n_dns};
+    if (egress_listeners_send(sock, &l, err) < 0)
         goto out;
-    }
     ret = 0;
 out:
     /* The proxy holds the only copies from here on. */
@@ -236,58 +222,20 @@ out:
 
 /* ---- the parent's side ------------------------------------------------ */
 
-static int recv_fds(int sock, int *fds, struct egress_hello *h, size_t *n,
-                    coco_err *err)
-{
-    char cbuf[CMSG_SPACE(sizeof(int) * EGRESS_MAX_FDS)];
-    struct iovec iov = {.iov_base = h, .iov_len = sizeof *h};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
-                         .msg_control = cbuf, .msg_controllen = sizeof cbuf};
-    ssize_t r;
-    do
-        r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-    while (r < 0 && errno == EINTR);
-    *n = 0;
-    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); r >= 0 && cm;
-         cm = CMSG_NXTHDR(&msg, cm)) {
-        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-            continue;
-        size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (size_t i = 0; i < k; i++) {
-            int fd;
-            memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof fd);
-            if (*n < EGRESS_MAX_FDS)
-                fds[(*n)++] = fd;
-            else
-                close(fd);
-        }
-    }
-    if (r != (ssize_t)sizeof *h || (msg.msg_flags & MSG_CTRUNC) ||
-        (size_t)h->n_proxy + h->n_transparent + h->n_dns != *n ||
-        h->n_proxy != 1) {
-        for (size_t i = 0; i < *n; i++)
-            close(fds[i]);
-        *n = 0;
-        return err_set(err, r < 0 ? errno : 0, "egress: the sandbox did "
-                       "not hand over its listeners");
-    }
-    return 0;
-}
-
 int native_egress_start(struct run *r, coco_err *err)
 {
-    int fds[EGRESS_MAX_FDS];
-    size_t n = 0;
-    struct egress_hello h;
-
-    if (recv_fds(r->syncsock[1], fds, &h, &n, err) < 0)
-        return -1;
-    struct egress_listeners l = {.fds = fds, .n_proxy = h.n_proxy,
-                                 .n_transparent = h.n_transparent,
-                                 .n_dns = h.n_dns};
-    int ret = egress_spawn(r->p, "native", &l, &r->proxy, err);
-    /* The proxy holds the only copies from here on. */
-    for (size_t i = 0; i < n; i++)
-        close(fds[i]);
+    /* Forked before the sandbox exists, so its setup (reading the
+     * resolver files, the host's addresses, dropping root) runs while
+     * init builds the filesystem; init hands it the listeners directly
+     * over EGSOCK, and the tool's first connection waits in a listen
+     * queue until it serves.  If it dies first, init's send fails or
+     * the queued listeners die with the socket: no network, never an
+     * open one. */
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r->egsock) < 0)
+        return err_set(err, errno, "egress: socketpair");
+    int ret = egress_spawn(r->p, "native", NULL, r->egsock[0], &r->proxy,
+                           err);
+    close(r->egsock[0]);
+    r->egsock[0] = -1;
     return ret;
 }

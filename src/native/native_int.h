@@ -343,6 +343,7 @@ struct run {
     pid_t helper;     /* idmapping helper, reaped after the run */
     bool egress;      /* network through coco's egress proxy */
     struct egress_proc proxy;  /* its process (net.h) */
+    int egsock[2];    /* proxy [0] <- init [1]: the listeners */
 };
 
 /* Second release message, parent -> init: the cgroup placement is done
@@ -372,13 +373,13 @@ size_t native_egress_ports(const struct policy *p, uint16_t *ports,
 void native_egress_plan(const struct policy *p, struct mount_plan *plan);
 
 /* In init, in the sandbox's new network namespace (lo up): routes, an
- * address on lo, the listeners, sent to the parent over SOCK.  0 or
+ * address on lo, the listeners, sent to the proxy over SOCK.  0 or
  * -1/ERR. */
 int native_egress_listen(const struct policy *p, int sock, coco_err *err);
 
-/* Parent: receive the listeners from init over R->syncsock[1] and fork
- * the proxy that serves them (R->proxy; egress_stop() after the run).
- * 0 or -1/ERR. */
+/* Parent, before clone(): fork the proxy (R->proxy; egress_stop() after
+ * the run), which will receive init's listeners over R->egsock (init
+ * sends on [1]).  0 or -1/ERR. */
 int native_egress_start(struct run *r, coco_err *err);
 
 /* ---- user namespaces (userns.c) --------------------------------------- */

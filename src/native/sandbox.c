@@ -235,6 +235,9 @@ static void run_release(struct run *r)
     r->idmap_fd = -1;
     tty_relay_close(&r->tty);
     for (int i = 0; i < 2; i++) {
+        if (r->egsock[i] >= 0)
+            close(r->egsock[i]);
+        r->egsock[i] = -1;
         if (r->errsock[i] >= 0)
             close(r->errsock[i]);
         if (r->syncsock[i] >= 0)
@@ -252,6 +255,7 @@ int native_run(const struct policy *p, coco_err *err)
         .errsock = {-1, -1},
         .syncsock = {-1, -1},
         .proxy = EGRESS_PROC_INIT,
+        .egsock = {-1, -1},
     };
     struct host_layout layout[NATIVE_N_TOPDIRS];
     int ret = -1;
@@ -308,6 +312,12 @@ int native_run(const struct policy *p, coco_err *err)
         goto out_sup;
     }
 
+    if (r.egress) {
+        if (native_egress_start(&r, err) < 0)
+            goto out_sup;
+        STAMP("egress proxy forked");
+    }
+
     uint64_t flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
     if (!r.root)
         flags |= CLONE_NEWUSER;
@@ -327,6 +337,10 @@ int native_run(const struct policy *p, coco_err *err)
     r.syncsock[0] = -1;
     close(r.errsock[1]);
     r.errsock[1] = -1;
+    if (r.egsock[1] >= 0) {
+        close(r.egsock[1]);
+        r.egsock[1] = -1;
+    }
     if (!r.root) {
         if (write_maps(pid, r.tool_uid, getuid(), r.tool_gid, getgid(), true,
                        err) < 0)
@@ -343,11 +357,6 @@ int native_run(const struct policy *p, coco_err *err)
         goto kill_child;
     /* The proxy serves before the tool exists: its first connection
      * finds a listener that is being served. */
-    if (r.egress) {
-        if (native_egress_start(&r, err) < 0)
-            goto kill_child;
-        STAMP("egress proxy started");
-    }
     struct release2 rel = {.memory = (uint8_t)r.cg.memory,
                            .pids = (uint8_t)r.cg.pids,
                            .cpus = (uint8_t)r.cg.cpus,

@@ -1252,11 +1252,18 @@ int egress_proxy_run(const struct egress_proxy_cfg *cfg, coco_err *err)
     /* glibc's gmtime_r() reads /etc/localtime once, first: now. */
     tzset();
     /* Everything it will open is open: from here on, the filter. */
+    struct timespec c0, c1;
+    clock_gettime(CLOCK_MONOTONIC, &c0);
     if (cfg->confine && egress_proxy_confine(err) < 0) {
         close(px.ep);
         free(px.conns);
         return -1;
     }
+    clock_gettime(CLOCK_MONOTONIC, &c1);
+    if (coco_debug)
+        debug("egress proxy: confined in %lld us",
+              (long long)((c1.tv_sec - c0.tv_sec) * 1000000 +
+                          (c1.tv_nsec - c0.tv_nsec) / 1000));
     for (;;) {
         struct epoll_event evs[64];
         px.now = now_ms();

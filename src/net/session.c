@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "net/dns.h"
@@ -31,6 +32,10 @@
 /* A root run's proxy serves as this uid/gid ("nobody"). */
 #define PROXY_UID 65534
 #define PROXY_GID 65534
+/* Most descriptors a proxy keeps (listeners, stop pipe, log). */
+#define EGRESS_KEEP_MAX (EGRESS_FDS_MAX + 4)
+
+static int listeners_recv(int sock, int *fds, struct egress_listeners *l);
 
 /* One notice per refused host on coco's stderr (the audit log has every
  * refusal): what to add to the config to allow it. */
@@ -183,16 +188,27 @@ static size_t host_addresses(struct net_addr **out)
     return n;
 }
 
+/* COCO_DEBUG: how long the proxy took to get ready (it races the tool's
+ * start, and a short run waits for it to stop). */
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 /* In the forked proxy: serve until the stop pipe closes.  Never
  * returns. */
 static __attribute__((noreturn)) void proxy_main(const struct policy *p,
                                                  const char *backend,
                                                  pid_t parent,
-                                                 const struct egress_listeners *l,
-                                                 int stop_fd, int audit_fd,
+                                                 const struct egress_listeners *given,
+                                                 int from, int stop_fd,
+                                                 int audit_fd,
                                                  const char *run_id)
 {
     coco_err err = {0};
+    uint64_t t0 = mono_us();
     /* Ctrl-C reaches coco's whole process group: coco forwards it to the
      * tool, which may still want the network while it winds down. */
     signal(SIGINT, SIG_IGN);
@@ -225,12 +241,6 @@ static __attribute__((noreturn)) void proxy_main(const struct policy *p,
                   .host_addrs = host, .n_host = n_host},
         .audit = {.fd = audit_fd, .run_id = run_id, .tool = p->tool,
                   .backend = backend},
-        .listen_fds = l->fds,
-        .n_listen = l->n_proxy,
-        .transparent_fds = l->fds + l->n_proxy,
-        .n_transparent = l->n_transparent,
-        .dns_stub_fds = l->fds + l->n_proxy + l->n_transparent,
-        .n_dns_stub = l->n_dns,
         .stop_fd = stop_fd,
         .confine = true,
     };
@@ -271,6 +281,26 @@ static __attribute__((noreturn)) void proxy_main(const struct policy *p,
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
         _exit(125);
+    /* The listeners: given, or from the sandbox as soon as it made
+     * them (EOF: it died first, nothing to serve). */
+    int fds[EGRESS_FDS_MAX];
+    struct egress_listeners got;
+    const struct egress_listeners *l = given;
+    if (!l) {
+        if (listeners_recv(from, fds, &got) < 0)
+            _exit(0);
+        close(from);
+        l = &got;
+    }
+    cfg.listen_fds = l->fds;
+    cfg.n_listen = l->n_proxy;
+    cfg.transparent_fds = l->fds + l->n_proxy;
+    cfg.n_transparent = l->n_transparent;
+    cfg.dns_stub_fds = l->fds + l->n_proxy + l->n_transparent;
+    cfg.n_dns_stub = l->n_dns;
+    if (coco_debug)
+        debug("egress proxy: set up in %llu us, serving",
+              (unsigned long long)(mono_us() - t0));
     if (egress_proxy_run(&cfg, &err) < 0) {
         err_print(&err);
         _exit(125);
@@ -280,12 +310,116 @@ static __attribute__((noreturn)) void proxy_main(const struct policy *p,
     _exit(0);
 }
 
+/* The listeners in one SCM_RIGHTS message, their counts as the payload. */
+struct listeners_msg {
+    uint8_t n_proxy, n_transparent, n_dns;
+};
+
+int egress_listeners_send(int sock, const struct egress_listeners *l,
+                          coco_err *err)
+{
+    size_t n = l->n_proxy + l->n_transparent + l->n_dns;
+    if (n == 0 || n > EGRESS_FDS_MAX || l->n_proxy > 255 ||
+        l->n_transparent > 255 || l->n_dns > 255)
+        return err_set(err, EINVAL, "egress: %zu listeners", n);
+    struct listeners_msg h = {(uint8_t)l->n_proxy, (uint8_t)l->n_transparent,
+                              (uint8_t)l->n_dns};
+    char cbuf[CMSG_SPACE(sizeof(int) * EGRESS_FDS_MAX)];
+    memset(cbuf, 0, sizeof cbuf);
+    struct iovec iov = {.iov_base = &h, .iov_len = sizeof h};
+    struct msghdr msg = {
+        .msg_iov = &iov,
+        .msg_iovlen = 1,
+        .msg_control = cbuf,
+        .msg_controllen = CMSG_SPACE(sizeof(int) * n),
+    };
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int) * n);
+    memcpy(CMSG_DATA(cm), l->fds, sizeof(int) * n);
+    if (sendmsg(sock, &msg, MSG_NOSIGNAL) != (ssize_t)sizeof h)
+        return err_set(err, errno, "egress: hand the listeners to the proxy");
+    return 0;
+}
+
+/* The proxy's side of egress_listeners_send(): FDS (EGRESS_FDS_MAX) and
+ * L filled, or -1 when the message is not exactly that (its sender died:
+ * nothing to serve). */
+static int listeners_recv(int sock, int *fds, struct egress_listeners *l)
+{
+    struct listeners_msg h;
+    char cbuf[CMSG_SPACE(sizeof(int) * EGRESS_FDS_MAX)];
+    struct iovec iov = {.iov_base = &h, .iov_len = sizeof h};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
+                         .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+    ssize_t r;
+    do
+        r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    while (r < 0 && errno == EINTR);
+    size_t n = 0;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); r >= 0 && cm;
+         cm = CMSG_NXTHDR(&msg, cm)) {
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < k; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof fd);
+            if (n < EGRESS_FDS_MAX)
+                fds[n++] = fd;
+            else
+                close(fd);
+        }
+    }
+    if (r != (ssize_t)sizeof h || (msg.msg_flags & MSG_CTRUNC) ||
+        (size_t)h.n_proxy + h.n_transparent + h.n_dns != n) {
+        for (size_t i = 0; i < n; i++)
+            close(fds[i]);
+        return -1;
+    }
+    *l = (struct egress_listeners){.fds = fds, .n_proxy = h.n_proxy,
+                                   .n_transparent = h.n_transparent,
+                                   .n_dns = h.n_dns};
+    return 0;
+}
+
+/* Close every descriptor from 3 up but KEEP[0..N), A and B (-1: none):
+ * one close_range() per gap, not one close() per number. */
+static void close_all_but(const int *keep, size_t n, int a, int b)
+{
+    int k[EGRESS_KEEP_MAX];
+    size_t m = 0;
+    for (size_t i = 0; i < n && m < EGRESS_KEEP_MAX - 2; i++)
+        k[m++] = keep[i];
+    if (a >= 0)
+        k[m++] = a;
+    if (b >= 0)
+        k[m++] = b;
+    /* insertion sort: a few dozen at most */
+    for (size_t i = 1; i < m; i++)
+        for (size_t j = i; j > 0 && k[j - 1] > k[j]; j--) {
+            int t = k[j];
+            k[j] = k[j - 1];
+            k[j - 1] = t;
+        }
+    unsigned from = 3;
+    for (size_t i = 0; i < m; i++) {
+        if (k[i] < 3)
+            continue;
+        if ((unsigned)k[i] > from)
+            syscall(SYS_close_range, from, (unsigned)k[i] - 1, 0U);
+        from = (unsigned)k[i] + 1;
+    }
+    syscall(SYS_close_range, from, ~0U, 0U);
+}
+
 int egress_spawn(const struct policy *p, const char *backend,
-                 const struct egress_listeners *l, struct egress_proc *out,
-                 coco_err *err)
+                 const struct egress_listeners *l, int from,
+                 struct egress_proc *out, coco_err *err)
 {
     int stop[2] = {-1, -1};
-    size_t n = l->n_proxy + l->n_transparent + l->n_dns;
+    size_t n = l ? l->n_proxy + l->n_transparent + l->n_dns : 0;
 
     out->pid = 0;
     out->stop = -1;
@@ -318,20 +452,20 @@ int egress_spawn(const struct policy *p, const char *backend,
             _exit(125);
         /* Nothing of coco's but its listeners, the stop pipe, the log
          * and stderr (for the notices). */
-        for (int fd = 3; fd < 1024; fd++) {
-            bool kept = fd == stop[0] || fd == audit_fd;
-            for (size_t i = 0; i < n && !kept; i++)
-                kept = l->fds[i] == fd;
-            if (!kept)
-                close(fd);
-        }
+        int keep[EGRESS_FDS_MAX + 1];
+        size_t nk = 0;
+        for (size_t i = 0; i < n && nk < EGRESS_FDS_MAX; i++)
+            keep[nk++] = l->fds[i];
+        if (!l)
+            keep[nk++] = from;
+        close_all_but(keep, nk, stop[0], audit_fd);
         int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (nul >= 0) {
             dup2(nul, 0);
             dup2(nul, 1);
             close(nul);
         }
-        proxy_main(p, backend, parent, l, stop[0], audit_fd, run_id);
+        proxy_main(p, backend, parent, l, from, stop[0], audit_fd, run_id);
     }
     out->pid = pid;
     out->stop = stop[1];
