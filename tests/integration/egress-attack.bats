@@ -136,6 +136,12 @@ outside() { as "$1" ./netpoke "${@:2}"; }
         never_reached webserv "$m-p"
         never_reached webserv "$m-x"
         never_reached webserv "$m-y"
+        # a LAN address after eight public ones in one answer: still a
+        # name that points into the LAN
+        run coco_sh "$who" web "$CURL -i http://many-$m.dns.test/$m-n | tr -d '\\r'"
+        grep -q "query many-$m.dns.test 1 -> 198.51.100.10 198.51.100.16-22 10.253.1.5" "$EG_DIR/dnsserv.log"
+        assert_line "X-Coco-Egress: blocked-range:10.0.0.0/8"
+        never_reached webserv "$m-n"
     done
 }
 
