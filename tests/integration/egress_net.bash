@@ -49,7 +49,14 @@ setup_file() {
     export EG_DIR
     EG_DIR=$(mktemp -d /tmp/coco-egress.XXXXXX)
     chmod 0755 "$EG_DIR"
-    # Nothing of ours may already route there.
+    # Nothing may already route there.  Another run of these files (from
+    # another checkout) holds the same addresses for a minute or so: wait
+    # for it, bounded, rather than collide.
+    local w
+    for ((w = 0; w < 240; w++)); do
+        ip route show | grep -Eq '^(198\.51\.100\.|10\.253\.|169\.254\.169\.254)' || break
+        sleep 0.5
+    done
     if ip route show | grep -Eq '^(198\.51\.100\.|10\.253\.|169\.254\.169\.254)'; then
         export EGRESS_SKIP="the host already routes a test range: $(ip route show | grep -E '198\.51\.100|10\.253|169\.254\.169\.254' | head -1)"
         return 0
@@ -138,13 +145,8 @@ teardown_file() {
             kill "$(cat "$EG_DIR/$s.pid")" 2>/dev/null || true
         fi
     done
-    ip route del 198.51.100.10/32 2>/dev/null || true
-    ip route del 198.51.100.53/32 2>/dev/null || true
-    ip route del 198.51.100.16/28 2>/dev/null || true
-    ip -6 route del 2001:db8:100::10/128 2>/dev/null || true
-    ip -6 route del fd53::5/128 2>/dev/null || true
-    ip route del 10.253.1.5/32 2>/dev/null || true
-    ip route del 169.254.169.254/32 2>/dev/null || true
+    # Our routes all go through our veth and leave with it; deleting
+    # them by address could take another run's.
     ip link del "$EG_HV" 2>/dev/null || true
     ip netns del "$EG_NS" 2>/dev/null || true
     rm -rf -- "$EG_DIR"
@@ -159,7 +161,9 @@ setup() {
     UHOME=$TEST_TMP/uhome
     UWORK=$TEST_TMP/uwork
     mkdir -p "$UDATA/coco/tools" "$UHOME" "$UWORK"
-    # the attack client, in both workspaces (net_config_ws mounts it)
+    # the attack client, in both workspaces (net_config_ws mounts it);
+    # WORK is common_setup's
+    # shellcheck disable=SC2153
     cp "$COCO_TEST_HELPERS/netpoke" "$WORK/netpoke"
     cp "$COCO_TEST_HELPERS/netpoke" "$UWORK/netpoke"
     chown -R "$TESTUSER:" "$UDATA" "$UHOME" "$UWORK"
