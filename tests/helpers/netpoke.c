@@ -6,6 +6,7 @@
  *
  *   netpoke tcp HOST PORT [DATA]     connect; send DATA ("\r\n" escapes);
  *                                    print the reply (EOF or 2 s idle)
+ *   netpoke tcphalf HOST PORT DATA   the same, half-closing after DATA
  *   netpoke udp HOST PORT DATA       send one datagram; wait 1 s for one
  *   netpoke dns SERVER NAME          an A query to SERVER:53
  *   netpoke ping HOST PAYLOAD        ICMP echo, by a ping socket and by
@@ -197,6 +198,8 @@ static int do_tcp(int argc, char **argv)
         size_t n = unescape(argv[4], data, sizeof data);
         if (write_all(fd, data, n) < 0)
             return blocked("send");
+        if (strcmp(what, "tcphalf") == 0)
+            shutdown(fd, SHUT_WR);
     }
     size_t got = dump_reply(fd, 2000);
     printf("\nnetpoke: %s: %zu bytes of reply\n", what, got);
@@ -578,7 +581,7 @@ int main(int argc, char **argv)
     }
     what = argv[1];
     int r = 2;
-    if (strcmp(what, "tcp") == 0)
+    if (strcmp(what, "tcp") == 0 || strcmp(what, "tcphalf") == 0)
         r = do_tcp(argc, argv);
     else if (strcmp(what, "udp") == 0)
         r = do_udp(argc, argv);

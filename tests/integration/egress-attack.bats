@@ -61,15 +61,15 @@ outside() { as "$1" ./netpoke "${@:2}"; }
         run outside "$who" tcp 198.51.100.10 8080 "GET /$m-ka1 HTTP/1.1\r\nHost: good.test:8080\r\n\r\nGET /$m-ka2 HTTP/1.1\r\nHost: other.test:8080\r\n\r\n"
         reached webserv "$m-ka1"
         reached webserv "$m-ka2"
-        run as "$who" $CURL -L http://good.test/redirect-lan
+        run as "$who" curl -sS -m 10 -L http://good.test/redirect-lan
         assert_line "hello from 10.253.1.5:80"
         run outside "$who" echo direct 198.51.100.10 7000 64
         assert_status 0
         assert_contains "after the half-close: \"EOF 67108864 "
         if [[ -n $EG_V6 ]]; then
-            run as "$who" $CURL -g "http://[2001:db8:100::10]/"
+            run as "$who" curl -sS -m 10 -g "http://[2001:db8:100::10]/"
             assert_line "hello from 2001:db8:100::10:80"
-            run as "$who" $CURL -g "http://[fd53::5]/"
+            run as "$who" curl -sS -m 10 -g "http://[fd53::5]/"
             assert_line "hello from fd53::5:80"
             run outside "$who" tcp 2001:db8:100::10 9000 "GET /$m-tcp6 HTTP/1.0\r\n\r\n"
             reached webserv "$m-tcp6"
@@ -192,6 +192,19 @@ outside() { as "$1" ./netpoke "${@:2}"; }
         run coco_sh "$who" web "$P tcp 127.0.0.1 3128 'POST http://good.test:8080/$m-s1 HTTP/1.1\r\nHost: good.test:8080\r\nContent-Length: 4\r\n\r\nabcdGET http://good.test:8080/$m-s2 HTTP/1.1\r\nHost: good.test:8080\r\n\r\n'"
         reached webserv "$m-s1"
         never_reached webserv "$m-s2"
+        # the same with a chunked body that ends early
+        run coco_sh "$who" web "$P tcp 127.0.0.1 3128 'POST http://good.test:8080/$m-c1 HTTP/1.1\r\nHost: good.test:8080\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET http://good.test:8080/$m-c2 HTTP/1.1\r\nHost: good.test:8080\r\n\r\n'"
+        reached webserv "$m-c1"
+        never_reached webserv "$m-c2"
+        # targets that name two hosts to two parsers
+        run coco_sh "$who" web "for t in 'http://good.test@lan.test/$m-u1' 'http://lan.test\\\\@good.test/$m-u2' 'http://lan.test%2fgood.test/$m-u3' 'http://lan.test:80@good.test/$m-u4' 'http://10.253.1.5/$m-u5?good.test'; do
+                $P tcp 127.0.0.1 3128 \"GET \$t HTTP/1.1\\r\\nHost: good.test\\r\\n\\r\\n\" | tr -d '\\r' | grep '^HTTP/'; done"
+        [[ $(grep -c '^HTTP/1.1 4[0-9][0-9] ' <<<"$output") -eq 5 ]] || { echo "$output"; return 1; }
+        for s in u1 u2 u3 u4 u5; do never_reached webserv "$m-$s"; done
+        # a client that half-closes after its request still gets the answer
+        run coco_sh "$who" web "$P tcphalf 127.0.0.1 3128 'GET http://good.test/$m-hc HTTP/1.1\r\nHost: good.test\r\n\r\n'"
+        assert_contains "hello from 198.51.100.10:80"
+        reached webserv "$m-hc"
         # origin form and an https:// URL: refused
         run coco_sh "$who" web "$P tcp 127.0.0.1 3128 'GET /$m-o HTTP/1.1\r\nHost: good.test\r\n\r\n' | tr -d '\\r';
             $P tcp 127.0.0.1 3128 'GET https://good.test/$m-https HTTP/1.1\r\nHost: good.test\r\n\r\n' | tr -d '\\r'"
@@ -313,16 +326,16 @@ outside() { as "$1" ./netpoke "${@:2}"; }
         }
         # and the server, on the host side, hashed the same bytes
         local h
-        for h in $(grep -o 'hash [0-9a-f]*' <<<"$output" | awk '{print $2}'); do
+        while read -r h; do
             grep -q "198.51.100.10:7000 echo: EOF 67108864 $h" "$EG_DIR/webserv.log"
-        done
+        done < <(grep -o 'hash [0-9a-f]*' <<<"$output" | awk '{print $2}')
     done
 }
 
 @test "attack: SOCKS5: domain, IPv4 and IPv6 targets decided alike; BIND and UDP ASSOCIATE refused" {
     net_config_ws web '"allowed_hosts": ["good.test"]'
     net_config_ws full '"network": "full"'
-    local who m v6=''
+    local who m s v6=''
     for who in root user; do
         m=$(mark)
         [[ -z $EG_V6 ]] || v6="
