@@ -56,6 +56,10 @@
 
 #define HEAD_MAX 16384
 #define MAX_ADDRS 8
+/* Answers classified per DNS reply: every address a 4096-byte reply can
+ * hold (an A record takes at least 16 bytes), though only the first
+ * MAX_ADDRS are kept to dial. */
+#define DNS_CHECK_MAX 256
 #define DNS_TIMEOUT_MS 2000
 /* Tunnel pipes: as large as an unprivileged process may ask (fewer
  * splices per megabyte); the kernel allocates their pages only while
@@ -426,15 +430,29 @@ static void dns_read(struct proxy *px, size_t i, int k)
             return;
         close_fd_(&c->dns_fd[k]);  /* ICMP unreachable: no answer here */
     } else {
-        struct net_addr got[MAX_ADDRS];
+        struct net_addr got[DNS_CHECK_MAX];
         size_t ng = 0;
         struct dns_answer_info info;
         int r = dns_parse_answer(msg, (size_t)n, c->dns_id[k], c->t.host,
-                                 k == 0 ? DNS_TYPE_A : DNS_TYPE_AAAA, got, MAX_ADDRS, &ng, &info);
+                                 k == 0 ? DNS_TYPE_A : DNS_TYPE_AAAA, got,
+                                 DNS_CHECK_MAX, &ng, &info);
         if (r < 0)
             return;  /* not our answer (spoofed, stale): keep waiting */
-        for (size_t j = 0; j < ng && c->n_addrs < MAX_ADDRS; j++)
-            c->addrs[c->n_addrs++] = got[j];
+        for (size_t j = 0; j < ng; j++) {
+            if (c->n_addrs < MAX_ADDRS) {
+                c->addrs[c->n_addrs++] = got[j];
+                continue;
+            }
+            /* Not kept to dial, still classified: one blocked answer
+             * refuses the name, however many public ones come first. */
+            char why[96];
+            const char *bad = egress_addr_check(&px->cfg->rules, &got[j], why,
+                                                sizeof why);
+            if (bad) {
+                refuse(px, i, bad);
+                return;
+            }
+        }
         close_fd_(&c->dns_fd[k]);
     }
     if (c->dns_fd[0] < 0 && c->dns_fd[1] < 0)

@@ -2,8 +2,22 @@
 # against it: see egress.bats for the layout.  Load after helpers.
 #
 # setup_file/teardown_file build and remove a network namespace holding
-# the test hosts (tests/helpers/webserv.c) behind a veth; setup gives
-# each test root's and the test user's config, home and work dirs.
+# the test hosts (tests/helpers/webserv.c) and a DNS server
+# (tests/helpers/dnsserv.c) behind a veth; setup gives each test root's
+# and the test user's config, home and work dirs.
+#
+# Addresses in the namespace, each routed from the host by a /32 or
+# /128 of its own (nothing else goes there, nothing of ours goes
+# anywhere else):
+#   198.51.100.10      webserv (80, 443, 8443, 9000; 8080 keep-alive;
+#                      7000 echo), dnsserv UDP 53 and 5353 (witnesses)
+#   198.51.100.53      dnsserv: the test resolver (resolv.conf)
+#   198.51.100.16/28   routed there, held by nobody (extra DNS answers)
+#   10.253.1.5         webserv 80: the LAN
+#   169.254.169.254    webserv 80: the metadata service
+#   2001:db8:100::10   webserv 80, 9000, dnsserv UDP 53: public IPv6
+#   fd53::5            webserv 80: a private (ULA) IPv6 host
+# dnsserv also logs every ICMP/ICMPv6 echo request that arrives.
 
 # shellcheck disable=SC2034  # used by the .bats files that load this
 TESTUSER=${COCO_TEST_USER:-cocotest}
@@ -20,10 +34,12 @@ setup_file() {
             return 0
         }
     done
-    [[ -x $COCO_TEST_HELPERS/webserv ]] || {
-        export EGRESS_SKIP="$COCO_TEST_HELPERS/webserv is not built (make tests-bin)"
-        return 0
-    }
+    for c in webserv dnsserv netpoke; do
+        [[ -x $COCO_TEST_HELPERS/$c ]] || {
+            export EGRESS_SKIP="$COCO_TEST_HELPERS/$c is not built (make tests-bin)"
+            return 0
+        }
+    done
     id "$TESTUSER" >/dev/null 2>&1 || useradd -m "$TESTUSER" || {
         export EGRESS_SKIP="useradd $TESTUSER failed"
         return 0
@@ -33,9 +49,20 @@ setup_file() {
     export EG_DIR
     EG_DIR=$(mktemp -d /tmp/coco-egress.XXXXXX)
     chmod 0755 "$EG_DIR"
-    # Nothing of ours may already route there.
+    # Nothing may already route there.  Another run of these files (from
+    # another checkout) holds the same addresses for a minute or so: wait
+    # for it, bounded, rather than collide.
+    local w
+    for ((w = 0; w < 240; w++)); do
+        ip route show | grep -Eq '^(198\.51\.100\.|10\.253\.|169\.254\.169\.254)' || break
+        sleep 0.5
+    done
     if ip route show | grep -Eq '^(198\.51\.100\.|10\.253\.|169\.254\.169\.254)'; then
         export EGRESS_SKIP="the host already routes a test range: $(ip route show | grep -E '198\.51\.100|10\.253|169\.254\.169\.254' | head -1)"
+        return 0
+    fi
+    if ip -6 route show 2>/dev/null | grep -Eq '^(2001:db8:100:|fd53:|fd99:253:)'; then
+        export EGRESS_SKIP="the host already routes a test IPv6 range"
         return 0
     fi
     ip netns add "$EG_NS"
@@ -53,37 +80,73 @@ setup_file() {
     ip route add 198.51.100.10/32 via 10.253.0.2 dev "$EG_HV"
     ip route add 10.253.1.5/32 via 10.253.0.2 dev "$EG_HV"
     ip route add 169.254.169.254/32 via 10.253.0.2 dev "$EG_HV"
+    ip -n "$EG_NS" addr add 198.51.100.53/32 dev lo
+    ip route add 198.51.100.53/32 via 10.253.0.2 dev "$EG_HV"
+    # More public addresses (a DNS answer's extras): routed into the
+    # namespace, held by nobody there.
+    ip route add 198.51.100.16/28 via 10.253.0.2 dev "$EG_HV"
+    # IPv6 (when the host has it): a link of its own, no DAD to wait for.
+    EG_V6=
+    if ip -6 addr add fd99:253::1/64 dev "$EG_HV" nodad 2>/dev/null; then
+        ip -n "$EG_NS" -6 addr add fd99:253::2/64 dev "$EG_NV" nodad
+        ip -n "$EG_NS" -6 addr add 2001:db8:100::10/128 dev lo
+        ip -n "$EG_NS" -6 addr add fd53::5/128 dev lo
+        ip -n "$EG_NS" -6 route add default via fd99:253::1
+        ip -6 route add 2001:db8:100::10/128 via fd99:253::2 dev "$EG_HV"
+        ip -6 route add fd53::5/128 via fd99:253::2 dev "$EG_HV"
+        EG_V6=1
+    fi
+    export EG_V6
+    local v6web=() v6dns=()
+    [[ -z $EG_V6 ]] || {
+        v6web=('[2001:db8:100::10]:80' '[2001:db8:100::10]:9000' '[fd53::5]:80')
+        v6dns=('[2001:db8:100::10]:53')
+    }
     cp "$COCO_TEST_HELPERS/webserv" "$EG_DIR/webserv"
+    cp "$COCO_TEST_HELPERS/dnsserv" "$EG_DIR/dnsserv"
     ip netns exec "$EG_NS" "$EG_DIR/webserv" 900 198.51.100.10:80 \
         198.51.100.10:443 198.51.100.10:8443 198.51.100.10:9000 \
-        10.253.1.5:80 169.254.169.254:80 >"$EG_DIR/webserv.log" 2>&1 &
+        ka:198.51.100.10:8080 echo:198.51.100.10:7000 \
+        10.253.1.5:80 169.254.169.254:80 "${v6web[@]}" \
+        >"$EG_DIR/webserv.log" 2>&1 &
     echo $! >"$EG_DIR/webserv.pid"
-    local i
-    for ((i = 0; i < 100; i++)); do
-        grep -q ready "$EG_DIR/webserv.log" && break
-        sleep 0.05
+    ip netns exec "$EG_NS" "$EG_DIR/dnsserv" 900 198.51.100.53:53 \
+        198.51.100.10:53 198.51.100.10:5353 "${v6dns[@]}" \
+        >"$EG_DIR/dnsserv.log" 2>&1 &
+    echo $! >"$EG_DIR/dnsserv.pid"
+    local i s
+    for s in webserv dnsserv; do
+        for ((i = 0; i < 100; i++)); do
+            grep -q ready "$EG_DIR/$s.log" && break
+            sleep 0.05
+        done
+        grep -q ready "$EG_DIR/$s.log" || {
+            export EGRESS_SKIP="$s did not start: $(cat "$EG_DIR/$s.log")"
+            return 0
+        }
     done
-    grep -q ready "$EG_DIR/webserv.log" || {
-        export EGRESS_SKIP="webserv did not start: $(cat "$EG_DIR/webserv.log")"
-        return 0
-    }
+    # Names for DNS (*.dns.test) stay out of the hosts file: the proxy
+    # reads it first.
     cat >"$EG_DIR/hosts" <<'EOF'
 127.0.0.1 localhost
-198.51.100.10 good.test other.test www.good.test
+198.51.100.10 good.test other.test www.good.test evilgood.test
 10.253.1.5 lan.test
 169.254.169.254 meta.test
 EOF
-    chmod 0644 "$EG_DIR/hosts"
+    echo 'nameserver 198.51.100.53' >"$EG_DIR/resolv.conf"
+    chmod 0644 "$EG_DIR/hosts" "$EG_DIR/resolv.conf"
 }
 
 teardown_file() {
     [[ -n ${EG_DIR:-} ]] || return 0
-    if [[ -f $EG_DIR/webserv.pid ]]; then
-        kill "$(cat "$EG_DIR/webserv.pid")" 2>/dev/null || true
-    fi
-    ip route del 198.51.100.10/32 2>/dev/null || true
-    ip route del 10.253.1.5/32 2>/dev/null || true
-    ip route del 169.254.169.254/32 2>/dev/null || true
+    local s
+    for s in webserv dnsserv; do
+        if [[ -f $EG_DIR/$s.pid ]]; then
+            kill "$(cat "$EG_DIR/$s.pid")" 2>/dev/null || true
+        fi
+    done
+    # Our routes all go through our veth and leave with it; deleting
+    # them by address could take another run's.
     ip link del "$EG_HV" 2>/dev/null || true
     ip netns del "$EG_NS" 2>/dev/null || true
     rm -rf -- "$EG_DIR"
@@ -98,6 +161,11 @@ setup() {
     UHOME=$TEST_TMP/uhome
     UWORK=$TEST_TMP/uwork
     mkdir -p "$UDATA/coco/tools" "$UHOME" "$UWORK"
+    # the attack client, in both workspaces (net_config_ws mounts it);
+    # WORK is common_setup's
+    # shellcheck disable=SC2153
+    cp "$COCO_TEST_HELPERS/netpoke" "$WORK/netpoke"
+    cp "$COCO_TEST_HELPERS/netpoke" "$UWORK/netpoke"
     chown -R "$TESTUSER:" "$UDATA" "$UHOME" "$UWORK"
 }
 
@@ -116,11 +184,19 @@ net_config() {
     chmod 0644 "$UDATA/coco/tools/$name.json"
 }
 
-# with_hosts CMD...: CMD in a private mount namespace whose /etc/hosts is
-# the test's.
+# net_config_ws NAME NETWORK-JSON: the same with the working directory
+# (holding netpoke) mounted on /workspace.
+net_config_ws() {
+    net_config "$1" '"mounts": [{"src": ".", "dst": "/workspace"}], '"$2"
+}
+
+# with_hosts CMD...: CMD in a private mount namespace whose /etc/hosts
+# and /etc/resolv.conf are the test's: no name is ever asked of the
+# host's resolver.
 with_hosts() {
     unshare -m --propagation private sh -c \
-        'mount --bind "$0" /etc/hosts && exec "$@"' "$EG_DIR/hosts" "$@"
+        'mount --bind "$0" /etc/hosts && mount --bind "$1" /etc/resolv.conf &&
+         shift && exec "$@"' "$EG_DIR/hosts" "$EG_DIR/resolv.conf" "$@"
 }
 
 # as WHO CMD...: CMD as root (in $WORK) or as the test user (in $UWORK,
