@@ -252,7 +252,7 @@ load egress_net
         if [[ $who == root ]]; then dir=$WORK; else dir=$UWORK; fi
         # The host's CA settings reach the tool (this machine's HTTPS passes
         # an intercepting CA), as the user's own environment names them.
-        run as "$who" "$COCO" run npmt install --no-audit is-number@7.0.0
+        AS_REAL=1 run as "$who" "$COCO" run npmt install --no-audit is-number@7.0.0
         assert_status 0
         [[ $(cat "$dir/node_modules/is-number/package.json") == *'"version": "7.0.0"'* ]]
         if [[ $who == user ]]; then
@@ -260,7 +260,7 @@ load egress_net
         else
             [[ $(stat -c %u "$dir/node_modules/is-number/package.json") == 0 ]]
         fi
-        run --separate-stderr coco_sh "$who" web "curl -sS -m 20 -o /dev/null -w '%{http_code}\n' https://example.com/"
+        AS_REAL=1 run --separate-stderr coco_sh "$who" web "curl -sS -m 20 -o /dev/null -w '%{http_code}\n' https://example.com/"
         assert_line 000
         [[ $stderr == *"egress to example.com port 443 refused (not-allowlisted)"* ]]
         run audit_log "$who"

@@ -203,12 +203,14 @@ with_hosts() {
 # with a clean environment but the CA setting a user behind an
 # intercepting proxy has).
 as() {
-    local who=$1
+    local who=$1 wrap=with_hosts
     shift
+    # AS_REAL=1: the host's own resolver and hosts file (the real world)
+    [[ -z ${AS_REAL:-} ]] || wrap=env
     if [[ $who == root ]]; then
-        with_hosts "$@"
+        "$wrap" "$@"
     else
-        (cd "$UWORK" && with_hosts runuser -u "$TESTUSER" -- env -i \
+        (cd "$UWORK" && "$wrap" runuser -u "$TESTUSER" -- env -i \
             PATH=/usr/bin:/bin HOME="$UHOME" XDG_DATA_HOME="$UDATA" \
             TERM=dumb \
             ${NODE_EXTRA_CA_CERTS:+NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS} \
