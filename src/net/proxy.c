@@ -925,6 +925,20 @@ static int stub_decide(struct proxy *px, const struct dns_question *q,
     return rcode;
 }
 
+/* M's only control message: LEVEL/TYPE with LEN bytes of DATA, in BUF
+ * (room for CMSG_SPACE(LEN), aligned). */
+static void put_cmsg(struct msghdr *m, char *buf, int level, int type,
+                     const void *data, size_t len)
+{
+    m->msg_control = buf;
+    m->msg_controllen = CMSG_SPACE(len);
+    struct cmsghdr *o = CMSG_FIRSTHDR(m);
+    o->cmsg_level = level;
+    o->cmsg_type = type;
+    o->cmsg_len = CMSG_LEN(len);
+    memcpy(CMSG_DATA(o), data, len);
+}
+
 /* Reply OUT (LEN bytes) to the sender in MSG, from the address the
  * query was sent to: glibc's resolver connects its socket to the
  * nameserver, and every address is ours in the sandbox, so a reply from
@@ -944,25 +958,13 @@ static void stub_send(int fd, struct msghdr *in, const uint8_t *out, size_t len)
             struct in_pktinfo got, pi = {0};
             memcpy(&got, CMSG_DATA(c), sizeof got);
             pi.ipi_spec_dst = got.ipi_spec_dst;
-            m.msg_control = ctl.buf;
-            m.msg_controllen = CMSG_SPACE(sizeof pi);
-            struct cmsghdr *o = CMSG_FIRSTHDR(&m);
-            o->cmsg_level = IPPROTO_IP;
-            o->cmsg_type = IP_PKTINFO;
-            o->cmsg_len = CMSG_LEN(sizeof pi);
-            memcpy(CMSG_DATA(o), &pi, sizeof pi);
+            put_cmsg(&m, ctl.buf, IPPROTO_IP, IP_PKTINFO, &pi, sizeof pi);
             break;
         }
         if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-            struct in6_pktinfo pi;
-            memcpy(&pi, CMSG_DATA(c), sizeof pi);  /* its ifindex too */
-            m.msg_control = ctl.buf;
-            m.msg_controllen = CMSG_SPACE(sizeof pi);
-            struct cmsghdr *o = CMSG_FIRSTHDR(&m);
-            o->cmsg_level = IPPROTO_IPV6;
-            o->cmsg_type = IPV6_PKTINFO;
-            o->cmsg_len = CMSG_LEN(sizeof pi);
-            memcpy(CMSG_DATA(o), &pi, sizeof pi);
+            /* its ifindex too */
+            put_cmsg(&m, ctl.buf, IPPROTO_IPV6, IPV6_PKTINFO, CMSG_DATA(c),
+                     sizeof(struct in6_pktinfo));
             break;
         }
     }

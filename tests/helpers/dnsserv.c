@@ -44,6 +44,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addrspec.h"
+
 #define MAX_FDS 32
 
 static char names[64][256];
@@ -75,34 +77,11 @@ static void printable(const uint8_t *p, size_t n, char *out, size_t cap)
 
 static int bind_udp(const char *spec, char *label, size_t llen)
 {
-    char host[64];
-    const char *colon = strrchr(spec, ':');
-    if (!colon || (size_t)(colon - spec) >= sizeof host)
-        return -1;
-    memcpy(host, spec, (size_t)(colon - spec));
-    host[colon - spec] = '\0';
-    uint16_t port = (uint16_t)atoi(colon + 1);
-    struct sockaddr_storage ss = {0};
+    struct sockaddr_storage ss;
     socklen_t sl;
     int family;
-    if (host[0] == '[') {
-        host[strlen(host) - 1] = '\0';
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons(port);
-        if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
-            return -1;
-        family = AF_INET6;
-        sl = sizeof *s6;
-    } else {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons(port);
-        if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
-            return -1;
-        family = AF_INET;
-        sl = sizeof *s4;
-    }
+    if (addrspec_parse(spec, &ss, &sl, &family) < 0)
+        return -1;
     int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || bind(fd, (struct sockaddr *)&ss, sl) < 0) {
         perror(spec);

@@ -42,43 +42,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addrspec.h"
+
 #define MAX_LISTEN 32
 
 enum mode { M_HELLO, M_KA, M_ECHO };
 
 static int listen_on(const char *spec)
 {
-    char host[64];
-    const char *colon = strrchr(spec, ':');
-    if (!colon || (size_t)(colon - spec) >= sizeof host)
-        return -1;
-    memcpy(host, spec, (size_t)(colon - spec));
-    host[colon - spec] = '\0';
-    uint16_t port = (uint16_t)atoi(colon + 1);
-    struct sockaddr_storage ss = {0};
+    struct sockaddr_storage ss;
     socklen_t sl;
     int family;
-    if (host[0] == '[') {
-        size_t hl = strlen(host);
-        if (hl < 3 || host[hl - 1] != ']')
-            return -1;
-        host[hl - 1] = '\0';
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons(port);
-        if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
-            return -1;
-        family = AF_INET6;
-        sl = sizeof *s6;
-    } else {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons(port);
-        if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
-            return -1;
-        family = AF_INET;
-        sl = sizeof *s4;
-    }
+    if (addrspec_parse(spec, &ss, &sl, &family) < 0)
+        return -1;
     int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     if (fd < 0)
