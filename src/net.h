@@ -321,4 +321,14 @@ int egress_spawn(const struct policy *p, const char *backend,
  * then SIGKILL) and reap it.  Idempotent. */
 void egress_stop(struct egress_proc *e);
 
+/* --- the in-container relay (net/forward.c) -------------------------- */
+
+/* `coco _egress-forward SOCK PORT -- CMD [ARGS...]` (ARGV[0] is the
+ * command's name): listen on 127.0.0.1:PORT, run CMD, relay every
+ * connection to a fresh connection to the unix socket SOCK, pass TERM,
+ * INT, HUP, QUIT, USR1, USR2 and WINCH on to CMD.  Returns CMD's exit
+ * status (127/126 when it cannot be run, 125 for the relay's own
+ * failures); when CMD died of a signal, raises it first. */
+int egress_forward_main(int argc, char **argv);
+
 #endif
