@@ -67,7 +67,8 @@ int run_tool(const struct run_cmd *rc)
         coco_err err = {0};
         debug("running %s with %s", p.tool, runtime_name(p.runtime));
         /* The install check and the egress proxy plug in here, around
-         * the backend: see LAYOUT.md. */
+         * the backend: see LAYOUT.md.  The proxy stops, and its socket
+         * goes, whatever way the backend ended. */
         bool proxied = net_policy_proxied(&p);
         if (p.runtime == RT_NATIVE) {
             code = native_run(&p, &err);  /* it starts its own proxy */

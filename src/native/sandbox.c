@@ -91,10 +91,10 @@ static bool policy_has_env(const struct policy *p, const char *name)
     return false;
 }
 
-/* Under egress, clients that read proxy variables use the explicit
- * proxy (it reports refusals as 403 with a reason); the rest are caught
- * by transparent capture all the same.  The config's env wins: what it
- * sets cannot route around the proxy, only fail. */
+/* Under egress (egress_env(), shared with podman and docker), clients
+ * that read proxy variables use the explicit proxy (it reports refusals
+ * as 403 with a reason); the rest are caught by transparent capture all
+ * the same.  A CA file under /etc or /usr is seen where it is. */
 static bool ca_visible(const char *path)
 {
     return native_ca_visible(path);

@@ -219,7 +219,7 @@ P=/probe/netprobe
                          {\"src\": \"$PROBE_DIR\", \"dst\": \"/probe\", \"opts\": \"ro\"},
                          {\"src\": \"$TEST_TMP/ctl.$e\", \"dst\": \"/ctl\"}],
             \"allowed_hosts\": [\"good.test\"]}"
-        eng_sh "$e" web "$P get http://good.test/; i=0; while [ ! -e /ctl/go ] && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i+1)); done; echo second:; $P get http://good.test/; echo done" >"$out" 2>&1 &
+        eng_sh "$e" web "$P get http://good.test/; i=0; while [ ! -e /ctl/go ] && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i+1)); done; echo second:; t0=\$(date +%s); $P get http://good.test/; echo elapsed \$((\$(date +%s) - t0)); echo done" >"$out" 2>&1 &
         pid=$!
         BG_PIDS="${BG_PIDS:-} $pid"
         for ((i = 0; i < 300; i++)); do
@@ -240,6 +240,13 @@ P=/probe/netprobe
         run cat "$out"
         assert_line "second:"
         assert_line "done"
+        # refused at once (nobody holds the listener), not left to hang
+        local el
+        el=$(awk '/^elapsed / {print $2}' "$out")
+        [[ -n $el && $el -lt 5 ]] || {
+            cat "$out"
+            return 1
+        }
         [[ $(grep -c "hello from" "$out") -eq 1 ]] || {
             cat "$out"
             return 1
