@@ -27,6 +27,9 @@ static const struct command {
     {"-h", cmd_help},
     {"version", cmd_version},
     {"--version", cmd_version},
+    /* Internal, not in `coco help`: the container's entrypoint under
+     * podman and docker with egress (net/forward.c). */
+    {"_egress-forward", cmd_egress_forward},
 };
 
 int main(int argc, char **argv)

@@ -21,5 +21,6 @@ int cmd_prune(int argc, char **argv);
 int cmd_rebuild(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_egress_forward(int argc, char **argv);
 
 #endif

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "net.h"
 
 static const char usage[] =
     "Usage: coco <command> [args...]\n"
@@ -66,4 +67,10 @@ int cmd_version(int argc, char **argv)
     (void)argv;
     printf("coco %s\n", COCO_VERSION);
     return fflush(stdout) == 0 ? 0 : EXIT_COCO;
+}
+
+/* The in-container relay (net/forward.c): hidden, coco's own use. */
+int cmd_egress_forward(int argc, char **argv)
+{
+    return egress_forward_main(argc, argv);
 }

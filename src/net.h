@@ -14,6 +14,7 @@
 #include "config.h"
 
 struct dns_fake;
+struct policy;
 
 /* Why runtime RT cannot give network mode MODE to TOOL (its name, or
  * NULL), written to BUF of LEN bytes (512 is enough), or NULL when it
@@ -290,8 +291,6 @@ int egress_proxy_run(const struct egress_proxy_cfg *cfg, coco_err *err);
 
 /* --- one run's proxy process (net/session.c) ------------------------- */
 
-struct policy;
-
 /* Listening descriptors the backend made for the proxy, in FDS in this
  * order: N_PROXY explicit-proxy listeners (TCP or unix), N_TRANSPARENT
  * transparent TCP listeners, N_DNS DNS-stub UDP sockets. */
@@ -330,5 +329,67 @@ int egress_spawn(const struct policy *p, const char *backend,
 /* Stop E's proxy (close its stop pipe), wait for it (at most a second,
  * then SIGKILL) and reap it.  Idempotent. */
 void egress_stop(struct egress_proc *e);
+
+/* --- the tool's environment under egress (net/env.c) ------------------ */
+
+/* Where a CA file of the host's environment (a policy ca_env entry
+ * "NAME=PATH") is inside the sandbox or container when not at PATH:
+ * EGRESS_CA_DIR/NAME, read-only. */
+#define EGRESS_CA_DIR "/run/coco/ca"
+
+/* The variables P's tool gets under egress, as "NAME=VALUE" onto OUT:
+ * HTTP(S)_PROXY and ALL_PROXY (socks5h) at 127.0.0.1:PORT in both cases,
+ * NO_PROXY for loopback, NODE_USE_ENV_PROXY, and each ca_env entry
+ * pointing at PATH when CA_VISIBLE(PATH) (NULL: never) says the tool sees
+ * it there, else at EGRESS_CA_DIR/NAME.  A name the config's env sets is
+ * left to the config (it cannot route around the proxy, only fail). */
+void egress_env(const struct policy *p, uint16_t port,
+                bool (*ca_visible)(const char *path), struct strvec *out);
+
+/* --- podman and docker: the proxy behind a unix socket (net/session.c) -- */
+
+/* In the container: coco's binary, the directory holding the proxy's
+ * socket, the relay's port (net/forward.c). */
+#define EGRESS_CT_COCO "/run/coco/coco"
+#define EGRESS_CT_DIR "/run/coco/egress"
+#define EGRESS_SOCK_NAME "proxy.sock"
+#define EGRESS_CT_SOCK EGRESS_CT_DIR "/" EGRESS_SOCK_NAME
+#define EGRESS_CT_PORT 3128
+
+/* One container run's egress: what the argv builder binds in (DIR,
+ * SELF_EXE) and what coco holds while the run lasts. */
+struct egress {
+    char *dir;       /* host: a fresh 0700 directory holding the socket */
+    char *self_exe;  /* host: coco's own (static) binary */
+    struct egress_proc proc;
+};
+#define EGRESS_INIT {.dir = NULL, .self_exe = NULL, .proc = EGRESS_PROC_INIT}
+
+/* True when P's network goes through coco's egress proxy: allowed_hosts
+ * or "full", on native always, on podman and docker unless the config
+ * publishes ports (those keep the engine's network, unfiltered). */
+bool net_policy_proxied(const struct policy *p);
+
+/* For podman and docker (BACKEND "podman"/"docker"): make E's directory
+ * (under $XDG_RUNTIME_DIR when usable, else /tmp), listen on
+ * DIR/proxy.sock (the container's user is the invoking user, who owns
+ * it) and start the proxy serving it; coco keeps no copy of the
+ * listener, so when the proxy dies connections are refused.  0, or -1
+ * with ERR and nothing left behind. */
+int egress_engine_start(const struct policy *p, const char *backend,
+                        struct egress *e, coco_err *err);
+
+/* Stop E's proxy, remove the socket and the directory.  Idempotent. */
+void egress_engine_stop(struct egress *e);
+
+/* --- the in-container relay (net/forward.c) -------------------------- */
+
+/* `coco _egress-forward SOCK PORT -- CMD [ARGS...]` (ARGV[0] is the
+ * command's name): listen on 127.0.0.1:PORT, run CMD, relay every
+ * connection to a fresh connection to the unix socket SOCK, pass TERM,
+ * INT, HUP, QUIT, USR1, USR2 and WINCH on to CMD.  Returns CMD's exit
+ * status (127/126 when it cannot be run, 125 for the relay's own
+ * failures); when CMD died of a signal, raises it first. */
+int egress_forward_main(int argc, char **argv);
 
 #endif

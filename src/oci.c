@@ -248,9 +248,9 @@ static int route_env(const struct policy *p, const char *name,
     return 0;
 }
 
-static int add_env(const struct policy *p, struct strvec *argv,
-                   struct strvec *env_out, struct strvec *envfile_out,
-                   coco_err *err)
+static int add_env(const struct policy *p, const struct egress *eg,
+                   struct strvec *argv, struct strvec *env_out,
+                   struct strvec *envfile_out, coco_err *err)
 {
     _cleanup_strvec_ struct strvec eargs = STRVEC_INIT;
     _cleanup_free_ char *xauth_env = NULL;
@@ -273,6 +273,22 @@ static int add_env(const struct policy *p, struct strvec *argv,
         if (route_env(p, defaults[i].name, defaults[i].value, &eargs,
                       env_out, envfile_out, err) < 0)
             return -1;
+    }
+    /* Under egress, the variables the native sandbox sets too (one
+     * function: egress_env()), pointing at the relay; the image has its
+     * own /etc, so the host's CA files are always at EGRESS_CA_DIR. */
+    if (eg) {
+        _cleanup_strvec_ struct strvec ev = STRVEC_INIT;
+        egress_env(p, EGRESS_CT_PORT, NULL, &ev);
+        for (size_t i = 0; i < ev.n; i++) {
+            char *eq = strchr(ev.v[i], '=');
+            *eq = '\0';
+            int r = route_env(p, ev.v[i], eq + 1, &eargs, env_out,
+                              envfile_out, err);
+            *eq = '=';
+            if (r < 0)
+                return -1;
+        }
     }
     for (size_t i = 0; i < p->n_env; i++) {
         if (route_env(p, p->env[i].name,
@@ -367,9 +383,36 @@ static int add_x11(const struct policy *p, struct strvec *argv, coco_err *err)
     return 0;
 }
 
-int oci_build_argv(const struct policy *p, struct strvec *argv,
-                   struct strvec *env_out, struct strvec *envfile_out,
-                   coco_err *err)
+/* What the container of a run with egress gets: coco's binary (the
+ * relay, net/forward.c, as the entrypoint), the directory holding the
+ * proxy's socket, and the host's CA files, all read-only.  connect() on
+ * a socket needs no write access to the mount it is on. */
+static int add_egress(const struct policy *p, const struct egress *eg,
+                      struct strvec *argv, coco_err *err)
+{
+    const char *nsd = p->runtime == RT_PODMAN ? ",nosuid,nodev" : "";
+    if (check_mount_path(p, "coco's own binary", eg->self_exe, false,
+                         err) < 0 ||
+        check_mount_path(p, "the egress directory", eg->dir, false, err) < 0)
+        return -1;
+    strvec_pushf(argv, "--mount=type=bind,src=%s,dst=%s,ro%s", eg->self_exe,
+                 EGRESS_CT_COCO, nsd);
+    strvec_pushf(argv, "--mount=type=bind,src=%s,dst=%s,ro%s", eg->dir,
+                 EGRESS_CT_DIR, nsd);
+    for (size_t i = 0; i < p->net.ca_env.n; i++) {
+        const char *e = p->net.ca_env.v[i], *path = strchr(e, '=') + 1;
+        if (check_mount_path(p, "a CA file of your environment", path, false,
+                             err) < 0)
+            return -1;
+        strvec_pushf(argv, "--mount=type=bind,src=%s,dst=" EGRESS_CA_DIR
+                     "/%.*s,ro%s", path, (int)(path - 1 - e), e, nsd);
+    }
+    return 0;
+}
+
+int oci_build_argv(const struct policy *p, const struct egress *eg,
+                   struct strvec *argv, struct strvec *env_out,
+                   struct strvec *envfile_out, coco_err *err)
 {
     _cleanup_strvec_ struct strvec a = STRVEC_INIT;
     _cleanup_strvec_ struct strvec eo = STRVEC_INIT;
@@ -399,6 +442,23 @@ int oci_build_argv(const struct policy *p, struct strvec *argv,
     if (net_mode_check(p->runtime, p->net.mode, p->net.source, src_name(p), p->tool,
                        err) < 0)
         return -1;
+    /* Under egress the container has no network of its own: what the
+     * dry run and the goldens show stands in for the run's own. */
+    bool proxied = net_policy_proxied(p);
+    struct egress shown = {.dir = (char *)OCI_EGRESS_DIR_SHOWN,
+                           .self_exe = (char *)OCI_COCO_SHOWN};
+    if (!proxied)
+        eg = NULL;
+    else if (!eg)
+        eg = &shown;
+    if (p->net.mode == NET_ALLOWED && p->net.ports.n > 0)
+        return err_set(err, 0,
+                       "%s: ports: publishing \"%s\" needs the engine's "
+                       "network, and under allowed_hosts a %s container "
+                       "has none (it reaches out only through coco's egress "
+                       "proxy); drop the ports, or set \"network\": "
+                       "\"full\" (then unfiltered)",
+                       src_name(p), p->net.ports.v[0], runtime_name(p->runtime));
     if ((p->net.mode == NET_NONE || p->net.mode == NET_UNSET) && p->net.ports.n > 0)
         return err_set(err, 0,
                        "%s: ports: the tool has no network (network "
@@ -469,8 +529,13 @@ int oci_build_argv(const struct policy *p, struct strvec *argv,
     case NET_HOST:
         strvec_push(&a, "--network=host");
         break;
-    case NET_FULL:  /* the engine's default network */
+    case NET_FULL:
     case NET_ALLOWED:
+        /* Through coco's egress proxy: no network but lo, the relay on
+         * it.  "full" with published ports keeps the engine's default
+         * network (unfiltered: `coco show` says so). */
+        if (eg)
+            strvec_push(&a, "--network=none");
         break;
     }
     /* podman copies the host's *_proxy variables into every container by
@@ -484,7 +549,7 @@ int oci_build_argv(const struct policy *p, struct strvec *argv,
     else
         strvec_pushf(&a, "--user=%u:%u", (unsigned)p->uid, (unsigned)p->gid);
 
-    if (add_env(p, &a, &eo, &ef, err) < 0)
+    if (add_env(p, eg, &a, &eo, &ef, err) < 0)
         return -1;
 
     for (size_t i = 0; i < p->n_mounts; i++)
@@ -496,6 +561,8 @@ int oci_build_argv(const struct policy *p, struct strvec *argv,
         strvec_pushf(&a, "--mount=type=volume,src=%s,dst=%s", p->volume,
                      COCO_CACHE_DIR);
     if (add_x11(p, &a, err) < 0)
+        return -1;
+    if (eg && add_egress(p, eg, &a, err) < 0)
         return -1;
     for (size_t i = 0; i < p->net.ports.n; i++) {
         strvec_push(&a, "-p");
@@ -515,7 +582,17 @@ int oci_build_argv(const struct policy *p, struct strvec *argv,
                            p->extra_args.v[i], runtime_name(p->runtime));
         strvec_push(&a, p->extra_args.v[i]);
     }
+    /* The relay starts the tool (after --init's pid 1): its own
+     * entrypoint, so the image's cannot run first. */
+    if (eg)
+        strvec_pushf(&a, "--entrypoint=%s", EGRESS_CT_COCO);
     strvec_push(&a, p->image);
+    if (eg) {
+        strvec_push(&a, "_egress-forward");
+        strvec_push(&a, EGRESS_CT_SOCK);
+        strvec_pushf(&a, "%u", EGRESS_CT_PORT);
+        strvec_push(&a, "--");
+    }
     for (size_t i = 0; i < p->argv.n; i++)
         strvec_push(&a, p->argv.v[i]);
 
@@ -675,7 +752,7 @@ static int limit_result(const struct policy *p, const struct sup_result *r,
  * sleeping coco beside the client; the client stays in coco's process
  * group, so it keeps the terminal's foreground and gets ^C, ^\ and
  * window changes from the terminal itself. */
-int oci_run(const struct policy *p, coco_err *err)
+int oci_run(const struct policy *p, const struct egress *eg, coco_err *err)
 {
     _cleanup_strvec_ struct strvec argv = STRVEC_INIT;
     _cleanup_strvec_ struct strvec env_out = STRVEC_INIT;
@@ -686,7 +763,12 @@ int oci_run(const struct policy *p, coco_err *err)
     const char *profile = seccomp_oci_profile();
     char **envp;
 
-    if (oci_build_argv(p, &argv, &env_out, &envfile, err) < 0)
+    /* Never a placeholder, never unfiltered: a run under egress has its
+     * proxy standing (run.c). */
+    if (net_policy_proxied(p) && !eg)
+        return err_set(err, 0, "%s: the egress proxy is not running",
+                       p->tool);
+    if (oci_build_argv(p, eg, &argv, &env_out, &envfile, err) < 0)
         return -1;
     if (envfile.n > 0 && (memfd = sealed_memfd("env file",
                                                 (const char *const *)envfile.v,

@@ -12,6 +12,7 @@
 #ifndef COCO_OCI_H
 #define COCO_OCI_H
 
+#include "net.h"
 #include "policy.h"
 
 /* Descriptor the env file is passed on (see above). */
@@ -20,15 +21,21 @@
  * --security-opt=seccomp=/dev/fd/4: both clients read the file. */
 #define OCI_SECCOMP_FD 4
 
-int oci_build_argv(const struct policy *p, struct strvec *argv,
-                   struct strvec *env_out, struct strvec *envfile_out,
-                   coco_err *err);
+/* Under egress (net_policy_proxied()), EG is the run's (net.h): coco's
+ * binary and the socket's directory are bound in and the relay is the
+ * entrypoint.  EG NULL there (a dry run, the goldens): these stand in. */
+#define OCI_EGRESS_DIR_SHOWN "/tmp/coco-egress.XXXXXX"
+#define OCI_COCO_SHOWN "/usr/local/bin/coco"
 
-/* Run P with podman or docker.  Without timeout/output limits it execs the
- * engine (and only returns on failure, -1 with ERR).  With limits it spawns
- * and supervises the engine, stops and removes the container at the limit,
- * and returns the exit code to use (124 for a timeout). */
-int oci_run(const struct policy *p, coco_err *err);
+int oci_build_argv(const struct policy *p, const struct egress *eg,
+                   struct strvec *argv, struct strvec *env_out,
+                   struct strvec *envfile_out, coco_err *err);
+
+/* Run P with podman or docker, EG its egress (NULL unless
+ * net_policy_proxied(P)): spawns and supervises the engine, stops and
+ * removes the container at a limit, and returns the exit code to use
+ * (124 for a timeout), or -1 with ERR. */
+int oci_run(const struct policy *p, const struct egress *eg, coco_err *err);
 
 /* Engine program for KIND ("podman"/"docker") from PATH, or NULL. */
 char *oci_find_engine(enum runtime_kind kind);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "native.h"
+#include "net.h"
 #include "oci.h"
 #include "show.h"
 
@@ -66,15 +67,26 @@ int run_tool(const struct run_cmd *rc)
         coco_err err = {0};
         debug("running %s with %s", p.tool, runtime_name(p.runtime));
         /* The install check and the egress proxy plug in here, around
-         * the backend: see LAYOUT.md. */
-        code = p.runtime == RT_NATIVE ? native_run(&p, &err) : oci_run(&p, &err);
+         * the backend: see LAYOUT.md.  The proxy stops, and its socket
+         * goes, whatever way the backend ended. */
+        bool proxied = net_policy_proxied(&p);
+        if (p.runtime == RT_NATIVE) {
+            code = native_run(&p, &err);  /* it starts its own proxy */
+        } else {
+            /* podman and docker: the proxy on a unix socket, the relay
+             * in the container (net/forward.c). */
+            struct egress eg = EGRESS_INIT;
+            code = proxied && egress_engine_start(&p, runtime_name(p.runtime),
+                                                  &eg, &err) < 0
+                       ? -1
+                       : oci_run(&p, proxied ? &eg : NULL, &err);
+            egress_engine_stop(&eg);
+        }
         if (code < 0) {
             err_print(&err);
             code = err_exit_code(&err);
         }
-        /* With the proxy, it reports as it stops (native/egress.c). */
-        bool proxied = p.runtime == RT_NATIVE &&
-                       (p.net.mode == NET_ALLOWED || p.net.mode == NET_FULL);
+        /* With the proxy, it reports as it stops (net/session.c). */
         if (p.report && !proxied)
             fprintf(stderr, "coco: %s: egress report: %s\n", p.tool,
                     p.net.mode == NET_NONE || p.net.mode == NET_UNSET

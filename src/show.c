@@ -16,6 +16,7 @@
 #include "native.h"
 #include "net.h"
 #include "oci.h"
+#include "paths.h"
 
 /* ---- coco show: the resolved policy ---- */
 
@@ -102,10 +103,14 @@ void show_policy(const struct policy *p, FILE *o)
         break;
     case NET_FULL:
         fprintf(o, "full: any public address");
-        if (!net_mode_filtered(p->runtime, p->net.mode)) {
-            fprintf(o, "\n  ! RISK: unfiltered egress on %s; private and "
+        if (!net_mode_filtered(p->runtime, p->net.mode) ||
+            !net_policy_proxied(p)) {
+            fprintf(o, "\n  ! RISK: unfiltered egress on %s%s; private and "
                        "link-local ranges (your LAN, cloud metadata) are "
-                       "reachable", runtime_name(p->runtime));
+                       "reachable", runtime_name(p->runtime),
+                    net_mode_filtered(p->runtime, p->net.mode)
+                        ? " (published ports keep the engine's network)"
+                        : "");
             risks++;
         }
         break;
@@ -205,7 +210,11 @@ int show_dry_run(const struct policy *p)
     _cleanup_strvec_ struct strvec argv = STRVEC_INIT;
     _cleanup_strvec_ struct strvec env = STRVEC_INIT;
     _cleanup_strvec_ struct strvec envfile = STRVEC_INIT;
-    if (oci_build_argv(p, &argv, &env, &envfile, &err) < 0) {
+    /* Under egress: coco's own binary, and where a run's socket goes. */
+    _cleanup_free_ char *self = paths_self_exe();
+    struct egress shown = {.dir = (char *)OCI_EGRESS_DIR_SHOWN,
+                           .self_exe = self ? self : (char *)OCI_COCO_SHOWN};
+    if (oci_build_argv(p, &shown, &argv, &env, &envfile, &err) < 0) {
         err_print(&err);
         return EXIT_COCO;
     }

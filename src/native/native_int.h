@@ -63,7 +63,7 @@ static inline bool native_egress(const struct policy *p)
 /* Where a CA file from the host's environment (policy ca_env entry
  * "NAME=PATH") is in the sandbox: PATH itself under /etc or /usr (bound
  * read-only already), else a read-only copy at NATIVE_CA_DIR/NAME. */
-#define NATIVE_CA_DIR "/run/coco/ca"
+#define NATIVE_CA_DIR EGRESS_CA_DIR
 static inline bool native_ca_visible(const char *path)
 {
     return strncmp(path, "/etc/", 5) == 0 || strncmp(path, "/usr/", 5) == 0;

@@ -91,45 +91,13 @@ static bool policy_has_env(const struct policy *p, const char *name)
     return false;
 }
 
-/* Under egress, clients that read proxy variables use the explicit
- * proxy (it reports refusals as 403 with a reason); the rest are caught
- * by transparent capture all the same.  The config's env wins: what it
- * sets cannot route around the proxy, only fail. */
-static void egress_env(const struct policy *p, struct strvec *out)
+/* Under egress (egress_env(), shared with podman and docker), clients
+ * that read proxy variables use the explicit proxy (it reports refusals
+ * as 403 with a reason); the rest are caught by transparent capture all
+ * the same.  A CA file under /etc or /usr is seen where it is. */
+static bool ca_visible(const char *path)
 {
-    uint16_t ports[NATIVE_MAX_TPORTS], pp;
-    native_egress_ports(p, ports, NATIVE_MAX_TPORTS, &pp);
-    static const char *const names[] = {
-        "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy",
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (!policy_has_env(p, names[i]))
-            strvec_pushf(out, "%s=http://127.0.0.1:%u", names[i], pp);
-    /* socks5h: the proxy resolves names, never the client. */
-    if (!policy_has_env(p, "ALL_PROXY"))
-        strvec_pushf(out, "ALL_PROXY=socks5h://127.0.0.1:%u", pp);
-    if (!policy_has_env(p, "all_proxy"))
-        strvec_pushf(out, "all_proxy=socks5h://127.0.0.1:%u", pp);
-    static const char no_proxy[] = "localhost,127.0.0.1,::1";
-    if (!policy_has_env(p, "NO_PROXY"))
-        strvec_pushf(out, "NO_PROXY=%s", no_proxy);
-    if (!policy_has_env(p, "no_proxy"))
-        strvec_pushf(out, "no_proxy=%s", no_proxy);
-    /* The CA settings of the host (behind an intercepting proxy, what
-     * it trusts), pointing where the files are in the sandbox. */
-    for (size_t i = 0; i < p->net.ca_env.n; i++) {
-        const char *e = p->net.ca_env.v[i], *path = strchr(e, '=') + 1;
-        _cleanup_free_ char *name = xstrndup(e, (size_t)(path - 1 - e));
-        if (policy_has_env(p, name))
-            continue;
-        if (native_ca_visible(path))
-            strvec_push(out, e);
-        else
-            strvec_pushf(out, "%s=" NATIVE_CA_DIR "/%s", name, name);
-    }
-    /* Node 24 and later read the variables when told to. */
-    if (!policy_has_env(p, "NODE_USE_ENV_PROXY"))
-        strvec_push(out, "NODE_USE_ENV_PROXY=1");
+    return native_ca_visible(path);
 }
 
 void native_build_env(const struct policy *p, char *const *host_env,
@@ -154,8 +122,11 @@ void native_build_env(const struct policy *p, char *const *host_env,
             !strvec_contains(out, *e))
             strvec_push(out, *e);
     }
-    if (native_egress(p))
-        egress_env(p, out);
+    if (native_egress(p)) {
+        uint16_t ports[NATIVE_MAX_TPORTS], pp;
+        native_egress_ports(p, ports, NATIVE_MAX_TPORTS, &pp);
+        egress_env(p, pp, ca_visible, out);
+    }
     for (size_t i = 0; i < p->n_env; i++)
         strvec_pushf(out, "%s=%s", p->env[i].name, p->env[i].value);
 }

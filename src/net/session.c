@@ -18,7 +18,10 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <elf.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -506,4 +509,116 @@ void egress_stop(struct egress_proc *e)
     while (waitpid(e->pid, NULL, 0) < 0 && errno == EINTR)
         ;
     e->pid = 0;
+}
+
+/* ---- podman and docker: the proxy behind a unix socket --------------- */
+
+/* A fresh 0700 directory: under $XDG_RUNTIME_DIR when that is set and
+ * takes one (and the socket path fits), else under /tmp. */
+static char *make_egress_dir(coco_err *err)
+{
+    const char *rt = getenv("XDG_RUNTIME_DIR");
+    size_t room = sizeof ((struct sockaddr_un *)0)->sun_path;
+    if (rt && rt[0] == '/') {
+        char *t = xasprintf("%s/coco-egress.XXXXXX", rt);
+        if (strlen(t) + sizeof "/" EGRESS_SOCK_NAME <= room && mkdtemp(t))
+            return t;
+        free(t);
+    }
+    char *t = xstrdup("/tmp/coco-egress.XXXXXX");
+    if (mkdtemp(t))
+        return t;
+    err_set(err, errno, "egress: make a directory for the proxy's socket "
+            "in /tmp");
+    free(t);
+    return NULL;
+}
+
+/* True when the ELF file PATH asks for a program interpreter (it is
+ * linked dynamically: the container's image would have to supply its
+ * libraries). */
+static bool elf_dynamic(const char *path)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    Elf64_Ehdr eh;
+    if (fd < 0 || pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh ||
+        memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64)
+        return false;
+    for (unsigned i = 0; i < eh.e_phnum && i < 256; i++) {
+        Elf64_Phdr ph;
+        if (pread(fd, &ph, sizeof ph,
+                  (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) !=
+            (ssize_t)sizeof ph)
+            return false;
+        if (ph.p_type == PT_INTERP)
+            return true;
+    }
+    return false;
+}
+
+/* E's socket, listening, owned by P's user: its descriptor, or -1. */
+static int listen_unix(const struct policy *p, const struct egress *e,
+                       coco_err *err)
+{
+    _cleanup_free_ char *sock = path_join(e->dir, EGRESS_SOCK_NAME);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    memcpy(sa.sun_path, sock, strlen(sock) + 1);  /* make_egress_dir: fits */
+    _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+                                                 SOCK_NONBLOCK, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+        chmod(sock, 0600) < 0 || listen(fd, 128) < 0)
+        return err_set(err, errno, "egress: listen on %s", sock);
+    /* The container runs as the invoking user (--user, or keep-id):
+     * theirs, whoever coco runs as. */
+    if (geteuid() == 0 && p->uid != 0 &&
+        (chown(e->dir, p->uid, p->gid) < 0 || chown(sock, p->uid, p->gid) < 0))
+        return err_set(err, errno, "egress: chown %s", e->dir);
+    return steal_fd(&fd);
+}
+
+int egress_engine_start(const struct policy *p, const char *backend,
+                        struct egress *e, coco_err *err)
+{
+    *e = (struct egress)EGRESS_INIT;
+    e->self_exe = paths_self_exe();
+    if (!e->self_exe) {
+        err_set(err, errno, "egress: where is coco's own binary");
+        return -1;
+    }
+    /* It runs inside the container as the relay: it must need nothing
+     * of the image. */
+    if (elf_dynamic(e->self_exe)) {
+        err_set(err, 0, "egress: %s is linked dynamically, so it cannot run "
+                "as the relay in a %s container; build coco statically (the "
+                "default) or use --runtime native", e->self_exe, backend);
+        egress_engine_stop(e);
+        return -1;
+    }
+    int fd = -1;
+    if (!(e->dir = make_egress_dir(err)) || (fd = listen_unix(p, e, err)) < 0) {
+        egress_engine_stop(e);
+        return -1;
+    }
+    struct egress_listeners l = {.fds = &fd, .n_proxy = 1};
+    int r = egress_spawn(p, backend, &l, &e->proc, err);
+    /* The proxy holds the only copy from here on. */
+    close(fd);
+    if (r < 0)
+        egress_engine_stop(e);
+    return r;
+}
+
+void egress_engine_stop(struct egress *e)
+{
+    egress_stop(&e->proc);
+    if (e->dir) {
+        _cleanup_free_ char *sock = path_join(e->dir, EGRESS_SOCK_NAME);
+        unlink(sock);
+        if (rmdir(e->dir) < 0 && errno != ENOENT)
+            warn("egress: cannot remove %s: %s", e->dir, strerror(errno));
+    }
+    free(e->dir);
+    free(e->self_exe);
+    e->dir = e->self_exe = NULL;
 }

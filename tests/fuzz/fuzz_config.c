@@ -77,7 +77,7 @@ static void resolve_and_build(const struct config *c)
             native_describe(&p, devnull);
         } else {
             struct strvec argv = STRVEC_INIT, eo = STRVEC_INIT, ef = STRVEC_INIT;
-            if (oci_build_argv(&p, &argv, &eo, &ef, &err) == 0) {
+            if (oci_build_argv(&p, NULL, &argv, &eo, &ef, &err) == 0) {
                 /* The hardened set is always there; no value of an env
                  * variable ever reaches the argv (it shows in ps). */
                 bool capdrop = false, nnp = false, ro = false;

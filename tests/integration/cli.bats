@@ -280,14 +280,21 @@ arg_value() {
     assert_coco_error COCO_IMAGE
 }
 
-@test "COCO_ALLOW_NETWORK=1 lifts network none" {
+@test "COCO_ALLOW_NETWORK=1 lifts network none: full, through coco's egress proxy" {
     install_fake_engine podman
     install_config eslint "$ESLINT_CFG"
     COCO_ALLOW_NETWORK=1 run "$COCO" run --runtime podman --dry-run eslint
     assert_status 0
-    refute_line --network=none
+    # no network of its own: the relay on its loopback reaches the proxy
+    assert_line --network=none
+    assert_line --entrypoint=/run/coco/coco
+    assert_line _egress-forward
+    assert_line /run/coco/egress/proxy.sock
+    assert_line "--mount=type=bind,src=$COCO,dst=/run/coco/coco,ro,nosuid,nodev"
     COCO_ALLOW_NETWORK=0 run "$COCO" run --runtime podman --dry-run eslint
     assert_line --network=none
+    refute_contains _egress-forward
+    refute_contains --entrypoint
 }
 
 @test "no network key and no allowed_hosts means no network" {
@@ -424,11 +431,23 @@ arg_value() {
     grep -q 'MY_API_TOKEN' <<<"$marked"
 }
 
-@test "show describes an allowed_hosts config (and that it is not enforced)" {
+@test "show describes an allowed_hosts config, enforced on podman and docker too" {
     install_config claude '{"command": "claude", "allowed_hosts": ["api.anthropic.com"]}'
-    COCO_RUNTIME=podman run "$COCO" show claude
-    assert_status 0
-    assert_contains api.anthropic.com
+    local rt
+    for rt in podman docker; do
+        COCO_RUNTIME=$rt run "$COCO" show claude
+        assert_status 0
+        assert_contains api.anthropic.com
+        refute_contains REFUSED
+    done
+    # "full" is filtered there too, unless published ports keep the
+    # engine's network
+    install_config web '{"command": "true", "network": "full"}'
+    COCO_RUNTIME=podman run "$COCO" show web
+    refute_contains "unfiltered egress"
+    install_config web '{"command": "true", "network": "full", "ports": ["8080:80"]}'
+    COCO_RUNTIME=podman run "$COCO" show web
+    assert_contains "RISK: unfiltered egress on podman (published ports keep the engine's network)"
 }
 
 # ---------------------------------------------------------------- bad configs
@@ -517,8 +536,9 @@ bad_config() {
     bad_config '{"allowed_hosts": ["*.org"]}' 'allowed_hosts[0]'
 }
 
-@test "bad config: allowed_hosts is refused on podman, which the egress proxy does not reach yet" {
-    bad_config '{"command": "x", "allowed_hosts": ["registry.npmjs.org"]}' allowed_hosts
+@test "bad config: allowed_hosts with published ports is refused on podman (the container has no network)" {
+    bad_config '{"command": "x", "allowed_hosts": ["registry.npmjs.org"], "ports": ["8080:80"]}' \
+        ports "needs the engine's network"
 }
 
 @test "bad config: private_ranges that are public, never openable, malformed or without egress" {

@@ -291,6 +291,26 @@ assert_owned_by_user() {
     fi
 }
 
+@test "rootless: allowed_hosts reaches coco's proxy through the relay, and nothing else" {
+    # No packet leaves: the proxy's own 403 for a name off the list proves
+    # the path (relay -> unix socket under the user's XDG_RUNTIME_DIR ->
+    # proxy); a direct connection has no network to use.
+    cp "$COCO_TEST_HELPERS/netprobe" "$WORK/netprobe"
+    chown "$RL_USER:$RL_GID" "$WORK/netprobe"
+    chmod 0755 "$WORK/netprobe"
+    rl_cfg rlsh sh '"allowed_hosts": ["good.test"]'
+    run rl_coco run rlsh -c '/workspace/netprobe get http://other.test/; /workspace/netprobe direct 198.51.100.10 80; exit 5'
+    assert_status 5
+    assert_line "HTTP/1.1 403 Forbidden"
+    assert_line "X-Coco-Egress: not-allowlisted"
+    assert_contains "netprobe: connect:"
+    refute_contains "hello from"
+    # the socket's directory is gone with the run
+    local left
+    left=$(ls -d "$RL_RUNTIME"/coco-egress.* 2>/dev/null || true)
+    [[ -z $left ]] || { echo "left behind: $left"; return 1; }
+}
+
 @test "rootless: eslint lints a real file: rule names and exit 1" {
     lint_fixtures
     rl_cfg rleslint eslint '"network": "none"'

@@ -163,7 +163,7 @@ static char *render(const char *name, const char *buf, size_t len,
         _cleanup_free_ char *m = neutralize(err.msg);
         return xasprintf("%s\n", m);
     }
-    if (oci_build_argv(&pol, &argv, &env, &ef, &err) < 0) {
+    if (oci_build_argv(&pol, NULL, &argv, &env, &ef, &err) < 0) {
         *is_err = true;
         _cleanup_free_ char *m = neutralize(err.msg);
         out = xasprintf("%s\n", m);

@@ -146,7 +146,7 @@ static void test_oci(void **state)
                 _cleanup_strvec_ struct strvec e = STRVEC_INIT;
                 _cleanup_strvec_ struct strvec ef = STRVEC_INIT;
                 coco_err err = {0};
-                int rc = oci_build_argv(&p, &a, &e, &ef, &err);
+                int rc = oci_build_argv(&p, NULL, &a, &e, &ef, &err);
                 policy_free(&p);
                 if (rc == 0 || !strstr(err.msg, "container-engine socket"))
                     fail_msg("row %s: %s: argv built (%s)", r->path, srcs[k],

@@ -76,7 +76,7 @@ struct built {
 static struct built *build(const struct policy *p)
 {
     struct built *b = xcalloc(1, sizeof(*b));
-    b->rc = oci_build_argv(p, &b->argv, &b->env, &b->envfile, &b->err);
+    b->rc = oci_build_argv(p, NULL, &b->argv, &b->env, &b->envfile, &b->err);
     return b;
 }
 
@@ -337,32 +337,90 @@ static void test_network_modes(void **state)
     struct {
         enum net_mode net;
         const char *flag;  /* NULL: no --network at all */
-        int rc;
+        bool proxied;
     } cases[] = {
-        {NET_NONE, "--network=none", 0},
-        {NET_UNSET, "--network=none", 0},
-        {NET_HOST, "--network=host", 0},
-        {NET_FULL, NULL, 0},
-        {NET_ALLOWED, NULL, -1},
+        {NET_NONE, "--network=none", false},
+        {NET_UNSET, "--network=none", false},
+        {NET_HOST, "--network=host", false},
+        {NET_FULL, "--network=none", true},
+        {NET_ALLOWED, "--network=none", true},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct policy *p = base_policy(RT_PODMAN, true);
-        p->net.mode = cases[i].net;
-        struct built *b = build(p);
-        assert_int_equal(b->rc, cases[i].rc);
-        if (cases[i].rc == 0) {
-            if (cases[i].flag) {
-                assert_true(find(&b->argv, cases[i].flag) > 0);
-                assert_int_equal(count_prefix(&b->argv, "--network"), 1);
+        for (int rt = 0; rt < 2; rt++) {
+            struct policy *p = base_policy(rt ? RT_DOCKER : RT_PODMAN, !rt);
+            p->net.mode = cases[i].net;
+            struct built *b = build(p);
+            assert_int_equal(b->rc, 0);
+            assert_true(find(&b->argv, cases[i].flag) > 0);
+            assert_int_equal(count_prefix(&b->argv, "--network"), 1);
+            /* Under egress: the relay is the entrypoint and starts the
+             * tool; coco and the socket's directory are bound in. */
+            ssize_t ep = find(&b->argv, "--entrypoint=/run/coco/coco");
+            ssize_t fw = find(&b->argv, "_egress-forward");
+            if (cases[i].proxied) {
+                ssize_t img = find(&b->argv, p->image);
+                assert_true(ep > 0 && img == ep + 1 && fw == img + 1);
+                assert_string_equal(b->argv.v[fw + 1],
+                                    "/run/coco/egress/proxy.sock");
+                assert_string_equal(b->argv.v[fw + 2], "3128");
+                assert_string_equal(b->argv.v[fw + 3], "--");
+                assert_string_equal(b->argv.v[fw + 4], p->argv.v[0]);
+                assert_true(count_prefix(&b->argv, "--mount=type=bind,src="
+                                         OCI_COCO_SHOWN ",dst=/run/coco/coco,"
+                                         "ro") == 1);
+                assert_true(count_prefix(&b->argv, "--mount=type=bind,src="
+                                         OCI_EGRESS_DIR_SHOWN ",dst=/run/"
+                                         "coco/egress,ro") == 1);
+                /* The proxy variables, as native sets them. */
+                assert_true(strvec_contains(&b->envfile,
+                                            "HTTPS_PROXY=http://127.0.0.1:"
+                                            "3128\n"));
+                assert_true(strvec_contains(&b->envfile,
+                                            "ALL_PROXY=socks5h://127.0.0.1:"
+                                            "3128\n"));
             } else {
-                assert_int_equal(count_prefix(&b->argv, "--network"), 0);
+                assert_true(ep < 0 && fw < 0);
+                assert_int_equal(count_prefix(&b->argv, "--entrypoint"), 0);
             }
-        } else {
-            assert_non_null(strstr(b->err.msg, "allowed_hosts"));
+            free_built(b);
+            free_policy(p);
         }
-        free_built(b);
-        free_policy(p);
     }
+    /* The run's own egress replaces what stands in for it. */
+    struct policy *p = base_policy(RT_PODMAN, true);
+    p->net.mode = NET_ALLOWED;
+    strvec_push(&p->net.ca_env, "SSL_CERT_FILE=/etc/corp/ca.pem");
+    struct egress eg = {.dir = "/run/user/1000/coco-egress.abc",
+                        .self_exe = "/opt/coco/bin/coco"};
+    struct strvec a = STRVEC_INIT, e = STRVEC_INIT, ef = STRVEC_INIT;
+    coco_err err = {0};
+    assert_int_equal(oci_build_argv(p, &eg, &a, &e, &ef, &err), 0);
+    assert_true(find(&a, "--mount=type=bind,src=/opt/coco/bin/coco,"
+                         "dst=/run/coco/coco,ro,nosuid,nodev") > 0);
+    assert_true(find(&a, "--mount=type=bind,src=/run/user/1000/"
+                         "coco-egress.abc,dst=/run/coco/egress,ro,nosuid,"
+                         "nodev") > 0);
+    /* The host's CA file at /run/coco/ca/NAME: the image has its own /etc. */
+    assert_true(find(&a, "--mount=type=bind,src=/etc/corp/ca.pem,"
+                         "dst=/run/coco/ca/SSL_CERT_FILE,ro,nosuid,nodev") > 0);
+    assert_true(strvec_contains(&ef, "SSL_CERT_FILE=/run/coco/ca/"
+                                     "SSL_CERT_FILE\n"));
+    strvec_clear(&a);
+    strvec_clear(&e);
+    strvec_clear(&ef);
+    /* Published ports need the engine's network: "full" keeps it
+     * (unfiltered), allowed_hosts cannot have them. */
+    strvec_push(&p->net.ports, "8080:80");
+    assert_int_equal(oci_build_argv(p, &eg, &a, &e, &ef, &err), -1);
+    assert_non_null(strstr(err.msg, "ports"));
+    p->net.mode = NET_FULL;
+    assert_int_equal(oci_build_argv(p, &eg, &a, &e, &ef, &err), 0);
+    assert_int_equal(count_prefix(&a, "--network"), 0);
+    assert_int_equal(count_prefix(&a, "--entrypoint"), 0);
+    strvec_clear(&a);
+    strvec_clear(&e);
+    strvec_clear(&ef);
+    free_policy(p);
 }
 
 static void test_ports(void **state)

@@ -1,0 +1,268 @@
+#!/usr/bin/env bats
+# egress-engine.bats — allowed_hosts and "full" on podman (and docker when
+# a private dockerd starts, as docker.bats does it): the container has no
+# network (--network=none); coco's relay in it (coco _egress-forward) is
+# the only way out, to coco's egress proxy on the host through a unix
+# socket.  The "internet" is egress_net.bash's namespace (see egress.bats):
+#   198.51.100.10 public (good.test, other.test), 10.253.1.5 the LAN
+#   (lan.test), 169.254.169.254 a metadata service (meta.test).
+# The base image has no curl: tests/helpers/netprobe (static) is bound in
+# and asks the way a tool would, through HTTP_PROXY, HTTPS_PROXY (CONNECT)
+# and ALL_PROXY (SOCKS5).  Runs as root (rootful podman, runc).
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+load egress_net
+
+# egress_net's hooks, wrapped: the images and dockerd come on top.
+eval "$(declare -f setup_file | sed '1s/setup_file/egress_net_setup_file/')"
+eval "$(declare -f teardown_file | sed '1s/teardown_file/egress_net_teardown_file/')"
+eval "$(declare -f setup | sed '1s/setup/egress_net_setup/')"
+
+docker_up() {
+    local i
+    for ((i = 0; i < 200; i++)); do
+        docker info >/dev/null 2>&1 && return 0
+        kill -0 "$DOCKERD_PID" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+# A private dockerd as docker.bats starts it (no bridge, no iptables);
+# ENG_DOCKER_SKIP says why not.
+start_dockerd() {
+    if ! command -v dockerd >/dev/null || ! command -v docker >/dev/null; then
+        export ENG_DOCKER_SKIP="docker is not installed"
+        return 0
+    fi
+    DOCKER_TMP=$(mktemp -d /tmp/coco-dockerd.XXXXXX)
+    export DOCKER_TMP
+    export DOCKER_HOST=unix://$DOCKER_TMP/docker.sock
+    dockerd --host "$DOCKER_HOST" --data-root "$DOCKER_TMP/data" \
+        --exec-root "$DOCKER_TMP/exec" --pidfile "$DOCKER_TMP/dockerd.pid" \
+        --iptables=false --ip6tables=false --bridge=none \
+        >"$DOCKER_TMP/dockerd.log" 2>&1 &
+    DOCKERD_PID=$!
+    export DOCKERD_PID
+    if ! docker_up; then
+        export ENG_DOCKER_SKIP="dockerd could not start: $(tail -n 2 "$DOCKER_TMP/dockerd.log" | tr '\n' ' ')"
+        return 0
+    fi
+    "$REPO_ROOT/tests/images/build.sh" docker base 2>&1 | tap_comment || {
+        export ENG_DOCKER_SKIP="tests/images/build.sh docker base failed"
+        return 0
+    }
+}
+
+stop_dockerd() {
+    if [[ -n ${DOCKERD_PID:-} ]]; then
+        kill -TERM "$DOCKERD_PID" 2>/dev/null
+        local i
+        for ((i = 0; i < 300; i++)); do
+            kill -0 "$DOCKERD_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$DOCKERD_PID" 2>/dev/null
+        wait "$DOCKERD_PID" 2>/dev/null
+    fi
+    if [[ -n ${DOCKER_TMP:-} && -d $DOCKER_TMP ]]; then
+        local m
+        while read -r _ m _; do
+            [[ $m == "$DOCKER_TMP"/* ]] && umount "$m" 2>/dev/null
+        done </proc/mounts
+        rm -rf -- "$DOCKER_TMP"
+    fi
+    true
+}
+
+setup_file() {
+    set -o pipefail
+    egress_net_setup_file
+    [[ -z ${EGRESS_SKIP:-} ]] || return 0
+    if ! command -v podman >/dev/null; then
+        export EGRESS_SKIP="podman is not installed"
+        return 0
+    fi
+    [[ -x $COCO_TEST_HELPERS/netprobe ]] || {
+        export EGRESS_SKIP="$COCO_TEST_HELPERS/netprobe is not built (make tests-bin)"
+        return 0
+    }
+    # Builds once (offline after the first time); later runs find it.
+    "$REPO_ROOT/tests/images/build.sh" podman base 2>&1 | tap_comment || {
+        export EGRESS_SKIP="tests/images/build.sh podman base failed: no base image"
+        return 0
+    }
+    start_dockerd
+}
+
+teardown_file() {
+    stop_dockerd
+    egress_net_teardown_file
+}
+
+setup() {
+    egress_net_setup
+    unset COCO_RUNTIME
+    PROBE_DIR=$TEST_TMP/probe
+    mkdir -p "$PROBE_DIR"
+    cp "$COCO_TEST_HELPERS/netprobe" "$PROBE_DIR/netprobe"
+    chmod 0755 "$PROBE_DIR" "$PROBE_DIR/netprobe"
+    # The proxy's socket directory goes here: each test sees it removed.
+    export XDG_RUNTIME_DIR=$TEST_TMP/rt
+    mkdir -m 0700 "$XDG_RUNTIME_DIR"
+    ENGINES=(podman)
+    [[ -n ${ENG_DOCKER_SKIP:-} ]] || ENGINES+=(docker)
+}
+
+teardown() {
+    local p
+    for p in ${BG_PIDS:-}; do kill -KILL "$p" 2>/dev/null || true; done
+    common_teardown
+}
+
+# eng_config NAME NETWORK-JSON: sh in the base image, netprobe at /probe.
+eng_config() {
+    install_config "$1" "{\"command\": \"sh\", \"image\": \"$TEST_BASE_IMAGE\",
+        \"mounts\": [{\"src\": \".\", \"dst\": \"/workspace\"},
+            {\"src\": \"$PROBE_DIR\", \"dst\": \"/probe\", \"opts\": \"ro\"}],
+        $2}"
+}
+
+# eng_sh ENGINE CONFIG SCRIPT: SCRIPT run by sh in CONFIG's container, with
+# the test's hosts file in coco's (and so the proxy's) mount namespace.
+eng_sh() {
+    with_hosts env COCO_RUNTIME="$1" "$COCO" run "$2" -c "$3"
+}
+
+# The socket's directory is gone after every run.
+assert_no_socket_dir() {
+    local left
+    left=$(ls -A "$XDG_RUNTIME_DIR")
+    [[ -z $left ]] || {
+        echo "left behind in XDG_RUNTIME_DIR: $left"
+        return 1
+    }
+}
+
+P=/probe/netprobe
+
+@test "egress-engine: an allowlisted name is reached by HTTP, CONNECT and SOCKS5; any other name gets 403" {
+    eng_config web '"allowed_hosts": ["good.test", "good.test:8443"]'
+    local e
+    for e in "${ENGINES[@]}"; do
+        run --separate-stderr eng_sh "$e" web "$P get http://good.test/; $P connect good.test:8443; $P socks5 good.test 80; $P get http://other.test/"
+        assert_status 0
+        assert_line "hello from 198.51.100.10:80"
+        assert_line "hello from 198.51.100.10:8443"
+        assert_line "socks5: reply 0"
+        [[ $(grep -c '^hello from 198.51.100.10:80$' <<<"$output") -eq 2 ]]
+        assert_line "HTTP/1.1 403 Forbidden"
+        assert_line "X-Coco-Egress: not-allowlisted"
+        grep -q 'egress to other.test port 80 refused (not-allowlisted)' <<<"$stderr"
+        assert_no_socket_dir
+    done
+}
+
+@test "egress-engine: an allowlisted name in the LAN or at the metadata service is refused, by HTTP and SOCKS5" {
+    eng_config web '"allowed_hosts": ["lan.test", "meta.test"]'
+    local e
+    for e in "${ENGINES[@]}"; do
+        run eng_sh "$e" web "$P get http://lan.test/; $P get http://meta.test/; $P socks5 lan.test 80"
+        refute_contains "hello from"
+        assert_line "X-Coco-Egress: blocked-range:10.0.0.0/8"
+        assert_line "X-Coco-Egress: blocked-range:169.254.169.254/32"
+        refute_line "socks5: reply 0"
+        assert_contains "socks5: reply"
+    done
+}
+
+@test "egress-engine: network full reaches public addresses, never the LAN or the metadata service" {
+    eng_config web '"network": "full"'
+    local e
+    for e in "${ENGINES[@]}"; do
+        run eng_sh "$e" web "$P get http://other.test/; $P get http://198.51.100.10:9000/; $P get http://lan.test/; $P get http://169.254.169.254/; $P get http://10.253.0.1/"
+        assert_line "hello from 198.51.100.10:80"
+        assert_line "hello from 198.51.100.10:9000"
+        refute_contains "hello from 10."
+        refute_contains "hello from 169."
+        assert_line "X-Coco-Egress: blocked-range:10.0.0.0/8"
+        assert_line "X-Coco-Egress: blocked-range:169.254.169.254/32"
+    done
+}
+
+@test "egress-engine: without the proxy nothing leaves the container (no network); the tool's exit status comes back" {
+    eng_config web '"network": "full"'
+    local e
+    for e in "${ENGINES[@]}"; do
+        run eng_sh "$e" web "$P direct 198.51.100.10 80; $P direct 10.253.1.5 80; $P direct 10.253.0.1 80; cat /proc/net/route | wc -l; exit 7"
+        assert_status 7
+        refute_contains "hello from"
+        [[ $(grep -c '^netprobe: connect:' <<<"$output") -eq 3 ]] || {
+            echo "$output"
+            return 1
+        }
+        # no route at all: only the header line
+        assert_line 1
+    done
+}
+
+@test "egress-engine: when the proxy dies the tool's connections fail closed" {
+    eng_config web '"allowed_hosts": ["good.test"]'
+    local e out i pid proxy
+    for e in "${ENGINES[@]}"; do
+        out=$TEST_TMP/out.$e
+        mkdir -p "$TEST_TMP/ctl.$e"
+        install_config web "{\"command\": \"sh\", \"image\": \"$TEST_BASE_IMAGE\",
+            \"mounts\": [{\"src\": \".\", \"dst\": \"/workspace\"},
+                         {\"src\": \"$PROBE_DIR\", \"dst\": \"/probe\", \"opts\": \"ro\"},
+                         {\"src\": \"$TEST_TMP/ctl.$e\", \"dst\": \"/ctl\"}],
+            \"allowed_hosts\": [\"good.test\"]}"
+        eng_sh "$e" web "$P get http://good.test/; i=0; while [ ! -e /ctl/go ] && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i+1)); done; echo second:; t0=\$(date +%s); $P get http://good.test/; echo elapsed \$((\$(date +%s) - t0)); echo done" >"$out" 2>&1 &
+        pid=$!
+        BG_PIDS="${BG_PIDS:-} $pid"
+        for ((i = 0; i < 300; i++)); do
+            grep -q "hello from" "$out" && break
+            sleep 0.1
+        done
+        grep -q "hello from" "$out"
+        # The proxy: coco's child that serves as nobody.  The coco under
+        # with_hosts (unshare -> sh -> env -> coco) is a descendant of PID.
+        proxy=$(pgrep -u nobody -f "$COCO run web" | head -1 || true)
+        [[ -n $proxy ]] || {
+            ps -ef --forest >&3
+            return 1
+        }
+        kill -KILL "$proxy"
+        touch "$TEST_TMP/ctl.$e/go"
+        wait "$pid" || true
+        run cat "$out"
+        assert_line "second:"
+        assert_line "done"
+        # refused at once (nobody holds the listener), not left to hang
+        local el
+        el=$(awk '/^elapsed / {print $2}' "$out")
+        [[ -n $el && $el -lt 5 ]] || {
+            cat "$out"
+            return 1
+        }
+        [[ $(grep -c "hello from" "$out") -eq 1 ]] || {
+            cat "$out"
+            return 1
+        }
+        assert_no_socket_dir
+    done
+}
+
+@test "egress-engine: the audit log names the backend" {
+    eng_config web '"allowed_hosts": ["good.test"]'
+    local e
+    for e in "${ENGINES[@]}"; do
+        run eng_sh "$e" web "$P get http://good.test/; $P get http://other.test/"
+        assert_line "hello from 198.51.100.10:80"
+        run audit_log root
+        grep "\"backend\":\"$e\"" <<<"$output" | grep -q '"host":"good.test"'
+        grep "\"backend\":\"$e\"" <<<"$output" | grep -q '"reason":"not-allowlisted"'
+    done
+}
