@@ -601,7 +601,7 @@ int egress_engine_start(const struct policy *p, const char *backend,
         return -1;
     }
     struct egress_listeners l = {.fds = &fd, .n_proxy = 1};
-    int r = egress_spawn(p, backend, &l, &e->proc, err);
+    int r = egress_spawn(p, backend, &l, -1, &e->proc, err);
     /* The proxy holds the only copy from here on. */
     close(fd);
     if (r < 0)
