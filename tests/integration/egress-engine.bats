@@ -81,7 +81,7 @@ setup_file() {
     set -o pipefail
     # The relay is coco itself, run inside the image: only a static coco
     # can be (the sanitizer build is dynamic, and coco refuses it).
-    if LC_ALL=C readelf -l "$COCO" 2>/dev/null | grep -q 'program interpreter'; then
+    if coco_is_dynamic; then
         export EGRESS_SKIP="$COCO is linked dynamically (the sanitizer build): it cannot be the relay in a container; the static build runs these tests"
         return 0
     fi

@@ -50,6 +50,13 @@ common_teardown() {
     fi
 }
 
+# coco_is_dynamic: true when $COCO has a program interpreter (the
+# sanitizer build).  Such a coco cannot be the egress relay inside a
+# container image, and refuses to; those tests skip there.
+coco_is_dynamic() {
+    LC_ALL=C readelf -l "$COCO" 2>/dev/null | grep -q 'program interpreter'
+}
+
 # install_config NAME JSON: write $XDG_DATA_HOME/coco/tools/NAME.json, 0644.
 install_config() {
     local name=$1 json=$2
