@@ -74,13 +74,19 @@ $(O)/%.o: %.c $(wildcard src/*.h src/native/*.h src/net/*.h)
 # The seccomp filter is compiled from its table at build time
 # (tools/gen_seccomp), so a sandbox only loads it.
 SECCOMP_HDR := $(O)/gen/seccomp_bpf.h
-$(O)/tools/gen_seccomp: tools/gen_seccomp.c $(O)/src/native/seccomp.o $(O)/src/util.o
+# The same for the egress proxy's own filter (src/net/confine.c).
+EGRESS_BPF_HDR := $(O)/gen/egress_bpf.h
+$(O)/tools/gen_seccomp: tools/gen_seccomp.c $(O)/src/native/seccomp.o $(O)/src/net/confine.o $(O)/src/util.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(SECCOMP_HDR): $(O)/tools/gen_seccomp
 	@mkdir -p $(dir $@)
 	$(O)/tools/gen_seccomp $@
+$(EGRESS_BPF_HDR): $(O)/tools/gen_seccomp
+	@mkdir -p $(dir $@)
+	$(O)/tools/gen_seccomp --egress $@
 $(O)/src/native/seccomp_bpf.o: $(SECCOMP_HDR)
+$(O)/src/net/confine_bpf.o: $(EGRESS_BPF_HDR)
 
 $(O)/tests/unit/%: tests/unit/%.c $(LIB_OBJS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
@@ -134,7 +140,7 @@ check-valgrind: tests-bin
 
 # libFuzzer builds (clang): make fuzz, then run build-fuzz/fuzz_config corpus/
 FUZZ_O := build-fuzz
-fuzz: $(SECCOMP_HDR)
+fuzz: $(SECCOMP_HDR) $(EGRESS_BPF_HDR)
 	@mkdir -p $(FUZZ_O)
 	for f in $(FUZZ_SRCS); do \
 	  n=$$(basename $$f .c); \

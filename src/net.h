@@ -282,8 +282,15 @@ struct egress_proxy_cfg {
 };
 
 /* Confine the calling process to what the proxy needs (seccomp, kill on
- * anything else: no open, exec, fork or non-IP socket).  0, or -1. */
+ * anything else: no open, exec, fork or non-IP socket): the filter
+ * compiled at build time from net/confine.c.  0, or -1. */
 int egress_proxy_confine(coco_err *err);
+
+/* The same filter built now with libseccomp, as raw BPF written to FD
+ * (what tools/gen_seccomp compiles in), and the compiled-in program. */
+int egress_confine_export_fd(int fd, coco_err *err);
+struct sock_filter;
+const struct sock_filter *egress_confine_compiled(size_t *len);
 
 /* Serve CFG's listeners until CFG->stop_fd says stop (or epoll fails).
  * Returns 0, or -1 with ERR when it could not start. */
