@@ -224,15 +224,12 @@ out:
 
 int native_egress_start(struct run *r, coco_err *err)
 {
-    /* Forked before the sandbox exists, so its setup (reading the
-     * resolver files, the host's addresses, dropping root) runs while
-     * init builds the filesystem; init hands it the listeners directly
-     * over EGSOCK, and the tool's first connection waits in a listen
-     * queue until it serves.  If it dies first, init's send fails or
-     * the queued listeners die with the socket: no network, never an
-     * open one. */
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r->egsock) < 0)
-        return err_set(err, errno, "egress: socketpair");
+    /* Forked while init builds the filesystem, so its setup (reading the
+     * resolver files, the host's addresses, dropping root) runs in
+     * parallel; init hands it the listeners directly over EGSOCK, and
+     * the tool's first connection waits in a listen queue until it
+     * serves.  If it dies first, init's send fails or the queued
+     * listeners die with the socket: no network, never an open one. */
     int ret = egress_spawn(r->p, "native", NULL, r->egsock[0], &r->proxy,
                            err);
     close(r->egsock[0]);

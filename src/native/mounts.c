@@ -453,31 +453,30 @@ static int open_existing(struct parent_cache *pc, int rootfd, const char *rel,
     return fd;
 }
 
-/* Attach a read-only file holding TEXT on TFD.  It lives on a tmpfs
- * that was never attached anywhere: nothing in the sandbox can reach it
- * but through TFD's path, and it goes away with the last mount of it. */
-static int file_over(const char *text, int tfd)
+/* Attach a read-only file holding TEXT on TFD: written into the new
+ * root's tmpfs under a staging name, bound, and unlinked, so nothing in
+ * the sandbox can reach it but through TFD's path.  (A tmpfs of its own
+ * per file cost a superblock each; the root's size counts these bytes,
+ * see mount_plan_apply().) */
+static int file_over(int rootfd, const char *text, int tfd)
 {
-    size_t len = strlen(text);
-    char size[32];
-    snprintf(size, sizeof size, "%zu", len + (64u << 10));
-    _cleanup_close_ int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
-    if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "size", size, 0) < 0 ||
-        fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
-        fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-        return -1;
-    _cleanup_close_ int mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID |
-                                      MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-    if (mnt < 0)
-        return -1;
-    _cleanup_close_ int f = openat(mnt, "f", O_WRONLY | O_CREAT | O_EXCL |
-                                   O_CLOEXEC, 0644);
+    static unsigned seq;
+    char name[32];
+    snprintf(name, sizeof name, ".coco-file-%u", seq++);
+    _cleanup_close_ int f = openat(rootfd, name, O_WRONLY | O_CREAT | O_EXCL |
+                                   O_NOFOLLOW | O_CLOEXEC, 0644);
     if (f < 0)
         return -1;
-    if (write(f, text, len) != (ssize_t)len || fchmod(f, 0644) < 0)
-        return -1;
-    return bind_tree(mnt, "f", false, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-                     MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, -1, tfd);
+    size_t len = strlen(text);
+    int r = -1;
+    if (write(f, text, len) == (ssize_t)len && fchmod(f, 0644) == 0)
+        r = bind_tree(rootfd, name, false, MOUNT_ATTR_RDONLY |
+                      MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                      MOUNT_ATTR_NOEXEC, -1, tfd);
+    int e = errno;
+    unlinkat(rootfd, name, 0);
+    errno = e;
+    return r;
 }
 
 static int apply_op(const struct mop *op, int rootfd, int srcfd, int idmap_fd,
@@ -613,7 +612,7 @@ static int apply_op(const struct mop *op, int rootfd, int srcfd, int idmap_fd,
                 return 0;
         }
         *what = "write";
-        return file_over(op->src, tfd);
+        return file_over(rootfd, op->src, tfd);
     }
     case MOP_MASK: {
         struct stat st;
@@ -644,8 +643,13 @@ int mount_plan_apply(const struct mount_plan *plan, const int *srcfds,
     /* Nothing done below may propagate back to the host's mounts. */
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         return err_set(err, errno, "make mounts private");
+    /* Room for the files coco writes (MOP_FILE), besides mount points. */
+    uint64_t size = NATIVE_ROOT_SIZE;
+    for (size_t i = 0; i < plan->n; i++)
+        if (plan->ops[i].kind == MOP_FILE)
+            size += strlen(plan->ops[i].src) + 4096;
     snprintf(data, sizeof data, "size=%llu,mode=0755",
-             (unsigned long long)NATIVE_ROOT_SIZE);
+             (unsigned long long)size);
     if (mount("tmpfs", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV, data) < 0)
         return err_set(err, errno, "mount the new root tmpfs on %s", NEWROOT);
     _cleanup_close_ int rootfd = open(NEWROOT, O_PATH | O_DIRECTORY |

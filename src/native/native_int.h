@@ -377,9 +377,9 @@ void native_egress_plan(const struct policy *p, struct mount_plan *plan);
  * -1/ERR. */
 int native_egress_listen(const struct policy *p, int sock, coco_err *err);
 
-/* Parent, before clone(): fork the proxy (R->proxy; egress_stop() after
- * the run), which will receive init's listeners over R->egsock (init
- * sends on [1]).  0 or -1/ERR. */
+/* Parent, once init runs: fork the proxy (R->proxy; egress_stop() after
+ * the run), which receives init's listeners over R->egsock[0] (init
+ * sends on [1]; the parent closed its copy of [1]).  0 or -1/ERR. */
 int native_egress_start(struct run *r, coco_err *err);
 
 /* ---- user namespaces (userns.c) --------------------------------------- */

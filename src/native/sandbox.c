@@ -283,10 +283,10 @@ int native_run(const struct policy *p, coco_err *err)
         goto out_sup;
     }
 
-    if (r.egress) {
-        if (native_egress_start(&r, err) < 0)
-            goto out_sup;
-        STAMP("egress proxy forked");
+    if (r.egress &&
+        socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r.egsock) < 0) {
+        err_set(err, errno, "egress: socketpair");
+        goto out_sup;
     }
 
     uint64_t flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
@@ -322,6 +322,14 @@ int native_run(const struct policy *p, coco_err *err)
         }
     }
     STAMP("released init");
+    /* The proxy is forked now, while init builds the filesystem: its
+     * setup runs in parallel, and clone() above did not have to copy an
+     * address space that fork() had just marked copy-on-write. */
+    if (r.egress) {
+        if (native_egress_start(&r, err) < 0)
+            goto kill_child;
+        STAMP("egress proxy forked");
+    }
     /* While init builds the filesystem: cgroups, limits, placement. */
     if (cgroup_setup(&p->limits, &r.cg, err) < 0 ||
         cgroup_enter(&r.cg, pid, err) < 0)

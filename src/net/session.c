@@ -290,7 +290,14 @@ static __attribute__((noreturn)) void proxy_main(const struct policy *p,
     struct egress_listeners got;
     const struct egress_listeners *l = given;
     if (!l) {
-        if (listeners_recv(from, fds, &got) < 0)
+        /* A run over before its sandbox handed them over (a tool that
+         * exits at once) stops the proxy here, not after its setup. */
+        struct pollfd pf[2] = {{.fd = from, .events = POLLIN},
+                               {.fd = stop_fd, .events = POLLIN}};
+        while (poll(pf, 2, -1) < 0 && errno == EINTR)
+            ;
+        if (pf[1].revents || !(pf[0].revents & POLLIN) ||
+            listeners_recv(from, fds, &got) < 0)
             _exit(0);
         close(from);
         l = &got;
@@ -426,18 +433,6 @@ int egress_spawn(const struct policy *p, const char *backend,
 
     out->pid = 0;
     out->stop = -1;
-    /* The audit log: every decision, one JSON line each. */
-    _cleanup_free_ char *dir = paths_state_dir();
-    _cleanup_free_ char *log = path_join(dir, "egress.jsonl");
-    coco_err aerr = {0};
-    int audit_fd = -1;
-    if (mkdir_parents(dir, 0700, &aerr) == 0)
-        audit_fd = egress_audit_open(log, &aerr);
-    if (audit_fd < 0)
-        warn("%s: egress audit log: %s (continuing without it)", p->tool,
-             aerr.msg);
-    _cleanup_free_ char *run_id = random_hex(8);
-
     int ret = -1;
     if (pipe2(stop, O_CLOEXEC) < 0) {
         err_set(err, errno, "egress: pipe");
@@ -461,13 +456,25 @@ int egress_spawn(const struct policy *p, const char *backend,
             keep[nk++] = l->fds[i];
         if (!l)
             keep[nk++] = from;
-        close_all_but(keep, nk, stop[0], audit_fd);
+        close_all_but(keep, nk, stop[0], -1);
         int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (nul >= 0) {
             dup2(nul, 0);
             dup2(nul, 1);
             close(nul);
         }
+        /* The audit log, opened here rather than in coco: the run does
+         * not wait for it.  Every decision, one JSON line each. */
+        _cleanup_free_ char *dir = paths_state_dir();
+        _cleanup_free_ char *log = path_join(dir, "egress.jsonl");
+        coco_err aerr = {0};
+        int audit_fd = -1;
+        if (mkdir_parents(dir, 0700, &aerr) == 0)
+            audit_fd = egress_audit_open(log, &aerr);
+        if (audit_fd < 0)
+            warn("%s: egress audit log: %s (continuing without it)", p->tool,
+                 aerr.msg);
+        _cleanup_free_ char *run_id = random_hex(8);
         proxy_main(p, backend, parent, l, from, stop[0], audit_fd, run_id);
     }
     out->pid = pid;
@@ -479,8 +486,6 @@ out:
         close(stop[0]);
     if (stop[1] >= 0)
         close(stop[1]);
-    if (audit_fd >= 0)
-        close(audit_fd);
     return ret;
 }
 
