@@ -213,14 +213,6 @@ struct env_item {
     const char *value;
 };
 
-static bool policy_has_env(const struct policy *p, const char *name)
-{
-    for (size_t i = 0; i < p->n_env; i++)
-        if (streq(p->env[i].name, name))
-            return true;
-    return false;
-}
-
 /* Route one variable: engine-read names to the env file, all others to
  * "-e NAME" plus ENV_OUT. */
 static int route_env(const struct policy *p, const char *name,

@@ -791,6 +791,14 @@ fail:
     return -1;
 }
 
+bool policy_has_env(const struct policy *p, const char *name)
+{
+    for (size_t i = 0; i < p->n_env; i++)
+        if (streq(p->env[i].name, name))
+            return true;
+    return false;
+}
+
 void policy_free(struct policy *p)
 {
     free(p->tool);

@@ -187,6 +187,10 @@ void policy_free(struct policy *p);
  * error naming the variable for a value that is not a runtime. */
 int policy_env_runtime(char *const *env, enum runtime_kind *out, coco_err *err);
 
+/* True when P's final env (the config's env and env_passthrough) sets
+ * NAME: what coco's own defaults give way to. */
+bool policy_has_env(const struct policy *p, const char *name);
+
 /* Look NAME up in the NULL-terminated environment ENV; NULL if absent. */
 const char *env_lookup(char *const *env, const char *name);
 

@@ -83,14 +83,6 @@ bool native_available(void)
 
 /* ---- environment ----------------------------------------------------- */
 
-static bool policy_has_env(const struct policy *p, const char *name)
-{
-    for (size_t i = 0; i < p->n_env; i++)
-        if (strcmp(p->env[i].name, name) == 0)
-            return true;
-    return false;
-}
-
 /* Under egress (egress_env(), shared with podman and docker), clients
  * that read proxy variables use the explicit proxy (it reports refusals
  * as 403 with a reason); the rest are caught by transparent capture all

@@ -6,14 +6,6 @@
 
 #include "policy.h"
 
-static bool policy_has_env(const struct policy *p, const char *name)
-{
-    for (size_t i = 0; i < p->n_env; i++)
-        if (strcmp(p->env[i].name, name) == 0)
-            return true;
-    return false;
-}
-
 void egress_env(const struct policy *p, uint16_t port,
                 bool (*ca_visible)(const char *path), struct strvec *out)
 {
