@@ -103,14 +103,12 @@ void show_policy(const struct policy *p, FILE *o)
         break;
     case NET_FULL:
         fprintf(o, "full: any public address");
-        if (!net_mode_filtered(p->runtime, p->net.mode) ||
-            !net_policy_proxied(p)) {
-            fprintf(o, "\n  ! RISK: unfiltered egress on %s%s; private and "
+        /* Only published ports on an engine keep "full" off the proxy. */
+        if (!net_policy_proxied(p)) {
+            fprintf(o, "\n  ! RISK: unfiltered egress on %s (published "
+                       "ports keep the engine's network); private and "
                        "link-local ranges (your LAN, cloud metadata) are "
-                       "reachable", runtime_name(p->runtime),
-                    net_mode_filtered(p->runtime, p->net.mode)
-                        ? " (published ports keep the engine's network)"
-                        : "");
+                       "reachable", runtime_name(p->runtime));
             risks++;
         }
         break;
