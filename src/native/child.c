@@ -10,7 +10,7 @@
  * is written once, here:
  *   init: wait for release -> wipe its environment -> mounts, pivot_root
  *         -> hostname, lo (and the egress listeners, handed to the
- *         parent) -> wait for the cgroup placement, new cgroup
+ *         proxy) -> wait for the cgroup placement, new cgroup
  *         namespace -> not dumpable -> vfork the tool -> drop every
  *         descriptor and capability -> init_loop() (init.c).
  *   tool: setsid, its own pty -> ids, capabilities, no_new_privs ->

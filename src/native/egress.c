@@ -12,11 +12,11 @@
  *                              Their descriptors go to the proxy over a
  *                              socket (SCM_RIGHTS), then init closes its
  *                              copies.
- *   parent (coco, outside)     forks the proxy (net/session.c) before
- *                              the sandbox exists; it receives them,
- *                              confines itself and serves them from the
- *                              host's namespace: its own upstream
- *                              sockets are the only way out.
+ *   parent (coco, outside)     forks the proxy (net/session.c) while
+ *                              init builds the filesystem; it receives
+ *                              them, confines itself and serves them
+ *                              from the host's namespace: its own
+ *                              upstream sockets are the only way out.
  *
  * The proxy holds the only copies of the listeners, so when it dies the
  * tool's connections are refused: it loses connectivity, never gains

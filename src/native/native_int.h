@@ -132,7 +132,8 @@ enum mop_kind {
                      provides it) */
     MOP_FILE,     /* a read-only file holding the text SRC over the
                      existing file DST (skipped when DST is absent or a
-                     symlink): coco's own /etc/hosts, /etc/resolv.conf */
+                     symlink): coco's own /etc/hosts, /etc/resolv.conf;
+                     with MOPF_CREATE, DST is made (the CA copies) */
 };
 
 enum {
@@ -150,13 +151,13 @@ enum {
                                 are made here with mknod (no nodev) */
     MOPF_ALWAYSBIND = 1u << 8, /* a device that must be bound, never
                                   recreated with mknod (a pty) */
-    MOPF_CREATE = 1u << 10,  /* MOP_FILE: create DST (in the root
-                                tmpfs) rather than cover an existing
-                                file */
     MOPF_NESTED = 1u << 9,   /* the target lies inside an earlier config
                                 bind: it must exist there (the policy
                                 checked), never created in the user's
                                 files */
+    MOPF_CREATE = 1u << 10,  /* MOP_FILE: create DST (in the root
+                                tmpfs) rather than cover an existing
+                                file */
 };
 
 struct mop {

@@ -83,15 +83,6 @@ bool native_available(void)
 
 /* ---- environment ----------------------------------------------------- */
 
-/* Under egress (egress_env(), shared with podman and docker), clients
- * that read proxy variables use the explicit proxy (it reports refusals
- * as 403 with a reason); the rest are caught by transparent capture all
- * the same.  A CA file under /etc or /usr is seen where it is. */
-static bool ca_visible(const char *path)
-{
-    return native_ca_visible(path);
-}
-
 void native_build_env(const struct policy *p, char *const *host_env,
                       struct strvec *out)
 {
@@ -114,10 +105,15 @@ void native_build_env(const struct policy *p, char *const *host_env,
             !strvec_contains(out, *e))
             strvec_push(out, *e);
     }
+    /* Under egress (egress_env(), shared with podman and docker),
+     * clients that read proxy variables use the explicit proxy (it
+     * reports refusals as 403 with a reason); the rest are caught by
+     * transparent capture all the same.  A CA file under /etc or /usr is
+     * seen where it is. */
     if (native_egress(p)) {
         uint16_t ports[NATIVE_MAX_TPORTS], pp;
         native_egress_ports(p, ports, NATIVE_MAX_TPORTS, &pp);
-        egress_env(p, pp, ca_visible, out);
+        egress_env(p, pp, native_ca_visible, out);
     }
     for (size_t i = 0; i < p->n_env; i++)
         strvec_pushf(out, "%s=%s", p->env[i].name, p->env[i].value);
@@ -326,8 +322,6 @@ int native_run(const struct policy *p, coco_err *err)
     if (cgroup_setup(&p->limits, &r.cg, err) < 0 ||
         cgroup_enter(&r.cg, pid, err) < 0)
         goto kill_child;
-    /* The proxy serves before the tool exists: its first connection
-     * finds a listener that is being served. */
     struct release2 rel = {.memory = (uint8_t)r.cg.memory,
                            .pids = (uint8_t)r.cg.pids,
                            .cpus = (uint8_t)r.cg.cpus,
