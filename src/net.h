@@ -70,6 +70,11 @@ int net_addr_parse(const char *s, struct net_addr *out);
  * (INET6_ADDRSTRLEN is enough). */
 void net_addr_format(const struct net_addr *a, char *buf, size_t len);
 
+/* SA's address (AF_INET or AF_INET6) into OUT and its port into *PORT
+ * (when PORT is not NULL).  0, or -1 for another family. */
+int net_addr_from_sockaddr(const struct sockaddr *sa, struct net_addr *out,
+                           uint16_t *port);
+
 /* A, or for an IPv4-mapped IPv6 address the IPv4 address it maps. */
 struct net_addr net_addr_unmap(const struct net_addr *a);
 

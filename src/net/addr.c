@@ -325,3 +325,26 @@ const char *net_private_range_check(const struct net_cidr *c, char *buf,
     }
     return NULL;
 }
+
+int net_addr_from_sockaddr(const struct sockaddr *sa, struct net_addr *out,
+                           uint16_t *port)
+{
+    memset(out, 0, sizeof *out);
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+        out->family = AF_INET;
+        memcpy(out->b, &s4->sin_addr, 4);
+        if (port)
+            *port = ntohs(s4->sin_port);
+        return 0;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+        out->family = AF_INET6;
+        memcpy(out->b, &s6->sin6_addr, 16);
+        if (port)
+            *port = ntohs(s6->sin6_port);
+        return 0;
+    }
+    return -1;
+}

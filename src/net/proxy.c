@@ -1049,20 +1049,8 @@ static void transparent_start(struct proxy *px, size_t i)
     socklen_t sl = sizeof ss;
     struct net_addr a = {0};
     uint16_t port = 0;
-    if (getsockname(c->cfd, (struct sockaddr *)&ss, &sl) == 0) {
-        if (ss.ss_family == AF_INET) {
-            const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
-            a.family = AF_INET;
-            memcpy(a.b, &s4->sin_addr, 4);
-            port = ntohs(s4->sin_port);
-        } else if (ss.ss_family == AF_INET6) {
-            const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
-            a.family = AF_INET6;
-            memcpy(a.b, &s6->sin6_addr, 16);
-            port = ntohs(s6->sin6_port);
-        }
-    }
-    if (!a.family) {
+    if (getsockname(c->cfd, (struct sockaddr *)&ss, &sl) < 0 ||
+        net_addr_from_sockaddr((const struct sockaddr *)&ss, &a, &port) < 0) {
         refuse(px, i, "bad-host");
         return;
     }
@@ -1203,6 +1191,17 @@ static int next_wait(const struct proxy *px)
                                               ? 60000 : soonest - px->now);
 }
 
+/* Watch each of FDS[0..N) for input, tagged WHICH with its index. */
+static int watch_all(struct proxy *px, const int *fds, size_t n, int which)
+{
+    for (size_t k = 0; k < n; k++) {
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = tag(k, which)};
+        if (epoll_ctl(px->ep, EPOLL_CTL_ADD, fds[k], &ev) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int egress_proxy_run(const struct egress_proxy_cfg *cfg, coco_err *err)
 {
     /* Without the table a fake address would mean nothing: the stub
@@ -1229,31 +1228,16 @@ int egress_proxy_run(const struct egress_proxy_cfg *cfg, coco_err *err)
         free(px.conns);
         return err_set(err, errno, "egress proxy: epoll");
     }
-    for (size_t k = 0; k < cfg->n_listen; k++) {
-        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = tag(k, W_LISTEN)};
-        if (epoll_ctl(px.ep, EPOLL_CTL_ADD, cfg->listen_fds[k], &ev) < 0) {
-            close(px.ep);
-            free(px.conns);
-            return err_set(err, errno, "egress proxy: watch a listener");
-        }
-    }
-    for (size_t k = 0; k < cfg->n_transparent; k++) {
-        struct epoll_event ev = {.events = EPOLLIN,
-                                 .data.u64 = tag(k, W_TLISTEN)};
-        if (epoll_ctl(px.ep, EPOLL_CTL_ADD, cfg->transparent_fds[k], &ev) < 0) {
-            close(px.ep);
-            free(px.conns);
-            return err_set(err, errno, "egress proxy: watch a transparent listener");
-        }
-    }
-    for (size_t k = 0; k < cfg->n_dns_stub; k++) {
+    for (size_t k = 0; k < cfg->n_dns_stub; k++)
         stub_prepare(cfg->dns_stub_fds[k]);
-        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = tag(k, W_STUB)};
-        if (epoll_ctl(px.ep, EPOLL_CTL_ADD, cfg->dns_stub_fds[k], &ev) < 0) {
-            close(px.ep);
-            free(px.conns);
-            return err_set(err, errno, "egress proxy: watch a DNS stub socket");
-        }
+    if (watch_all(&px, cfg->listen_fds, cfg->n_listen, W_LISTEN) < 0 ||
+        watch_all(&px, cfg->transparent_fds, cfg->n_transparent,
+                  W_TLISTEN) < 0 ||
+        watch_all(&px, cfg->dns_stub_fds, cfg->n_dns_stub, W_STUB) < 0) {
+        int e = errno;
+        close(px.ep);
+        free(px.conns);
+        return err_set(err, e, "egress proxy: watch its listeners");
     }
     struct epoll_event stop = {.events = EPOLLIN | EPOLLHUP,
                                .data.u64 = UINT64_MAX};

@@ -177,12 +177,8 @@ static size_t host_addresses(struct net_addr **out)
     for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
         if (!i->ifa_addr)
             continue;
-        struct net_addr a = {.family = i->ifa_addr->sa_family};
-        if (a.family == AF_INET)
-            memcpy(a.b, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
-        else if (a.family == AF_INET6)
-            memcpy(a.b, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16);
-        else
+        struct net_addr a;
+        if (net_addr_from_sockaddr(i->ifa_addr, &a, NULL) < 0)
             continue;
         *out = xrealloc(*out, (n + 1) * sizeof **out);
         (*out)[n++] = a;
