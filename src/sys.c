@@ -5,7 +5,10 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <linux/filter.h>
 #include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -266,5 +269,16 @@ int find_symlink(int dirfd, const char *rel, char *comp, size_t comp_len,
         close(cur);
         cur = fd;
     }
+    return -1;
+}
+
+int seccomp_load_prog(const struct sock_filter *prog, size_t len)
+{
+    struct sock_fprog fp = {.len = (unsigned short)len,
+                            .filter = (struct sock_filter *)prog};
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) == 0)
+        return 0;
+    if (errno == ENOSYS && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fp, 0, 0) == 0)
+        return 0;
     return -1;
 }

@@ -49,4 +49,10 @@ int open_nofollow(int dirfd, const char *rel, int mkdir_mode);
 int find_symlink(int dirfd, const char *rel, char *comp, size_t comp_len,
                  char *target, size_t target_len);
 
+/* Load the BPF program PROG (LEN instructions) as the calling thread's
+ * seccomp filter: seccomp(2), or prctl where that is missing.  0, or -1
+ * with errno.  no_new_privs (or CAP_SYS_ADMIN) must be in force. */
+struct sock_filter;
+int seccomp_load_prog(const struct sock_filter *prog, size_t len);
+
 #endif

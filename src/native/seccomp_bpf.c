@@ -3,13 +3,11 @@
  * call is denied).  The program is the same libseccomp would build at run
  * time; test_native checks that byte for byte. */
 #include <errno.h>
-#include <linux/seccomp.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 
 #include "native_int.h"
 #include "seccomp_profile.h"
 #include "seccomp_bpf.h"
+#include "sys.h"
 
 const struct sock_filter *seccomp_compiled(size_t *len)
 {
@@ -19,17 +17,10 @@ const struct sock_filter *seccomp_compiled(size_t *len)
 
 int seccomp_load_compiled(coco_err *err)
 {
-    struct sock_fprog prog = {
-        .len = (unsigned short)(sizeof seccomp_compiled_prog /
-                                sizeof seccomp_compiled_prog[0]),
-        .filter = (struct sock_filter *)seccomp_compiled_prog,
-    };
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0)
-        return 0;
-    if (errno == ENOSYS &&
-        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) == 0)
-        return 0;
-    return err_set(err, errno, "load the seccomp filter");
+    if (seccomp_load_prog(seccomp_compiled_prog, sizeof seccomp_compiled_prog /
+                                                   sizeof seccomp_compiled_prog[0]) < 0)
+        return err_set(err, errno, "load the seccomp filter");
+    return 0;
 }
 
 const char *seccomp_oci_profile(void)
