@@ -75,25 +75,7 @@ setup_file() {
 }
 
 teardown_file() {
-    if [[ -n ${DOCKERD_PID:-} ]]; then
-        kill -TERM "$DOCKERD_PID" 2>/dev/null
-        local i
-        for ((i = 0; i < 300; i++)); do
-            kill -0 "$DOCKERD_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$DOCKERD_PID" 2>/dev/null
-        wait "$DOCKERD_PID" 2>/dev/null
-    fi
-    if [[ -n ${DOCKER_TMP:-} && -d $DOCKER_TMP ]]; then
-        # dockerd leaves its default netns bind-mounted in the exec-root.
-        local m
-        while read -r _ m _; do
-            [[ $m == "$DOCKER_TMP"/* ]] && umount "$m" 2>/dev/null
-        done </proc/mounts
-        rm -rf -- "$DOCKER_TMP"
-    fi
-    true
+    dockerd_stop
 }
 
 setup() {

@@ -56,27 +56,6 @@ start_dockerd() {
     }
 }
 
-stop_dockerd() {
-    if [[ -n ${DOCKERD_PID:-} ]]; then
-        kill -TERM "$DOCKERD_PID" 2>/dev/null
-        local i
-        for ((i = 0; i < 300; i++)); do
-            kill -0 "$DOCKERD_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$DOCKERD_PID" 2>/dev/null
-        wait "$DOCKERD_PID" 2>/dev/null
-    fi
-    if [[ -n ${DOCKER_TMP:-} && -d $DOCKER_TMP ]]; then
-        local m
-        while read -r _ m _; do
-            [[ $m == "$DOCKER_TMP"/* ]] && umount "$m" 2>/dev/null
-        done </proc/mounts
-        rm -rf -- "$DOCKER_TMP"
-    fi
-    true
-}
-
 setup_file() {
     set -o pipefail
     # The relay is coco itself, run inside the image: only a static coco
@@ -104,7 +83,7 @@ setup_file() {
 }
 
 teardown_file() {
-    stop_dockerd
+    dockerd_stop
     egress_net_teardown_file
 }
 

@@ -57,6 +57,31 @@ coco_is_dynamic() {
     LC_ALL=C readelf -l "$COCO" 2>/dev/null | grep -q 'program interpreter'
 }
 
+# dockerd_stop: end the private dockerd DOCKERD_PID a suite started
+# (bounded: TERM, 30 s, then KILL) and remove its DOCKER_TMP, unmounting
+# what it left mounted there.
+dockerd_stop() {
+    if [[ -n ${DOCKERD_PID:-} ]]; then
+        kill -TERM "$DOCKERD_PID" 2>/dev/null
+        local i
+        for ((i = 0; i < 300; i++)); do
+            kill -0 "$DOCKERD_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$DOCKERD_PID" 2>/dev/null
+        wait "$DOCKERD_PID" 2>/dev/null
+    fi
+    if [[ -n ${DOCKER_TMP:-} && -d $DOCKER_TMP ]]; then
+        # dockerd leaves its default netns bind-mounted in the exec-root.
+        local m
+        while read -r _ m _; do
+            [[ $m == "$DOCKER_TMP"/* ]] && umount "$m" 2>/dev/null
+        done </proc/mounts
+        rm -rf -- "$DOCKER_TMP"
+    fi
+    true
+}
+
 # install_config NAME JSON: write $XDG_DATA_HOME/coco/tools/NAME.json, 0644.
 install_config() {
     local name=$1 json=$2
