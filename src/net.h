@@ -342,6 +342,11 @@ int egress_spawn(const struct policy *p, const char *backend,
  * then SIGKILL) and reap it.  Idempotent. */
 void egress_stop(struct egress_proc *e);
 
+/* Only tell E's proxy to stop (close its stop pipe), so that it writes
+ * its closing lines and exits while the caller cleans up other things;
+ * egress_stop() then waits for it.  Idempotent. */
+void egress_stop_begin(struct egress_proc *e);
+
 /* --- the tool's environment under egress (net/env.c) ------------------ */
 
 /* Where a CA file of the host's environment (a policy ca_env entry

@@ -360,6 +360,9 @@ int native_run(const struct policy *p, coco_err *err)
     setitimer(ITIMER_REAL, &(struct itimerval){0}, NULL);
     sigaction(SIGALRM, &old_alrm, NULL);
     forward_pid = 0;
+    /* The tool is gone: the proxy can stop now, in parallel with what
+     * follows (it is waited for after the cgroups are removed). */
+    egress_stop_begin(&r.proxy);
     STAMP("sandbox exited");
     sigaction(SIGUSR1, &old1, NULL);
     sigaction(SIGUSR2, &old2, NULL);
@@ -405,9 +408,11 @@ kill_child:
 out_sup:
     supervise_release(&r.sup);
 out:
-    egress_stop(&r.proxy);
+    egress_stop_begin(&r.proxy);
     cgroup_cleanup(&r.cg);
     STAMP("cgroups removed");
+    egress_stop(&r.proxy);
+    STAMP("egress proxy stopped");
     if (r.helper > 0)
         while (waitpid(r.helper, NULL, 0) < 0 && errno == EINTR)
             ;

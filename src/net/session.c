@@ -485,11 +485,16 @@ out:
     return ret;
 }
 
-void egress_stop(struct egress_proc *e)
+void egress_stop_begin(struct egress_proc *e)
 {
     if (e->stop >= 0)
         close(e->stop);
     e->stop = -1;
+}
+
+void egress_stop(struct egress_proc *e)
+{
+    egress_stop_begin(e);
     if (e->pid <= 0)
         return;
     /* It stops at once when the pipe closes (writing its closing audit
