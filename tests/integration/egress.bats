@@ -179,22 +179,32 @@ load egress_net
 @test "egress: the proxy never outlives the run, and when it dies the tool loses the network" {
     net_config web '"allowed_hosts": ["good.test"]'
     # A run that keeps going after its proxy was killed: the next request
-    # fails (refused, not around the proxy) and does not hang.
-    with_hosts "$COCO" run web -c "sleep 1.5; $CURL http://good.test/; echo curl=\$?" \
-        >"$TEST_TMP/out" 2>&1 &
-    local bg=$! i proxy=''
-    BG_PIDS=$bg
-    for ((i = 0; i < 150; i++)); do
-        proxy=$(egress_proxy_of "$bg")
-        [[ -z $proxy ]] || break
-        sleep 0.02
+    # fails (refused, not around the proxy) and does not hang; the
+    # transparent path and the DNS stub die with it.
+    local who bg i proxy
+    BG_PIDS=
+    for who in root user; do
+        as "$who" "$COCO" run web -c "$CURL http://good.test/ >/dev/null && echo before=ok; sleep 1.5; $CURL http://good.test/; echo curl=\$?; $CURL --noproxy '*' http://198.51.100.10/; echo direct=\$?; getent hosts good.test; echo dns=\$?" \
+            >"$TEST_TMP/out" 2>&1 &
+        bg=$!
+        BG_PIDS="$BG_PIDS $bg"
+        proxy=''
+        for ((i = 0; i < 150; i++)); do
+            proxy=$(egress_proxy_of "$bg")
+            [[ -z $proxy ]] || break
+            sleep 0.02
+        done
+        [[ -n $proxy ]] || { ps -ef --forest | grep -v grep | grep -A3 coco; return 1; }
+        sleep 0.5
+        kill -KILL "$proxy"
+        wait "$bg" || true
+        run cat "$TEST_TMP/out"
+        assert_line before=ok
+        refute_contains "hello from"
+        assert_line curl=7
+        refute_line direct=0
+        assert_line dns=2
     done
-    [[ -n $proxy ]] || { ps -ef --forest | grep -v grep | grep -A3 coco; return 1; }
-    kill -KILL "$proxy"
-    wait "$bg" || true
-    run cat "$TEST_TMP/out"
-    refute_contains "hello from"
-    assert_contains "curl=7"
     # kill -9 of coco itself takes the proxy with it (its stop pipe
     # closes; the parent-death signal too, set again after a root run's
     # proxy dropped to nobody).
@@ -220,6 +230,56 @@ load egress_net
     wait "$bg"
     run pgrep -f "coco run web"
     assert_status 1
+}
+
+@test "egress: the proxy serves as nobody (root run) or as the user, with no capabilities, no new privileges, its own seccomp filter" {
+    net_config web '"allowed_hosts": ["good.test"]'
+    local who bg i proxy st want
+    for who in root user; do
+        as "$who" "$COCO" run web -c "$CURL http://good.test/ >/dev/null; sleep 3" >/dev/null 2>&1 &
+        bg=$!
+        BG_PIDS="${BG_PIDS:-} $bg"
+        proxy=''
+        for ((i = 0; i < 150; i++)); do
+            proxy=$(egress_proxy_of "$bg")
+            [[ -z $proxy ]] || break
+            sleep 0.02
+        done
+        [[ -n $proxy ]]
+        # it confines itself once it serves: wait for that (bounded)
+        for ((i = 0; i < 100; i++)); do
+            st=$(cat "/proc/$proxy/status")
+            grep -Eq '^Seccomp:[[:space:]]+2$' <<<"$st" && break
+            sleep 0.02
+        done
+        if [[ $who == root ]]; then want=65534; else want=$(id -u "$TESTUSER"); fi
+        grep -Eq "^Uid:[[:space:]]+$want[[:space:]]+$want[[:space:]]+$want[[:space:]]+$want\$" <<<"$st" || { echo "$st"; return 1; }
+        grep -Eq "^Gid:[[:space:]]+[0-9]+" <<<"$st"
+        ! grep -Eq '^Gid:[[:space:]]+0[[:space:]]' <<<"$st" || { echo "$st"; return 1; }
+        grep -Eq '^Groups:[[:space:]]*$' <<<"$st" || [[ $who == user ]] || { echo "$st"; return 1; }
+        grep -Eq '^CapEff:[[:space:]]+0+$' <<<"$st" || { echo "$st"; return 1; }
+        grep -Eq '^CapPrm:[[:space:]]+0+$' <<<"$st" || { echo "$st"; return 1; }
+        grep -Eq '^NoNewPrivs:[[:space:]]+1$' <<<"$st" || { echo "$st"; return 1; }
+        grep -Eq '^Seccomp:[[:space:]]+2$' <<<"$st" || { echo "$st"; return 1; }
+        # in the host's network namespace, not the sandbox's
+        [[ $(readlink "/proc/$proxy/ns/net") == "$(readlink /proc/self/ns/net)" ]]
+        kill -KILL "$bg" 2>/dev/null || true
+        wait "$bg" 2>/dev/null || true
+    done
+}
+
+@test "egress: one notice per refused host, at most 64, then one line; the audit log keeps them all" {
+    net_config web '"allowed_hosts": ["good.test"]'
+    run --separate-stderr "$COCO" run web -c 'i=0; while [ $i -lt 70 ]; do curl -s -m 5 -o /dev/null http://h$i.test/; curl -s -m 5 -o /dev/null http://h$i.test/again; i=$((i+1)); done; echo done'
+    assert_line done
+    local n
+    n=$(grep -c 'egress to h[0-9]*\.test port 80 refused (not-allowlisted)' <<<"$stderr")
+    [[ $n == 64 ]] || { echo "$stderr"; return 1; }
+    [[ $(grep -c 'egress to h0\.test port 80' <<<"$stderr") == 1 ]]
+    [[ $(grep -c 'more egress refusals; not shown (see egress.jsonl)' <<<"$stderr") == 1 ]]
+    [[ $(wc -l <<<"$stderr") == 65 ]] || { echo "$stderr"; return 1; }
+    run audit_log root
+    [[ $(grep -c '"host":"h69.test","port":80,"verdict":"deny"' <<<"$output") == 2 ]]
 }
 
 @test "egress: show says allowed_hosts and full are filtered on native" {
@@ -279,6 +339,15 @@ load egress_net
     assert_line "coco-test-ca-$$"
     assert_line write-refused
     [[ $(cat "$TEST_TMP/ca.pem") == "coco-test-ca-$$" ]]
+    # the same for a normal user with a CA file of their own
+    printf 'coco-user-ca-%s\n' "$$" >"$UHOME/ca.pem"
+    chown "$TESTUSER:" "$UHOME/ca.pem"
+    NODE_EXTRA_CA_CERTS=$UHOME/ca.pem run as user "$COCO" run web -c 'echo "node=$NODE_EXTRA_CA_CERTS"; cat "$NODE_EXTRA_CA_CERTS"; echo x >"$NODE_EXTRA_CA_CERTS" || echo write-refused; chmod 666 "$NODE_EXTRA_CA_CERTS" || echo chmod-refused'
+    assert_line "node=/run/coco/ca/NODE_EXTRA_CA_CERTS"
+    assert_line "coco-user-ca-$$"
+    assert_line write-refused
+    assert_line chmod-refused
+    [[ $(cat "$UHOME/ca.pem") == "coco-user-ca-$$" ]]
     # the config's own value wins; without egress nothing is passed
     net_config web2 '"allowed_hosts": ["good.test"], "env": {"NODE_EXTRA_CA_CERTS": "/etc/mine.pem"}'
     run env NODE_EXTRA_CA_CERTS="$TEST_TMP/ca.pem" "$COCO" run web2 -c 'echo "node=$NODE_EXTRA_CA_CERTS"'
