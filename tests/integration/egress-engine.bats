@@ -251,3 +251,39 @@ P=/probe/netprobe
         grep "\"backend\":\"$e\"" <<<"$output" | grep -q '"reason":"not-allowlisted"'
     done
 }
+
+@test "egress-engine: another local user cannot reach the proxy's socket (0700 directory, even under /tmp)" {
+    eng_config web '"allowed_hosts": ["good.test"]'
+    local e pid dir i before
+    before=$(ls -d /tmp/coco-egress.* 2>/dev/null || true)
+    for e in "${ENGINES[@]}"; do
+        # No XDG_RUNTIME_DIR: the directory goes under /tmp, where every
+        # user can look.
+        with_hosts env -u XDG_RUNTIME_DIR COCO_RUNTIME="$e" \
+            "$COCO" run web -c "$P get http://good.test/; sleep 4" >"$TEST_TMP/out.$e" 2>&1 &
+        pid=$!
+        BG_PIDS="${BG_PIDS:-} $pid"
+        dir=''
+        for ((i = 0; i < 200; i++)); do
+            dir=$(comm -13 <(printf '%s\n' "$before") <(ls -d /tmp/coco-egress.* 2>/dev/null) | head -1)
+            [[ -n $dir && -S $dir/proxy.sock ]] && break
+            sleep 0.05
+        done
+        [[ -n $dir && -S $dir/proxy.sock ]] || { cat "$TEST_TMP/out.$e"; ls -la /tmp; return 1; }
+        [[ $(stat -c '%a %u' "$dir") == "700 0" ]]
+        [[ $(stat -c '%a' "$dir/proxy.sock") == 600 ]]
+        # the other user: cannot list it, cannot connect
+        run runuser -u "$TESTUSER" -- ls "$dir"
+        assert_status 2
+        run runuser -u "$TESTUSER" -- python3 -c 'import socket,sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+try:
+    s.connect(sys.argv[1]); print("connected")
+except OSError as e:
+    print("refused", e.errno)' "$dir/proxy.sock"
+        assert_line "refused 13"
+        wait "$pid" || true
+        grep -q "hello from" "$TEST_TMP/out.$e"
+        [[ ! -e $dir ]]
+    done
+}
