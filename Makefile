@@ -44,7 +44,7 @@ COCO_LDFLAGS :=
 COCO_LDLIBS := $(LDLIBS)
 endif
 
-LIB_SRCS := $(sort $(wildcard src/*.c src/native/*.c src/net/*.c))
+LIB_SRCS := $(sort $(wildcard src/*.c src/native/*.c src/net/*.c src/install/*.c))
 LIB_OBJS := $(patsubst %.c,$(O)/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst %.c,$(O)/%,$(UNIT_SRCS))

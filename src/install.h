@@ -1,0 +1,119 @@
+/* install.h — the integrity layer of coco's own installs (issue 9):
+ * SHA-256, and the manifest of an installed tree
+ * ($XDG_DATA_HOME/coco/envs/TOOL/v/<version>-<lockhash>/manifest.json,
+ * describing root/ beside it).  Pure: it knows nothing of tools,
+ * ecosystems or runs; the installer builds and writes a manifest after an
+ * install, the run checks it before every run (quick), `coco verify`
+ * rehashes (full).
+ *
+ * The tree is hostile (written by third-party package code): it is walked
+ * with openat(O_NOFOLLOW)/fstatat(AT_SYMLINK_NOFOLLOW) and getdents64 on
+ * directory descriptors, never following a symlink and never leaving the
+ * tree.  The manifest file is hostile too (it lives in the user's data
+ * directory): manifest_parse() checks every field.
+ *
+ * What each check catches:
+ *   quick  type, mode, size, mtime, inode, symlink target of every entry;
+ *          entries added or removed.  A content change that keeps the size
+ *          and restores the mtime (utimensat) in place, same inode, is NOT
+ *          caught: that takes the full check.
+ *   full   all of the above, plus the SHA-256 of every regular file.
+ *
+ * Limits: names and symlink targets must be valid UTF-8 (JSON strings);
+ * a tree holding any other name is refused by manifest_build() with the
+ * path.  Control characters (newlines ...) are stored as they are and
+ * escaped (str_escape) in every message.
+ */
+#ifndef COCO_INSTALL_H
+#define COCO_INSTALL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+/* ---- SHA-256 (src/install/sha256.c): FIPS 180-4, no external library */
+struct sha256 { uint32_t h[8]; uint64_t len; uint8_t buf[64]; size_t n; };
+void sha256_init(struct sha256 *s);
+void sha256_update(struct sha256 *s, const void *data, size_t len);
+/* Finish and write the digest to OUT; S must be initialised again before
+ * it is reused. */
+void sha256_final(struct sha256 *s, uint8_t out[32]);
+/* The digest D as 64 lower-case hex digits and a NUL. */
+void sha256_hex(const uint8_t d[32], char out[65]);
+/* Hash the file open at FD from its start (read(), 64 KiB chunks). */
+int sha256_fd(int fd, uint8_t out[32], coco_err *err);
+
+/* ---- the manifest (src/install/manifest.c) --------------------------- */
+#define MF_MAX_ENTRIES 200000
+
+enum mf_type { MF_FILE, MF_DIR, MF_SYMLINK };
+struct mf_entry {
+    char *path;          /* relative to the root, "/"-separated, no "." or
+                            ".." components; the root itself is "" */
+    enum mf_type type;
+    uint32_t mode;       /* st_mode & 07777 */
+    uint64_t size;       /* files: bytes; symlinks: target length */
+    int64_t mtime_ns;    /* st_mtim, nanoseconds */
+    uint64_t ino;        /* st_ino */
+    char *target;        /* symlinks only */
+    char sha256[65];     /* files only: hex */
+};
+struct manifest {
+    struct mf_entry *e;  /* sorted by path (strcmp) */
+    size_t n;
+    uint64_t total_size; /* sum of file sizes */
+};
+/* Walk the tree open at ROOTFD (a directory fd) and describe every entry:
+ * openat(O_NOFOLLOW|O_NOATIME-if-allowed)/fstatat(AT_SYMLINK_NOFOLLOW),
+ * never following a symlink, never leaving the tree (no "..", no
+ * absolute paths), refusing device nodes, fifos and sockets (error naming
+ * the path), setuid/setgid files (error), more than MF_MAX_ENTRIES
+ * (200000) entries or depth > 64 (error). Hashes every regular file.
+ * A file or directory that changes while it is read is an error too. */
+int manifest_build(int rootfd, struct manifest *out, coco_err *err);
+/* Serialise M as JSON ({"version":1, "entries":[{"path":..,"type":"file",
+ * "mode":"0755","size":..,"mtime_ns":..,"ino":..,"sha256":..}, ...]} plus
+ * the caller's EXTRA object's keys at the top level, e.g. the installed
+ * version) to PATH with write_file_atomic() (temp file + rename), mode
+ * 0600. EXTRA may be NULL (a json_t *, jansson).
+ * Per type: "dir" has no "size"; "file" has "size" and "sha256";
+ * "symlink" has "size" and "target".  "ino" is the 64-bit st_ino as a
+ * JSON integer (two's complement: one above 2^63-1 is written negative).
+ * EXTRA may not hold "version" or "entries". */
+int manifest_write(const struct manifest *m, const char *path,
+                   const void *extra, coco_err *err);
+/* Parse a manifest file (untrusted: it lives in the user's data dir, but
+ * treat it as hostile: bounded size (64 MiB), every field type-checked,
+ * paths validated as above, duplicates refused, sorted order checked).
+ * The error names the file and what is wrong. *EXTRA_OUT (may be NULL)
+ * receives the whole JSON object (caller json_decref()s it).
+ * Also refused: unknown keys in an entry, a first entry that is not the
+ * root directory "", an entry whose parent is not a directory entry,
+ * setuid/setgid modes. */
+int manifest_load(const char *path, struct manifest *out, void **extra_out,
+                  coco_err *err);
+/* Parse from memory (what manifest_load uses; the fuzz target's entry). */
+int manifest_parse(const char *text, size_t len, const char *name,
+                   struct manifest *out, void **extra_out, coco_err *err);
+void manifest_free(struct manifest *m);
+/* The cheap check before every run: every entry still exists with the
+ * same type, mode, size, mtime, inode (and symlink target), and the tree
+ * holds nothing that is not in the manifest. Returns 0 when unchanged,
+ * 1 when changed (*CHANGED = malloc'd "path: what changed", e.g.
+ * "node_modules/.bin/eslint: size 120 -> 98", or "x/y: not in the
+ * manifest", "x: missing"), -1 on error. No hashing. Must take <= 10 ms
+ * for ~1,500 files (eslint 9's tree) on this machine: walk with
+ * openat/fstatat/getdents64 on directory fds, no path re-resolution from
+ * the root per entry.
+ * The change reported is the one with the smallest path (so a replaced
+ * directory is named rather than its first missing child), escaped with
+ * str_escape(), followed by " (and N more changes)" when there are more.
+ * Directory sizes are not compared (they are file-system specific). */
+int manifest_check_quick(const struct manifest *m, int rootfd,
+                         char **changed, coco_err *err);
+/* Rehash every file as well (`coco verify`): 0 / 1 (with *CHANGED) / -1. */
+int manifest_check_full(const struct manifest *m, int rootfd,
+                        char **changed, coco_err *err);
+
+#endif
