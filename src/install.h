@@ -107,8 +107,10 @@ void manifest_free(struct manifest *m);
  * openat/fstatat/getdents64 on directory fds, no path re-resolution from
  * the root per entry.
  * The change reported is the one with the smallest path (so a replaced
- * directory is named rather than its first missing child), escaped with
- * str_escape(), followed by " (and N more changes)" when there are more.
+ * directory is named rather than its first missing child), except that a
+ * directory whose only change is its mtime gives way to any other change
+ * ("x/y: missing" rather than "x: mtime ..."); its path is escaped with
+ * str_escape(), and " (and N more changes)" follows when there are more.
  * Directory sizes are not compared (they are file-system specific). */
 int manifest_check_quick(const struct manifest *m, int rootfd,
                          char **changed, coco_err *err);
