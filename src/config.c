@@ -201,6 +201,24 @@ static int spec_split(const char *spec, struct tool_spec *out,
     return 0;
 }
 
+int tool_spec_parse(const char *spec, struct tool_spec *out)
+{
+    const char *why;
+    if (!spec || strlen(spec) > 256 || spec_split(spec, out, &why) < 0) {
+        memset(out, 0, sizeof *out);
+        return -1;
+    }
+    return 0;
+}
+
+void tool_spec_free(struct tool_spec *ts)
+{
+    free(ts->backend);
+    free(ts->name);
+    free(ts->version);
+    memset(ts, 0, sizeof *ts);
+}
+
 const char *tool_spec_check(const char *spec)
 {
     struct tool_spec ts;
@@ -496,6 +514,47 @@ static int key_dependencies(struct parse_ctx *ctx, const char *key, json_t *v)
     return 0;
 }
 
+/* A package an install may run the scripts of: a registry package name
+ * ("esbuild", "@scope/name"). */
+static const char *script_pkg_check(const char *s)
+{
+    struct tool_spec ts;
+    const char *why = NULL;
+    if (strlen(s) > 214)
+        return "longer than 214 characters (npm's limit)";
+    if (strchr(s, ':'))
+        return "a package name, without an ecosystem prefix";
+    if (spec_split(s, &ts, &why) < 0)
+        return why;
+    bool versioned = ts.version != NULL;
+    free(ts.backend);
+    free(ts.name);
+    free(ts.version);
+    return versioned ? "a package name, without a version" : NULL;
+}
+
+static int key_install(struct parse_ctx *ctx, const char *key, json_t *v)
+{
+    if (!json_is_object(v))
+        return KEY_ERR(ctx, key, "must be an object {\"allow_scripts\": "
+                                 "[...]}, not %s", json_type_word(v));
+    const char *k;
+    json_t *f;
+    json_object_foreach(v, k, f) {
+        char dkey[96];
+        snprintf(dkey, sizeof dkey, "%s.%s", key, k);
+        if (strcmp(k, "allow_scripts") == 0) {
+            if (get_string_array(ctx, dkey, f, &ctx->cfg->allow_scripts,
+                                 script_pkg_check) < 0)
+                return -1;
+        } else {
+            return KEY_ERR(ctx, dkey, "unknown key (install has "
+                                      "allow_scripts)");
+        }
+    }
+    return 0;
+}
+
 static int key_workdir(struct parse_ctx *ctx, const char *key, json_t *v)
 {
     const char *s;
@@ -718,6 +777,8 @@ static const struct key_row {
     {"env", key_env, "{NAME: value} set in the sandbox"},
     {"env_passthrough", key_env_passthrough, "[NAME] copied from the host"},
     {"dependencies", key_dependencies, "{apt: [...], mise: [...]}"},
+    {"install", key_install,
+     "{allow_scripts: [package]} install scripts that may run (risky)"},
     {"workdir", key_workdir, "working directory (default /workspace)"},
     {"network", key_network, "none | full | host (default none)"},
     {"allowed_hosts", key_allowed_hosts, "[host] egress allowlist"},
@@ -921,6 +982,7 @@ void config_free(struct config *c)
     strvec_clear(&c->env_passthrough);
     strvec_clear(&c->deps_apt);
     strvec_clear(&c->deps_mise);
+    strvec_clear(&c->allow_scripts);
     free(c->workdir);
     strvec_clear(&c->allowed_hosts);
     strvec_clear(&c->private_ranges);

@@ -81,6 +81,7 @@ struct config {
     struct strvec env_passthrough;
     struct strvec deps_apt;
     struct strvec deps_mise;
+    struct strvec allow_scripts;  /* install.allow_scripts */
     char *workdir;           /* NULL: "/workspace" */
     enum net_mode network;   /* NET_UNSET when the key is absent */
     struct strvec allowed_hosts;  /* lower-cased */
@@ -115,6 +116,10 @@ void config_free(struct config *c);
 const char *port_spec_check(const char *spec);
 const char *host_pattern_check(const char *host);
 const char *tool_spec_check(const char *spec);
+/* Parse the install spec SPEC into OUT (tool_spec_free() it); -1 when it
+ * is not one (OUT zeroed). */
+int tool_spec_parse(const char *spec, struct tool_spec *out);
+void tool_spec_free(struct tool_spec *ts);
 /* True when IMAGE cannot be moved to other code behind coco's back:
  * pinned by digest (NAME@sha256:...) or built on this machine
  * (localhost/...). */

@@ -1,3 +1,22 @@
+/* install.h — coco installs tools itself, sandboxed, the way Nix builds:
+ * fetch with network and no third-party code, build with code and no
+ * network.  An install is a run with a derived policy through the same
+ * backend (LAYOUT.md), into the tool's own directory:
+ *
+ *   $XDG_DATA_HOME/coco/envs/TOOL/        0700, the user's
+ *       current -> v/VERSION-LOCKHASH     switched atomically
+ *       v/VERSION-LOCKHASH/root/          the install (read-only in runs)
+ *       v/VERSION-LOCKHASH/manifest.json  every path, type, mode, size,
+ *                                         mtime, inode, SHA-256
+ *       v/VERSION-LOCKHASH/LOCKFILE       the ecosystem's lock
+ *       v/.tmp-XXXXXX/                    an install under way (a killed
+ *                                         one leaves only this)
+ *       cache/install/                    the installer's downloads
+ *       cache/run/                        /coco/cache in the tool's runs
+ *       .lock                             flock: one install at a time
+ *
+ * install/drivers.c holds one row per ecosystem; install/install.c the
+ * phases; install/manifest.c and install/sha256.c the integrity layer. */
 /* install.h — the integrity layer of coco's own installs (issue 9):
  * SHA-256, and the manifest of an installed tree
  * ($XDG_DATA_HOME/coco/envs/TOOL/v/<version>-<lockhash>/manifest.json,
@@ -27,6 +46,7 @@
 #ifndef COCO_INSTALL_H
 #define COCO_INSTALL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -117,5 +137,61 @@ int manifest_check_quick(const struct manifest *m, int rootfd,
 /* Rehash every file as well (`coco verify`): 0 / 1 (with *CHANGED) / -1. */
 int manifest_check_full(const struct manifest *m, int rootfd,
                         char **changed, coco_err *err);
+
+/* ---- installs (install/install.c) ------------------------------------ */
+
+/* Where an install is mounted in a run, read-only. */
+#define INSTALL_MOUNT "/opt/coco/env"
+
+struct policy;
+struct host_ctx;
+
+/* A tool's installed environment, ready for a run. */
+struct install_env {
+    char *dir;        /* host: envs/TOOL/v/VERSION-LOCKHASH */
+    char *root;       /* host: DIR/root */
+    char *version;    /* the installed version of the tool's package */
+    const char *bin;  /* relative to ROOT: the programs ("node_modules/.bin") */
+    char *spec;       /* the spec it was installed from */
+    uint64_t files, bytes;
+    /* install_ensure(): a shared lock on the tool's use lock, held for
+     * the run (a newer install removes an old version only when no run
+     * holds it); closed by install_env_free(). */
+    int use_fd;
+};
+#define INSTALL_ENV_INIT {.use_fd = -1}
+void install_env_free(struct install_env *e);
+
+/* True when coco's installer handles SPEC (a config's "tool"); WHY (may
+ * be NULL) gets a static reason when not. */
+bool install_handles(const char *spec, const char **why);
+
+enum install_mode {
+    INSTALL_IF_NEEDED,  /* a run: install when missing or the spec changed */
+    INSTALL_REINSTALL,  /* `coco install`: again, from the recorded lock */
+    INSTALL_UPGRADE,    /* `coco install --upgrade`: resolve anew */
+};
+
+/* Make sure P's tool (P->spec) is installed, installing it (through P's
+ * runtime, native only for now) when MODE asks; then check the install
+ * against its manifest (sizes, mtimes, inodes; FULL: every hash too).
+ * Fills OUT.  Progress lines go to stderr; the installers' output to
+ * $XDG_STATE_HOME/coco/logs/TOOL-install.log.  -1 with an error naming
+ * what failed (a changed file: its path). */
+int install_ensure(const struct policy *p, const struct host_ctx *ctx,
+                   enum install_mode mode, struct install_env *out,
+                   coco_err *err);
+
+/* TOOL's current install, without installing or checking: 1 and OUT
+ * filled, 0 when there is none, -1 on error. */
+int install_current(const char *tool, struct install_env *out, coco_err *err);
+
+/* Rehash TOOL's install against its manifest (`coco verify`): 0 intact,
+ * 1 changed (*CHANGED says where), -1 error. */
+int install_verify(const char *tool, char **changed, coco_err *err);
+
+/* Remove TOOL's install and caches (`coco prune TOOL`): 1 removed, 0
+ * there was none, -1 error. */
+int install_remove(const char *tool, coco_err *err);
 
 #endif

@@ -762,6 +762,11 @@ int policy_resolve(const struct config *cfg, const struct host_ctx *ctx,
     p->tool = xstrdup(cfg->name);
     p->config_path = xstrdup(cfg->path);
     p->spec = cfg->tool ? xstrdup(cfg->tool) : NULL;
+    for (size_t i = 0; i < cfg->allow_scripts.n; i++)
+        strvec_push(&p->allow_scripts, cfg->allow_scripts.v[i]);
+    for (size_t i = 0; i < cfg->n_env; i++)
+        strvec_pushf(&p->config_env, "%s=%s", cfg->env[i].name,
+                     cfg->env[i].value);
     p->uid = ctx->uid;
     p->gid = ctx->gid;
     p->home = xstrdup(ctx->home);
@@ -791,6 +796,36 @@ fail:
     return -1;
 }
 
+int policy_add_mount(struct policy *p, const char *src, const char *dst,
+                     bool ro, coco_err *err)
+{
+    int fd = open(src, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return err_set(err, errno, "%s: cannot open %s", p->tool, src);
+    p->mounts = xrealloc(p->mounts, (p->n_mounts + 1) * sizeof *p->mounts);
+    _cleanup_free_ char *real = fd_path(fd);
+    p->mounts[p->n_mounts] = (struct policy_mount){
+        .src = xstrdup(real ? real : src), .dst = xstrdup(dst), .fd = fd,
+        .index = p->n_mounts, .ro = ro, .is_dir = true,
+        .opts = ro ? MNT_RO : 0};
+    p->n_mounts++;
+    sort_mounts(p->mounts, p->n_mounts);
+    return 0;
+}
+
+void policy_prepend_path(struct policy *p, const char *dir)
+{
+    for (size_t i = 0; i < p->n_env; i++)
+        if (streq(p->env[i].name, "PATH")) {
+            char *v = xasprintf("%s:%s", dir, p->env[i].value);
+            free(p->env[i].value);
+            p->env[i].value = v;
+            return;
+        }
+    _cleanup_free_ char *v = xasprintf("%s:%s", dir, COCO_SANDBOX_PATH);
+    push_env(p, "PATH", v, false);
+}
+
 bool policy_has_env(const struct policy *p, const char *name)
 {
     for (size_t i = 0; i < p->n_env; i++)
@@ -804,6 +839,8 @@ void policy_free(struct policy *p)
     free(p->tool);
     free(p->config_path);
     free(p->spec);
+    strvec_clear(&p->allow_scripts);
+    strvec_clear(&p->config_env);
     free(p->engine_bin);
     free(p->image);
     strvec_clear(&p->argv);

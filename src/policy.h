@@ -13,6 +13,9 @@
 #define COCO_DEFAULT_WORKDIR "/workspace"
 #define COCO_CONTAINER_HOME "/home/coco"
 #define COCO_CACHE_DIR "/coco/cache"
+/* PATH in a sandbox whose config sets none. */
+#define COCO_SANDBOX_PATH \
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* Defaults applied when a config's limits leave a value unset. */
 #define COCO_DEFAULT_MEMORY (4ULL << 30)   /* 4 GiB */
@@ -113,6 +116,11 @@ struct policy {
     char *tool;          /* tool name */
     char *config_path;
     char *spec;          /* install spec (config "tool"), may be NULL */
+    struct strvec allow_scripts; /* install.allow_scripts */
+    /* The tool's own config env, for what of it an installer reads
+     * (NPM_CONFIG_REGISTRY ...): "NAME=value". */
+    struct strvec config_env;
+    bool installed;      /* an install is mounted at INSTALL_MOUNT */
 
     enum runtime_kind runtime;
     const char *runtime_source;  /* "--runtime", "COCO_RUNTIME", "config",
@@ -186,6 +194,15 @@ void policy_free(struct policy *p);
  * (resolution, `coco prune`, `coco rebuild`).  Returns 0, or -1 with an
  * error naming the variable for a value that is not a runtime. */
 int policy_env_runtime(char *const *env, enum runtime_kind *out, coco_err *err);
+
+/* Add a directory mount of SRC (an absolute path without symlinks, which
+ * coco itself made) at DST to the resolved P: what a run gets besides
+ * its config (the install, the tool's cache). */
+int policy_add_mount(struct policy *p, const char *src, const char *dst,
+                     bool ro, coco_err *err);
+/* Put DIR first on P's PATH (COCO_SANDBOX_PATH when the config sets no
+ * PATH). */
+void policy_prepend_path(struct policy *p, const char *dir);
 
 /* True when P's final env (the config's env and env_passthrough) sets
  * NAME: what coco's own defaults give way to. */

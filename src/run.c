@@ -11,9 +11,12 @@
 
 #include <string.h>
 
+#include "install.h"
 #include "native.h"
 #include "net.h"
 #include "oci.h"
+#include "paths.h"
+#include "sys.h"
 #include "show.h"
 
 int run_load_policy(const char *tool, const struct run_flags *flags,
@@ -54,6 +57,28 @@ int run_load_policy(const char *tool, const struct run_flags *flags,
     return 0;
 }
 
+/* Native runs: the tool's install (when coco installs it) read-only at
+ * INSTALL_MOUNT, first on PATH, and its own cache at /coco/cache (the
+ * store's configs point caches there; podman and docker give a volume). */
+static int run_prepare_native(struct policy *p, const struct host_ctx *ctx,
+                              struct install_env *ie, coco_err *err)
+{
+    if (p->spec && install_handles(p->spec, NULL)) {
+        if (install_ensure(p, ctx, INSTALL_IF_NEEDED, ie, err) < 0 ||
+            policy_add_mount(p, ie->root, INSTALL_MOUNT, true, err) < 0)
+            return -1;
+        _cleanup_free_ char *bin = path_join(INSTALL_MOUNT, ie->bin);
+        policy_prepend_path(p, bin);
+        p->installed = true;
+    }
+    _cleanup_free_ char *envs = paths_envs_dir();
+    _cleanup_free_ char *tooldir = path_join(envs, p->tool);
+    _cleanup_free_ char *cache = path_join(tooldir, "cache/run");
+    if (mkdir_parents(cache, 0700, err) < 0)
+        return -1;
+    return policy_add_mount(p, cache, COCO_CACHE_DIR, false, err);
+}
+
 int run_tool(const struct run_cmd *rc)
 {
     struct policy p;
@@ -70,8 +95,11 @@ int run_tool(const struct run_cmd *rc)
          * the backend: see LAYOUT.md.  The proxy stops, and its socket
          * goes, whatever way the backend ended. */
         bool proxied = net_policy_proxied(&p);
+        struct install_env ie = INSTALL_ENV_INIT;
         if (p.runtime == RT_NATIVE) {
-            code = native_run(&p, &err);  /* it starts its own proxy */
+            code = run_prepare_native(&p, &ctx, &ie, &err) < 0
+                       ? -1
+                       : native_run(&p, &err);  /* it starts its own proxy */
         } else {
             /* podman and docker: the proxy on a unix socket, the relay
              * in the container (net/forward.c). */
@@ -82,6 +110,7 @@ int run_tool(const struct run_cmd *rc)
                        : oci_run(&p, proxied ? &eg : NULL, &err);
             egress_engine_stop(&eg);
         }
+        install_env_free(&ie);
         if (code < 0) {
             err_print(&err);
             code = err_exit_code(&err);

@@ -1,6 +1,7 @@
 /* sys.c — see sys.h. */
 #include "sys.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -281,4 +282,61 @@ int seccomp_load_prog(const struct sock_filter *prog, size_t len)
     if (errno == ENOSYS && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fp, 0, 0) == 0)
         return 0;
     return -1;
+}
+
+static int remove_tree_depth(int dirfd, const char *name, int depth)
+{
+    if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+        return 0;
+    if (errno != EISDIR && errno != EPERM)
+        return -1;
+    if (depth > 256) {
+        errno = ELOOP;
+        return -1;
+    }
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+                    O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -1;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && (st.st_mode & 0700) != 0700)
+        (void)fchmod(fd, (st.st_mode & 07777) | 0700);
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return -1;
+    }
+    /* Names first, then removals: removing while reading would skip
+     * entries. */
+    struct strvec names = STRVEC_INIT;
+    int ret = 0;
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(d);
+        if (!de) {
+            if (errno)
+                ret = -1;
+            break;
+        }
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+            strvec_push(&names, de->d_name);
+    }
+    for (size_t i = 0; ret == 0 && i < names.n; i++)
+        if (remove_tree_depth(fd, names.v[i], depth + 1) < 0)
+            ret = -1;
+    int e = errno;
+    strvec_clear(&names);
+    closedir(d);
+    if (ret < 0) {
+        errno = e;
+        return -1;
+    }
+    if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+        return -1;
+    return 0;
+}
+
+int remove_tree_at(int dirfd, const char *name)
+{
+    return remove_tree_depth(dirfd, name, 0);
 }

@@ -49,6 +49,13 @@ int open_nofollow(int dirfd, const char *rel, int mkdir_mode);
 int find_symlink(int dirfd, const char *rel, char *comp, size_t comp_len,
                  char *target, size_t target_len);
 
+/* Remove NAME beneath the directory DIRFD and, when it is a directory,
+ * everything in it, without following any symbolic link (a link is
+ * removed, never its target) and without leaving the tree; a directory
+ * without write permission (npm packages ship some) is made writable
+ * first.  A missing NAME is no error.  0, or -1 with errno. */
+int remove_tree_at(int dirfd, const char *name);
+
 /* Load the BPF program PROG (LEN instructions) as the calling thread's
  * seccomp filter: seccomp(2), or prctl where that is missing.  0, or -1
  * with errno.  no_new_privs (or CAP_SYS_ADMIN) must be in force. */

@@ -36,7 +36,7 @@
 #define NATIVE_ROOT_TOOL_GID 65534
 
 /* The sandbox's PATH, unless the policy's env sets one. */
-#define NATIVE_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define NATIVE_PATH COCO_SANDBOX_PATH
 #define NATIVE_HOSTNAME "coco"
 
 /* Size of the tmpfs holding the new root (only directories and mount

@@ -1,0 +1,259 @@
+/* drivers.c — one row per ecosystem coco installs from: the registry
+ * hosts phase F may reach, the installer's argv for phase F (fetch: no
+ * package code) and phase B (build: allowed scripts, no network), where
+ * the programs land, and how to read the lock.
+ *
+ * npm:   F  npm install --prefix ROOT --ignore-scripts PKG@RANGE
+ *           (or `npm ci --ignore-scripts` from the recorded lock)
+ *        B  npm rebuild --offline --ignore-scripts=false NAME...
+ *        The lock must name only registry tarballs with an integrity
+ *        hash: no git, file, link or URL dependency survives phase F. */
+#include "install_int.h"
+
+#include <fcntl.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "net.h"
+#include "sys.h"
+
+/* ---- npm --------------------------------------------------------------- */
+
+static const char *const npm_hosts[] = {"registry.npmjs.org", NULL};
+
+static void npm_fetch_argv(const struct tool_spec *ts, bool from_lock,
+                           struct strvec *argv)
+{
+    strvec_push(argv, "npm");
+    if (from_lock) {
+        strvec_push(argv, "ci");
+    } else {
+        strvec_push(argv, "install");
+    }
+    strvec_push(argv, "--prefix=" INSTALL_MOUNT);
+    strvec_push(argv, "--ignore-scripts");
+    strvec_push(argv, "--no-audit");
+    strvec_push(argv, "--no-fund");
+    strvec_push(argv, "--no-update-notifier");
+    strvec_push(argv, "--omit=dev");
+    strvec_push(argv, "--loglevel=http");
+    if (!from_lock)
+        strvec_pushf(argv, "%s@%s", ts->name, ts->version ? ts->version
+                                                            : "latest");
+}
+
+static void npm_build_argv(const struct strvec *names, struct strvec *argv)
+{
+    strvec_push(argv, "npm");
+    strvec_push(argv, "rebuild");
+    strvec_push(argv, "--prefix=" INSTALL_MOUNT);
+    strvec_push(argv, "--offline");
+    strvec_push(argv, "--ignore-scripts=false");
+    strvec_push(argv, "--foreground-scripts");
+    strvec_push(argv, "--no-audit");
+    strvec_push(argv, "--no-fund");
+    strvec_push(argv, "--no-update-notifier");
+    for (size_t i = 0; i < names->n; i++)
+        strvec_push(argv, names->v[i]);
+}
+
+/* The installer's environment: its cache, and no chatter.  A registry
+ * that cannot be reached fails at once (no retries) and names itself. */
+static const char *const npm_env[] = {
+    "NPM_CONFIG_CACHE=" INSTALL_CACHE_MOUNT,
+    "NPM_CONFIG_UPDATE_NOTIFIER=false",
+    "NPM_CONFIG_FUND=false",
+    "NPM_CONFIG_AUDIT=false",
+    "NPM_CONFIG_FETCH_RETRIES=0",
+    "NPM_CONFIG_FETCH_TIMEOUT=60000",
+    "NPM_CONFIG_PROGRESS=false",
+    NULL,
+};
+
+/* What of the tool's own config reaches the installer. */
+static const char *const npm_config_env[] = {
+    "NPM_CONFIG_REGISTRY", "npm_config_registry", NULL,
+};
+
+/* "node_modules/a/node_modules/@s/b" -> "@s/b". */
+static const char *npm_name_of(const char *key)
+{
+    const char *last = NULL;
+    for (const char *p = key; (p = strstr(p, "node_modules/")) != NULL;
+         p += 13)
+        last = p + 13;
+    return last;
+}
+
+/* True when URL (http or https) names a host and port the phase F
+ * allowlist LC admits: the registry's tarballs and nothing else. */
+static bool url_allowed(const char *url, const struct install_lockcheck *lc)
+{
+    const char *rest;
+    uint16_t port;
+    if (str_has_prefix(url, "https://")) {
+        rest = url + 8;
+        port = 443;
+    } else if (str_has_prefix(url, "http://")) {
+        rest = url + 7;
+        port = 80;
+    } else {
+        return false;
+    }
+    size_t hl = strcspn(rest, "/?#");
+    if (rest[hl] != '/' || hl == 0 || memchr(rest, '@', hl))
+        return false;
+    const char *colon = memchr(rest, ':', hl);
+    size_t namel = colon ? (size_t)(colon - rest) : hl;
+    if (colon) {
+        char pb[8];
+        size_t pl = hl - namel - 1;
+        uint64_t v;
+        if (pl == 0 || pl >= sizeof pb)
+            return false;
+        memcpy(pb, colon + 1, pl);
+        pb[pl] = '\0';
+        if (parse_uint(pb, 65535, &v) < 0 || v == 0)
+            return false;
+        port = (uint16_t)v;
+    }
+    char host[256];
+    struct net_addr ip;
+    const char *why;
+    if (net_host_canon(rest, namel, host, sizeof host, &ip, &why) != 0)
+        return false;  /* an IP literal, or not a name */
+    return net_allow_match(lc->allow, lc->n_allow, host, port);
+}
+
+static int npm_check_lock(int rootfd, const struct install_lockcheck *lc,
+                          struct strvec *scripts, coco_err *err)
+{
+    _cleanup_close_ int fd = openat(rootfd, "package-lock.json",
+                                    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return err_set(err, errno, "npm wrote no package-lock.json");
+    _cleanup_free_ char *text = NULL;
+    size_t len = 0;
+    if (read_fd(fd, "package-lock.json", &text, &len, 64u << 20, err) < 0)
+        return -1;
+    json_error_t je;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root)
+        return err_set(err, 0, "package-lock.json: not JSON (line %d: %s)",
+                       je.line, je.text);
+    int ret = -1;
+    json_t *pk = json_object_get(root, "packages");
+    if (!json_is_object(pk)) {
+        err_set(err, 0, "package-lock.json: no \"packages\" (npm 7 or later "
+                "writes them)");
+        goto out;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(pk, key, v) {
+        if (!*key)
+            continue;
+        char ek[300];
+        str_escape_buf(key, ek, sizeof ek);
+        if (!json_is_object(v)) {
+            err_set(err, 0, "package-lock.json: packages[\"%s\"] is not an "
+                    "object", ek);
+            goto out;
+        }
+        const char *name = npm_name_of(key);
+        if (!name || !*name || strstr(key, "..")) {
+            err_set(err, 0, "package-lock.json: \"%s\" is not a package "
+                    "under node_modules; coco installs registry packages "
+                    "only", ek);
+            goto out;
+        }
+        if (json_is_true(json_object_get(v, "link"))) {
+            err_set(err, 0, "package-lock.json: %s is a link to a local "
+                    "directory; coco installs registry packages only", ek);
+            goto out;
+        }
+        const char *res = json_string_value(json_object_get(v, "resolved"));
+        const char *integ = json_string_value(json_object_get(v, "integrity"));
+        if (!res || !url_allowed(res, lc)) {
+            char er[300];
+            str_escape_buf(res ? res : "(none)", er, sizeof er);
+            err_set(err, 0, "package-lock.json: %s comes from %s, not from "
+                    "the registry (git, file and URL dependencies are "
+                    "refused: their code would run or come unchecked)",
+                    ek, er);
+            goto out;
+        }
+        if (!integ || !str_has_prefix(integ, "sha512-")) {
+            err_set(err, 0, "package-lock.json: %s has no sha512 integrity "
+                    "hash; refusing an unverifiable package", ek);
+            goto out;
+        }
+        if (json_is_true(json_object_get(v, "hasInstallScript")) &&
+            !strvec_contains(scripts, name))
+            strvec_push(scripts, name);
+    }
+    ret = 0;
+out:
+    json_decref(root);
+    return ret;
+}
+
+static int npm_version(int rootfd, const struct tool_spec *ts, char **out,
+                       coco_err *err)
+{
+    _cleanup_free_ char *rel = xasprintf("node_modules/%s/package.json",
+                                         ts->name);
+    _cleanup_close_ int fd = open_nofollow(rootfd, rel, -1);
+    _cleanup_close_ int rfd = fd < 0 ? -1 : openat(fd, "", O_RDONLY |
+                                                   O_CLOEXEC);
+    if (rfd < 0) {
+        /* O_PATH descriptors cannot be read: reopen through /proc */
+        char p[64];
+        snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+        if (fd >= 0)
+            rfd = open(p, O_RDONLY | O_CLOEXEC);
+    }
+    if (rfd < 0)
+        return err_set(err, errno, "the install has no %s", rel);
+    _cleanup_free_ char *text = NULL;
+    size_t len = 0;
+    if (read_fd(rfd, rel, &text, &len, 1u << 20, err) < 0)
+        return -1;
+    json_t *root = json_loadb(text, len, 0, NULL);
+    const char *v = json_string_value(json_object_get(root, "version"));
+    bool ok = v && *v && strlen(v) < 64 && strspn(v, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.+-") == strlen(v);
+    if (ok)
+        *out = xstrdup(v);
+    json_decref(root);
+    if (!ok)
+        return err_set(err, 0, "%s: no usable \"version\"", rel);
+    return 0;
+}
+
+const struct install_driver install_drivers[] = {
+    {
+        .name = "npm",
+        .program = "npm",
+        .hosts = npm_hosts,
+        .bin = "node_modules/.bin",
+        .lock = "package-lock.json",
+        .manifest_file = "package.json",
+        .env = npm_env,
+        .config_env = npm_config_env,
+        .fetch_argv = npm_fetch_argv,
+        .build_argv = npm_build_argv,
+        .check_lock = npm_check_lock,
+        .version = npm_version,
+    },
+    {.name = NULL},
+};
+
+const struct install_driver *install_driver_for(const char *backend)
+{
+    if (!backend)
+        return NULL;
+    for (const struct install_driver *d = install_drivers; d->name; d++)
+        if (strcmp(d->name, backend) == 0)
+            return d;
+    return NULL;
+}

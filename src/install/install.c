@@ -1,0 +1,882 @@
+/* install.c — a tool's install, in two sandboxed phases (install.h):
+ *
+ *   F  fetch   egress only to the ecosystem's registry (through coco's
+ *              proxy), no package code: `npm install --ignore-scripts`.
+ *   B  build   no network; only the install scripts the config allows
+ *              run (by default the tool's own package's).
+ *
+ * Each phase is a run with a policy derived from the tool's config
+ * (written as a config, parsed and resolved like any other): the tool's
+ * new directory writable at INSTALL_MOUNT, its download cache at
+ * INSTALL_CACHE_MOUNT, never the workspace or the home.  Then the tree
+ * is described in manifest.json (every path's type, mode, size, mtime,
+ * inode and SHA-256), renamed into place and made current with one
+ * rename of a symlink: a killed install leaves a v/.tmp-* directory
+ * (removed by the next one) and never anything that looks installed. */
+#include "install_int.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "native.h"
+#include "net.h"
+#include "paths.h"
+#include "policy.h"
+#include "sys.h"
+
+#define ENV_LINK "current"
+#define INSTALL_TIMEOUT "30m"
+
+void install_env_free(struct install_env *e)
+{
+    if (e->use_fd >= 0)
+        close(e->use_fd);
+    free(e->dir);
+    free(e->root);
+    free(e->version);
+    free(e->spec);
+    *e = (struct install_env)INSTALL_ENV_INIT;
+}
+
+bool install_handles(const char *spec, const char **why)
+{
+    struct tool_spec ts;
+    if (!spec || tool_spec_parse(spec, &ts) < 0) {
+        if (why)
+            *why = "no install spec";
+        return false;
+    }
+    bool ok = install_driver_for(ts.backend) != NULL;
+    if (!ok && why)
+        *why = "coco's installer does not handle this ecosystem yet: the "
+               "program must be on the host's PATH";
+    tool_spec_free(&ts);
+    return ok;
+}
+
+/* ---- the tool's directory ---------------------------------------------- */
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* envs/TOOL, created 0700 when missing; refused when it is not a
+ * directory of the user's that only they may write. */
+static int env_dir_open(const char *tool, bool create, char **path_out,
+                        coco_err *err)
+{
+    _cleanup_free_ char *envs = paths_envs_dir();
+    _cleanup_free_ char *dir = path_join(envs, tool);
+    if (create && mkdir_parents(dir, 0700, err) < 0)
+        return -1;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT && !create)
+            return 0;
+        return err_set(err, errno, "%s: cannot open the install directory",
+                       dir);
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || st.st_uid != geteuid() ||
+        (st.st_mode & 022)) {
+        close(fd);
+        return err_set(err, 0, "%s: not a directory of yours that only you "
+                       "may write; fix its owner and mode (chmod 700) or "
+                       "remove it", dir);
+    }
+    if (path_out)
+        *path_out = steal_pointer(&dir);
+    return fd;
+}
+
+/* "v/NAME" of the current install, or NULL. */
+static char *current_name(int envfd)
+{
+    char buf[512];
+    ssize_t n = readlinkat(envfd, ENV_LINK, buf, sizeof buf - 1);
+    if (n <= 2)
+        return NULL;
+    buf[n] = '\0';
+    if (strncmp(buf, "v/", 2) != 0 || strchr(buf + 2, '/') ||
+        strcmp(buf + 2, "..") == 0 || strcmp(buf + 2, ".") == 0 ||
+        buf[2] == '.')
+        return NULL;
+    return xstrdup(buf);
+}
+
+static int load_env(const char *envdir, int envfd, struct install_env *out,
+                    struct manifest *mf, json_t **extra_out, coco_err *err)
+{
+    _cleanup_free_ char *cur = current_name(envfd);
+    if (!cur)
+        return 0;
+    _cleanup_free_ char *dir = path_join(envdir, cur);
+    _cleanup_free_ char *mpath = path_join(dir, "manifest.json");
+    void *extra = NULL;
+    struct manifest m = {0};
+    if (manifest_load(mpath, &m, &extra, err) < 0)
+        return -1;
+    json_t *x = extra;
+    const char *spec = json_string_value(json_object_get(x, "spec"));
+    const char *ver = json_string_value(json_object_get(x, "package_version"));
+    const char *drv = json_string_value(json_object_get(x, "driver"));
+    const struct install_driver *d = install_driver_for(drv);
+    if (!spec || !ver || !d) {
+        manifest_free(&m);
+        json_decref(x);
+        return err_set(err, 0, "%s: no spec, version or known driver",
+                       mpath);
+    }
+    out->dir = steal_pointer(&dir);
+    out->root = path_join(out->dir, "root");
+    out->version = xstrdup(ver);
+    out->spec = xstrdup(spec);
+    out->bin = d->bin;
+    for (size_t i = 0; i < m.n; i++)
+        if (m.e[i].type == MF_FILE)
+            out->files++;
+    out->bytes = m.total_size;
+    if (mf)
+        *mf = m;
+    else
+        manifest_free(&m);
+    if (extra_out)
+        *extra_out = x;
+    else
+        json_decref(x);
+    return 1;
+}
+
+int install_current(const char *tool, struct install_env *out, coco_err *err)
+{
+    *out = (struct install_env)INSTALL_ENV_INIT;
+    _cleanup_free_ char *envdir = NULL;
+    int envfd = env_dir_open(tool, false, &envdir, err);
+    if (envfd <= 0)
+        return envfd;
+    int r = load_env(envdir, envfd, out, NULL, NULL, err);
+    close(envfd);
+    return r;
+}
+
+/* ---- one phase: a run with a derived policy -------------------------- */
+
+struct phase_ctx {
+    const struct policy *p;           /* the tool's */
+    const struct host_ctx *ctx;
+    const struct install_driver *d;
+    const struct tool_spec *ts;
+    const char *root;                 /* host: the new install's root */
+    const char *cache;                /* host: its download cache */
+    struct strvec hosts;              /* phase F's allowlist */
+    int logfd;
+};
+
+/* The phase's config, as JSON text: parsed and resolved like a tool's. */
+static char *phase_config(const struct phase_ctx *pc, const char *program,
+                          bool network)
+{
+    json_t *c = json_object();
+    json_object_set_new(c, "command", json_string(program));
+    json_object_set_new(c, "runtime", json_string("native"));
+    json_object_set_new(c, "workdir", json_string(INSTALL_MOUNT));
+    json_t *mounts = json_array();
+    json_t *m = json_object();
+    json_object_set_new(m, "src", json_string(pc->root));
+    json_object_set_new(m, "dst", json_string(INSTALL_MOUNT));
+    json_array_append_new(mounts, m);
+    m = json_object();
+    json_object_set_new(m, "src", json_string(pc->cache));
+    json_object_set_new(m, "dst", json_string(INSTALL_CACHE_MOUNT));
+    json_array_append_new(mounts, m);
+    json_object_set_new(c, "mounts", mounts);
+    json_t *env = json_object();
+    for (size_t i = 0; pc->d->env[i]; i++) {
+        const char *eq = strchr(pc->d->env[i], '=');
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - pc->d->env[i]),
+                 pc->d->env[i]);
+        json_object_set_new(env, name, json_string(eq + 1));
+    }
+    for (size_t i = 0; i < pc->p->config_env.n; i++) {
+        const char *e = pc->p->config_env.v[i], *eq = strchr(e, '=');
+        for (size_t k = 0; pc->d->config_env[k]; k++)
+            if (strlen(pc->d->config_env[k]) == (size_t)(eq - e) &&
+                strncmp(pc->d->config_env[k], e, (size_t)(eq - e)) == 0)
+                json_object_set_new(env, pc->d->config_env[k],
+                                    json_string(eq + 1));
+    }
+    json_object_set_new(c, "env", env);
+    if (network) {
+        json_t *h = json_array();
+        for (size_t i = 0; i < pc->hosts.n; i++)
+            json_array_append_new(h, json_string(pc->hosts.v[i]));
+        json_object_set_new(c, "allowed_hosts", h);
+    } else {
+        json_object_set_new(c, "network", json_string("none"));
+    }
+    json_t *lim = json_object();
+    json_object_set_new(lim, "timeout", json_string(INSTALL_TIMEOUT));
+    json_object_set_new(c, "limits", lim);
+    char *text = json_dumps(c, JSON_COMPACT);
+    json_decref(c);
+    return text;
+}
+
+/* Run ARGV in the phase's sandbox, its output into the log; the exit
+ * status, or -1. */
+static int run_phase(const struct phase_ctx *pc, const char *phase,
+                     const struct strvec *argv, bool network, coco_err *err)
+{
+    _cleanup_free_ char *text = phase_config(pc, argv->v[0], network);
+    _cleanup_free_ char *where = xasprintf("%s (install, phase %s)",
+                                           pc->p->config_path, phase);
+    struct config cfg;
+    if (!text || config_parse(text, strlen(text), pc->p->tool, where, &cfg,
+                              err) < 0)
+        return -1;
+    struct host_ctx hc = *pc->ctx;
+    hc.stdin_tty = hc.stdout_tty = false;
+    hc.have_cwd_fd = false;
+    struct run_flags fl = {.runtime = RT_NATIVE};
+    struct policy pp;
+    int r = policy_resolve(&cfg, &hc, &fl, argv->v + 1, argv->n - 1, &pp,
+                           err);
+    config_free(&cfg);
+    if (r < 0)
+        return -1;
+    dprintf(pc->logfd, "\n== coco: phase %s: network %s ==\n", phase,
+            network ? "the registry only" : "none");
+    for (size_t i = 0; i < argv->n; i++) {
+        _cleanup_free_ char *e = str_escape(argv->v[i]);
+        dprintf(pc->logfd, "%s%s", i ? " " : "$ ", e);
+    }
+    dprintf(pc->logfd, "\n");
+    /* The installer's output goes to the log, its input is nothing. */
+    fflush(stdout);
+    fflush(stderr);
+    int saved[3] = {dup(0), dup(1), dup(2)};
+    int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (saved[0] < 0 || saved[1] < 0 || saved[2] < 0 || nul < 0) {
+        for (int i = 0; i < 3; i++)
+            if (saved[i] >= 0)
+                close(saved[i]);
+        if (nul >= 0)
+            close(nul);
+        policy_free(&pp);
+        return err_set(err, errno, "install: redirect the installer's "
+                       "output");
+    }
+    dup2(nul, 0);
+    dup2(pc->logfd, 1);
+    dup2(pc->logfd, 2);
+    close(nul);
+    int code = native_run(&pp, err);
+    for (int i = 0; i < 3; i++) {
+        dup2(saved[i], i);
+        close(saved[i]);
+    }
+    policy_free(&pp);
+    return code;
+}
+
+/* The log's last LINES lines on stderr, escaped. */
+static void log_tail(const char *log, int lines)
+{
+    _cleanup_free_ char *text = NULL;
+    size_t len = 0;
+    coco_err e = {0};
+    if (read_file(log, &text, &len, 16u << 20, &e) < 0 || !len)
+        return;
+    size_t at = len;
+    int n = 0;
+    while (at > 0 && n <= lines) {
+        at--;
+        if (text[at] == '\n' && at + 1 < len)
+            n++;
+    }
+    if (n > lines)
+        at++;
+    char *save = NULL;
+    for (char *l = strtok_r(text + at, "\n", &save); l;
+         l = strtok_r(NULL, "\n", &save)) {
+        _cleanup_free_ char *esc = str_escape(l);
+        fprintf(stderr, "  | %s\n", esc);
+    }
+}
+
+/* ---- the install ------------------------------------------------------ */
+
+static int copy_file_at(int fromdir, const char *from, const char *to,
+                        coco_err *err)
+{
+    _cleanup_close_ int fd = openat(fromdir, from, O_RDONLY | O_NOFOLLOW |
+                                    O_CLOEXEC);
+    if (fd < 0)
+        return err_set(err, errno, "install: open %s", from);
+    _cleanup_free_ char *text = NULL;
+    size_t len = 0;
+    if (read_fd(fd, from, &text, &len, 64u << 20, err) < 0)
+        return -1;
+    return write_file_atomic(to, text, len, 0644, true, err);
+}
+
+/* SHA-256 of FILE beneath DIRFD, as the first 12 hex digits. */
+static int file_hash12(int dirfd, const char *file, char out[13],
+                       coco_err *err)
+{
+    _cleanup_close_ int fd = openat(dirfd, file, O_RDONLY | O_NOFOLLOW |
+                                    O_CLOEXEC);
+    uint8_t d[32];
+    char hex[65];
+    if (fd < 0)
+        return err_set(err, errno, "install: open %s", file);
+    if (sha256_fd(fd, d, err) < 0)
+        return -1;
+    sha256_hex(d, hex);
+    memcpy(out, hex, 12);
+    out[12] = '\0';
+    return 0;
+}
+
+/* Versions beside CURRENT, and installs killed half-way: removed when no
+ * run uses them (a run holds the use lock shared). */
+static void remove_stale(int envfd, const char *keep)
+{
+    _cleanup_close_ int use = openat(envfd, ".use.lock", O_RDWR | O_CREAT |
+                                     O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (use < 0 || flock(use, LOCK_EX | LOCK_NB) < 0)
+        return;
+    _cleanup_close_ int vfd = openat(envfd, "v", O_RDONLY | O_DIRECTORY |
+                                     O_NOFOLLOW | O_CLOEXEC);
+    if (vfd < 0)
+        return;
+    int dup_fd = dup(vfd);
+    DIR *d = dup_fd < 0 ? NULL : fdopendir(dup_fd);
+    if (!d) {
+        if (dup_fd >= 0)
+            close(dup_fd);
+        return;
+    }
+    struct strvec names = STRVEC_INIT;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+            (!keep || strcmp(de->d_name, keep) != 0))
+            strvec_push(&names, de->d_name);
+    closedir(d);
+    for (size_t i = 0; i < names.n; i++)
+        if (remove_tree_at(vfd, names.v[i]) < 0)
+            warn("install: cannot remove %s: %s", names.v[i],
+                 strerror(errno));
+    strvec_clear(&names);
+}
+
+static void say(const struct policy *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void say(const struct policy *p, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "coco: %s: %s\n", p->tool, buf);
+}
+
+static int do_install(const struct policy *p, const struct host_ctx *ctx,
+                      const struct install_driver *d,
+                      const struct tool_spec *ts, int envfd,
+                      const char *envdir, const char *from_lock_dir,
+                      coco_err *err)
+{
+    uint64_t t0 = mono_ms();
+    int ret = -1, rootfd = -1;
+    struct phase_ctx pc = {.p = p, .ctx = ctx, .d = d, .ts = ts,
+                           .logfd = -1};
+    struct strvec scripts = STRVEC_INIT, run_scripts = STRVEC_INIT,
+                  skipped = STRVEC_INIT, argv = STRVEC_INIT;
+    struct net_allow *allow = NULL;
+    struct manifest mf = {0};
+    char *tmp = NULL, *root = NULL, *cache = NULL, *log = NULL,
+         *version = NULL, *final = NULL, *tmpname = NULL, *hosts_text = NULL,
+         *espec = str_escape(p->spec), *vname = NULL, *cur = NULL,
+         *tmprel = NULL, *lnk = NULL, *ev = NULL;
+    json_t *extra = NULL;
+
+    /* the log: fresh for each install */
+    {
+        _cleanup_free_ char *state = paths_state_dir();
+        _cleanup_free_ char *logs = path_join(state, "logs");
+        if (mkdir_parents(logs, 0700, err) < 0)
+            goto out;
+        _cleanup_free_ char *lname = xasprintf("%s-install.log", p->tool);
+        log = path_join(logs, lname);
+    }
+    pc.logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+                    O_CLOEXEC, 0600);
+    if (pc.logfd < 0) {
+        err_set(err, errno, "%s: cannot write the install log", log);
+        goto out;
+    }
+
+    /* a fresh directory for it, and the tool's own download cache */
+    if (mkdirat(envfd, "v", 0700) < 0 && errno != EEXIST) {
+        err_set(err, errno, "%s/v: cannot create it", envdir);
+        goto out;
+    }
+    tmp = xasprintf("%s/v/.tmp-XXXXXX", envdir);
+    if (!mkdtemp(tmp)) {
+        err_set(err, errno, "%s: cannot create it", tmp);
+        goto out;
+    }
+    tmpname = xstrdup(strrchr(tmp, '/') + 1);
+    root = path_join(tmp, "root");
+    cache = path_join(envdir, "cache/install");
+    if (mkdir(root, 0755) < 0 || mkdir_parents(cache, 0700, err) < 0) {
+        if (!err->msg[0])
+            err_set(err, errno, "%s: cannot create it", root);
+        goto out;
+    }
+    rootfd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (rootfd < 0) {
+        err_set(err, errno, "%s: cannot open it", root);
+        goto out;
+    }
+    if (from_lock_dir) {
+        _cleanup_close_ int ofd = open(from_lock_dir, O_RDONLY |
+                                       O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        _cleanup_free_ char *to_m = path_join(root, d->manifest_file);
+        _cleanup_free_ char *to_l = path_join(root, d->lock);
+        if (ofd < 0 || copy_file_at(ofd, d->manifest_file, to_m, err) < 0 ||
+            copy_file_at(ofd, d->lock, to_l, err) < 0) {
+            if (!err->msg[0])
+                err_set(err, errno, "%s: cannot open it", from_lock_dir);
+            goto out;
+        }
+    }
+    pc.root = root;
+    pc.cache = cache;
+    for (size_t i = 0; d->hosts[i]; i++)
+        strvec_push(&pc.hosts, d->hosts[i]);
+    for (size_t i = 0; i < p->net.allowed_hosts.n; i++)
+        if (!strvec_contains(&pc.hosts, p->net.allowed_hosts.v[i]))
+            strvec_push(&pc.hosts, p->net.allowed_hosts.v[i]);
+    allow = xcalloc(pc.hosts.n, sizeof *allow);
+    for (size_t i = 0; i < pc.hosts.n; i++)
+        if (net_allow_parse(pc.hosts.v[i], &allow[i])) {
+            err_set(err, 0, "install: \"%s\" is not an allowed_hosts entry",
+                    pc.hosts.v[i]);
+            goto out;
+        }
+
+    /* F: fetch, no package code */
+    {
+        size_t hl = 0;
+        for (size_t i = 0; i < pc.hosts.n; i++)
+            hl += strlen(pc.hosts.v[i]) + 2;
+        hosts_text = xcalloc(1, hl + 1);
+        for (size_t i = 0; i < pc.hosts.n; i++) {
+            if (i)
+                strcat(hosts_text, ", ");
+            strcat(hosts_text, pc.hosts.v[i]);
+        }
+    }
+    say(p, "installing %s%s: fetching from %s (no package code runs)",
+        espec, from_lock_dir ? " again, from its lock" : "", hosts_text);
+    d->fetch_argv(ts, from_lock_dir != NULL, &argv);
+    int code = run_phase(&pc, "F", &argv, true, err);
+    if (code != 0) {
+        if (code > 0)
+            err_set(err, 0, "%s: installing %s failed: %s exited with %d "
+                    "while fetching from %s", p->tool, espec, d->program,
+                    code, hosts_text);
+        goto fail_log;
+    }
+    struct install_lockcheck lc = {.allow = allow, .n_allow = pc.hosts.n};
+    if (d->check_lock(rootfd, &lc, &scripts, err) < 0) {
+        err_prefix(err, "%s: installing %s", p->tool, espec);
+        goto out;
+    }
+
+    /* B: build, no network, only the scripts allowed */
+    for (size_t i = 0; i < scripts.n; i++) {
+        if (streq(scripts.v[i], ts->name) ||
+            strvec_contains(&p->allow_scripts, scripts.v[i]))
+            strvec_push(&run_scripts, scripts.v[i]);
+        else
+            strvec_push(&skipped, scripts.v[i]);
+    }
+    for (size_t i = 0; i < skipped.n; i++) {
+        _cleanup_free_ char *e = str_escape(skipped.v[i]);
+        _cleanup_free_ char *c = str_escape(p->config_path);
+        say(p, "package %s has an install script; not run (to run it "
+            "offline, add \"install\": {\"allow_scripts\": [\"%s\"]} to %s)",
+            e, e, c);
+    }
+    if (run_scripts.n) {
+        strvec_clear(&argv);
+        d->build_argv(&run_scripts, &argv);
+        _cleanup_free_ char *names = NULL;
+        size_t nl = 0;
+        for (size_t i = 0; i < run_scripts.n; i++)
+            nl += strlen(run_scripts.v[i]) + 2;
+        names = xcalloc(1, nl + 1);
+        for (size_t i = 0; i < run_scripts.n; i++) {
+            if (i)
+                strcat(names, ", ");
+            strcat(names, run_scripts.v[i]);
+        }
+        _cleanup_free_ char *en = str_escape(names);
+        say(p, "building: the install scripts of %s, without network", en);
+        code = run_phase(&pc, "B", &argv, false, err);
+        if (code != 0) {
+            if (code > 0)
+                err_set(err, 0, "%s: installing %s failed: the install "
+                        "scripts of %s exited with %d", p->tool, espec, en,
+                        code);
+            goto fail_log;
+        }
+    }
+
+    /* describe it, then put it in place */
+    if (d->version(rootfd, ts, &version, err) < 0) {
+        err_prefix(err, "%s: installing %s", p->tool, espec);
+        goto out;
+    }
+    char lockhash[13];
+    if (file_hash12(rootfd, d->lock, lockhash, err) < 0)
+        goto out;
+    if (manifest_build(rootfd, &mf, err) < 0) {
+        err_prefix(err, "%s: installing %s", p->tool, espec);
+        goto out;
+    }
+    extra = json_object();
+    json_object_set_new(extra, "spec", json_string(p->spec));
+    json_object_set_new(extra, "driver", json_string(d->name));
+    json_object_set_new(extra, "package", json_string(ts->name));
+    json_object_set_new(extra, "package_version", json_string(version));
+    json_object_set_new(extra, "lock", json_string(d->lock));
+    json_object_set_new(extra, "lock_sha256_12", json_string(lockhash));
+    json_object_set_new(extra, "installed_at",
+                        json_integer((json_int_t)time(NULL)));
+    json_t *ran = json_array(), *skip = json_array();
+    for (size_t i = 0; i < run_scripts.n; i++)
+        json_array_append_new(ran, json_string(run_scripts.v[i]));
+    for (size_t i = 0; i < skipped.n; i++)
+        json_array_append_new(skip, json_string(skipped.v[i]));
+    json_object_set_new(extra, "scripts_run", ran);
+    json_object_set_new(extra, "scripts_not_run", skip);
+    {
+        _cleanup_free_ char *mpath = path_join(tmp, "manifest.json");
+        _cleanup_free_ char *lpath = path_join(tmp, d->lock);
+        if (copy_file_at(rootfd, d->lock, lpath, err) < 0 ||
+            manifest_write(&mf, mpath, extra, err) < 0)
+            goto out;
+    }
+    /* version names come from the package: checked by d->version */
+    vname = xasprintf("%s-%s", version, lockhash);
+    final = xasprintf("v/%s", vname);
+    cur = current_name(envfd);
+    tmprel = xasprintf("v/%s", tmpname);
+    if (cur && strcmp(cur, final) == 0) {
+        /* the same install again (a damaged one, reinstalled): the old
+         * one goes aside first, and is removed below */
+        _cleanup_free_ char *aside = xasprintf("v/.old-%s", tmpname + 5);
+        if (renameat(envfd, final, envfd, aside) < 0) {
+            err_set(err, errno, "%s/%s: cannot move it aside", envdir,
+                    final);
+            goto out;
+        }
+    } else if (remove_tree_at(envfd, final) < 0) {
+        err_set(err, errno, "%s/%s: cannot remove an old copy", envdir,
+                final);
+        goto out;
+    }
+    if (renameat(envfd, tmprel, envfd, final) < 0) {
+        err_set(err, errno, "%s: cannot rename it to %s", tmp, final);
+        goto out;
+    }
+    free(tmp);
+    tmp = NULL;
+    /* switch: a new link renamed over the old one */
+    lnk = xasprintf(ENV_LINK ".%s", tmpname + 5);
+    unlinkat(envfd, lnk, 0);
+    if (symlinkat(final, envfd, lnk) < 0 ||
+        renameat(envfd, lnk, envfd, ENV_LINK) < 0) {
+        err_set(err, errno, "%s/%s: cannot switch it to %s", envdir,
+                ENV_LINK, final);
+        unlinkat(envfd, lnk, 0);
+        goto out;
+    }
+    fsync(envfd);
+    remove_stale(envfd, vname);
+    char sz[32];
+    ev = str_escape(version);
+    size_t files = 0;
+    for (size_t i = 0; i < mf.n; i++)
+        files += mf.e[i].type == MF_FILE;
+    say(p, "installed %s %s: %zu files, %s, in %.1f s (log: %s)", ts->name,
+        ev, files, fmt_size(mf.total_size, sz, sizeof sz),
+        (double)(mono_ms() - t0) / 1000.0, log);
+    ret = 0;
+    goto out;
+
+fail_log:
+    if (pc.logfd >= 0 && log) {
+        fprintf(stderr, "coco: %s: the install log's last lines:\n",
+                p->tool);
+        log_tail(log, 15);
+        err_prefix(err, "full log: %s", log);
+    }
+out:
+    if (tmp) {
+        /* nothing half-done stays: a failed install leaves no tree */
+        _cleanup_close_ int vfd = openat(envfd, "v", O_RDONLY |
+                                         O_DIRECTORY | O_CLOEXEC);
+        if (vfd >= 0 && tmpname)
+            remove_tree_at(vfd, tmpname);
+    }
+    if (rootfd >= 0)
+        close(rootfd);
+    if (pc.logfd >= 0)
+        close(pc.logfd);
+    json_decref(extra);
+    manifest_free(&mf);
+    strvec_clear(&scripts);
+    strvec_clear(&run_scripts);
+    strvec_clear(&skipped);
+    strvec_clear(&argv);
+    strvec_clear(&pc.hosts);
+    free(allow);
+    free(tmp);
+    free(tmpname);
+    free(root);
+    free(cache);
+    free(log);
+    free(version);
+    free(final);
+    free(hosts_text);
+    free(espec);
+    free(vname);
+    free(cur);
+    free(tmprel);
+    free(lnk);
+    free(ev);
+    return ret;
+}
+
+static int ensure_once(const struct policy *p, const struct host_ctx *ctx,
+                       enum install_mode mode, struct install_env *out,
+                       coco_err *err)
+{
+    *out = (struct install_env)INSTALL_ENV_INIT;
+    struct tool_spec ts;
+    if (tool_spec_parse(p->spec, &ts) < 0)
+        return err_set(err, 0, "%s: tool: no install spec", p->config_path);
+    const struct install_driver *d = install_driver_for(ts.backend);
+    int ret = -1, envfd = -1, lockfd = -1;
+    char *envdir = NULL, *from = NULL;
+    struct manifest mf = {0};
+    json_t *extra = NULL;
+    if (!d) {
+        err_set(err, 0, "%s: tool: coco cannot install \"%s\" itself yet",
+                p->config_path, p->spec);
+        goto out;
+    }
+    if (p->runtime != RT_NATIVE) {
+        err_set(err, 0, "%s: coco installs tools on the native runtime "
+                "only for now; %s uses its image", p->config_path,
+                runtime_name(p->runtime));
+        goto out;
+    }
+    envfd = env_dir_open(p->tool, true, &envdir, err);
+    if (envfd < 0)
+        goto out;
+    /* one install at a time; a second waits for the first */
+    lockfd = openat(envfd, ".lock", O_RDWR | O_CREAT | O_NOFOLLOW |
+                    O_CLOEXEC, 0600);
+    if (lockfd < 0) {
+        err_set(err, errno, "%s/.lock: cannot open it", envdir);
+        goto out;
+    }
+    if (flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+        say(p, "waiting for another install of this tool to finish");
+        if (flock(lockfd, LOCK_EX) < 0) {
+            err_set(err, errno, "%s/.lock", envdir);
+            goto out;
+        }
+    }
+    int have = load_env(envdir, envfd, out, &mf, (json_t **)&extra, err);
+    if (have < 0) {
+        /* a manifest coco cannot read: reinstall rather than trust */
+        _cleanup_free_ char *e = xstrdup(err->msg);
+        say(p, "the current install is unreadable (%s); installing again",
+            e);
+        memset(err, 0, sizeof *err);
+        have = 0;
+    }
+    bool same_spec = have > 0 && streq(out->spec, p->spec);
+    if (have > 0 && same_spec && mode == INSTALL_IF_NEEDED) {
+        _cleanup_close_ int rfd = open(out->root, O_RDONLY | O_DIRECTORY |
+                                       O_NOFOLLOW | O_CLOEXEC);
+        char *changed = NULL;
+        int c = rfd < 0 ? -1 : manifest_check_quick(&mf, rfd, &changed, err);
+        manifest_free(&mf);
+        json_decref(extra);
+        if (rfd < 0)
+            err_set(err, errno, "%s: cannot open it", out->root);
+        if (c != 0) {
+            if (c > 0) {
+                _cleanup_free_ char *ec = str_escape(changed);
+                err_set(err, 0, "%s: its installed files changed since coco "
+                        "installed them (%s); not running it: `coco verify "
+                        "%s` checks every file, `coco install %s` installs "
+                        "it again", p->tool, ec, p->tool, p->tool);
+            }
+            free(changed);
+            goto out;
+        }
+        ret = 0;
+        goto out;
+    }
+    manifest_free(&mf);
+    json_decref(extra);
+    /* reinstall from the lock; a changed spec or an upgrade resolves anew */
+    from = have > 0 && same_spec && mode == INSTALL_REINSTALL
+               ? xstrdup(out->dir)
+               : NULL;
+    if (have > 0 && !same_spec) {
+        _cleanup_free_ char *o = str_escape(out->spec);
+        _cleanup_free_ char *n = str_escape(p->spec);
+        say(p, "the config's tool changed from %s to %s", o, n);
+    }
+    install_env_free(out);
+    if (do_install(p, ctx, d, &ts, envfd, envdir, from, err) < 0)
+        goto out;
+    if (load_env(envdir, envfd, out, NULL, NULL, err) <= 0) {
+        if (!err->msg[0])
+            err_set(err, 0, "%s: the install vanished", envdir);
+        goto out;
+    }
+    ret = 0;
+out:
+    if (ret < 0)
+        install_env_free(out);
+    if (lockfd >= 0)
+        close(lockfd);
+    if (envfd >= 0)
+        close(envfd);
+    free(envdir);
+    free(from);
+    tool_spec_free(&ts);
+    return ret;
+}
+
+int install_verify(const char *tool, char **changed, coco_err *err)
+{
+    *changed = NULL;
+    _cleanup_free_ char *envdir = NULL;
+    int envfd = env_dir_open(tool, false, &envdir, err);
+    if (envfd <= 0)
+        return envfd < 0 ? -1
+                         : err_set(err, 0, "%s: not installed by coco", tool);
+    struct install_env e = INSTALL_ENV_INIT;
+    struct manifest mf = {0};
+    int r = load_env(envdir, envfd, &e, &mf, NULL, err);
+    close(envfd);
+    if (r <= 0) {
+        install_env_free(&e);
+        return r < 0 ? -1 : err_set(err, 0, "%s: not installed by coco",
+                                    tool);
+    }
+    _cleanup_close_ int rfd = open(e.root, O_RDONLY | O_DIRECTORY |
+                                   O_NOFOLLOW | O_CLOEXEC);
+    if (rfd < 0)
+        r = err_set(err, errno, "%s: cannot open it", e.root);
+    else
+        r = manifest_check_full(&mf, rfd, changed, err);
+    manifest_free(&mf);
+    install_env_free(&e);
+    return r;
+}
+
+int install_remove(const char *tool, coco_err *err)
+{
+    _cleanup_free_ char *envdir = NULL;
+    int envfd = env_dir_open(tool, false, &envdir, err);
+    if (envfd <= 0)
+        return envfd;
+    _cleanup_close_ int lockfd = openat(envfd, ".lock", O_RDWR | O_CREAT |
+                                        O_NOFOLLOW | O_CLOEXEC, 0600);
+    _cleanup_close_ int use = openat(envfd, ".use.lock", O_RDWR | O_CREAT |
+                                     O_NOFOLLOW | O_CLOEXEC, 0600);
+    close(envfd);
+    if (lockfd < 0 || use < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0 ||
+        flock(use, LOCK_EX | LOCK_NB) < 0)
+        return err_set(err, 0, "%s: it is being installed or run; try again "
+                       "when it is done", tool);
+    _cleanup_free_ char *envs = paths_envs_dir();
+    _cleanup_close_ int efd = open(envs, O_RDONLY | O_DIRECTORY |
+                                   O_NOFOLLOW | O_CLOEXEC);
+    if (efd < 0 || remove_tree_at(efd, tool) < 0)
+        return err_set(err, errno, "%s: cannot remove it", envdir);
+    return 1;
+}
+
+/* The use lock, shared, then a look whether CURRENT still is what was
+ * checked: an install that switched meanwhile may remove it. */
+static int hold_current(const char *tool, struct install_env *e)
+{
+    _cleanup_free_ char *envdir = NULL;
+    coco_err ignore = {0};
+    int envfd = env_dir_open(tool, false, &envdir, &ignore);
+    if (envfd <= 0)
+        return -1;
+    int use = openat(envfd, ".use.lock", O_RDWR | O_CREAT | O_NOFOLLOW |
+                     O_CLOEXEC, 0600);
+    if (use < 0 || flock(use, LOCK_SH) < 0) {
+        if (use >= 0)
+            close(use);
+        close(envfd);
+        return -1;
+    }
+    _cleanup_free_ char *cur = current_name(envfd);
+    close(envfd);
+    _cleanup_free_ char *dir = cur ? path_join(envdir, cur) : NULL;
+    if (!dir || strcmp(dir, e->dir) != 0) {
+        close(use);
+        return 0;
+    }
+    e->use_fd = use;
+    return 1;
+}
+
+int install_ensure(const struct policy *p, const struct host_ctx *ctx,
+                   enum install_mode mode, struct install_env *out,
+                   coco_err *err)
+{
+    for (int tries = 0; tries < 3; tries++) {
+        if (ensure_once(p, ctx, tries ? INSTALL_IF_NEEDED : mode, out,
+                        err) < 0)
+            return -1;
+        int h = hold_current(p->tool, out);
+        if (h > 0)
+            return 0;
+        install_env_free(out);
+        if (h < 0)
+            return err_set(err, errno, "%s: cannot lock its install",
+                           p->tool);
+    }
+    return err_set(err, 0, "%s: its install keeps changing (another coco "
+                   "installs it); try again", p->tool);
+}
