@@ -27,7 +27,9 @@
  * the address it was accepted on, nothing is read from it before DIAL
  * is done, and then it is a TUNNEL.  Its DNS stub answers the tool's
  * lookups with fake addresses from the run's table (dns.h), which every
- * protocol decides as the names they were handed out for.
+ * protocol decides as the names they were handed out for.  The same
+ * stub answers podman and docker's relay over unix SOCK_SEQPACKET
+ * connections, one query packet and one reply packet each (dnsq_*).
  *
  * The proxy fails closed: when it dies the sandbox's listeners are gone
  * with it and the tool has no route anywhere. */

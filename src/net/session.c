@@ -1,8 +1,15 @@
 /* session.c — one run's egress proxy as a process: forked by coco
  * outside the sandbox with the run's policy fixed, serving listeners the
- * backend made (inside the sandbox's namespace on native; a unix socket
- * for podman and docker), confined, as nobody when coco is root; its
- * notices and `--report` on coco's stderr.  See net.h.
+ * backend made (inside the sandbox's namespace on native; for podman and
+ * docker two unix sockets, proxy.sock for HTTP/SOCKS5 and dns.sock for
+ * the DNS stub, next to the resolv.conf and hosts coco binds over the
+ * container's), confined, as nobody when coco is root; its notices and
+ * `--report` on coco's stderr.  See net.h.
+ *
+ * On podman and docker the container's DNS answers come from the stub:
+ * fake 198.18.0.0/15 addresses for allowed names, reachable only as
+ * names through the proxy variables (there is no transparent capture in
+ * a container), REFUSED for every other name, nothing asked upstream.
  *
  * It dies with coco (PR_SET_PDEATHSIG, and its stop pipe closes) and ends
  * when coco closes the stop pipe after the run.  When it dies the tool's
