@@ -260,9 +260,20 @@ struct egress_proxy_cfg {
      * from the address the query was sent to. */
     const int *dns_stub_fds;
     size_t n_dns_stub;
+    /* The same stub for podman and docker's relay (net/forward.c):
+     * listening AF_UNIX SOCK_SEQPACKET sockets.  One connection carries
+     * one query packet and gets one reply packet (the bytes a datagram
+     * would get) or none; either way the proxy closes it.  At most
+     * MAX_DNS_CONNS at a time (0: 64; more are closed at once), each
+     * closed DNS_CONN_MS (0: 5000) after it was accepted. */
+    const int *dns_conn_fds;
+    size_t n_dns_conn;
+    unsigned max_dns_conns;
+    unsigned dns_conn_ms;
     /* The run's fake-address table: shared by the stub, which hands the
      * addresses out, and every protocol, which decides a fake address as
-     * its name.  Required with transparent_fds or dns_stub_fds. */
+     * its name.  Required with transparent_fds, dns_stub_fds or
+     * dns_conn_fds. */
     struct dns_fake *fake;
     int stop_fd;               /* readable or hung up: stop; -1: none */
     struct net_addr dns[3];    /* upstream resolvers (resolv.conf) */
@@ -305,11 +316,17 @@ int egress_proxy_run(const struct egress_proxy_cfg *cfg, coco_err *err);
 
 /* Listening descriptors the backend made for the proxy, in FDS in this
  * order: N_PROXY explicit-proxy listeners (TCP or unix), N_TRANSPARENT
- * transparent TCP listeners, N_DNS DNS-stub UDP sockets. */
+ * transparent TCP listeners, N_DNS DNS-stub UDP sockets, N_DNS_CONN
+ * DNS-stub unix SOCK_SEQPACKET listeners (the container relay's). */
 struct egress_listeners {
     const int *fds;
-    size_t n_proxy, n_transparent, n_dns;
+    size_t n_proxy, n_transparent, n_dns, n_dns_conn;
 };
+
+static inline size_t egress_listeners_count(const struct egress_listeners *l)
+{
+    return l->n_proxy + l->n_transparent + l->n_dns + l->n_dns_conn;
+}
 
 /* Most listeners one proxy serves. */
 #define EGRESS_FDS_MAX 64
@@ -371,6 +388,13 @@ void egress_env(const struct policy *p, uint16_t port,
 #define EGRESS_CT_DIR "/run/coco/egress"
 #define EGRESS_SOCK_NAME "proxy.sock"
 #define EGRESS_CT_SOCK EGRESS_CT_DIR "/" EGRESS_SOCK_NAME
+/* The proxy's DNS stub for the relay (AF_UNIX SOCK_SEQPACKET, one
+ * connection per query), and the resolv.conf and hosts files coco
+ * writes next to it and binds over the container's. */
+#define EGRESS_DNS_SOCK_NAME "dns.sock"
+#define EGRESS_CT_DNS_SOCK EGRESS_CT_DIR "/" EGRESS_DNS_SOCK_NAME
+#define EGRESS_RESOLV_NAME "resolv.conf"
+#define EGRESS_HOSTS_NAME "hosts"
 #define EGRESS_CT_PORT 3128
 
 /* One container run's egress: what the argv builder binds in (DIR,
@@ -401,9 +425,13 @@ void egress_engine_stop(struct egress *e);
 
 /* --- the in-container relay (net/forward.c) -------------------------- */
 
-/* `coco _egress-forward SOCK PORT -- CMD [ARGS...]` (ARGV[0] is the
- * command's name): listen on 127.0.0.1:PORT, run CMD, relay every
- * connection to a fresh connection to the unix socket SOCK, pass TERM,
+/* `coco _egress-forward SOCK PORT [DNSSOCK] -- CMD [ARGS...]` (ARGV[0]
+ * is the command's name): listen on 127.0.0.1:PORT, run CMD, relay every
+ * connection to a fresh connection to the unix socket SOCK; with
+ * DNSSOCK, relay each datagram to UDP 127.0.0.1:53 as one packet over a
+ * fresh SOCK_SEQPACKET connection to DNSSOCK and its reply packet back
+ * (the proxy's DNS stub answers: fake addresses, reachable only through
+ * the proxy variables, or REFUSED); pass TERM,
  * INT, HUP, QUIT, USR1, USR2 and WINCH on to CMD.  Returns CMD's exit
  * status (127/126 when it cannot be run, 125 for the relay's own
  * failures); when CMD died of a signal, raises it first. */

@@ -377,8 +377,14 @@ static int add_x11(const struct policy *p, struct strvec *argv, coco_err *err)
 
 /* What the container of a run with egress gets: coco's binary (the
  * relay, net/forward.c, as the entrypoint), the directory holding the
- * proxy's socket, and the host's CA files, all read-only.  connect() on
- * a socket needs no write access to the mount it is on. */
+ * proxy's sockets, coco's resolv.conf (the relay's DNS on 127.0.0.1,
+ * nothing else: the engine's would name the host's resolver) and hosts
+ * (loopback only: podman's copies the host's names), and the host's CA
+ * files, all read-only.  connect() on a socket needs no write access to
+ * the mount it is on.  The relay, as the container's user, binds UDP
+ * port 53: the container's own network namespace lets unprivileged
+ * users bind from 53 up (a sysctl of that namespace only, no
+ * capability). */
 static int add_egress(const struct policy *p, const struct egress *eg,
                       struct strvec *argv, coco_err *err)
 {
@@ -391,6 +397,11 @@ static int add_egress(const struct policy *p, const struct egress *eg,
                  EGRESS_CT_COCO, nsd);
     strvec_pushf(argv, "--mount=type=bind,src=%s,dst=%s,ro%s", eg->dir,
                  EGRESS_CT_DIR, nsd);
+    strvec_pushf(argv, "--mount=type=bind,src=%s/" EGRESS_RESOLV_NAME
+                 ",dst=/etc/resolv.conf,ro%s", eg->dir, nsd);
+    strvec_pushf(argv, "--mount=type=bind,src=%s/" EGRESS_HOSTS_NAME
+                 ",dst=/etc/hosts,ro%s", eg->dir, nsd);
+    strvec_push(argv, "--sysctl=net.ipv4.ip_unprivileged_port_start=53");
     for (size_t i = 0; i < p->net.ca_env.n; i++) {
         const char *e = p->net.ca_env.v[i], *path = strchr(e, '=') + 1;
         if (check_mount_path(p, "a CA file of your environment", path, false,
@@ -583,6 +594,7 @@ int oci_build_argv(const struct policy *p, const struct egress *eg,
         strvec_push(&a, "_egress-forward");
         strvec_push(&a, EGRESS_CT_SOCK);
         strvec_pushf(&a, "%u", EGRESS_CT_PORT);
+        strvec_push(&a, EGRESS_CT_DNS_SOCK);
         strvec_push(&a, "--");
     }
     for (size_t i = 0; i < p->argv.n; i++)

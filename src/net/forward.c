@@ -1,6 +1,6 @@
-/* forward.c — the in-container relay: `coco _egress-forward SOCK PORT --
- * CMD [ARGS...]`, the container's entrypoint under podman and docker when
- * the tool has allowed_hosts or "full".
+/* forward.c — the in-container relay: `coco _egress-forward SOCK PORT
+ * [DNSSOCK] -- CMD [ARGS...]`, the container's entrypoint under podman
+ * and docker when the tool has allowed_hosts or "full".
  *
  * The container has no network (--network=none): only lo.  coco's egress
  * proxy runs on the host and listens on a unix socket in a directory
@@ -14,6 +14,19 @@
  * One process, one poll() loop, splice() through a pipe per direction
  * (no copy through user space), at most FWD_MAX_CONNS connections (more
  * are closed as they arrive), a half-close passed on as shutdown(SHUT_WR).
+ *
+ * DNS.  With DNSSOCK the relay also listens on UDP 127.0.0.1:53 (the
+ * container's resolv.conf names it, and nothing else) and hands each
+ * datagram, as one packet, to a fresh SOCK_SEQPACKET connection to
+ * DNSSOCK: the proxy's DNS stub, the one the native sandbox asks.  Its
+ * reply packet goes back to the datagram's sender.  The stub gives an
+ * allowlisted name a fake address from 198.18.0.0/15, which is only
+ * reachable through the proxy variables (there is no transparent
+ * capture in a container: the tool's own connect() to it fails), and
+ * every other name REFUSED, asking no upstream.  The relay reads only
+ * lengths: at most FWD_DNS_MAX queries in flight (more are dropped),
+ * each given FWD_DNS_MS for its answer; with the proxy gone a query
+ * gets no answer at all.
  *
  * Signals.  TERM INT HUP QUIT USR1 USR2 WINCH sent to the relay (by the
  * engine's init, `podman kill`, a timeout's stop) go to the tool.  Those
@@ -35,10 +48,16 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define FWD_MAX_CONNS 128
 #define FWD_CHUNK 65536
+/* DNS: queries waiting for the stub's answer, how long each waits, and
+ * the most of a datagram passed on (the stub reads no more). */
+#define FWD_DNS_MAX 32
+#define FWD_DNS_MS 3000
+#define FWD_DNS_PKT 1500
 
 static const int fwd_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT,
                                   SIGUSR1, SIGUSR2, SIGWINCH};
@@ -75,8 +94,8 @@ static void conn_close(struct fwd_conn *c)
     c->cfd = c->ufd = -1;
 }
 
-/* A fresh connection to the proxy's socket, or -1. */
-static int connect_unix(const char *path)
+/* A fresh connection of TYPE to the proxy's socket PATH, or -1. */
+static int connect_unix(const char *path, int type)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof sa.sun_path) {
@@ -84,7 +103,7 @@ static int connect_unix(const char *path)
         return -1;
     }
     memcpy(sa.sun_path, path, strlen(path) + 1);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -1;
     /* A unix connect completes at once or fails (EAGAIN: the proxy's
@@ -107,7 +126,7 @@ static void accept_one(int lfd, const char *sock, struct fwd_conn *conns)
     for (size_t i = 0; i < FWD_MAX_CONNS && !c; i++)
         if (!conns[i].used)
             c = &conns[i];
-    int ufd = c ? connect_unix(sock) : -1;
+    int ufd = c ? connect_unix(sock, SOCK_STREAM) : -1;
     if (ufd < 0) {
         /* Full, or no proxy: the tool sees its connection closed. */
         close(cfd);
@@ -203,27 +222,134 @@ static int listen_loopback(uint16_t port)
     return fd;
 }
 
+/* --- DNS ----------------------------------------------------------------- */
+
+/* A query handed to the stub: the connection it waits on (-1: a free
+ * slot), who asked, until when. */
+struct fwd_dns {
+    int fd;
+    struct sockaddr_in from;
+    uint64_t deadline_ms;
+};
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void dns_close(struct fwd_dns *q)
+{
+    if (q->fd >= 0)
+        close(q->fd);
+    q->fd = -1;
+}
+
+static int bind_udp53(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(53),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+/* The tool's datagrams on UFD, a few per round: each to a fresh
+ * connection to DSOCK, or dropped (no free slot, no proxy). */
+static void dns_take(int ufd, const char *dsock, struct fwd_dns *qs,
+                     uint64_t now)
+{
+    for (int k = 0; k < 16; k++) {
+        uint8_t buf[FWD_DNS_PKT];
+        struct sockaddr_in from;
+        socklen_t fl = sizeof from;
+        ssize_t n = recvfrom(ufd, buf, sizeof buf, MSG_DONTWAIT,
+                             (struct sockaddr *)&from, &fl);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return;  /* drained */
+        if (fl != sizeof from || from.sin_family != AF_INET)
+            continue;
+        struct fwd_dns *q = NULL;
+        for (size_t i = 0; i < FWD_DNS_MAX && !q; i++)
+            if (qs[i].fd < 0)
+                q = &qs[i];
+        if (!q)
+            continue;  /* full: dropped, the resolver asks again */
+        int fd = connect_unix(dsock, SOCK_SEQPACKET);
+        if (fd < 0)
+            continue;  /* no proxy: no answer */
+        if (send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n) {
+            close(fd);
+            continue;
+        }
+        *q = (struct fwd_dns){.fd = fd, .from = from,
+                              .deadline_ms = now + FWD_DNS_MS};
+    }
+}
+
+/* Q's answer (or its end) is there: the reply packet to its asker. */
+static void dns_answer(int ufd, struct fwd_dns *q)
+{
+    uint8_t buf[FWD_DNS_PKT];
+    ssize_t n = recv(q->fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n > 0)
+        sendto(ufd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL,
+               (struct sockaddr *)&q->from, sizeof q->from);
+    dns_close(q);
+}
+
 static int usage(void)
 {
-    fprintf(stderr, "coco: usage: coco _egress-forward SOCKET PORT -- "
-            "COMMAND [ARGS...] (internal: the container's entrypoint)\n");
+    fprintf(stderr, "coco: usage: coco _egress-forward SOCKET PORT "
+            "[DNS-SOCKET] -- COMMAND [ARGS...] (internal: the container's "
+            "entrypoint)\n");
     return EXIT_COCO;
 }
 
 int egress_forward_main(int argc, char **argv)
 {
-    if (argc < 5 || strcmp(argv[3], "--") != 0 || !*argv[1])
+    if (argc < 5 || !*argv[1])
         return usage();
-    const char *sock = argv[1];
+    const char *sock = argv[1], *dsock = NULL;
+    int dash = 3;
+    if (strcmp(argv[3], "--") != 0) {
+        dsock = argv[3];
+        dash = 4;
+    }
+    if (argc < dash + 2 || strcmp(argv[dash], "--") != 0 ||
+        (dsock && !*dsock))
+        return usage();
     uint64_t port;
     if (parse_uint(argv[2], 65535, &port) < 0 || port == 0)
         return usage();
-    char **cmd = argv + 4;
+    char **cmd = argv + dash + 1;
 
     int lfd = listen_loopback((uint16_t)port);
     if (lfd < 0) {
         fprintf(stderr, "coco: egress: listen on 127.0.0.1:%u: %s\n",
                 (unsigned)port, strerror(errno));
+        return EXIT_COCO;
+    }
+    /* Bound before the tool starts, so the port is never the tool's. */
+    int dfd = dsock ? bind_udp53() : -1;
+    if (dsock && dfd < 0) {
+        fprintf(stderr, "coco: egress: bind UDP 127.0.0.1:53 for the "
+                "container's DNS: %s (the engine must apply coco's "
+                "--sysctl=net.ipv4.ip_unprivileged_port_start=53)\n",
+                strerror(errno));
+        close(lfd);
         return EXIT_COCO;
     }
     sigset_t set, old;
@@ -259,9 +385,14 @@ int egress_forward_main(int argc, char **argv)
     static struct fwd_conn conns[FWD_MAX_CONNS];
     for (size_t i = 0; i < FWD_MAX_CONNS; i++)
         conn_close(&conns[i]);
-    /* Two slots per connection (the tool's side, the proxy's), then the
-     * signalfd and the listener. */
-    static struct pollfd pfd[2 * FWD_MAX_CONNS + 2];
+    static struct fwd_dns qs[FWD_DNS_MAX];
+    for (size_t i = 0; i < FWD_DNS_MAX; i++)
+        qs[i].fd = -1;
+    /* The signalfd and the listener, two slots per connection (the
+     * tool's side, the proxy's), then the DNS socket and one slot per
+     * query. */
+    enum { DNS_AT = 2 + 2 * FWD_MAX_CONNS };
+    static struct pollfd pfd[DNS_AT + 1 + FWD_DNS_MAX];
     int status = -1;
 
     while (status < 0) {
@@ -284,8 +415,19 @@ int egress_forward_main(int argc, char **argv)
             pfd[3 + 2 * i] = (struct pollfd){.fd = ue ? c->ufd : -1,
                                              .events = ue};
         }
-        n = 2 + 2 * FWD_MAX_CONNS;
-        if (poll(pfd, n, -1) < 0) {
+        uint64_t now = mono_ms(), soonest = UINT64_MAX;
+        pfd[DNS_AT] = (struct pollfd){.fd = dfd, .events = POLLIN};
+        for (size_t i = 0; i < FWD_DNS_MAX; i++) {
+            pfd[DNS_AT + 1 + i] = (struct pollfd){.fd = qs[i].fd,
+                                                  .events = POLLIN};
+            if (qs[i].fd >= 0 && qs[i].deadline_ms < soonest)
+                soonest = qs[i].deadline_ms;
+        }
+        int wait_ms = soonest == UINT64_MAX ? -1
+                      : soonest <= now      ? 0
+                                            : (int)(soonest - now);
+        n = DNS_AT + 1 + FWD_DNS_MAX;
+        if (poll(pfd, n, wait_ms) < 0) {
             if (errno == EINTR)
                 continue;
             fprintf(stderr, "coco: egress: poll: %s\n", strerror(errno));
@@ -320,10 +462,23 @@ int egress_forward_main(int argc, char **argv)
                 (c->up.shut && c->down.shut))
                 conn_close(c);
         }
+        now = mono_ms();
+        for (size_t i = 0; i < FWD_DNS_MAX; i++) {
+            if (qs[i].fd >= 0 && pfd[DNS_AT + 1 + i].revents)
+                dns_answer(dfd, &qs[i]);
+            if (qs[i].fd >= 0 && qs[i].deadline_ms <= now)
+                dns_close(&qs[i]);  /* no answer: the resolver retries */
+        }
+        if (pfd[DNS_AT].revents & POLLIN)
+            dns_take(dfd, dsock, qs, now);
     }
     for (size_t i = 0; i < FWD_MAX_CONNS; i++)
         if (conns[i].used)
             conn_close(&conns[i]);
+    for (size_t i = 0; i < FWD_DNS_MAX; i++)
+        dns_close(&qs[i]);
+    if (dfd >= 0)
+        close(dfd);
     close(lfd);
     close(sfd);
     return status_of(status);

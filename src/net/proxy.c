@@ -27,7 +27,9 @@
  * the address it was accepted on, nothing is read from it before DIAL
  * is done, and then it is a TUNNEL.  Its DNS stub answers the tool's
  * lookups with fake addresses from the run's table (dns.h), which every
- * protocol decides as the names they were handed out for.
+ * protocol decides as the names they were handed out for.  The same
+ * stub answers podman and docker's relay over unix SOCK_SEQPACKET
+ * connections, one query packet and one reply packet each (dnsq_*).
  *
  * The proxy fails closed: when it dies the sandbox's listeners are gone
  * with it and the tool has no route anywhere. */
@@ -65,8 +67,11 @@
  * bytes are in flight, so an idle tunnel costs none of it. */
 #define PIPE_WANT (1 << 20)
 
-enum cstate { C_FREE, C_HEAD, C_RESOLVE, C_DIAL, C_TUNNEL, C_BODY, C_RESPONSE };
-enum proto { P_NONE, P_CONNECT, P_HTTP, P_SOCKS5, P_TRANSPARENT };
+/* C_DNSQ: a relay's DNS connection (dns_conn_fds), waiting for its one
+ * query packet. */
+enum cstate { C_FREE, C_HEAD, C_RESOLVE, C_DIAL, C_TUNNEL, C_BODY, C_RESPONSE,
+              C_DNSQ };
+enum proto { P_NONE, P_CONNECT, P_HTTP, P_SOCKS5, P_TRANSPARENT, P_DNS };
 
 struct conn {
     enum cstate st;
@@ -114,6 +119,7 @@ struct proxy {
     int ep;
     struct conn *conns;
     size_t n_conns;
+    size_t n_dnsq;  /* connections in C_DNSQ */
     uint64_t now;
 };
 
@@ -125,8 +131,9 @@ static uint64_t now_ms(void)
 }
 
 /* epoll data: the connection's index and which of its descriptors (or,
- * for the last three, the index into the config's listeners). */
-enum { W_CLIENT, W_UP, W_DNS4, W_DNS6, W_LISTEN, W_TLISTEN, W_STUB };
+ * for the last four, the index into the config's listeners). */
+enum { W_CLIENT, W_UP, W_DNS4, W_DNS6, W_LISTEN, W_TLISTEN, W_STUB,
+       W_DNSLISTEN };
 
 static uint64_t tag(size_t i, int which)
 {
@@ -155,6 +162,7 @@ static const char *how_name(const struct conn *c)
     case P_HTTP: return "http";
     case P_SOCKS5: return "socks5";
     case P_TRANSPARENT: return "transparent";
+    case P_DNS: return "dns";
     default: return "unknown";
     }
 }
@@ -200,6 +208,8 @@ static void conn_free(struct proxy *px, size_t i)
         };
         egress_audit(&px->cfg->audit, &ev);
     }
+    if (c->st == C_DNSQ)
+        px->n_dnsq--;
     close_fd_(&c->cfd);
     close_fd_(&c->ufd);
     close_fd_(&c->dns_fd[0]);
@@ -880,6 +890,11 @@ static void tunnel_io(struct proxy *px, size_t i)
 /* Datagrams served per readiness event: one flooding tool cannot keep
  * the loop from its connections. */
 #define STUB_BURST 64
+/* The most of a query read (a longer one is cut: its question, first,
+ * is whole or the parser refuses it), and the longest reply (classic
+ * DNS over UDP). */
+#define STUB_QUERY_MAX 1500
+#define STUB_REPLY_MAX 512
 
 /* One query's verdict: the rcode and, for an allowed A, the answer. */
 static int stub_decide(struct proxy *px, const struct dns_question *q,
@@ -972,14 +987,17 @@ static void stub_send(int fd, struct msghdr *in, const uint8_t *out, size_t len)
     sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
-/* Answer the query of LEN bytes at BUF that came in MSG on FD. */
-static void stub_query(struct proxy *px, int fd, struct msghdr *msg,
-                       const uint8_t *buf, size_t len)
+/* The reply to the query of LEN bytes at BUF, into OUT (STUB_REPLY_MAX
+ * bytes): its length, or 0 for no reply at all.  The one decision for
+ * every way a query comes in: a UDP datagram (stub_query) or a relay's
+ * DNS connection (dnsq_read). */
+static size_t stub_answer(struct proxy *px, const uint8_t *buf, size_t len,
+                          uint8_t *out)
 {
     struct dns_question q;
     int r = dns_stub_parse_query(buf, len, &q);
     if (r == -1)
-        return;  /* not even a header: nothing to answer */
+        return 0;  /* not even a header: nothing to answer */
     int rcode;
     struct net_addr a;
     bool answer = false;
@@ -987,17 +1005,25 @@ static void stub_query(struct proxy *px, int fd, struct msghdr *msg,
         rcode = dns_stub_error_rcode(buf, len);
     else
         rcode = stub_decide(px, &q, &a, &answer);
-    uint8_t out[512];
     int n = dns_stub_reply(&q, rcode, answer ? &a : NULL, STUB_TTL, out,
-                           sizeof out);
+                           STUB_REPLY_MAX);
+    return n > 0 ? (size_t)n : 0;
+}
+
+/* Answer the query of LEN bytes at BUF that came in MSG on FD. */
+static void stub_query(struct proxy *px, int fd, struct msghdr *msg,
+                       const uint8_t *buf, size_t len)
+{
+    uint8_t out[STUB_REPLY_MAX];
+    size_t n = stub_answer(px, buf, len, out);
     if (n > 0)
-        stub_send(fd, msg, out, (size_t)n);
+        stub_send(fd, msg, out, n);
 }
 
 static void stub_read(struct proxy *px, int fd)
 {
     for (int k = 0; k < STUB_BURST; k++) {
-        uint8_t buf[1500];
+        uint8_t buf[STUB_QUERY_MAX];
         struct sockaddr_storage from;
         union {
             char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
@@ -1034,6 +1060,60 @@ static void stub_prepare(int fd)
     setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
     setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
     setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof one);
+}
+
+/* --- DNS from the container relay -------------------------------------- */
+
+/* A relay (net/forward.c) opens one SOCK_SEQPACKET connection per query,
+ * sends the query as one packet and waits for one packet back: the
+ * reply the UDP stub would send, or none (the connection closes).  A
+ * connection is done after its first packet, answered or not; one that
+ * sends nothing is closed at its deadline.  They take slots of the
+ * proxy's connection table, but at most max_dns_conns of them: a flood
+ * of lookups cannot take all of the tunnels' places. */
+static void dnsq_read(struct proxy *px, size_t i)
+{
+    struct conn *c = &px->conns[i];
+    uint8_t buf[STUB_QUERY_MAX];
+    /* A packet longer than the buffer is cut (the rest is discarded):
+     * as for a datagram. */
+    ssize_t n = recv(c->cfd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n > 0) {
+        uint8_t out[STUB_REPLY_MAX];
+        size_t len = stub_answer(px, buf, (size_t)n, out);
+        /* The relay's buffer is empty: the reply fits now or never. */
+        if (len > 0)
+            send(c->cfd, out, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    }
+    conn_free(px, i);
+}
+
+static void dnsq_accept(struct proxy *px, int lfd)
+{
+    int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    size_t cap = px->cfg->max_dns_conns ? px->cfg->max_dns_conns : 64;
+    size_t i = px->n_conns;
+    if (px->n_dnsq < cap)
+        for (i = 0; i < px->n_conns; i++)
+            if (px->conns[i].st == C_FREE)
+                break;
+    if (i == px->n_conns) {
+        close(fd);  /* at the cap: no answer, the tool asks again */
+        return;
+    }
+    struct conn *c = &px->conns[i];
+    c->st = C_DNSQ;
+    c->proto = P_DNS;
+    c->cfd = fd;
+    c->start_ms = px->now;
+    c->deadline_ms = px->now + (px->cfg->dns_conn_ms ? px->cfg->dns_conn_ms
+                                                     : 5000);
+    px->n_dnsq++;
+    watch(px, fd, EPOLLIN | EPOLLRDHUP, tag(i, W_CLIENT));
 }
 
 /* --- the loop ------------------------------------------------------------ */
@@ -1115,6 +1195,10 @@ static void on_event(struct proxy *px, uint64_t data, uint32_t events)
         stub_read(px, px->cfg->dns_stub_fds[i]);
         return;
     }
+    if (which == W_DNSLISTEN) {
+        dnsq_accept(px, px->cfg->dns_conn_fds[i]);
+        return;
+    }
     if (i >= px->n_conns || px->conns[i].st == C_FREE)
         return;
     struct conn *c = &px->conns[i];
@@ -1150,6 +1234,9 @@ static void on_event(struct proxy *px, uint64_t data, uint32_t events)
         if (px->conns[i].st != C_FREE && which == W_UP &&
             (events & EPOLLHUP) && px->conns[i].eof_u && !px->conns[i].in_down)
             conn_free(px, i);
+        break;
+    case C_DNSQ:
+        dnsq_read(px, i);
         break;
     case C_FREE:
         break;
@@ -1206,7 +1293,8 @@ int egress_proxy_run(const struct egress_proxy_cfg *cfg, coco_err *err)
 {
     /* Without the table a fake address would mean nothing: the stub
      * could answer no name, capture could tell no name's connection. */
-    if ((cfg->n_transparent || cfg->n_dns_stub) && !cfg->fake)
+    if ((cfg->n_transparent || cfg->n_dns_stub || cfg->n_dns_conn) &&
+        !cfg->fake)
         return err_set(err, EINVAL, "egress proxy: transparent capture and "
                                     "the DNS stub need the fake-address table");
     struct proxy px = {.cfg = cfg};
@@ -1233,7 +1321,8 @@ int egress_proxy_run(const struct egress_proxy_cfg *cfg, coco_err *err)
     if (watch_all(&px, cfg->listen_fds, cfg->n_listen, W_LISTEN) < 0 ||
         watch_all(&px, cfg->transparent_fds, cfg->n_transparent,
                   W_TLISTEN) < 0 ||
-        watch_all(&px, cfg->dns_stub_fds, cfg->n_dns_stub, W_STUB) < 0) {
+        watch_all(&px, cfg->dns_stub_fds, cfg->n_dns_stub, W_STUB) < 0 ||
+        watch_all(&px, cfg->dns_conn_fds, cfg->n_dns_conn, W_DNSLISTEN) < 0) {
         int e = errno;
         close(px.ep);
         free(px.conns);

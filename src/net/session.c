@@ -1,8 +1,15 @@
 /* session.c — one run's egress proxy as a process: forked by coco
  * outside the sandbox with the run's policy fixed, serving listeners the
- * backend made (inside the sandbox's namespace on native; a unix socket
- * for podman and docker), confined, as nobody when coco is root; its
- * notices and `--report` on coco's stderr.  See net.h.
+ * backend made (inside the sandbox's namespace on native; for podman and
+ * docker two unix sockets, proxy.sock for HTTP/SOCKS5 and dns.sock for
+ * the DNS stub, next to the resolv.conf and hosts coco binds over the
+ * container's), confined, as nobody when coco is root; its notices and
+ * `--report` on coco's stderr.  See net.h.
+ *
+ * On podman and docker the container's DNS answers come from the stub:
+ * fake 198.18.0.0/15 addresses for allowed names, reachable only as
+ * names through the proxy variables (there is no transparent capture in
+ * a container), REFUSED for every other name, nothing asked upstream.
  *
  * It dies with coco (PR_SET_PDEATHSIG, and its stop pipe closes) and ends
  * when coco closes the stop pipe after the run.  When it dies the tool's
@@ -27,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine_args.h"
 #include "net/dns.h"
 #include "paths.h"
 #include "policy.h"
@@ -304,6 +312,8 @@ static __attribute__((noreturn)) void proxy_main(const struct policy *p,
     cfg.n_transparent = l->n_transparent;
     cfg.dns_stub_fds = l->fds + l->n_proxy + l->n_transparent;
     cfg.n_dns_stub = l->n_dns;
+    cfg.dns_conn_fds = cfg.dns_stub_fds + l->n_dns;
+    cfg.n_dns_conn = l->n_dns_conn;
     if (coco_debug)
         debug("egress proxy: set up in %llu us, serving",
               (unsigned long long)(mono_us() - t0));
@@ -318,18 +328,18 @@ static __attribute__((noreturn)) void proxy_main(const struct policy *p,
 
 /* The listeners in one SCM_RIGHTS message, their counts as the payload. */
 struct listeners_msg {
-    uint8_t n_proxy, n_transparent, n_dns;
+    uint8_t n_proxy, n_transparent, n_dns, n_dns_conn;
 };
 
 int egress_listeners_send(int sock, const struct egress_listeners *l,
                           coco_err *err)
 {
-    size_t n = l->n_proxy + l->n_transparent + l->n_dns;
+    size_t n = egress_listeners_count(l);
     if (n == 0 || n > EGRESS_FDS_MAX || l->n_proxy > 255 ||
-        l->n_transparent > 255 || l->n_dns > 255)
+        l->n_transparent > 255 || l->n_dns > 255 || l->n_dns_conn > 255)
         return err_set(err, EINVAL, "egress: %zu listeners", n);
     struct listeners_msg h = {(uint8_t)l->n_proxy, (uint8_t)l->n_transparent,
-                              (uint8_t)l->n_dns};
+                              (uint8_t)l->n_dns, (uint8_t)l->n_dns_conn};
     char cbuf[CMSG_SPACE(sizeof(int) * EGRESS_FDS_MAX)];
     memset(cbuf, 0, sizeof cbuf);
     struct iovec iov = {.iov_base = &h, .iov_len = sizeof h};
@@ -379,14 +389,15 @@ static int listeners_recv(int sock, int *fds, struct egress_listeners *l)
         }
     }
     if (r != (ssize_t)sizeof h || (msg.msg_flags & MSG_CTRUNC) ||
-        (size_t)h.n_proxy + h.n_transparent + h.n_dns != n) {
+        (size_t)h.n_proxy + h.n_transparent + h.n_dns + h.n_dns_conn != n) {
         for (size_t i = 0; i < n; i++)
             close(fds[i]);
         return -1;
     }
     *l = (struct egress_listeners){.fds = fds, .n_proxy = h.n_proxy,
                                    .n_transparent = h.n_transparent,
-                                   .n_dns = h.n_dns};
+                                   .n_dns = h.n_dns,
+                                   .n_dns_conn = h.n_dns_conn};
     return 0;
 }
 
@@ -425,7 +436,7 @@ int egress_spawn(const struct policy *p, const char *backend,
                  struct egress_proc *out, coco_err *err)
 {
     int stop[2] = {-1, -1};
-    size_t n = l ? l->n_proxy + l->n_transparent + l->n_dns : 0;
+    size_t n = l ? egress_listeners_count(l) : 0;
 
     out->pid = 0;
     out->stop = -1;
@@ -563,14 +574,15 @@ static bool elf_dynamic(const char *path)
     return false;
 }
 
-/* E's socket, listening, owned by P's user: its descriptor, or -1. */
+/* E's socket NAME of TYPE (SOCK_STREAM, SOCK_SEQPACKET), listening,
+ * owned by P's user: its descriptor, or -1. */
 static int listen_unix(const struct policy *p, const struct egress *e,
-                       coco_err *err)
+                       const char *name, int type, coco_err *err)
 {
-    _cleanup_free_ char *sock = path_join(e->dir, EGRESS_SOCK_NAME);
+    _cleanup_free_ char *sock = path_join(e->dir, name);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     memcpy(sa.sun_path, sock, strlen(sock) + 1);  /* make_egress_dir: fits */
-    _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+    _cleanup_close_ int fd = socket(AF_UNIX, type | SOCK_CLOEXEC |
                                                  SOCK_NONBLOCK, 0);
     if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
         chmod(sock, 0600) < 0 || listen(fd, 128) < 0)
@@ -581,6 +593,52 @@ static int listen_unix(const struct policy *p, const struct egress *e,
         (chown(e->dir, p->uid, p->gid) < 0 || chown(sock, p->uid, p->gid) < 0))
         return err_set(err, errno, "egress: chown %s", e->dir);
     return steal_fd(&fd);
+}
+
+/* A new file NAME in E's directory holding TEXT, mode 0644 and P's
+ * user's: the container's user reads it, whoever coco runs as.  0, or
+ * -1 with ERR. */
+static int write_egress_file(const struct policy *p, const struct egress *e,
+                             const char *name, const char *text,
+                             coco_err *err)
+{
+    _cleanup_free_ char *path = path_join(e->dir, name);
+    _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL |
+                                            O_CLOEXEC | O_NOFOLLOW, 0644);
+    size_t len = strlen(text);
+    if (fd < 0 || fchmod(fd, 0644) < 0 ||
+        write(fd, text, len) != (ssize_t)len)
+        return err_set(err, errno ? errno : EIO, "egress: write %s", path);
+    if (geteuid() == 0 && p->uid != 0 && fchown(fd, p->uid, p->gid) < 0)
+        return err_set(err, errno, "egress: chown %s", path);
+    return 0;
+}
+
+/* The container's /etc/hosts: loopback, and what the config's
+ * podman_args add (--add-host NAME:IP, --hostname NAME), since this
+ * file replaces the one the engine would write them into.  Nothing of
+ * the host's own hosts file or the engine's host.containers.internal:
+ * every other name is the DNS stub's to answer. */
+static char *container_hosts(const struct policy *p)
+{
+    char *t = xstrdup("127.0.0.1\tlocalhost\n"
+                      "::1\tlocalhost ip6-localhost ip6-loopback\n");
+    for (size_t i = 0; i < p->extra_args.n; i++) {
+        const char *val;
+        const struct engine_opt *o = engine_opt_of(p->extra_args.v[i], &val);
+        const char *colon = o ? strchr(val, ':') : NULL;
+        char *more = NULL;
+        if (o && strcmp(o->name, "--add-host") == 0 && colon)
+            more = xasprintf("%s%s\t%.*s\n", t, colon + 1,
+                             (int)(colon - val), val);
+        else if (o && strcmp(o->name, "--hostname") == 0)
+            more = xasprintf("%s127.0.0.1\t%s\n", t, val);
+        if (more) {
+            free(t);
+            t = more;
+        }
+    }
+    return t;
 }
 
 int egress_engine_start(const struct policy *p, const char *backend,
@@ -601,15 +659,28 @@ int egress_engine_start(const struct policy *p, const char *backend,
         egress_engine_stop(e);
         return -1;
     }
-    int fd = -1;
-    if (!(e->dir = make_egress_dir(err)) || (fd = listen_unix(p, e, err)) < 0) {
+    /* The relay's DNS goes to the proxy's stub through dns.sock (one
+     * SOCK_SEQPACKET connection per query); the container's resolver
+     * asks the relay, and nothing else. */
+    int fds[2] = {-1, -1};
+    _cleanup_free_ char *hosts = container_hosts(p);
+    if (!(e->dir = make_egress_dir(err)) ||
+        (fds[0] = listen_unix(p, e, EGRESS_SOCK_NAME, SOCK_STREAM, err)) < 0 ||
+        (fds[1] = listen_unix(p, e, EGRESS_DNS_SOCK_NAME, SOCK_SEQPACKET,
+                              err)) < 0 ||
+        write_egress_file(p, e, EGRESS_RESOLV_NAME,
+                          "nameserver 127.0.0.1\n", err) < 0 ||
+        write_egress_file(p, e, EGRESS_HOSTS_NAME, hosts, err) < 0) {
+        if (fds[0] >= 0)
+            close(fds[0]);
         egress_engine_stop(e);
         return -1;
     }
-    struct egress_listeners l = {.fds = &fd, .n_proxy = 1};
+    struct egress_listeners l = {.fds = fds, .n_proxy = 1, .n_dns_conn = 1};
     int r = egress_spawn(p, backend, &l, -1, &e->proc, err);
-    /* The proxy holds the only copy from here on. */
-    close(fd);
+    /* The proxy holds the only copies from here on. */
+    close(fds[0]);
+    close(fds[1]);
     if (r < 0)
         egress_engine_stop(e);
     return r;
@@ -619,8 +690,14 @@ void egress_engine_stop(struct egress *e)
 {
     egress_stop(&e->proc);
     if (e->dir) {
-        _cleanup_free_ char *sock = path_join(e->dir, EGRESS_SOCK_NAME);
-        unlink(sock);
+        static const char *const names[] = {EGRESS_SOCK_NAME,
+                                            EGRESS_DNS_SOCK_NAME,
+                                            EGRESS_RESOLV_NAME,
+                                            EGRESS_HOSTS_NAME};
+        for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+            _cleanup_free_ char *f = path_join(e->dir, names[i]);
+            unlink(f);
+        }
         if (rmdir(e->dir) < 0 && errno != ENOENT)
             warn("egress: cannot remove %s: %s", e->dir, strerror(errno));
     }

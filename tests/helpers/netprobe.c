@@ -7,6 +7,12 @@
  *   netprobe socks5 HOST PORT    SOCKS5 (name resolved by the proxy)
  *                                through $ALL_PROXY, then GET /
  *   netprobe direct ADDR PORT    straight to ADDR:PORT, no proxy, GET /
+ *   netprobe resolve NAME [ADDR] one DNS query (A, class IN) over UDP to
+ *                                ADDR:53 (default 127.0.0.1, the relay),
+ *                                no libc resolver: prints "resolve: rcode
+ *                                N" and "resolve: A ADDR" per answer, or
+ *                                "netprobe: resolve: ..." (exit 1) when
+ *                                nothing came back in 3 s
  *
  * Proxy variables are read as http://127.0.0.1:PORT (or socks5h://...).
  * Prints "netprobe: ..." and exits 1 when it cannot connect; otherwise
@@ -118,6 +124,73 @@ static void get_root(int fd, const char *host)
     print_all(fd);
 }
 
+/* One A query for NAME to SERVER:53 over UDP; prints what came back. */
+static int resolve(const char *name, const char *server)
+{
+    unsigned char q[512] = {0x4e, 0x50, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
+    size_t n = 12;
+    for (const char *l = name; *l;) {
+        const char *dot = strchr(l, '.');
+        size_t len = dot ? (size_t)(dot - l) : strlen(l);
+        if (len == 0 || len > 63 || n + len + 6 > sizeof q) {
+            printf("netprobe: resolve: bad name %s\n", name);
+            return 1;
+        }
+        q[n++] = (unsigned char)len;
+        memcpy(q + n, l, len);
+        n += len;
+        l += len + (dot ? 1 : 0);
+    }
+    q[n++] = 0;
+    q[n++] = 0, q[n++] = 1;  /* A */
+    q[n++] = 0, q[n++] = 1;  /* IN */
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(53)};
+    if (inet_pton(AF_INET, server, &sa.sin_addr) != 1) {
+        errno = EINVAL;
+        return die("resolve: server");
+    }
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct timeval tv = {3, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (sendto(fd, q, n, 0, (struct sockaddr *)&sa, sizeof sa) != (ssize_t)n)
+        return die("resolve: send");
+    unsigned char r[1500];
+    ssize_t got = recv(fd, r, sizeof r, 0);
+    if (got < 0)
+        return die("resolve: no answer");
+    if (got < 12 || r[0] != 0x4e || r[1] != 0x50) {
+        printf("netprobe: resolve: not an answer (%zd bytes)\n", got);
+        return 1;
+    }
+    printf("resolve: rcode %u\n", r[3] & 0x0f);
+    size_t an = (size_t)(r[6] << 8 | r[7]), off = 12;
+    /* the question: skip its name (uncompressed) and type, class */
+    while (off < (size_t)got && r[off])
+        off += r[off] + 1u;
+    off += 5;
+    for (size_t i = 0; i < an && off < (size_t)got; i++) {
+        if ((r[off] & 0xc0) == 0xc0)
+            off += 2;
+        else {
+            while (off < (size_t)got && r[off])
+                off += r[off] + 1u;
+            off++;
+        }
+        if (off + 10 > (size_t)got)
+            break;
+        unsigned type = (unsigned)(r[off] << 8 | r[off + 1]);
+        size_t rdlen = (size_t)(r[off + 8] << 8 | r[off + 9]);
+        off += 10;
+        if (off + rdlen > (size_t)got)
+            break;
+        if (type == 1 && rdlen == 4)
+            printf("resolve: A %u.%u.%u.%u\n", r[off], r[off + 1],
+                   r[off + 2], r[off + 3]);
+        off += rdlen;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "get") == 0) {
@@ -191,7 +264,9 @@ int main(int argc, char **argv)
         get_root(fd, argv[2]);
         return 0;
     }
+    if ((argc == 3 || argc == 4) && strcmp(argv[1], "resolve") == 0)
+        return resolve(argv[2], argc == 4 ? argv[3] : "127.0.0.1");
     fprintf(stderr, "usage: netprobe get URL | connect HOST:PORT | "
-            "socks5 HOST PORT | direct ADDR PORT\n");
+            "socks5 HOST PORT | direct ADDR PORT | resolve NAME [ADDR]\n");
     return 2;
 }

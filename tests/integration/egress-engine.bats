@@ -8,7 +8,13 @@
 #   (lan.test), 169.254.169.254 a metadata service (meta.test).
 # The base image has no curl: tests/helpers/netprobe (static) is bound in
 # and asks the way a tool would, through HTTP_PROXY, HTTPS_PROXY (CONNECT)
-# and ALL_PROXY (SOCKS5).  Runs as root (rootful podman, runc).
+# and ALL_PROXY (SOCKS5), and asks DNS with one raw UDP query (netprobe
+# resolve: no libc resolver in between).  The container's DNS is the
+# relay on 127.0.0.1:53, answered by the proxy's stub through dns.sock:
+# fake addresses from 198.18.0.0/15 for allowlisted names, REFUSED for
+# the rest; the test's resolver (198.51.100.53, dnsserv) logs every query
+# that reaches it, and must see none.  Runs as root (rootful podman,
+# runc).
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -193,6 +199,68 @@ P=/probe/netprobe
     done
 }
 
+# True when dnsserv (the test's resolver, and every address of its
+# namespace) saw no query for a name containing $1.
+no_query_reached() {
+    if grep "query [^ ]*$1" "$EG_DIR/dnsserv.log"; then
+        echo "a query for *$1* reached the test's resolver"
+        return 1
+    fi
+}
+
+@test "egress-engine: DNS in the container is coco's stub: fake 198.18/15 for allowlisted names, REFUSED for others, nothing upstream, each audited" {
+    eng_config web '"allowed_hosts": ["good.test", "public-ok.dns.test"]'
+    local e fake
+    for e in "${ENGINES[@]}"; do
+        run eng_sh "$e" web "cat /etc/resolv.conf; echo hosts:; cat /etc/hosts; $P resolve good.test; $P resolve public-ok.dns.test; $P resolve public-no-$e.dns.test; $P resolve PUBLIC-OK.dns.test."
+        assert_status 0
+        # the resolver is the relay, and only the relay
+        [[ $(sed -n '1,/^hosts:$/p' <<<"$output" | grep -vc '^hosts:$') -eq 1 ]]
+        assert_line "nameserver 127.0.0.1"
+        # the engine's hosts file named the host's own names (podman)
+        refute_contains "host.containers.internal"
+        [[ $(grep -c '^resolve: rcode 0$' <<<"$output") -eq 3 ]]
+        [[ $(grep -c '^resolve: rcode 5$' <<<"$output") -eq 1 ]]
+        [[ $(grep -c '^resolve: A ' <<<"$output") -eq 3 ]]
+        # every answer in 198.18.0.0/15, never the name's real address
+        [[ -z $(grep '^resolve: A ' <<<"$output" | grep -Ev '^resolve: A 198\.1[89]\.') ]]
+        refute_contains "198.51.100.10"
+        # one name, one fake address
+        fake=$(grep '^resolve: A ' <<<"$output" | sed -n 2p)
+        [[ $(grep -c "^$fake\$" <<<"$output") -eq 2 ]]
+        no_query_reached "dns.test"
+        run audit_log root
+        grep "\"backend\":\"$e\"" <<<"$output" | grep '"how":"dns"' | grep '"host":"public-ok.dns.test"' | grep -q '"verdict":"allow"'
+        grep "\"backend\":\"$e\"" <<<"$output" | grep '"how":"dns"' | grep '"host":"good.test"' | grep -q '"verdict":"allow"'
+        grep "\"backend\":\"$e\"" <<<"$output" | grep '"how":"dns"' | grep "\"requested\":\"public-no-$e.dns.test\"" | grep -q '"reason":"dns-not-allowlisted"'
+        assert_no_socket_dir
+    done
+}
+
+@test "egress-engine: the DNS relay is no way around: full still answers from the stub; a fake address and the resolver are out of reach" {
+    eng_config web '"network": "full"'
+    local e fake
+    for e in "${ENGINES[@]}"; do
+        run eng_sh "$e" web "$P resolve public-full-$e.dns.test; $P resolve _x._tcp.dns.test; $P resolve public-direct-$e.dns.test 198.51.100.53; $P direct 198.51.100.53 53"
+        # "full" gives any host name a fake address, asks nobody
+        assert_line "resolve: rcode 0"
+        assert_line "resolve: rcode 5"
+        fake=$(awk '/^resolve: A / {print $3; exit}' <<<"$output")
+        [[ $fake == 198.1[89].* ]] || {
+            echo "$output"
+            return 1
+        }
+        # straight to the resolver: no route
+        grep -q '^netprobe: resolve: send: ' <<<"$output"
+        grep -q '^netprobe: connect: ' <<<"$output"
+        no_query_reached "dns.test"
+        # the fake address is reachable only as a name the proxy decides
+        run eng_sh "$e" web "$P direct $fake 80"
+        grep -q '^netprobe: connect: ' <<<"$output"
+        refute_contains "hello from"
+    done
+}
+
 @test "egress-engine: when the proxy dies the tool's connections fail closed" {
     eng_config web '"allowed_hosts": ["good.test"]'
     local e out i pid proxy
@@ -204,7 +272,7 @@ P=/probe/netprobe
                          {\"src\": \"$PROBE_DIR\", \"dst\": \"/probe\", \"opts\": \"ro\"},
                          {\"src\": \"$TEST_TMP/ctl.$e\", \"dst\": \"/ctl\"}],
             \"allowed_hosts\": [\"good.test\"]}"
-        eng_sh "$e" web "$P get http://good.test/; i=0; while [ ! -e /ctl/go ] && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i+1)); done; echo second:; t0=\$(date +%s); $P get http://good.test/; echo elapsed \$((\$(date +%s) - t0)); echo done" >"$out" 2>&1 &
+        eng_sh "$e" web "$P resolve good.test; $P get http://good.test/; i=0; while [ ! -e /ctl/go ] && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i+1)); done; echo second:; t0=\$(date +%s); $P get http://good.test/; echo elapsed \$((\$(date +%s) - t0)); $P resolve good.test; $P resolve public-dead-$e.dns.test; echo done" >"$out" 2>&1 &
         pid=$!
         BG_PIDS="${BG_PIDS:-} $pid"
         for ((i = 0; i < 300; i++)); do
@@ -236,6 +304,14 @@ P=/probe/netprobe
             cat "$out"
             return 1
         }
+        # DNS: answered while the proxy lived, then no answer at all
+        # (the relay asks nobody else)
+        [[ $(grep -c '^resolve: rcode 0$' "$out") -eq 1 &&
+            $(grep -c '^netprobe: resolve: no answer' "$out") -eq 2 ]] || {
+            cat "$out"
+            return 1
+        }
+        no_query_reached "dns.test"
         assert_no_socket_dir
     done
 }

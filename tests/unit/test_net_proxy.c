@@ -31,6 +31,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -674,8 +675,14 @@ static void scenario(void)
     snprintf(audit, sizeof audit_path, "%s/egress.jsonl", dir);
     coco_err err = {0};
     int afd = egress_audit_open(audit, &err);
-    static int lfd;
+    static int lfd, dnsq;
     lfd = listen_on("127.0.0.1", 3128, SOCK_STREAM);
+    struct sockaddr_un su = {.sun_family = AF_UNIX};
+    snprintf(su.sun_path, sizeof su.sun_path, "%s/dns.sock", dir);
+    dnsq = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (dnsq < 0 || bind(dnsq, (struct sockaddr *)&su, sizeof su) < 0 ||
+        listen(dnsq, 128) < 0)
+        _exit(91);
     int stop[2];
     if (pipe(stop) < 0)
         _exit(93);
@@ -1099,6 +1106,182 @@ static void check_fake_full(void)
           "audit: dns-fake-table-full");
 }
 
+/* --- the stub over the container relay's unix socket ------------------
+ * podman and docker's relay opens one SOCK_SEQPACKET connection to
+ * dns.sock per query.  The test is the relay, and a hostile one. */
+
+#define DNSQ_CAP 4     /* the scenario's max_dns_conns */
+#define DNSQ_MS 400    /* and dns_conn_ms */
+
+static int dnsq_dial(void)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s/dns.sock", dir);
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    struct timeval tv = {.tv_sec = 2};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+/* What the proxy does with one packet Q (LEN bytes) on a fresh
+ * connection: the reply's length in R (CAP), 0 when it closed without
+ * one, -1 when it did neither in 2 s (or the dial failed). */
+static ssize_t dnsq_packet(const void *q, size_t len, uint8_t *r, size_t cap)
+{
+    int fd = dnsq_dial();
+    if (fd < 0)
+        return -1;
+    ssize_t n = -1;
+    if (send(fd, q, len, MSG_NOSIGNAL) == (ssize_t)len) {
+        n = recv(fd, r, cap, 0);
+        /* one packet, then the end */
+        uint8_t more[16];
+        if (n > 0 && recv(fd, more, sizeof more, 0) != 0)
+            n = -2;
+    }
+    close(fd);
+    return n < 0 ? -1 : n;
+}
+
+/* NAME, QTYPE asked over dns.sock: the rcode, the addresses in OUT. */
+static int dnsq_ask(const char *name, uint16_t qtype, struct net_addr *out,
+                    size_t *n)
+{
+    uint8_t q[512], r[1500];
+    static uint16_t id = 0x5300;
+    id++;
+    *n = 0;
+    int ql = dns_build_query(q, sizeof q, id, name, qtype);
+    ssize_t rl = ql > 0 ? dnsq_packet(q, (size_t)ql, r, sizeof r) : -1;
+    struct dns_answer_info info;
+    if (rl > 0 &&
+        dns_parse_answer(r, (size_t)rl, id, name, qtype, out, 8, n, &info) == 0)
+        return info.rcode;
+    return -1;
+}
+
+/* True when the proxy closes FD (reads end of file) within MS. */
+static bool closed_within(int fd, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, ms) <= 0)
+        return false;
+    uint8_t b[16];
+    return recv(fd, b, sizeof b, MSG_DONTWAIT) == 0;
+}
+
+static void check_dns_conn(void)
+{
+    struct net_addr a[8];
+    size_t n = 0;
+    int rc = dnsq_ask("tp.test", DNS_TYPE_A, a, &n);
+    char got[INET6_ADDRSTRLEN] = "";
+    if (n)
+        net_addr_format(&a[0], got, sizeof got);
+    CHECK(rc == DNS_RCODE_NOERROR && n == 1 && strcmp(got, fake_tp) == 0,
+          "dns.sock: A tp.test is the stub's fake %s (rcode %d, %s)", fake_tp,
+          rc, got);
+    rc = dnsq_ask("tp.test", DNS_TYPE_AAAA, a, &n);
+    CHECK(rc == DNS_RCODE_NOERROR && n == 0, "dns.sock: AAAA, no answer (%d)", rc);
+    rc = dnsq_ask("relay-evil.test", DNS_TYPE_A, a, &n);
+    CHECK(rc == DNS_RCODE_REFUSED && n == 0, "dns.sock: other name refused (%d)",
+          rc);
+    CHECK(audit_line("\"how\":\"dns\"", "\"requested\":\"relay-evil.test\"",
+                     "\"reason\":\"dns-not-allowlisted\"", NULL),
+          "audit: the relay's refused lookup, how dns");
+
+    /* Garbage: less than a header gets no reply, just the close; a
+     * header without a question FORMERR, like a datagram. */
+    uint8_t r[1500];
+    CHECK(dnsq_packet("\x12\x34\x01", 3, r, sizeof r) == 0,
+          "dns.sock: 3 bytes: closed, no reply");
+    const uint8_t noq[12] = {0x12, 0x34, 0x01, 0x00};
+    ssize_t rl = dnsq_packet(noq, sizeof noq, r, sizeof r);
+    CHECK(rl >= 12 && (r[3] & 0x0f) == DNS_RCODE_FORMERR,
+          "dns.sock: no question: FORMERR (%zd)", rl);
+    /* A huge packet: a valid query, then 60 KiB more.  Cut to what the
+     * stub reads, answered as the query it starts with, never more
+     * than 512 bytes back. */
+    static uint8_t big[61440];
+    memset(big, 'A', sizeof big);
+    int ql = dns_build_query(big, sizeof big, 0x7777, "tp.test", DNS_TYPE_A);
+    rl = dnsq_packet(big, sizeof big, r, sizeof r);
+    CHECK(ql > 0 && rl >= 12 && rl <= 512 && r[0] == 0x77,
+          "dns.sock: 60 KiB packet: one short reply (%zd)", rl);
+    /* An empty packet reads as end of file: closed. */
+    CHECK(dnsq_packet("", 0, r, sizeof r) == 0, "dns.sock: empty packet: closed");
+    /* A client that hangs up before the answer is no matter. */
+    int fd = dnsq_dial();
+    if (fd >= 0) {
+        uint8_t q[512];
+        int l = dns_build_query(q, sizeof q, 1, "tp.test", DNS_TYPE_A);
+        send(fd, q, (size_t)l, MSG_NOSIGNAL);
+        close(fd);
+    }
+
+    /* Never sending, as many as it may: the cap holds, the next one is
+     * closed at once, and the silent ones go at the deadline. */
+    int idle[DNSQ_CAP];
+    for (int k = 0; k < DNSQ_CAP; k++)
+        idle[k] = dnsq_dial();
+    usleep(100000);  /* all accepted */
+    int extra = dnsq_dial();
+    CHECK(extra >= 0 && closed_within(extra, 300),
+          "dns.sock: past the cap (%d): closed at once", DNSQ_CAP);
+    if (extra >= 0)
+        close(extra);
+    /* The tunnels' side is untouched by DNS at its cap. */
+    int t = dial_proxy();
+    CHECK(t >= 0 && send_str(t, "CONNECT 10.1.1.1:80 HTTP/1.1\r\n\r\n"),
+          "the proxy serves its HTTP listener with DNS at its cap");
+    if (t >= 0) {
+        char head[512];
+        read_head(t, head, sizeof head);
+        CHECK(strstr(head, " 403 ") != NULL, "... and answers it: %s", head);
+        close(t);
+    }
+    bool all = true;
+    for (int k = 0; k < DNSQ_CAP; k++) {
+        all = all && idle[k] >= 0 && closed_within(idle[k], DNSQ_MS + 1000);
+        if (idle[k] >= 0)
+            close(idle[k]);
+    }
+    CHECK(all, "dns.sock: silent connections closed after %d ms", DNSQ_MS);
+    rc = dnsq_ask("tp.test", DNS_TYPE_A, a, &n);
+    CHECK(rc == DNS_RCODE_NOERROR && n == 1, "dns.sock: answers again (%d)", rc);
+
+    /* Many at once, each sending: every one is answered or closed, none
+     * is left hanging, and the proxy idles afterwards. */
+    int many[64], answered = 0, closed = 0;
+    uint8_t q[512];
+    int l = dns_build_query(q, sizeof q, 9, "tp.test", DNS_TYPE_A);
+    for (int k = 0; k < 64; k++) {
+        many[k] = dnsq_dial();
+        if (many[k] >= 0)
+            send(many[k], q, (size_t)l, MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
+    for (int k = 0; k < 64; k++) {
+        if (many[k] < 0) {
+            closed++;  /* the backlog was full: refused, the same */
+            continue;
+        }
+        ssize_t g = recv(many[k], r, sizeof r, 0);
+        if (g > 0)
+            answered++;
+        else if (g == 0)
+            closed++;
+        close(many[k]);
+    }
+    CHECK(answered + closed == 64 && answered > 0,
+          "dns.sock: 64 at once: %d answered, %d closed", answered, closed);
+    CHECK(proxy_quiet(), "the proxy idles after the DNS flood");
+}
+
 static void transparent_scenario(void)
 {
     netns_setup();
@@ -1138,8 +1321,14 @@ static void transparent_scenario(void)
     dns_fake_init(&fake);
     snprintf(audit_path, sizeof audit_path, "%s/egress.jsonl", dir);
     int afd = egress_audit_open(audit_path, &err);
-    static int lfd;
+    static int lfd, dnsq;
     lfd = listen_on("127.0.0.1", 3128, SOCK_STREAM);
+    struct sockaddr_un su = {.sun_family = AF_UNIX};
+    snprintf(su.sun_path, sizeof su.sun_path, "%s/dns.sock", dir);
+    dnsq = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (dnsq < 0 || bind(dnsq, (struct sockaddr *)&su, sizeof su) < 0 ||
+        listen(dnsq, 128) < 0)
+        _exit(91);
     int stop[2];
     if (pipe(stop) < 0)
         _exit(93);
@@ -1155,6 +1344,10 @@ static void transparent_scenario(void)
     cfg.n_transparent = 2;
     cfg.dns_stub_fds = stub;
     cfg.n_dns_stub = 2;
+    cfg.dns_conn_fds = &dnsq;
+    cfg.n_dns_conn = 1;
+    cfg.max_dns_conns = DNSQ_CAP;
+    cfg.dns_conn_ms = DNSQ_MS;
     cfg.fake = &fake;
     cfg.stop_fd = stop[0];
     cfg.hosts_text = hosts;
@@ -1167,15 +1360,19 @@ static void transparent_scenario(void)
     full.n_transparent = 1;
     full.dns_stub_fds = &stub_full;
     full.n_dns_stub = 1;
+    full.dns_conn_fds = NULL;
+    full.n_dns_conn = 0;
     proxy_cfg = &cfg;
     kids[2] = start(proxy_main, stop[1]);
     proxy_cfg = &full;
     kids[3] = start(proxy_main, stop[1]);
     proxy_pid = kids[2];
     close(lfd);
+    close(dnsq);
     close(stop[0]);
 
     check_stub();
+    check_dns_conn();
     check_stub_full();
     check_transparent();
     check_fake_literals();
@@ -1210,6 +1407,8 @@ static void test_transparent(void **state)
     snprintf(path, sizeof path, "%s/egress.jsonl", dir);
     unlink(path);
     snprintf(path, sizeof path, "%s/egress.jsonl.1", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/dns.sock", dir);
     unlink(path);
     rmdir(dir);
     assert_true(WIFEXITED(st));

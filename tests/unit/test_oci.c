@@ -363,8 +363,21 @@ static void test_network_modes(void **state)
                 assert_string_equal(b->argv.v[fw + 1],
                                     "/run/coco/egress/proxy.sock");
                 assert_string_equal(b->argv.v[fw + 2], "3128");
-                assert_string_equal(b->argv.v[fw + 3], "--");
-                assert_string_equal(b->argv.v[fw + 4], p->argv.v[0]);
+                assert_string_equal(b->argv.v[fw + 3],
+                                    "/run/coco/egress/dns.sock");
+                assert_string_equal(b->argv.v[fw + 4], "--");
+                assert_string_equal(b->argv.v[fw + 5], p->argv.v[0]);
+                /* DNS: the relay on 127.0.0.1:53 as the container's
+                 * only resolver, loopback-only hosts, port 53 for an
+                 * unprivileged user in the container's own netns. */
+                assert_true(count_prefix(&b->argv, "--mount=type=bind,src="
+                                         OCI_EGRESS_DIR_SHOWN "/resolv.conf,"
+                                         "dst=/etc/resolv.conf,ro") == 1);
+                assert_true(count_prefix(&b->argv, "--mount=type=bind,src="
+                                         OCI_EGRESS_DIR_SHOWN "/hosts,"
+                                         "dst=/etc/hosts,ro") == 1);
+                assert_true(find(&b->argv, "--sysctl=net.ipv4.ip_unprivileged_"
+                                           "port_start=53") > 0);
                 assert_true(count_prefix(&b->argv, "--mount=type=bind,src="
                                          OCI_COCO_SHOWN ",dst=/run/coco/coco,"
                                          "ro") == 1);
@@ -381,6 +394,7 @@ static void test_network_modes(void **state)
             } else {
                 assert_true(ep < 0 && fw < 0);
                 assert_int_equal(count_prefix(&b->argv, "--entrypoint"), 0);
+                assert_int_equal(count_prefix(&b->argv, "--sysctl"), 0);
             }
             free_built(b);
             free_policy(p);
@@ -400,6 +414,9 @@ static void test_network_modes(void **state)
     assert_true(find(&a, "--mount=type=bind,src=/run/user/1000/"
                          "coco-egress.abc,dst=/run/coco/egress,ro,nosuid,"
                          "nodev") > 0);
+    assert_true(find(&a, "--mount=type=bind,src=/run/user/1000/"
+                         "coco-egress.abc/resolv.conf,dst=/etc/resolv.conf,"
+                         "ro,nosuid,nodev") > 0);
     /* The host's CA file at /run/coco/ca/NAME: the image has its own /etc. */
     assert_true(find(&a, "--mount=type=bind,src=/etc/corp/ca.pem,"
                          "dst=/run/coco/ca/SSL_CERT_FILE,ro,nosuid,nodev") > 0);
