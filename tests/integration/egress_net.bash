@@ -10,7 +10,10 @@
 # /128 of its own (nothing else goes there, nothing of ours goes
 # anywhere else):
 #   198.51.100.10      webserv (80, 443, 8443, 9000; 8080 keep-alive;
-#                      7000 echo), dnsserv UDP 53 and 5353 (witnesses)
+#                      7000 echo; 8081 the files under $EG_DIR/registry:
+#                      registry.test, the fake npm registry of
+#                      npm_registry.bash), dnsserv UDP 53 and 5353
+#                      (witnesses)
 #   198.51.100.53      dnsserv: the test resolver (resolv.conf)
 #   198.51.100.16/28   routed there, held by nobody (extra DNS answers)
 #   10.253.1.5         webserv 80: the LAN
@@ -102,11 +105,24 @@ setup_file() {
         v6web=('[2001:db8:100::10]:80' '[2001:db8:100::10]:9000' '[fd53::5]:80')
         v6dns=('[2001:db8:100::10]:53')
     }
+    # The fake npm registry, built before webserv serves it: only for a
+    # file that loads npm_registry (its tests call npm_registry_require).
+    mkdir -p "$EG_DIR/registry"
+    export EG_REGISTRY_SKIP='' EG_REGISTRY_ERROR=''
+    if ! declare -F npm_registry_build >/dev/null; then
+        EG_REGISTRY_SKIP="this file does not load npm_registry"
+    elif ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        EG_REGISTRY_SKIP="node and npm are needed to build the test npm registry"
+    elif ! npm_registry_build "$EG_DIR/registry" http://registry.test:8081 \
+        >"$EG_DIR/registry.log" 2>&1; then
+        EG_REGISTRY_ERROR=$(tail -n 20 "$EG_DIR/registry.log")
+    fi
     cp "$COCO_TEST_HELPERS/webserv" "$EG_DIR/webserv"
     cp "$COCO_TEST_HELPERS/dnsserv" "$EG_DIR/dnsserv"
     ip netns exec "$EG_NS" "$EG_DIR/webserv" 900 198.51.100.10:80 \
         198.51.100.10:443 198.51.100.10:8443 198.51.100.10:9000 \
         ka:198.51.100.10:8080 echo:198.51.100.10:7000 \
+        "files=$EG_DIR/registry:198.51.100.10:8081" \
         10.253.1.5:80 169.254.169.254:80 "${v6web[@]}" \
         >"$EG_DIR/webserv.log" 2>&1 &
     echo $! >"$EG_DIR/webserv.pid"
@@ -132,6 +148,7 @@ setup_file() {
 198.51.100.10 good.test other.test www.good.test evilgood.test
 10.253.1.5 lan.test
 169.254.169.254 meta.test
+198.51.100.10 registry.test
 EOF
     echo 'nameserver 198.51.100.53' >"$EG_DIR/resolv.conf"
     chmod 0644 "$EG_DIR/hosts" "$EG_DIR/resolv.conf"
