@@ -21,6 +21,8 @@ static const struct command {
     {"up", cmd_up},
     {"down", cmd_down},
     {"prune", cmd_prune},
+    {"install", cmd_install},
+    {"verify", cmd_verify},
     {"rebuild", cmd_rebuild},
     {"help", cmd_help},
     {"--help", cmd_help},

@@ -18,6 +18,8 @@ int cmd_get(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
+int cmd_install(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 int cmd_rebuild(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);

@@ -1,11 +1,13 @@
 /* cmd_engine.c — commands that drive podman/docker themselves:
  * `coco prune` (cache volumes) and `coco rebuild` (the default image). */
+#include <dirent.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "cli.h"
+#include "install.h"
 #include "paths.h"
 #include "oci.h"
 #include "supervise.h"
@@ -45,17 +47,41 @@ int cmd_prune(int argc, char **argv)
         }
     }
     coco_err err = {0};
+    int failed = 0;
+    /* coco's installs (install.h): the tool's, or every tool's */
+    _cleanup_strvec_ struct strvec envs = STRVEC_INIT;
+    if (tool) {
+        strvec_push(&envs, tool);
+    } else {
+        _cleanup_free_ char *dir = paths_envs_dir();
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        while (d && (de = readdir(d)) != NULL)
+            if (tool_name_valid(de->d_name))
+                strvec_push(&envs, de->d_name);
+        if (d)
+            closedir(d);
+        strvec_sort(&envs);
+    }
+    for (size_t i = 0; i < envs.n; i++) {
+        int r = install_remove(envs.v[i], &err);
+        if (r < 0) {
+            err_print(&err);
+            memset(&err, 0, sizeof err);
+            failed++;
+        } else if (r > 0) {
+            printf("%s: removed its install and caches\n", envs.v[i]);
+        }
+    }
     _cleanup_strvec_ struct strvec eng = STRVEC_INIT;
     if (engines(&eng, &err) < 0) {
         err_print(&err);
         return EXIT_COCO;
     }
     if (!eng.n) {
-        printf("no podman or docker found: nothing to prune (the native "
-               "runtime keeps no volumes)\n");
-        return 0;
+        printf("no podman or docker found: no volumes to prune\n");
+        return failed ? EXIT_COCO : 0;
     }
-    int failed = 0;
     /* Engine paths come from PATH: printed escaped, like everything else
      * coco did not write itself. */
     _cleanup_strvec_ struct strvec keep = STRVEC_INIT;

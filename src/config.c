@@ -533,6 +533,8 @@ static const char *script_pkg_check(const char *s)
     return versioned ? "a package name, without a version" : NULL;
 }
 
+static const char *allowed_host_check(const char *s);
+
 static int key_install(struct parse_ctx *ctx, const char *key, json_t *v)
 {
     if (!json_is_object(v))
@@ -547,9 +549,23 @@ static int key_install(struct parse_ctx *ctx, const char *key, json_t *v)
             if (get_string_array(ctx, dkey, f, &ctx->cfg->allow_scripts,
                                  script_pkg_check) < 0)
                 return -1;
+        } else if (strcmp(k, "allowed_hosts") == 0) {
+            struct strvec *hosts = &ctx->cfg->install_hosts;
+            if (get_string_array(ctx, dkey, f, hosts, allowed_host_check) < 0)
+                return -1;
+            for (size_t i = 0; i < hosts->n; i++) {
+                struct net_allow e;
+                char buf[300];
+                if (net_allow_parse(hosts->v[i], &e))
+                    return KEY_ERR(ctx, dkey, "internal: entry %zu changed",
+                                   i);
+                net_allow_format(&e, buf, sizeof buf);
+                free(hosts->v[i]);
+                hosts->v[i] = xstrdup(buf);
+            }
         } else {
             return KEY_ERR(ctx, dkey, "unknown key (install has "
-                                      "allow_scripts)");
+                                      "allow_scripts, allowed_hosts)");
         }
     }
     return 0;
@@ -778,7 +794,8 @@ static const struct key_row {
     {"env_passthrough", key_env_passthrough, "[NAME] copied from the host"},
     {"dependencies", key_dependencies, "{apt: [...], mise: [...]}"},
     {"install", key_install,
-     "{allow_scripts: [package]} install scripts that may run (risky)"},
+     "{allow_scripts: [package], allowed_hosts: [host]} how coco installs "
+     "the tool"},
     {"workdir", key_workdir, "working directory (default /workspace)"},
     {"network", key_network, "none | full | host (default none)"},
     {"allowed_hosts", key_allowed_hosts, "[host] egress allowlist"},
@@ -983,6 +1000,7 @@ void config_free(struct config *c)
     strvec_clear(&c->deps_apt);
     strvec_clear(&c->deps_mise);
     strvec_clear(&c->allow_scripts);
+    strvec_clear(&c->install_hosts);
     free(c->workdir);
     strvec_clear(&c->allowed_hosts);
     strvec_clear(&c->private_ranges);

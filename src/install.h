@@ -47,6 +47,7 @@
 #define COCO_INSTALL_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -189,6 +190,11 @@ int install_current(const char *tool, struct install_env *out, coco_err *err);
 /* Rehash TOOL's install against its manifest (`coco verify`): 0 intact,
  * 1 changed (*CHANGED says where), -1 error. */
 int install_verify(const char *tool, char **changed, coco_err *err);
+
+/* What `coco show` says of P's install (P->spec set): installed (version,
+ * size, where) or what the next run will install, from where; returns
+ * the number of risks it marked (install.allow_scripts). */
+int install_describe(const struct policy *p, FILE *o);
 
 /* Remove TOOL's install and caches (`coco prune TOOL`): 1 removed, 0
  * there was none, -1 error. */

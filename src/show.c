@@ -6,6 +6,7 @@
  * net_describe() and install_describe()); nothing below calls up here.
  */
 #include "show.h"
+#include "install.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -55,7 +56,7 @@ void show_policy(const struct policy *p, FILE *o)
     fprintf(o, "tool       %s\n", E(p->tool));
     fprintf(o, "config     %s\n", E(p->config_path));
     if (p->spec)
-        fprintf(o, "install    %s\n", E(p->spec));
+        risks += install_describe(p, o);
     fprintf(o, "command   ");
     for (size_t i = 0; i < p->argv.n; i++)
         fprintf(o, " %s", E(p->argv.v[i]));

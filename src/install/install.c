@@ -60,6 +60,14 @@ bool install_handles(const char *spec, const char **why)
     return ok;
 }
 
+static void fmt_mib(uint64_t b, char *buf, size_t len)
+{
+    if (b < (1u << 20))
+        snprintf(buf, len, "%.1f KiB", (double)b / 1024.0);
+    else
+        snprintf(buf, len, "%.1f MiB", (double)b / (1024.0 * 1024.0));
+}
+
 /* ---- the tool's directory ---------------------------------------------- */
 
 static uint64_t mono_ms(void)
@@ -397,7 +405,7 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
                       const struct install_driver *d,
                       const struct tool_spec *ts, int envfd,
                       const char *envdir, const char *from_lock_dir,
-                      coco_err *err)
+                      const char *from_lock_hash, coco_err *err)
 {
     uint64_t t0 = mono_ms();
     int ret = -1, rootfd = -1;
@@ -455,6 +463,15 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
     if (from_lock_dir) {
         _cleanup_close_ int ofd = open(from_lock_dir, O_RDONLY |
                                        O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        char h[13];
+        if (ofd >= 0 && (file_hash12(ofd, d->lock, h, err) < 0 ||
+                         strcmp(h, from_lock_hash) != 0)) {
+            if (!err->msg[0])
+                err_set(err, 0, "%s/%s: changed since it was installed; "
+                        "`coco install --upgrade %s` resolves anew",
+                        from_lock_dir, d->lock, p->tool);
+            goto out;
+        }
         _cleanup_free_ char *to_m = path_join(root, d->manifest_file);
         _cleanup_free_ char *to_l = path_join(root, d->lock);
         if (ofd < 0 || copy_file_at(ofd, d->manifest_file, to_m, err) < 0 ||
@@ -468,6 +485,12 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
     pc.cache = cache;
     for (size_t i = 0; d->hosts[i]; i++)
         strvec_push(&pc.hosts, d->hosts[i]);
+    /* the registry's, then the config's install.allowed_hosts (a
+     * corporate registry), then its allowed_hosts (issue 9: the list
+     * "extendable by allowed_hosts") */
+    for (size_t i = 0; i < p->install_hosts.n; i++)
+        if (!strvec_contains(&pc.hosts, p->install_hosts.v[i]))
+            strvec_push(&pc.hosts, p->install_hosts.v[i]);
     for (size_t i = 0; i < p->net.allowed_hosts.n; i++)
         if (!strvec_contains(&pc.hosts, p->net.allowed_hosts.v[i]))
             strvec_push(&pc.hosts, p->net.allowed_hosts.v[i]);
@@ -579,7 +602,9 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
     {
         _cleanup_free_ char *mpath = path_join(tmp, "manifest.json");
         _cleanup_free_ char *lpath = path_join(tmp, d->lock);
+        _cleanup_free_ char *ppath = path_join(tmp, d->manifest_file);
         if (copy_file_at(rootfd, d->lock, lpath, err) < 0 ||
+            copy_file_at(rootfd, d->manifest_file, ppath, err) < 0 ||
             manifest_write(&mf, mpath, extra, err) < 0)
             goto out;
     }
@@ -625,8 +650,9 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
     size_t files = 0;
     for (size_t i = 0; i < mf.n; i++)
         files += mf.e[i].type == MF_FILE;
+    fmt_mib(mf.total_size, sz, sizeof sz);
     say(p, "installed %s %s: %zu files, %s, in %.1f s (log: %s)", ts->name,
-        ev, files, fmt_size(mf.total_size, sz, sizeof sz),
+        ev, files, sz,
         (double)(mono_ms() - t0) / 1000.0, log);
     ret = 0;
     goto out;
@@ -685,7 +711,7 @@ static int ensure_once(const struct policy *p, const struct host_ctx *ctx,
         return err_set(err, 0, "%s: tool: no install spec", p->config_path);
     const struct install_driver *d = install_driver_for(ts.backend);
     int ret = -1, envfd = -1, lockfd = -1;
-    char *envdir = NULL, *from = NULL;
+    char *envdir = NULL, *from = NULL, *from_hash = NULL;
     struct manifest mf = {0};
     json_t *extra = NULL;
     if (!d) {
@@ -749,19 +775,27 @@ static int ensure_once(const struct policy *p, const struct host_ctx *ctx,
         ret = 0;
         goto out;
     }
+    /* reinstall from the lock; a changed spec or an upgrade resolves anew */
+    if (have > 0 && same_spec && mode == INSTALL_REINSTALL) {
+        const char *h = json_string_value(json_object_get(extra,
+                                                          "lock_sha256_12"));
+        _cleanup_free_ char *pj = path_join(out->dir, d->manifest_file);
+        _cleanup_free_ char *lk = path_join(out->dir, d->lock);
+        if (h && access(pj, R_OK) == 0 && access(lk, R_OK) == 0) {
+            from = xstrdup(out->dir);
+            from_hash = xstrdup(h);
+        }
+    }
     manifest_free(&mf);
     json_decref(extra);
-    /* reinstall from the lock; a changed spec or an upgrade resolves anew */
-    from = have > 0 && same_spec && mode == INSTALL_REINSTALL
-               ? xstrdup(out->dir)
-               : NULL;
+    extra = NULL;
     if (have > 0 && !same_spec) {
         _cleanup_free_ char *o = str_escape(out->spec);
         _cleanup_free_ char *n = str_escape(p->spec);
         say(p, "the config's tool changed from %s to %s", o, n);
     }
     install_env_free(out);
-    if (do_install(p, ctx, d, &ts, envfd, envdir, from, err) < 0)
+    if (do_install(p, ctx, d, &ts, envfd, envdir, from, from_hash, err) < 0)
         goto out;
     if (load_env(envdir, envfd, out, NULL, NULL, err) <= 0) {
         if (!err->msg[0])
@@ -778,6 +812,7 @@ out:
         close(envfd);
     free(envdir);
     free(from);
+    free(from_hash);
     tool_spec_free(&ts);
     return ret;
 }
@@ -879,4 +914,62 @@ int install_ensure(const struct policy *p, const struct host_ctx *ctx,
     }
     return err_set(err, 0, "%s: its install keeps changing (another coco "
                    "installs it); try again", p->tool);
+}
+
+int install_describe(const struct policy *p, FILE *o)
+{
+    const char *why = NULL;
+    int risks = 0;
+    _cleanup_free_ char *es = str_escape(p->spec);
+    if (!install_handles(p->spec, &why)) {
+        fprintf(o, "install    %s: %s\n", es, why);
+        return 0;
+    }
+    if (p->runtime != RT_NATIVE) {
+        fprintf(o, "install    %s: on %s the program comes from the image\n",
+                es, runtime_name(p->runtime));
+        return 0;
+    }
+    struct tool_spec ts;
+    if (tool_spec_parse(p->spec, &ts) < 0)
+        return 0;
+    const struct install_driver *d = install_driver_for(ts.backend);
+    struct install_env e = INSTALL_ENV_INIT;
+    coco_err err = {0};
+    int have = install_current(p->tool, &e, &err);
+    char sz[32];
+    if (have > 0 && streq(e.spec, p->spec)) {
+        _cleanup_free_ char *ev = str_escape(e.version);
+        _cleanup_free_ char *ed = str_escape(e.dir);
+        fmt_mib(e.bytes, sz, sizeof sz);
+        fprintf(o, "install    %s: installed %s %s (%llu files, %s) in %s,\n"
+                   "           read-only at " INSTALL_MOUNT ", %s first on "
+                   "PATH\n", es, ts.name, ev, (unsigned long long)e.files,
+                sz, ed, d->bin);
+    } else {
+        fprintf(o, "install    %s: %s; the next run installs it:\n"
+                   "           fetch from %s", es,
+                have > 0 ? "the config's spec changed" : "not installed yet",
+                d->hosts[0]);
+        for (size_t i = 0; i < p->install_hosts.n; i++)
+            fprintf(o, ", %s", p->install_hosts.v[i]);
+        for (size_t i = 0; i < p->net.allowed_hosts.n; i++)
+            fprintf(o, ", %s", p->net.allowed_hosts.v[i]);
+        fprintf(o, " (no package code runs),\n           then build without "
+                   "network (install scripts of %s only)\n", ts.name);
+    }
+    if (have < 0) {
+        _cleanup_free_ char *em = str_escape(err.msg);
+        fprintf(o, "  ! its install cannot be read: %s\n", em);
+    }
+    for (size_t i = 0; i < p->allow_scripts.n; i++) {
+        _cleanup_free_ char *ep = str_escape(p->allow_scripts.v[i]);
+        fprintf(o, "  ! RISK: install.allow_scripts: %s's install scripts run "
+                   "when coco installs the tool (offline, writing only its "
+                   "install)\n", ep);
+        risks++;
+    }
+    install_env_free(&e);
+    tool_spec_free(&ts);
+    return risks;
 }
