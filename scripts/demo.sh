@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's main job, end to end, on a fresh Debian 12 machine as root:
-# install the dependencies, build coco, install eslint 9, and lint a file
+# install the dependencies, build coco, `coco get eslint`, `coco up`, and
+# `eslint bad.js`: coco installs eslint 9 itself, sandboxed, and lints a file
 # with a real error through `coco run eslint` on the default backend (coco's
 # native sandbox where the kernel allows it): no network, no capabilities,
 # only the project directory visible.
@@ -10,8 +11,9 @@
 #                                   # on images built offline (a few minutes)
 #   COCO_DEMO_NO_APT=1 bash scripts/demo.sh   # dependencies already there
 #
-# It leaves eslint 9 installed globally with npm (and, with --podman, the
-# images localhost/coco-base:bookworm and localhost/coco-eslint:9).
+# Nothing of eslint is left on the host: coco installs it into the demo's
+# own data directory (removed at the end).  With --podman it leaves the
+# images localhost/coco-base:bookworm and localhost/coco-eslint:9.
 set -euo pipefail
 
 backend=default
@@ -54,7 +56,7 @@ trap 'rm -rf -- "$demo"' EXIT
 # A private config directory, so the demo never touches the user's own
 # configs.  coco refuses a config that is not the user's or that group or
 # others may write, hence the explicit modes.
-export XDG_DATA_HOME=$demo/data
+export XDG_DATA_HOME=$demo/data XDG_STATE_HOME=$demo/state
 tools=$XDG_DATA_HOME/coco/tools
 mkdir -p -- "$tools"
 chmod 0700 -- "$XDG_DATA_HOME" "$XDG_DATA_HOME/coco" "$tools"
@@ -62,12 +64,16 @@ umask 022
 export COCO_STORE=$repo/store
 
 if [[ $backend == default ]]; then
-    if ! command -v eslint >/dev/null || [[ $(eslint --version) != v9.* ]]; then
-        say "installing eslint 9 on the host (npm install -g eslint@9)"
-        npm install -g --no-fund --no-audit eslint@9
-    fi
+    # Nothing is installed on the host: coco installs eslint itself, at its
+    # first run, in its own sandbox (fetch from the npm registry with no
+    # package code running, then build with no network).
     say "coco get eslint (the store's config: the project directory, no network)"
     "$coco" get eslint
+    bin=$demo/bin
+    mkdir -p -- "$bin"
+    export COCO_BIN_DIR=$bin PATH=$bin:$PATH
+    say "coco up (links eslint into $bin)"
+    "$coco" up
 else
     # podman 4.3 without systemd on cgroup v1: runc, cgroupfs, file events
     # logger.  coco execs podman with this environment, so it applies there.
@@ -122,9 +128,15 @@ say "what eslint may touch: coco show eslint"
 say "what coco would run: coco run --dry-run eslint bad.js"
 "$coco" run --dry-run eslint bad.js
 
-say "coco run eslint bad.js"
-rc=0
-"$coco" run eslint bad.js || rc=$?
+if [[ $backend == default ]]; then
+    say "eslint bad.js (the link coco up made: the first run installs eslint 9)"
+    rc=0
+    eslint bad.js || rc=$?
+else
+    say "coco run eslint bad.js"
+    rc=0
+    "$coco" run eslint bad.js || rc=$?
+fi
 
 say "eslint exited $rc"
 # eslint exits 1 when it found problems; coco passes the tool's own exit
