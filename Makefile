@@ -101,6 +101,11 @@ $(O)/bench/egress_bench: bench/egress_bench.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
+# The install manifest's checks on a real tree (bench/verify.sh).
+$(O)/bench/verify_bench: bench/verify_bench.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
 # Helpers run inside sandboxes by the escape tests: static, no libc surprises.
 $(O)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)

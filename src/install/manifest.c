@@ -186,6 +186,9 @@ static int visit(struct walk *w, int dirfd, const char *name, size_t len,
  * at DEPTH (the root is 0). */
 static int walk_dir(struct walk *w, int fd, size_t len, int depth)
 {
+    if (depth > MF_MAX_DEPTH)   /* a hand-made manifest deeper than parsed ones */
+        return err_set(w->err, 0, "the manifest is deeper than %d directories",
+                       MF_MAX_DEPTH);
     if (!w->bufs[depth])
         w->bufs[depth] = xmalloc(DENTS_BUF);
     char *buf = w->bufs[depth];
