@@ -12,12 +12,14 @@
 #                                  names from the config directory, then
 #                                  file names for the tool's arguments
 #   coco show|prune TOOL           tool names
+#   coco install [--upgrade] TOOL...  --upgrade, then tool names
+#   coco verify [TOOL...]          tool names
 #   coco up [--force NAME...]      --force, then tool names
 #   coco get NAME [--force]        names in the local store
 #   coco list [-l]                 -l
 #   coco rebuild [--base IMAGE]    --base
 
-_coco_commands=(run list show get up down prune rebuild help version)
+_coco_commands=(run list show get up down install verify prune rebuild help version)
 _coco_runtimes=(native podman docker)
 
 # Print the names of NAME.json files in directory $1, one per line.
@@ -146,6 +148,16 @@ _coco() {
         ;;
     show | prune)
         ((cword == 2)) && _coco_reply "$cur" < <(_coco_tools)
+        ;;
+    install)
+        if [[ $cur == -* ]]; then
+            _coco_reply "$cur" < <(printf -- '%s\n' --upgrade)
+        else
+            _coco_reply "$cur" < <(_coco_tools)
+        fi
+        ;;
+    verify)
+        _coco_reply "$cur" < <(_coco_tools)
         ;;
     get)
         if [[ $cur == -* ]]; then
