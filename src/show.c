@@ -240,10 +240,32 @@ void show_config(const struct config *c, const char *home, const char *cwd,
     _cleanup_strvec_ struct strvec keep = STRVEC_INIT;
 #define E(s) str_escape_keep(&keep, (s))
     fprintf(o, "%s grants:\n", E(c->name));
-    fprintf(o, "  command   %s", E(c->command ? c->command : c->name));
-    if (c->tool)
-        fprintf(o, "  (install %s)", E(c->tool));
-    fprintf(o, "\n");
+    fprintf(o, "  command   %s\n", E(c->command ? c->command : c->name));
+    if (c->tool) {
+        const char *why = NULL;
+        if (install_handles(c->tool, &why) && c->runtime != RT_PODMAN &&
+            c->runtime != RT_DOCKER && !c->image)
+            fprintf(o, "  install   %s: the first run installs it on the native "
+                       "runtime,\n            sandboxed: fetched from %s "
+                       "(no package code runs),\n            then built "
+                       "without network (install scripts: %s",
+                    E(c->tool), c->spec.backend && streq(c->spec.backend, "npm")
+                                    ? "registry.npmjs.org" : "its registry",
+                    E(c->spec.name));
+        else
+            fprintf(o, "  install   %s: not installed by coco (the program "
+                       "comes from %s", E(c->tool),
+                    c->image || c->runtime == RT_PODMAN ||
+                            c->runtime == RT_DOCKER
+                        ? "the image" : "the host's PATH on native, the image "
+                                        "on podman and docker");
+        if (install_handles(c->tool, NULL) && c->runtime != RT_PODMAN &&
+            c->runtime != RT_DOCKER && !c->image) {
+            for (size_t i = 0; i < c->allow_scripts.n; i++)
+                fprintf(o, ", ! %s", E(c->allow_scripts.v[i]));
+        }
+        fprintf(o, ")\n");
+    }
     if (!c->n_mounts)
         fprintf(o, "  files     none of the host's\n");
     for (size_t i = 0; i < c->n_mounts; i++) {
