@@ -8,6 +8,9 @@
  *       v/VERSION-LOCKHASH/root/          the install (read-only in runs)
  *       v/VERSION-LOCKHASH/manifest.json  every path, type, mode, size,
  *                                         mtime, inode, SHA-256
+ *       v/VERSION-LOCKHASH/install.json   spec, version, driver, the
+ *                                         tree's fingerprint (small: what
+ *                                         a run reads)
  *       v/VERSION-LOCKHASH/LOCKFILE       the ecosystem's lock
  *       v/.tmp-XXXXXX/                    an install under way (a killed
  *                                         one leaves only this)
@@ -135,6 +138,15 @@ void manifest_free(struct manifest *m);
  * Directory sizes are not compared (they are file-system specific). */
 int manifest_check_quick(const struct manifest *m, int rootfd,
                          char **changed, coco_err *err);
+/* A tree's fingerprint: SHA-256 over every entry's path, type, mode,
+ * size, mtime, inode and symlink target, in path order (not the files'
+ * contents).  Of M (as built or loaded), or of the tree at ROOTFD as it
+ * is now, walked like manifest_build() but reading no file: equal
+ * fingerprints mean manifest_check_quick() would find nothing, without
+ * loading the manifest (the check before every run). */
+void manifest_fingerprint(const struct manifest *m, char out[65]);
+int manifest_tree_fingerprint(int rootfd, char out[65], coco_err *err);
+
 /* Rehash every file as well (`coco verify`): 0 / 1 (with *CHANGED) / -1. */
 int manifest_check_full(const struct manifest *m, int rootfd,
                         char **changed, coco_err *err);
@@ -155,6 +167,7 @@ struct install_env {
     const char *bin;  /* relative to ROOT: the programs ("node_modules/.bin") */
     char *spec;       /* the spec it was installed from */
     uint64_t files, bytes;
+    char tree_sha256[65]; /* manifest_fingerprint() at install */
     /* install_ensure(): a shared lock on the tool's use lock, held for
      * the run (a newer install removes an old version only when no run
      * holds it); closed by install_env_free(). */

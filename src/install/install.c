@@ -31,6 +31,7 @@
 #include "sys.h"
 
 #define ENV_LINK "current"
+#define INSTALL_RECORD "install.json"
 #define INSTALL_TIMEOUT "30m"
 
 void install_env_free(struct install_env *e)
@@ -121,6 +122,9 @@ static char *current_name(int envfd)
     return xstrdup(buf);
 }
 
+/* The current install's record (v/NAME/install.json, small: what the
+ * run needs, and the tree's fingerprint), into OUT; with MF, also its
+ * manifest.  1, 0 when there is none, -1 when it cannot be read. */
 static int load_env(const char *envdir, int envfd, struct install_env *out,
                     struct manifest *mf, json_t **extra_out, coco_err *err)
 {
@@ -128,35 +132,42 @@ static int load_env(const char *envdir, int envfd, struct install_env *out,
     if (!cur)
         return 0;
     _cleanup_free_ char *dir = path_join(envdir, cur);
-    _cleanup_free_ char *mpath = path_join(dir, "manifest.json");
-    void *extra = NULL;
-    struct manifest m = {0};
-    if (manifest_load(mpath, &m, &extra, err) < 0)
+    _cleanup_free_ char *ipath = path_join(dir, INSTALL_RECORD);
+    _cleanup_free_ char *text = NULL;
+    size_t len = 0;
+    if (read_file(ipath, &text, &len, 1u << 20, err) < 0)
         return -1;
-    json_t *x = extra;
+    json_error_t je;
+    json_t *x = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     const char *spec = json_string_value(json_object_get(x, "spec"));
     const char *ver = json_string_value(json_object_get(x, "package_version"));
     const char *drv = json_string_value(json_object_get(x, "driver"));
+    const char *fp = json_string_value(json_object_get(x, "tree_sha256"));
+    json_t *files = json_object_get(x, "files"), *bytes = json_object_get(x, "bytes");
     const struct install_driver *d = install_driver_for(drv);
-    if (!spec || !ver || !d) {
-        manifest_free(&m);
+    if (!spec || !ver || !d || !fp || strlen(fp) != 64 ||
+        !json_is_integer(files) || !json_is_integer(bytes) ||
+        json_integer_value(files) < 0 || json_integer_value(bytes) < 0) {
         json_decref(x);
-        return err_set(err, 0, "%s: no spec, version or known driver",
-                       mpath);
+        return err_set(err, 0, "%s: not a record coco wrote (spec, "
+                       "package_version, driver, tree_sha256, files, bytes)",
+                       ipath);
     }
     out->dir = steal_pointer(&dir);
     out->root = path_join(out->dir, "root");
     out->version = xstrdup(ver);
     out->spec = xstrdup(spec);
     out->bin = d->bin;
-    for (size_t i = 0; i < m.n; i++)
-        if (m.e[i].type == MF_FILE)
-            out->files++;
-    out->bytes = m.total_size;
-    if (mf)
-        *mf = m;
-    else
-        manifest_free(&m);
+    memcpy(out->tree_sha256, fp, 65);
+    out->files = (uint64_t)json_integer_value(files);
+    out->bytes = (uint64_t)json_integer_value(bytes);
+    if (mf) {
+        _cleanup_free_ char *mpath = path_join(out->dir, "manifest.json");
+        if (manifest_load(mpath, mf, NULL, err) < 0) {
+            json_decref(x);
+            return -1;
+        }
+    }
     if (extra_out)
         *extra_out = x;
     else
@@ -603,9 +614,22 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
         _cleanup_free_ char *mpath = path_join(tmp, "manifest.json");
         _cleanup_free_ char *lpath = path_join(tmp, d->lock);
         _cleanup_free_ char *ppath = path_join(tmp, d->manifest_file);
+        _cleanup_free_ char *ipath = path_join(tmp, INSTALL_RECORD);
+        char fp[65];
+        manifest_fingerprint(&mf, fp);
+        json_object_set_new(extra, "tree_sha256", json_string(fp));
+        size_t nfiles = 0;
+        for (size_t i = 0; i < mf.n; i++)
+            nfiles += mf.e[i].type == MF_FILE;
+        json_object_set_new(extra, "files", json_integer((json_int_t)nfiles));
+        json_object_set_new(extra, "bytes",
+                            json_integer((json_int_t)mf.total_size));
+        _cleanup_free_ char *rec = json_dumps(extra, JSON_INDENT(1) |
+                                              JSON_PRESERVE_ORDER);
         if (copy_file_at(rootfd, d->lock, lpath, err) < 0 ||
             copy_file_at(rootfd, d->manifest_file, ppath, err) < 0 ||
-            manifest_write(&mf, mpath, extra, err) < 0)
+            manifest_write(&mf, mpath, extra, err) < 0 ||
+            write_file_atomic(ipath, rec, strlen(rec), 0600, true, err) < 0)
             goto out;
     }
     /* version names come from the package: checked by d->version */
@@ -701,6 +725,45 @@ out:
     return ret;
 }
 
+/* The check before a run: the tree's fingerprint now against the one
+ * recorded (no manifest to load: a few milliseconds); when they differ,
+ * the manifest says which path changed.  0 unchanged, 1 changed (ERR
+ * names the path), -1 error. */
+static int check_current(const struct install_env *e, coco_err *err)
+{
+    _cleanup_close_ int rfd = open(e->root, O_RDONLY | O_DIRECTORY |
+                                   O_NOFOLLOW | O_CLOEXEC);
+    if (rfd < 0)
+        return err_set(err, errno, "%s: cannot open it", e->root);
+    char now[65];
+    if (manifest_tree_fingerprint(rfd, now, err) == 0 &&
+        strcmp(now, e->tree_sha256) == 0)
+        return 0;
+    /* changed, or the walk refused what it found: the manifest names it */
+    struct manifest m;
+    _cleanup_free_ char *mpath = path_join(e->dir, "manifest.json");
+    coco_err merr = {0};
+    if (manifest_load(mpath, &m, NULL, &merr) < 0) {
+        *err = merr;
+        return -1;
+    }
+    char *changed = NULL;
+    memset(err, 0, sizeof *err);
+    int c = manifest_check_quick(&m, rfd, &changed, err);
+    manifest_free(&m);
+    if (c == 0) {
+        err_set(err, 0, "%s/" INSTALL_RECORD ": its tree_sha256 does not "
+                "match its manifest", e->dir);
+        return 1;
+    }
+    if (c > 0) {
+        _cleanup_free_ char *ec = str_escape(changed);
+        err_set(err, 0, "%s", ec);
+    }
+    free(changed);
+    return c;
+}
+
 static int ensure_once(const struct policy *p, const struct host_ctx *ctx,
                        enum install_mode mode, struct install_env *out,
                        coco_err *err)
@@ -742,9 +805,9 @@ static int ensure_once(const struct policy *p, const struct host_ctx *ctx,
             goto out;
         }
     }
-    int have = load_env(envdir, envfd, out, &mf, (json_t **)&extra, err);
+    int have = load_env(envdir, envfd, out, NULL, (json_t **)&extra, err);
     if (have < 0) {
-        /* a manifest coco cannot read: reinstall rather than trust */
+        /* a record coco cannot read: reinstall rather than trust */
         _cleanup_free_ char *e = xstrdup(err->msg);
         say(p, "the current install is unreadable (%s); installing again",
             e);
@@ -753,23 +816,16 @@ static int ensure_once(const struct policy *p, const struct host_ctx *ctx,
     }
     bool same_spec = have > 0 && streq(out->spec, p->spec);
     if (have > 0 && same_spec && mode == INSTALL_IF_NEEDED) {
-        _cleanup_close_ int rfd = open(out->root, O_RDONLY | O_DIRECTORY |
-                                       O_NOFOLLOW | O_CLOEXEC);
-        char *changed = NULL;
-        int c = rfd < 0 ? -1 : manifest_check_quick(&mf, rfd, &changed, err);
-        manifest_free(&mf);
-        json_decref(extra);
-        if (rfd < 0)
-            err_set(err, errno, "%s: cannot open it", out->root);
+        int c = check_current(out, err);
         if (c != 0) {
             if (c > 0) {
-                _cleanup_free_ char *ec = str_escape(changed);
-                err_set(err, 0, "%s: its installed files changed since coco "
-                        "installed them (%s); not running it: `coco verify "
-                        "%s` checks every file, `coco install %s` installs "
-                        "it again", p->tool, ec, p->tool, p->tool);
+                char what[sizeof err->msg / 2];
+                snprintf(what, sizeof what, "%s", err->msg);
+                err_set(err, 0, "%s: its install changed since coco made it "
+                        "(%s); not running it: `coco verify %s` checks every "
+                        "file, `coco install %s` installs it again", p->tool,
+                        what, p->tool, p->tool);
             }
-            free(changed);
             goto out;
         }
         ret = 0;
@@ -900,13 +956,22 @@ int install_ensure(const struct policy *p, const struct host_ctx *ctx,
                    enum install_mode mode, struct install_env *out,
                    coco_err *err)
 {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int tries = 0; tries < 3; tries++) {
         if (ensure_once(p, ctx, tries ? INSTALL_IF_NEEDED : mode, out,
                         err) < 0)
             return -1;
         int h = hold_current(p->tool, out);
-        if (h > 0)
+        if (h > 0) {
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            if (coco_debug)
+                debug("install: %s %s, loaded and checked in %.2f ms",
+                      p->tool, out->version,
+                      (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+                          (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
             return 0;
+        }
         install_env_free(out);
         if (h < 0)
             return err_set(err, errno, "%s: cannot lock its install",

@@ -162,6 +162,7 @@ struct walk {
     /* W_BUILD */
     struct manifest *out;
     size_t cap;
+    bool meta_only;                /* describe, hash nothing (fingerprint) */
     /* W_QUICK, W_FULL */
     const struct manifest *m;
     uint8_t *seen;
@@ -343,6 +344,8 @@ static int build_visit(struct walk *w, int dirfd, const char *name,
         return werr(w, 0, "a set%cid file (mode %04o); coco refuses setuid and "
                     "setgid files in an install", st->st_mode & S_ISUID ? 'u' : 'g',
                     (unsigned)(st->st_mode & 07777));
+    if (w->meta_only)
+        return add_entry(w, path, MF_FILE, st, w->err);
     /* O_NONBLOCK: a fifo swapped in after the fstatat() does not block. */
     _cleanup_close_ int fd = open_below(dirfd, name, O_RDONLY | O_NONBLOCK);
     struct stat fst, after;
@@ -521,7 +524,8 @@ static int open_root(int rootfd, struct stat *st, coco_err *err)
     return fd;
 }
 
-int manifest_build(int rootfd, struct manifest *out, coco_err *err)
+static int build(int rootfd, bool meta_only, struct manifest *out,
+                 coco_err *err)
 {
     memset(out, 0, sizeof *out);
     struct stat st;
@@ -530,6 +534,7 @@ int manifest_build(int rootfd, struct manifest *out, coco_err *err)
         return -1;
     struct walk *w = xcalloc(1, sizeof *w);
     w->mode = W_BUILD;
+    w->meta_only = meta_only;
     w->err = err;
     w->out = out;
     int r = add_entry(w, "", MF_DIR, &st, err);
@@ -541,6 +546,41 @@ int manifest_build(int rootfd, struct manifest *out, coco_err *err)
         return -1;
     }
     qsort(out->e, out->n, sizeof *out->e, cmp_entry);
+    return 0;
+}
+
+int manifest_build(int rootfd, struct manifest *out, coco_err *err)
+{
+    return build(rootfd, false, out, err);
+}
+
+void manifest_fingerprint(const struct manifest *m, char out[65])
+{
+    struct sha256 s;
+    sha256_init(&s);
+    for (size_t i = 0; i < m->n; i++) {
+        const struct mf_entry *e = &m->e[i];
+        /* NUL-terminated path and target: no two trees hash alike by
+         * moving bytes between fields */
+        uint64_t rec[5] = {(uint64_t)e->type, e->mode, e->size,
+                           (uint64_t)e->mtime_ns, e->ino};
+        sha256_update(&s, e->path, strlen(e->path) + 1);
+        sha256_update(&s, rec, sizeof rec);
+        if (e->type == MF_SYMLINK && e->target)
+            sha256_update(&s, e->target, strlen(e->target) + 1);
+    }
+    uint8_t d[32];
+    sha256_final(&s, d);
+    sha256_hex(d, out);
+}
+
+int manifest_tree_fingerprint(int rootfd, char out[65], coco_err *err)
+{
+    struct manifest m;
+    if (build(rootfd, true, &m, err) < 0)
+        return -1;
+    manifest_fingerprint(&m, out);
+    manifest_free(&m);
     return 0;
 }
 
