@@ -820,7 +820,9 @@ static int ensure_once(const struct policy *p, const struct host_ctx *ctx,
         if (c != 0) {
             if (c > 0) {
                 char what[sizeof err->msg / 2];
-                snprintf(what, sizeof what, "%s", err->msg);
+                size_t wl = strnlen(err->msg, sizeof what - 1);
+                memcpy(what, err->msg, wl);
+                what[wl] = '\0';
                 err_set(err, 0, "%s: its install changed since coco made it "
                         "(%s); not running it: `coco verify %s` checks every "
                         "file, `coco install %s` installs it again", p->tool,
