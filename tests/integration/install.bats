@@ -122,3 +122,94 @@ setup() {
         [[ ${#lines[@]} -eq 1 && ${lines[0]} == 1.0.0-* ]] || { echo "$output"; return 1; }
     done
 }
+
+# no_evil WHO: no EVIL file on the host where coco-t-evildep aims (the
+# user's home, /tmp, the data and work directories).
+no_evil() {
+    local f
+    for f in "$(home_of "$1")/EVIL" /tmp/EVIL "$(work_of "$1")/EVIL"; do
+        [[ ! -e $f ]] || { echo "found $f: $(cat "$f")"; return 1; }
+    done
+    run find "$(envs_of "$1")" "$TEST_TMP" -name EVIL
+    [[ -z $output ]] || { echo "found: $output"; return 1; }
+}
+
+@test "install: phase F runs no package code; a dependency's install script that is not allowed never runs and is named" {
+    [[ ! -e /tmp/EVIL ]] || skip "/tmp/EVIL exists on this host already"
+    local who envs
+    reg_config scripty coco-t-scripty coco-t-scripty
+    for who in root user; do
+        envs=$(envs_of "$who")
+        run --separate-stderr as "$who" "$COCO" run scripty
+        assert_status 0
+        assert_line "scripty 1.0.0"
+        [[ -f $envs/scripty/current/root/node_modules/coco-t-evildep/evil.js ]]
+        run find "$envs" -name evildep-ran
+        [[ -z $output ]] || { echo "evildep ran: $output"; return 1; }
+        no_evil "$who"
+        # the notice names the package and the way to allow it
+        grep -q 'package coco-t-evildep has an install script; not run (to run it offline, add "install": {"allow_scripts": \["coco-t-evildep"\]}' <<<"$stderr" || {
+            echo "stderr: $stderr"
+            return 1
+        }
+        run node -e 'const m = require(process.argv[1]);
+            console.log("not-run=" + m.scripts_not_run.join(","));
+            console.log("run=" + m.scripts_run.join(","));' "$envs/scripty/current/manifest.json"
+        assert_line "not-run=coco-t-evildep"
+        assert_line "run=coco-t-scripty"
+    done
+}
+
+@test "install: phase B runs the tool's own script and the allowed ones, as the user, offline, inside the install only" {
+    [[ ! -e /tmp/EVIL ]] || skip "/tmp/EVIL exists on this host already"
+    local who envs uid ran
+    reg_config scripty coco-t-scripty coco-t-scripty
+    reg_config evil coco-t-scripty coco-t-scripty '"install": {"allow_scripts": ["coco-t-evildep"]}'
+    for who in root user; do
+        envs=$(envs_of "$who")
+        # root's tools run as nobody (their files are root's on the host)
+        if [[ $who == root ]]; then uid=65534; else uid=$(id -u "$TESTUSER"); fi
+        run --separate-stderr as "$who" "$COCO" run scripty
+        assert_status 0
+        ran=$envs/scripty/current/root/node_modules/coco-t-scripty/postinstall-ran
+        run cat "$ran"
+        assert_line postinstall-ran
+        assert_line "uid=$uid"
+        assert_line "cwd=/opt/coco/env/node_modules/coco-t-scripty"
+        assert_line "net=refused"
+        assert_line done
+        [[ $(stat -c %U "$ran") == "$(as_owner "$who" id -un)" ]]
+        # allowed: evildep ran too, and harmed nothing outside its install
+        run --separate-stderr as "$who" "$COCO" run evil
+        assert_status 0
+        assert_line "scripty 1.0.0"
+        [[ $stderr != *"coco-t-evildep has an install script"* ]] || { echo "$stderr"; return 1; }
+        run cat "$envs/evil/current/root/node_modules/coco-t-evildep/evildep-ran"
+        assert_line "stage=preinstall"
+        assert_line "stage=install"
+        assert_line "uid=$uid"
+        run cat "$envs/evil/current/root/node_modules/coco-t-scripty/postinstall-ran"
+        assert_line "net=refused"
+        no_evil "$who"
+    done
+}
+
+@test "install: a git dependency asks another host during F: refused, audited, fast; nothing that looks installed is left" {
+    local who envs t0
+    reg_config gitdep coco-t-gitdep sh
+    for who in root user; do
+        envs=$(envs_of "$who")
+        t0=$SECONDS
+        run --separate-stderr as "$who" "$COCO" run gitdep -c 'echo ran'
+        ((SECONDS - t0 < 30)) || { echo "took $((SECONDS - t0)) s"; return 1; }
+        [[ $status -ne 0 ]]
+        refute_line ran
+        [[ $stderr == *github.com* ]] || { echo "stderr: $stderr"; return 1; }
+        [[ ! -e $envs/gitdep/current && ! -L $envs/gitdep/current ]]
+        run ls -A "$envs/gitdep/v"
+        [[ -z $output ]] || { echo "left: $output"; return 1; }
+        run audit_log "$who"
+        assert_contains '"tool":"gitdep"'
+        assert_contains '"host":"github.com","port":443,"verdict":"deny"'
+    done
+}
