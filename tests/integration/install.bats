@@ -213,3 +213,73 @@ no_evil() {
         assert_contains '"host":"github.com","port":443,"verdict":"deny"'
     done
 }
+
+# tamper KIND ROOT: change the installed tree at ROOT as its owner would.
+tamper() {
+    local r=$2
+    case $1 in
+    append) echo 'console.log("TAMPERED");' >>"$r/node_modules/coco-t-hello/bin/hello.js" ;;
+    chmod) chmod 0777 "$r/node_modules/coco-t-hello/bin/hello.js" ;;
+    symlink) rm "$r/node_modules/coco-t-dep/index.js" &&
+        ln -s /etc/hostname "$r/node_modules/coco-t-dep/index.js" ;;
+    add) printf '#!/bin/sh\necho TAMPERED\n' >"$r/node_modules/.bin/extra" &&
+        chmod 0755 "$r/node_modules/.bin/extra" ;;
+    esac
+}
+
+@test "install: a file changed after the install (content, mode, symlink, added) is refused by name, and nothing runs" {
+    local who envs kind path
+    reg_config hello coco-t-hello coco-t-hello
+    for who in root user; do
+        envs=$(envs_of "$who")
+        for kind in append chmod symlink add; do
+            case $kind in
+            append | chmod) path=node_modules/coco-t-hello/bin/hello.js ;;
+            symlink) path=node_modules/coco-t-dep/index.js ;;
+            add) path=node_modules/.bin/extra ;;
+            esac
+            rm -rf -- "$envs/hello"
+            run as "$who" "$COCO" run hello first
+            assert_line "hello 1.1.0 first"
+            as_owner "$who" bash -c "$(declare -f tamper); tamper $kind $envs/hello/current/root"
+            run --separate-stderr as "$who" "$COCO" run hello second
+            [[ $status -eq 125 ]] || { echo "$kind: status $status: $output $stderr"; return 1; }
+            [[ -z $output ]] || { echo "$kind: it ran: $output"; return 1; }
+            [[ $stderr == *"its installed files changed since coco installed them ($path: "* ]] || {
+                echo "$kind: stderr: $stderr"
+                return 1
+            }
+        done
+    done
+}
+
+@test "install: the tool cannot change its own install during a run" {
+    local who envs before
+    reg_config hsh coco-t-hello sh
+    for who in root user; do
+        envs=$(envs_of "$who")
+        run as "$who" "$COCO" run hsh -c 'coco-t-hello in'
+        assert_status 0
+        assert_line "hello 1.1.0 in"
+        before=$(tree_state "$envs/hsh/current/root")
+        run as "$who" "$COCO" run hsh -c '
+            e=/opt/coco/env; b=$e/node_modules/coco-t-hello/bin/hello.js
+            echo "console.log(1)" >>"$b" && echo wrote-bin
+            chmod 0777 "$b" && echo chmod-bin
+            touch "$e/new" && echo added
+            mkdir "$e/node_modules/.bin/x" && echo mkdir
+            rm -f "$e/node_modules/coco-t-dep/index.js" && echo removed
+            mv "$e/package.json" "$e/p.json" && echo moved
+            ln -sf /etc/passwd "$e/node_modules/.bin/coco-t-hello" && echo relinked
+            touch -d 2001-01-01 "$b" && echo touched
+            echo done'
+        assert_line done
+        for w in wrote-bin chmod-bin added mkdir removed moved relinked touched; do
+            refute_line "$w"
+        done
+        [[ $(tree_state "$envs/hsh/current/root") == "$before" ]]
+        run as "$who" "$COCO" run hsh -c 'coco-t-hello again'
+        assert_status 0
+        assert_line "hello 1.1.0 again"
+    done
+}
