@@ -283,3 +283,44 @@ tamper() {
         assert_line "hello 1.1.0 again"
     done
 }
+
+@test "install: tool A, installing (its allowed script) or running, cannot change tool B's install or caches" {
+    local who envs before
+    reg_config victim coco-t-hello coco-t-hello
+    reg_config reacher coco-t-reacher sh '"install": {"allow_scripts": ["coco-t-reacher"]}'
+    for who in root user; do
+        envs=$(envs_of "$who")
+        run as "$who" "$COCO" run victim b
+        assert_line "hello 1.1.0 b"
+        mkdir -p "$envs/victim/cache/run/npm"
+        chown -R "$(as_owner "$who" id -un):" "$envs/victim/cache/run"
+        before=$(tree_state "$envs/victim")
+        # A's install script tries every path to B it can name
+        run --separate-stderr as "$who" "$COCO" run reacher -c '
+            d=$1; for p in "$d/victim/REACHED" "$d/victim/cache/REACHED" "$d/victim/cache/run/REACHED" \
+                "$d/victim/current/root/REACHED" "$d/victim/current/root/node_modules/.bin/coco-t-hello" \
+                /opt/coco/env/../../envs/victim/REACHED /opt/coco/cache/../../victim/REACHED \
+                "$HOME/.local/share/coco/envs/victim/REACHED" /coco/cache/../../victim/REACHED \
+                /coco/cache/../victim/REACHED; do
+                echo x >>"$p" 2>/dev/null && echo "wrote $p"
+            done; echo done' sh "$envs"
+        assert_status 0
+        assert_line done
+        refute_contains wrote
+        # it tried (from the host path in its mountinfo, too), and failed
+        run cat "$envs/reacher/current/root/node_modules/coco-t-reacher/reacher-ran"
+        assert_line done
+        assert_line "mount=$envs/reacher/cache/install on /opt/coco/cache"
+        assert_contains "$envs/victim/cache/install/REACHED"
+        assert_contains "$envs/victim/current/root/REACHED"
+        if grep -E '^wrote .*victim' <<<"$output"; then return 1; fi
+        [[ $(tree_state "$envs/victim") == "$before" ]] || {
+            diff <(echo "$before") <(tree_state "$envs/victim")
+            return 1
+        }
+        run find "$TEST_TMP" -name REACHED -not -path '*/envs/reacher/cache/*'
+        [[ -z $output ]] || { echo "found: $output"; return 1; }
+        run as "$who" "$COCO" run victim b2
+        assert_line "hello 1.1.0 b2"
+    done
+}
