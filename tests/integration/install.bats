@@ -324,3 +324,49 @@ tamper() {
         assert_line "hello 1.1.0 b2"
     done
 }
+
+# top_coco TOOL: the pid of the `coco run TOOL` whose parent is not coco.
+top_coco() {
+    local p
+    for p in $(procs_with "run $1"); do
+        [[ $(readlink "/proc/$p/exe" 2>/dev/null) == "$COCO" ]] || continue
+        [[ $(cat "/proc/$(awk '{print $4}' "/proc/$p/stat")/comm" 2>/dev/null) == coco ]] && continue
+        echo "$p"
+        return 0
+    done
+}
+
+@test "install: SIGKILL during phase F leaves nothing that looks installed; the next run installs cleanly" {
+    local who envs log pid i
+    reg_config killme coco-t-scripty coco-t-scripty
+    for who in root user; do
+        envs=$(envs_of "$who")
+        log=$(state_of "$who")/logs/killme-install.log
+        as "$who" "$COCO" run killme >"$TEST_TMP/kill.out" 2>&1 &
+        BG_PIDS="${BG_PIDS:-} $!"
+        for ((i = 0; i < 200; i++)); do
+            grep -q 'phase F' "$log" 2>/dev/null && break
+            sleep 0.02
+        done
+        grep -q 'phase F' "$log"
+        pid=$(top_coco killme)
+        [[ -n $pid ]]
+        kill -KILL "$pid"
+        wait
+        # its sandbox went with it
+        for ((i = 0; i < 100; i++)); do
+            [[ -z $(procs_with "$envs/killme/v/.tmp-") ]] && break
+            sleep 0.1
+        done
+        [[ -z $(procs_with "$envs/killme/v/.tmp-") ]]
+        [[ ! -e $envs/killme/current && ! -L $envs/killme/current ]]
+        run ls -A "$envs/killme/v"
+        [[ $output == .tmp-* ]] || { echo "v/: $output"; return 1; }
+        run --separate-stderr as "$who" "$COCO" run killme
+        assert_status 0
+        assert_line "scripty 1.0.0"
+        [[ -L $envs/killme/current ]]
+        run ls -A "$envs/killme/v"
+        [[ ${#lines[@]} -eq 1 && ${lines[0]} == 1.0.0-* ]] || { echo "v/: $output"; return 1; }
+    done
+}
