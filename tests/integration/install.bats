@@ -370,3 +370,24 @@ top_coco() {
         [[ ${#lines[@]} -eq 1 && ${lines[0]} == 1.0.0-* ]] || { echo "v/: $output"; return 1; }
     done
 }
+
+@test "install: the real world: from an empty data directory, coco get eslint, then coco run eslint lints a project (findings, exit 1)" {
+    curl -sS -m 20 -o /dev/null https://registry.npmjs.org/eslint 2>"$TEST_TMP/reach" ||
+        skip "the npm registry is not reachable from this host: $(cat "$TEST_TMP/reach")"
+    local who dir
+    for who in root user; do
+        dir=$(work_of "$who")
+        printf 'module.exports = [{rules: {"no-unused-vars": "error", "no-undef": "error"}}];\n' >"$dir/eslint.config.js"
+        printf 'const unused = 1;\nundefinedThing();\n' >"$dir/bad.js"
+        chown "$(as_owner "$who" id -un):" "$dir/eslint.config.js" "$dir/bad.js"
+        rm -rf -- "$(envs_of "$who")"
+        AS_REAL=1 run as "$who" env COCO_STORE="$REPO_ROOT/store" "$COCO" get eslint
+        assert_status 0
+        AS_REAL=1 run --separate-stderr as "$who" "$COCO" run eslint bad.js
+        [[ $status -eq 1 ]] || { echo "status $status: $output $stderr"; return 1; }
+        assert_contains "'unused' is assigned a value but never used"
+        assert_contains "'undefinedThing' is not defined"
+        [[ $stderr == *"installing npm:eslint@9"* ]] || { echo "$stderr"; return 1; }
+        [[ -L $(envs_of "$who")/eslint/current ]]
+    done
+}
