@@ -391,3 +391,20 @@ top_coco() {
         [[ -L $(envs_of "$who")/eslint/current ]]
     done
 }
+
+@test "install: the run has the config's network only, not the install's registry hosts" {
+    # A config cannot say network "none" and name the test registry
+    # (allowed_hosts is both; see the report of issue 9's tests), so the
+    # run here may reach registry.test and must reach nothing else, not
+    # even registry.npmjs.org, which phase F may.
+    local who
+    reg_config rnet coco-t-hello sh
+    for who in root user; do
+        run --separate-stderr as "$who" "$COCO" run rnet -c \
+            "coco-t-hello x; $CURL -o /dev/null -w '%{http_code}\n' http://registry.npmjs.org/; $CURL -o /dev/null -w 'good %{http_code}\n' http://good.test/"
+        assert_line "hello 1.1.0 x"
+        assert_line 403
+        assert_line "good 403"
+        [[ $stderr == *"egress to registry.npmjs.org port 80 refused (not-allowlisted)"* ]] || { echo "$stderr"; return 1; }
+    done
+}
