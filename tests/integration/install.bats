@@ -33,7 +33,7 @@ tool_config() {
 reg_config() {
     tool_config "$1" '{"tool": "npm:'"$2"'", "command": "'"$3"'",
       "runtime": "native", '"$REG_ENV"',
-      "allowed_hosts": ["registry.test:8081"],
+      "allowed_hosts": ['"${REG_HOSTS:-\"registry.test:8081\"}"'],
       "mounts": [{"src": ".", "dst": "/workspace"}]'"${4:+, $4}"'}'
 }
 
@@ -163,6 +163,9 @@ no_evil() {
 @test "install: phase B runs the tool's own script and the allowed ones, as the user, offline, inside the install only" {
     [[ ! -e /tmp/EVIL ]] || skip "/tmp/EVIL exists on this host already"
     local who envs uid ran
+    # the config's own network reaches good.test (phase F's does too):
+    # phase B must still have none
+    local REG_HOSTS='"registry.test:8081", "good.test"'
     reg_config scripty coco-t-scripty coco-t-scripty
     reg_config evil coco-t-scripty coco-t-scripty '"install": {"allow_scripts": ["coco-t-evildep"]}'
     for who in root user; do
@@ -301,7 +304,8 @@ tamper() {
                 "$d/victim/current/root/REACHED" "$d/victim/current/root/node_modules/.bin/coco-t-hello" \
                 /opt/coco/env/../../envs/victim/REACHED /opt/coco/cache/../../victim/REACHED \
                 "$HOME/.local/share/coco/envs/victim/REACHED" /coco/cache/../../victim/REACHED \
-                /coco/cache/../victim/REACHED; do
+                /coco/cache/../victim/REACHED /coco/cache/victim/REACHED \
+                /coco/cache/victim/cache/run/REACHED /coco/cache/victim/cache/install/REACHED; do
                 echo x >>"$p" 2>/dev/null && echo "wrote $p"
             done; echo done' sh "$envs"
         assert_status 0
@@ -318,7 +322,7 @@ tamper() {
             diff <(echo "$before") <(tree_state "$envs/victim")
             return 1
         }
-        run find "$TEST_TMP" -name REACHED -not -path '*/envs/reacher/cache/*'
+        run find "$TEST_TMP" -name REACHED -not -path '*/envs/reacher/*'
         [[ -z $output ]] || { echo "found: $output"; return 1; }
         run as "$who" "$COCO" run victim b2
         assert_line "hello 1.1.0 b2"

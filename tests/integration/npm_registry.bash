@@ -35,7 +35,8 @@
 #                   REACHED into the other tools' install directories
 #                   and caches: beside its own mount's host path (from
 #                   /proc/self/mountinfo), ../../.. from its package and
-#                   from its cache, and $HOME/.local/share/coco/envs
+#                   from its cache, its cache itself and one up, and
+#                   $HOME/.local/share/coco/envs
 #                   (the tools listed there, and "victim" and "eslint");
 #                   writes reacher-ran into its own directory, a line per
 #                   try ("wrote PATH" or "denied CODE PATH"), then done
@@ -242,6 +243,8 @@ try {
 } catch (e) { lines.push("mountinfo=" + e.code); }
 envs(path.resolve(__dirname, "../../../../../.."));
 envs(path.resolve("/opt/coco/cache/../.."));
+envs("/opt/coco/cache");
+envs("/opt/coco/cache/..");
 if (process.env.HOME) envs(path.join(process.env.HOME, ".local/share/coco/envs"));
 for (const p of tries) {
     try {
