@@ -207,13 +207,14 @@ no_evil() {
         ((SECONDS - t0 < 30)) || { echo "took $((SECONDS - t0)) s"; return 1; }
         [[ $status -ne 0 ]]
         refute_line ran
-        [[ $stderr == *github.com* ]] || { echo "stderr: $stderr"; return 1; }
+        [[ $stderr == *"egress to github.com port 443 refused (not-allowlisted)"* ]] || { echo "stderr: $stderr"; return 1; }
+        [[ $stderr == *"npm exited with 128 while fetching from registry.npmjs.org, registry.test:8081"* ]]
         [[ ! -e $envs/gitdep/current && ! -L $envs/gitdep/current ]]
         run ls -A "$envs/gitdep/v"
         [[ -z $output ]] || { echo "left: $output"; return 1; }
         run audit_log "$who"
         assert_contains '"tool":"gitdep"'
-        assert_contains '"host":"github.com","port":443,"verdict":"deny"'
+        assert_contains '"host":"github.com","port":443,"verdict":"deny","reason":"not-allowlisted"'
     done
 }
 
@@ -314,10 +315,10 @@ tamper() {
         # it tried (from the host path in its mountinfo, too), and failed
         run cat "$envs/reacher/current/root/node_modules/coco-t-reacher/reacher-ran"
         assert_line done
-        assert_line "mount=$envs/reacher/cache/install on /opt/coco/cache"
         assert_contains "$envs/victim/cache/install/REACHED"
         assert_contains "$envs/victim/current/root/REACHED"
         if grep -E '^wrote .*victim' <<<"$output"; then return 1; fi
+        assert_line "mount=$envs/reacher/cache/install on /opt/coco/cache"
         [[ $(tree_state "$envs/victim") == "$before" ]] || {
             diff <(echo "$before") <(tree_state "$envs/victim")
             return 1
