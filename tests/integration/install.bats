@@ -8,8 +8,11 @@
 # config names the registry in its env (NPM_CONFIG_REGISTRY, passed to
 # npm) and in allowed_hosts (which phase F adds to its allowlist).
 #
-# Every test attacks one wall; how each was shown to fail without its
-# wall is in the commit that added it.
+# Every test attacks one wall, and each was seen to fail with its wall
+# broken in the code (e.g. --ignore-scripts dropped from phase F, phase B
+# given phase F's network, the quick manifest check ignored, the install
+# mounted read-write, a cache shared between tools, stale .tmp-* kept).
+# The real-world eslint test checks that the feature works, and attacks no wall.
 
 bats_require_minimum_version 1.5.0
 load helpers
