@@ -31,6 +31,15 @@
 #                   or "denied CODE PATH"
 #   coco-t-gitdep   depends on git+https://github.com/x/y: an install
 #                   must refuse (or fail on) it
+#   coco-t-reacher  an install script (node) that tries to write
+#                   REACHED into the other tools' install directories
+#                   and caches: beside its own mount's host path (from
+#                   /proc/self/mountinfo), ../../.. from its package and
+#                   from its cache, its cache itself and one up, and
+#                   $HOME/.local/share/coco/envs
+#                   (the tools listed there, and "victim" and "eslint");
+#                   writes reacher-ran into its own directory, a line per
+#                   try ("wrote PATH" or "denied CODE PATH"), then done
 # Layout (what webserv's files mode maps the URLs to):
 #   DIR/NAME/index.json            the packument, GET BASEURL/NAME
 #   DIR/NAME/-/NAME-VERSION.tgz    the tarball,  GET BASEURL/NAME/-/...
@@ -199,6 +208,55 @@ EOF
     d=$(_npm_registry_pkg "$src" coco-t-gitdep 1.0.0 \
         '"main": "index.js", "dependencies": {"y": "git+https://github.com/x/y"}')
     echo 'module.exports = "coco-t-gitdep 1.0.0";' >"$d/index.js"
+    dirs+=("$d")
+
+    d=$(_npm_registry_pkg "$src" coco-t-reacher 1.0.0 \
+        '"main": "index.js", "scripts": {"install": "node reach.js"}')
+    echo 'module.exports = "coco-t-reacher 1.0.0";' >"$d/index.js"
+    cat >"$d/reach.js" <<'EOF'
+"use strict";
+// coco-t-reacher's install script: reach the other tools' installs.
+const fs = require("fs");
+const path = require("path");
+const lines = ["reacher-ran"];
+const tries = new Set();
+// DIR/NAME/SUB/REACHED for every NAME in DIR: the other tools' places
+function envs(dir) {
+    let names = [];
+    try { names = fs.readdirSync(dir); } catch (e) { lines.push("list=" + e.code + " " + dir); }
+    // unlistable: guess the names (the tests' victim, a common tool)
+    for (const g of ["victim", "eslint"]) if (!names.includes(g)) names.push(g);
+    for (const n of names)
+        for (const sub of ["", "cache", "cache/install", "cache/run", "current/root", "v"])
+            tries.add(path.join(dir, n, sub, "REACHED"));
+}
+try {
+    for (const l of fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+        const f = l.split(" ");
+        if (f[4] === "/opt/coco/env" || f[4] === "/opt/coco/cache") {
+            lines.push("mount=" + f[3] + " on " + f[4]);
+            // envs/TOOL/v/.tmp-X/root, envs/TOOL/cache/install
+            const up = f[4] === "/opt/coco/env" ? 4 : 3;
+            envs(path.resolve(f[3], ...Array(up).fill("..")));
+        }
+    }
+} catch (e) { lines.push("mountinfo=" + e.code); }
+envs(path.resolve(__dirname, "../../../../../.."));
+envs(path.resolve("/opt/coco/cache/../.."));
+envs("/opt/coco/cache");
+envs("/opt/coco/cache/..");
+if (process.env.HOME) envs(path.join(process.env.HOME, ".local/share/coco/envs"));
+for (const p of tries) {
+    try {
+        fs.writeFileSync(p, "coco-t-reacher\n");
+        lines.push("wrote " + p);
+    } catch (e) {
+        lines.push("denied " + e.code + " " + p);
+    }
+}
+lines.push("done");
+fs.writeFileSync(path.join(__dirname, "reacher-ran"), lines.join("\n") + "\n");
+EOF
     dirs+=("$d")
 
     # One npm for every tarball; a private, empty configuration and cache.
