@@ -252,7 +252,7 @@ tamper() {
             run --separate-stderr as "$who" "$COCO" run hello second
             [[ $status -eq 125 ]] || { echo "$kind: status $status: $output $stderr"; return 1; }
             [[ -z $output ]] || { echo "$kind: it ran: $output"; return 1; }
-            [[ $stderr == *"its installed files changed since coco installed them ($path: "* ]] || {
+            [[ $stderr == *"its install changed since coco made it ($path: "* ]] || {
                 echo "$kind: stderr: $stderr"
                 return 1
             }
@@ -400,19 +400,64 @@ top_coco() {
     done
 }
 
-@test "install: the run has the config's network only, not the install's registry hosts" {
-    # A config cannot say network "none" and name the test registry
-    # (allowed_hosts is both; see the report of issue 9's tests), so the
-    # run here may reach registry.test and must reach nothing else, not
-    # even registry.npmjs.org, which phase F may.
+@test "install: install.allowed_hosts reaches a registry for the install only; the run keeps network none" {
     local who
-    reg_config rnet coco-t-hello sh
+    tool_config rnet '{"tool": "npm:coco-t-hello", "command": "sh",
+      "runtime": "native", '"$REG_ENV"', "network": "none",
+      "install": {"allowed_hosts": ["registry.test:8081"]},
+      "mounts": [{"src": ".", "dst": "/workspace"}]}'
     for who in root user; do
+        run as "$who" "$COCO" show rnet
+        assert_contains "network    none"
+        assert_contains "fetch from registry.npmjs.org, registry.test:8081"
         run --separate-stderr as "$who" "$COCO" run rnet -c \
-            "coco-t-hello x; $CURL -o /dev/null -w '%{http_code}\n' http://registry.npmjs.org/; $CURL -o /dev/null -w 'good %{http_code}\n' http://good.test/"
+            "coco-t-hello x; $CURL -o /dev/null -w 'reg %{http_code}\n' http://registry.test:8081/coco-t-hello; echo curl=\$?; $CURL -o /dev/null http://registry.npmjs.org/; echo npmjs=\$?"
         assert_line "hello 1.1.0 x"
-        assert_line 403
-        assert_line "good 403"
-        [[ $stderr == *"egress to registry.npmjs.org port 80 refused (not-allowlisted)"* ]] || { echo "$stderr"; return 1; }
+        [[ $stderr == *"fetching from registry.npmjs.org, registry.test:8081"* ]] || { echo "$stderr"; return 1; }
+        # the run: no network at all (no proxy, nothing listens)
+        refute_line --partial "reg 200"
+        refute_line "curl=0"
+        refute_line "npmjs=0"
+    done
+}
+
+@test "install: coco install again from the lock, coco verify finds a changed file the quick check cannot, prune removes it" {
+    local who envs f
+    reg_config hv coco-t-hello coco-t-hello
+    for who in root user; do
+        envs=$(envs_of "$who")
+        run --separate-stderr as "$who" "$COCO" install hv
+        assert_status 0
+        assert_line "hv: 1.1.0"
+        run as "$who" "$COCO" verify hv
+        assert_status 0
+        assert_line "hv: ok"
+        # same size, same inode, mtime put back: only the full check sees it
+        f=$envs/hv/current/root/node_modules/coco-t-dep/index.js
+        as_owner "$who" sh -c 't=$(stat -c %y "$1"); sed -i.bak "s/./X/" "$1" 2>/dev/null || true; rm -f "$1.bak"; touch -d "$t" "$1"' _ "$f" || true
+        # sed -i replaces the inode: do it in place instead
+        as_owner "$who" sh -c 't=$(stat -c %y "$1"); printf X | dd of="$1" bs=1 count=1 conv=notrunc 2>/dev/null; touch -d "$t" "$1"' _ "$f"
+        run as "$who" "$COCO" verify hv
+        assert_status 125
+        assert_contains "hv: CHANGED: node_modules/coco-t-dep/index.js"
+        # coco install puts it back from the recorded lock
+        run --separate-stderr as "$who" "$COCO" install hv
+        assert_status 0
+        [[ $stderr == *"again, from its lock"* ]] || { echo "$stderr"; return 1; }
+        run as "$who" "$COCO" verify hv
+        assert_status 0
+        run as "$who" "$COCO" run hv z
+        assert_line "hello 1.1.0 z"
+        # a record that does not match its tree is refused too
+        as_owner "$who" sed -i 's/"tree_sha256": "[0-9a-f]*"/"tree_sha256": "0000000000000000000000000000000000000000000000000000000000000000"/' "$envs/hv/current/install.json"
+        run as "$who" "$COCO" run hv z
+        assert_status 125
+        assert_contains "does not match its manifest"
+        run as "$who" "$COCO" prune hv
+        assert_contains "hv: removed its install and caches"
+        [[ ! -e $envs/hv ]]
+        run as "$who" "$COCO" verify hv
+        assert_status 125
+        assert_contains "not installed by coco"
     done
 }
