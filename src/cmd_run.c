@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "install.h"
 #include "paths.h"
 #include "run.h"
 #include "show.h"
@@ -132,6 +133,20 @@ int cmd_list(int argc, char **argv)
         for (size_t m = 0; m < c.n_mounts; m++)
             printf("%s%s:%s%s", m ? "," : "", E(c.mounts[m].src), E(c.mounts[m].dst),
                    c.mounts[m].opts & MNT_RO ? ":ro" : "");
+        if (c.tool) {
+            struct install_env ie = INSTALL_ENV_INIT;
+            coco_err ierr = {0};
+            int have = install_handles(c.tool, NULL)
+                           ? install_current(names.v[i], &ie, &ierr) : 0;
+            if (have > 0 && streq(ie.spec, c.tool))
+                printf(" installed=%s(%.1fMiB)", E(ie.version),
+                       (double)ie.bytes / (1024.0 * 1024.0));
+            else if (install_handles(c.tool, NULL))
+                printf(" install=%s(at-first-run)", E(c.tool));
+            else
+                printf(" install=%s(from-host-or-image)", E(c.tool));
+            install_env_free(&ie);
+        }
         printf("\n");
         config_free(&c);
     }
