@@ -240,6 +240,7 @@ const struct install_driver install_drivers[] = {
         .manifest_file = "package.json",
         .env = npm_env,
         .config_env = npm_config_env,
+        .ca_var = "NODE_EXTRA_CA_CERTS",
         .fetch_argv = npm_fetch_argv,
         .build_argv = npm_build_argv,
         .check_lock = npm_check_lock,

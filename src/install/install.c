@@ -234,6 +234,18 @@ static char *phase_config(const struct phase_ctx *pc, const char *program,
                 json_object_set_new(env, pc->d->config_env[k],
                                     json_string(eq + 1));
     }
+    /* the host's CA bundle, when nothing in its environment names one */
+    static const char *const bundles[] = {
+        "/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
+        NULL};
+    if (pc->d->ca_var && !env_lookup(pc->ctx->environ, pc->d->ca_var) &&
+        !json_object_get(env, pc->d->ca_var))
+        for (size_t i = 0; bundles[i]; i++)
+            if (access(bundles[i], R_OK) == 0) {
+                json_object_set_new(env, pc->d->ca_var,
+                                    json_string(bundles[i]));
+                break;
+            }
     json_object_set_new(c, "env", env);
     if (network) {
         json_t *h = json_array();

@@ -25,6 +25,11 @@ struct install_driver {
     const char *manifest_file;    /* the ecosystem's own, beside the lock */
     const char *const *env;       /* "NAME=value" for both phases */
     const char *const *config_env;/* names the tool's config env may set */
+    /* The variable through which the installer trusts extra CAs: set to
+     * the host's CA bundle when the host's environment names none (a
+     * TLS-intercepting proxy's CA is in the bundle, never in npm's own
+     * list, and `--prefix` hides the global npmrc's cafile). */
+    const char *ca_var;
     /* Phase F's argv: resolve SPEC, or (FROM_LOCK) the lock in the root. */
     void (*fetch_argv)(const struct tool_spec *ts, bool from_lock,
                        struct strvec *argv);
