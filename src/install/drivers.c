@@ -53,6 +53,7 @@ static void npm_build_argv(const struct strvec *names, struct strvec *argv)
     strvec_push(argv, "--no-audit");
     strvec_push(argv, "--no-fund");
     strvec_push(argv, "--no-update-notifier");
+    strvec_push(argv, "--");
     for (size_t i = 0; i < names->n; i++)
         strvec_push(argv, names->v[i]);
 }
@@ -83,6 +84,35 @@ static const char *npm_name_of(const char *key)
          p += 13)
         last = p + 13;
     return last;
+}
+
+/* A registry package name as npm allows it: at most 214 bytes of
+ * letters (old packages have capitals), digits and - . _ ~ (no leading
+ * . or _), or
+ * @scope/name of the same; never an option ("-..."), never a path. */
+static bool npm_name_ok(const char *n)
+{
+    size_t len = strlen(n);
+    if (len == 0 || len > 214)
+        return false;
+    const char *part = n;
+    if (n[0] == '@') {
+        const char *slash = strchr(n, '/');
+        if (!slash || slash == n + 1)
+            return false;
+        for (const char *c = n + 1; c < slash; c++)
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                  (*c >= '0' && *c <= '9') || strchr("-._~", *c)))
+                return false;
+        part = slash + 1;
+    }
+    if (!*part || part[0] == '.' || part[0] == '_' || part[0] == '-')
+        return false;
+    for (const char *c = part; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+              (*c >= '0' && *c <= '9') || strchr("-._~", *c)))
+            return false;
+    return true;
 }
 
 /* True when URL (http or https) names a host and port the phase F
@@ -125,17 +155,10 @@ static bool url_allowed(const char *url, const struct install_lockcheck *lc)
     return net_allow_match(lc->allow, lc->n_allow, host, port);
 }
 
-static int npm_check_lock(int rootfd, const struct install_lockcheck *lc,
-                          struct strvec *scripts, coco_err *err)
+int npm_lock_check(const char *text, size_t len,
+                   const struct install_lockcheck *lc, struct strvec *scripts,
+                   coco_err *err)
 {
-    _cleanup_close_ int fd = openat(rootfd, "package-lock.json",
-                                    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return err_set(err, errno, "npm wrote no package-lock.json");
-    _cleanup_free_ char *text = NULL;
-    size_t len = 0;
-    if (read_fd(fd, "package-lock.json", &text, &len, 64u << 20, err) < 0)
-        return -1;
     json_error_t je;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!root)
@@ -161,12 +184,15 @@ static int npm_check_lock(int rootfd, const struct install_lockcheck *lc,
             goto out;
         }
         const char *name = npm_name_of(key);
-        if (!name || !*name || strstr(key, "..")) {
+        if (!name || !npm_name_ok(name) || strstr(key, "..")) {
             err_set(err, 0, "package-lock.json: \"%s\" is not a package "
                     "under node_modules; coco installs registry packages "
                     "only", ek);
             goto out;
         }
+        /* a bundled dependency came inside its parent's tarball, whose
+         * integrity was checked: it has no source of its own */
+        bool bundled = json_is_true(json_object_get(v, "inBundle"));
         if (json_is_true(json_object_get(v, "link"))) {
             err_set(err, 0, "package-lock.json: %s is a link to a local "
                     "directory; coco installs registry packages only", ek);
@@ -174,7 +200,7 @@ static int npm_check_lock(int rootfd, const struct install_lockcheck *lc,
         }
         const char *res = json_string_value(json_object_get(v, "resolved"));
         const char *integ = json_string_value(json_object_get(v, "integrity"));
-        if (!res || !url_allowed(res, lc)) {
+        if (!bundled && (!res || !url_allowed(res, lc))) {
             char er[300];
             str_escape_buf(res ? res : "(none)", er, sizeof er);
             err_set(err, 0, "package-lock.json: %s comes from %s, not from "
@@ -183,7 +209,7 @@ static int npm_check_lock(int rootfd, const struct install_lockcheck *lc,
                     ek, er);
             goto out;
         }
-        if (!integ || !str_has_prefix(integ, "sha512-")) {
+        if (!bundled && (!integ || !str_has_prefix(integ, "sha512-"))) {
             err_set(err, 0, "package-lock.json: %s has no sha512 integrity "
                     "hash; refusing an unverifiable package", ek);
             goto out;
@@ -196,6 +222,20 @@ static int npm_check_lock(int rootfd, const struct install_lockcheck *lc,
 out:
     json_decref(root);
     return ret;
+}
+
+static int npm_check_lock(int rootfd, const struct install_lockcheck *lc,
+                          struct strvec *scripts, coco_err *err)
+{
+    _cleanup_close_ int fd = openat(rootfd, "package-lock.json",
+                                    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return err_set(err, errno, "npm wrote no package-lock.json");
+    _cleanup_free_ char *text = NULL;
+    size_t len = 0;
+    if (read_fd(fd, "package-lock.json", &text, &len, 64u << 20, err) < 0)
+        return -1;
+    return npm_lock_check(text, len, lc, scripts, err);
 }
 
 static int npm_version(int rootfd, const struct tool_spec *ts, char **out,

@@ -44,6 +44,15 @@ struct install_driver {
                    coco_err *err);
 };
 
+/* npm's lock, package-lock.json's TEXT (LEN bytes, from npm and so from
+ * the registry: untrusted), checked against LC: every package a registry
+ * tarball on an allowed host with a sha512 integrity, no link, git, file
+ * or URL dependency; the names of those with install scripts added to
+ * SCRIPTS.  0, or -1 with ERR naming the package. */
+int npm_lock_check(const char *text, size_t len,
+                   const struct install_lockcheck *lc, struct strvec *scripts,
+                   coco_err *err);
+
 extern const struct install_driver install_drivers[];
 const struct install_driver *install_driver_for(const char *backend);
 
