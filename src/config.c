@@ -514,63 +514,6 @@ static int key_dependencies(struct parse_ctx *ctx, const char *key, json_t *v)
     return 0;
 }
 
-/* A package an install may run the scripts of: a registry package name
- * ("esbuild", "@scope/name"). */
-static const char *script_pkg_check(const char *s)
-{
-    struct tool_spec ts;
-    const char *why = NULL;
-    if (strlen(s) > 214)
-        return "longer than 214 characters (npm's limit)";
-    if (strchr(s, ':'))
-        return "a package name, without an ecosystem prefix";
-    if (spec_split(s, &ts, &why) < 0)
-        return why;
-    bool versioned = ts.version != NULL;
-    free(ts.backend);
-    free(ts.name);
-    free(ts.version);
-    return versioned ? "a package name, without a version" : NULL;
-}
-
-static const char *allowed_host_check(const char *s);
-
-static int key_install(struct parse_ctx *ctx, const char *key, json_t *v)
-{
-    if (!json_is_object(v))
-        return KEY_ERR(ctx, key, "must be an object {\"allow_scripts\": "
-                                 "[...]}, not %s", json_type_word(v));
-    const char *k;
-    json_t *f;
-    json_object_foreach(v, k, f) {
-        char dkey[96];
-        snprintf(dkey, sizeof dkey, "%s.%s", key, k);
-        if (strcmp(k, "allow_scripts") == 0) {
-            if (get_string_array(ctx, dkey, f, &ctx->cfg->allow_scripts,
-                                 script_pkg_check) < 0)
-                return -1;
-        } else if (strcmp(k, "allowed_hosts") == 0) {
-            struct strvec *hosts = &ctx->cfg->install_hosts;
-            if (get_string_array(ctx, dkey, f, hosts, allowed_host_check) < 0)
-                return -1;
-            for (size_t i = 0; i < hosts->n; i++) {
-                struct net_allow e;
-                char buf[300];
-                if (net_allow_parse(hosts->v[i], &e))
-                    return KEY_ERR(ctx, dkey, "internal: entry %zu changed",
-                                   i);
-                net_allow_format(&e, buf, sizeof buf);
-                free(hosts->v[i]);
-                hosts->v[i] = xstrdup(buf);
-            }
-        } else {
-            return KEY_ERR(ctx, dkey, "unknown key (install has "
-                                      "allow_scripts, allowed_hosts)");
-        }
-    }
-    return 0;
-}
-
 static int key_workdir(struct parse_ctx *ctx, const char *key, json_t *v)
 {
     const char *s;
@@ -609,9 +552,11 @@ static const char *allowed_host_check(const char *s)
 /* Each entry checked, then kept in its canonical form (net_allow_format:
  * lower case, no trailing dot, IDNA A-labels): the form the proxy
  * matches, `coco show` prints and a changed config compares by. */
-static int key_allowed_hosts(struct parse_ctx *ctx, const char *key, json_t *v)
+/* An array of allowed_hosts entries into HOSTS, each in its canonical
+ * form (what the proxy matches): "allowed_hosts", "install.allowed_hosts". */
+static int get_hosts(struct parse_ctx *ctx, const char *key, json_t *v,
+                     struct strvec *hosts)
 {
-    struct strvec *hosts = &ctx->cfg->allowed_hosts;
     if (get_string_array(ctx, key, v, hosts, allowed_host_check) < 0)
         return -1;
     for (size_t i = 0; i < hosts->n; i++) {
@@ -622,6 +567,53 @@ static int key_allowed_hosts(struct parse_ctx *ctx, const char *key, json_t *v)
         net_allow_format(&e, buf, sizeof buf);
         free(hosts->v[i]);
         hosts->v[i] = xstrdup(buf);
+    }
+    return 0;
+}
+
+static int key_allowed_hosts(struct parse_ctx *ctx, const char *key, json_t *v)
+{
+    return get_hosts(ctx, key, v, &ctx->cfg->allowed_hosts);
+}
+
+/* A package an install may run the scripts of: a registry package name
+ * ("esbuild", "@scope/name"). */
+static const char *script_pkg_check(const char *s)
+{
+    struct tool_spec ts;
+    const char *why = NULL;
+    if (strlen(s) > 214)
+        return "longer than 214 characters (npm's limit)";
+    if (strchr(s, ':'))
+        return "a package name, without an ecosystem prefix";
+    if (spec_split(s, &ts, &why) < 0)
+        return why;
+    bool versioned = ts.version != NULL;
+    tool_spec_free(&ts);
+    return versioned ? "a package name, without a version" : NULL;
+}
+
+static int key_install(struct parse_ctx *ctx, const char *key, json_t *v)
+{
+    if (!json_is_object(v))
+        return KEY_ERR(ctx, key, "must be an object {\"allow_scripts\": "
+                                 "[...]}, not %s", json_type_word(v));
+    const char *k;
+    json_t *f;
+    json_object_foreach(v, k, f) {
+        char dkey[96];
+        snprintf(dkey, sizeof dkey, "%s.%s", key, k);
+        if (strcmp(k, "allow_scripts") == 0) {
+            if (get_string_array(ctx, dkey, f, &ctx->cfg->allow_scripts,
+                                 script_pkg_check) < 0)
+                return -1;
+        } else if (strcmp(k, "allowed_hosts") == 0) {
+            if (get_hosts(ctx, dkey, f, &ctx->cfg->install_hosts) < 0)
+                return -1;
+        } else {
+            return KEY_ERR(ctx, dkey, "unknown key (install has "
+                                      "allow_scripts, allowed_hosts)");
+        }
     }
     return 0;
 }

@@ -69,16 +69,10 @@ tree_state() {
         find . -type f -print0 | sort -z | xargs -0 -r sha256sum)
 }
 
+# egress_net's setup (the user's dirs, the test client), then the registry
+eval "$(declare -f setup | sed '1s/setup/egress_net_setup/')"
 setup() {
-    [[ -z ${EGRESS_SKIP:-} ]] || skip "$EGRESS_SKIP"
-    common_setup
-    export COCO_RUNTIME=native
-    chmod 0755 "$TEST_TMP"
-    UDATA=$TEST_TMP/udata
-    UHOME=$TEST_TMP/uhome
-    UWORK=$TEST_TMP/uwork
-    mkdir -p "$UDATA/coco/tools" "$UHOME" "$UWORK"
-    chown -R "$TESTUSER:" "$UDATA" "$UHOME" "$UWORK"
+    egress_net_setup
     npm_registry_require
 }
 
