@@ -8,6 +8,7 @@
 #include "config.h"
 #include "engine_args.h"
 #include "hostpath.h"
+#include "install.h"
 #include "net.h"
 #include "paths.h"
 #include "sys.h"
@@ -155,7 +156,7 @@ static bool spec_chars(const char *s, size_t n, const char *extra)
 /* Backends mise understands (and coco's install phase will drive). */
 static const char *const spec_backends[] = {
     "npm", "pipx", "cargo", "go", "gem", "ubi", "aqua", "github", "core",
-    "asdf", "vfox", "spm", "dotnet", NULL,
+    "asdf", "vfox", "spm", "dotnet", "deb", NULL,
 };
 
 static int spec_split(const char *spec, struct tool_spec *out,
@@ -171,8 +172,9 @@ static int spec_split(const char *spec, struct tool_spec *out,
             if (strlen(*b) == bl && strncmp(*b, spec, bl) == 0)
                 known = true;
         if (!known) {
-            *reason = "unknown backend before ':' (use npm, pipx, cargo, go, "
-                      "gem, ubi, aqua, github, core, asdf, vfox, spm, dotnet)";
+            *reason = "unknown backend before ':' (use npm, deb, pipx, cargo, "
+                      "go, gem, ubi, aqua, github, core, asdf, vfox, spm, "
+                      "dotnet)";
             return -1;
         }
         name = colon + 1;
@@ -192,6 +194,20 @@ static int spec_split(const char *spec, struct tool_spec *out,
     if (at && !spec_chars(at + 1, strlen(at + 1), "._+-")) {
         *reason = "version after '@' may hold only letters, digits and ._+-";
         return -1;
+    }
+    if (colon && colon - spec == 3 && strncmp(spec, "deb", 3) == 0) {
+        /* Debian policy: [a-z0-9][a-z0-9.+-]+ */
+        bool ok = nl >= 2 && (islower((unsigned char)name[0]) ||
+                              isdigit((unsigned char)name[0]));
+        for (size_t i = 0; ok && i < nl; i++)
+            ok = islower((unsigned char)name[i]) ||
+                 isdigit((unsigned char)name[i]) || strchr(".+-", name[i]);
+        if (!ok) {
+            *reason = "a Debian package name is lower-case letters, digits "
+                      "and .+- (at least two, starting with a letter or "
+                      "digit): deb:ripgrep, deb:fd-find";
+            return -1;
+        }
     }
     if (out) {
         out->backend = colon ? xstrndup(spec, (size_t)(colon - spec)) : NULL;
@@ -301,16 +317,68 @@ static int get_string_array(struct parse_ctx *ctx, const char *key, json_t *v,
     return 0;
 }
 
+/* "tool": one spec, or a list of specs tried in order: the first one
+ * coco's installer handles is the tool's spec (else the first), and
+ * nothing falls back by bare name from one ecosystem to another. */
 static int key_tool(struct parse_ctx *ctx, const char *key, json_t *v)
 {
     const char *s, *why = NULL;
+    struct config *c = ctx->cfg;
+    if (json_is_array(v)) {
+        size_t n = json_array_size(v), i;
+        json_t *e;
+        if (n == 0 || n > 8)
+            return KEY_ERR(ctx, key, "a list of 1 to 8 install specs "
+                           "tried in order ([\"cargo:ripgrep\", "
+                           "\"deb:ripgrep\"]), not %zu", n);
+        json_array_foreach(v, i, e) {
+            char ikey[64];
+            snprintf(ikey, sizeof ikey, "%s[%zu]", key, i);
+            struct tool_spec ts;
+            if (!json_is_string(e))
+                return KEY_ERR(ctx, ikey, "must be a string (an install "
+                               "spec such as \"deb:ripgrep\"), not %s",
+                               json_type_word(e));
+            s = json_string_value(e);
+            if (strlen(s) > 256)
+                return KEY_ERR(ctx, ikey, "longer than 256 characters");
+            if (spec_split(s, &ts, &why) < 0)
+                return KEY_ERR(ctx, ikey, "\"%s\": %s", s, why);
+            bool bare = ts.backend == NULL;
+            tool_spec_free(&ts);
+            if (bare)
+                return KEY_ERR(ctx, ikey, "\"%s\": in a list every spec "
+                               "names its ecosystem (\"deb:%s\", "
+                               "\"npm:%s\" ...): coco never falls back "
+                               "from one ecosystem to another by a bare "
+                               "name", s, s, s);
+            if (strvec_contains(&c->tools, s))
+                return KEY_ERR(ctx, ikey, "\"%s\" is already in the list",
+                               s);
+            strvec_push(&c->tools, s);
+        }
+        const char *pick = c->tools.v[0];
+        for (size_t k = 0; k < c->tools.n; k++)
+            if (install_handles(c->tools.v[k], NULL)) {
+                pick = c->tools.v[k];
+                break;
+            }
+        spec_split(pick, &c->spec, &why);
+        c->tool = xstrdup(pick);
+        return 0;
+    }
+    if (!json_is_string(v))
+        return KEY_ERR(ctx, key, "must be an install spec (\"deb:ripgrep\") "
+                       "or a list of them tried in order, not %s",
+                       json_type_word(v));
     if (get_string(ctx, key, v, false, &s) < 0)
         return -1;
     if (strlen(s) > 256)
         return KEY_ERR(ctx, key, "longer than 256 characters");
-    if (spec_split(s, &ctx->cfg->spec, &why) < 0)
+    if (spec_split(s, &c->spec, &why) < 0)
         return KEY_ERR(ctx, key, "\"%s\": %s", s, why);
-    ctx->cfg->tool = xstrdup(s);
+    c->tool = xstrdup(s);
+    strvec_push(&c->tools, s);
     return 0;
 }
 
@@ -779,7 +847,8 @@ static const struct key_row {
     key_fn fn;
     const char *doc; /* one line, for coco help config and the man page */
 } key_table[] = {
-    {"tool", key_tool, "install spec (npm:eslint@9, pipx:ruff, node@lts)"},
+    {"tool", key_tool, "install spec (npm:eslint@9, deb:ripgrep, node@lts) "
+                       "or a list tried in order"},
     {"command", key_command, "program to run (default: the tool name)"},
     {"mounts", key_mounts, "[{src, dst, opts}] bind mounts"},
     {"env", key_env, "{NAME: value} set in the sandbox"},
@@ -974,6 +1043,7 @@ void config_free(struct config *c)
     free(c->path);
     free(c->name);
     free(c->tool);
+    strvec_clear(&c->tools);
     free(c->spec.backend);
     free(c->spec.name);
     free(c->spec.version);

@@ -71,7 +71,10 @@ struct config {
     char *path;  /* file the config came from (for messages) */
     char *name;  /* tool name: file name without ".json" */
 
-    char *tool;             /* raw install spec, NULL if absent */
+    char *tool;             /* the install spec used, NULL if absent: the
+                               first of TOOLS coco's installer handles,
+                               else the first */
+    struct strvec tools;    /* "tool" as written: one spec or a list */
     struct tool_spec spec;  /* parsed from tool */
     char *command;          /* NULL: defaults to name */
     struct config_mount *mounts;

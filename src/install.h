@@ -165,6 +165,11 @@ struct install_env {
     char *root;       /* host: DIR/root */
     char *version;    /* the installed version of the tool's package */
     const char *bin;  /* relative to ROOT: the programs ("node_modules/.bin") */
+    const char *const *more_bin; /* more of them, after BIN (NULL) */
+    /* "NAME=DIR" (DIR relative to ROOT): prepended to NAME in the run
+     * unless the config's env sets NAME (deb: LD_LIBRARY_PATH,
+     * PYTHONPATH, for what the host lacks) */
+    struct strvec run_env;
     char *spec;       /* the spec it was installed from */
     uint64_t files, bytes;
     char tree_sha256[65]; /* manifest_fingerprint() at install */
@@ -173,7 +178,7 @@ struct install_env {
      * holds it); closed by install_env_free(). */
     int use_fd;
 };
-#define INSTALL_ENV_INIT {.use_fd = -1}
+#define INSTALL_ENV_INIT {.use_fd = -1, .run_env = STRVEC_INIT}
 void install_env_free(struct install_env *e);
 
 /* True when coco's installer handles SPEC (a config's "tool"); WHY (may

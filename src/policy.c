@@ -828,6 +828,25 @@ void policy_prepend_path(struct policy *p, const char *dir)
     push_env(p, "PATH", v, false);
 }
 
+void policy_prepend_env(struct policy *p, const char *name, const char *dir)
+{
+    size_t nl = strlen(name);
+    for (size_t i = 0; i < p->config_env.n; i++)
+        if (strncmp(p->config_env.v[i], name, nl) == 0 &&
+            p->config_env.v[i][nl] == '=')
+            return;  /* the config's own env wins */
+    for (size_t i = 0; i < p->n_env; i++)
+        if (streq(p->env[i].name, name)) {
+            char *v = p->env[i].value[0]
+                          ? xasprintf("%s:%s", dir, p->env[i].value)
+                          : xstrdup(dir);
+            free(p->env[i].value);
+            p->env[i].value = v;
+            return;
+        }
+    push_env(p, name, dir, false);
+}
+
 bool policy_has_env(const struct policy *p, const char *name)
 {
     for (size_t i = 0; i < p->n_env; i++)

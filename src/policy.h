@@ -203,6 +203,9 @@ int policy_add_mount(struct policy *p, const char *src, const char *dst,
                      bool ro, coco_err *err);
 /* Put DIR first on P's PATH (COCO_SANDBOX_PATH when the config sets no
  * PATH). */
+/* Prepend DIR to NAME ("DIR:old", or DIR when unset), unless the
+ * config's own env sets NAME: it wins. */
+void policy_prepend_env(struct policy *p, const char *name, const char *dir);
 void policy_prepend_path(struct policy *p, const char *dir);
 
 /* True when P's final env (the config's env and env_passthrough) sets

@@ -69,7 +69,19 @@ static int run_prepare_native(struct policy *p, const struct host_ctx *ctx,
             policy_add_mount(p, ie->root, INSTALL_MOUNT, true, err) < 0)
             return -1;
         _cleanup_free_ char *bin = path_join(INSTALL_MOUNT, ie->bin);
+        /* prepended in reverse, so BIN comes first */
+        for (size_t i = 0; ie->more_bin && ie->more_bin[i]; i++) {
+            _cleanup_free_ char *more = path_join(INSTALL_MOUNT,
+                                                  ie->more_bin[i]);
+            policy_prepend_path(p, more);
+        }
         policy_prepend_path(p, bin);
+        for (size_t i = 0; i < ie->run_env.n; i++) {
+            const char *e = ie->run_env.v[i], *eq = strchr(e, '=');
+            _cleanup_free_ char *name = xstrndup(e, (size_t)(eq - e));
+            _cleanup_free_ char *dir = path_join(INSTALL_MOUNT, eq + 1);
+            policy_prepend_env(p, name, dir);
+        }
         p->installed = true;
     }
     /* Only for a config whose env points there (the store's do, for

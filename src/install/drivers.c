@@ -7,7 +7,11 @@
  *           (or `npm ci --ignore-scripts` from the recorded lock)
  *        B  npm rebuild --offline --ignore-scripts=false NAME...
  *        The lock must name only registry tarballs with an integrity
- *        hash: no git, file, link or URL dependency survives phase F. */
+ *        hash: no git, file, link or URL dependency survives phase F.
+ *
+ * deb:   F  apt-get install --download-only --reinstall NAME (the host's
+ *           mirrors; deb.c says why not apt-cache depends)
+ *        B  find ... -exec dpkg-deb -x {} ROOT ;   (no maintainer script) */
 #include "install_int.h"
 
 #include <fcntl.h>
@@ -21,9 +25,11 @@
 
 static const char *const npm_hosts[] = {"registry.npmjs.org", NULL};
 
-static void npm_fetch_argv(const struct tool_spec *ts, bool from_lock,
-                           struct strvec *argv)
+static int npm_fetch_argv(const struct tool_spec *ts, int rootfd,
+                          bool from_lock, struct strvec *argv, coco_err *err)
 {
+    (void)rootfd;
+    (void)err;
     strvec_push(argv, "npm");
     if (from_lock) {
         strvec_push(argv, "ci");
@@ -40,6 +46,7 @@ static void npm_fetch_argv(const struct tool_spec *ts, bool from_lock,
     if (!from_lock)
         strvec_pushf(argv, "%s@%s", ts->name, ts->version ? ts->version
                                                             : "latest");
+    return 0;
 }
 
 static void npm_build_argv(const struct strvec *names, struct strvec *argv)
@@ -224,9 +231,11 @@ out:
     return ret;
 }
 
-static int npm_check_lock(int rootfd, const struct install_lockcheck *lc,
+static int npm_check_lock(int rootfd, int cachefd,
+                          const struct install_lockcheck *lc,
                           struct strvec *scripts, coco_err *err)
 {
+    (void)cachefd;
     _cleanup_close_ int fd = openat(rootfd, "package-lock.json",
                                     O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
@@ -270,6 +279,22 @@ static int npm_version(int rootfd, const struct tool_spec *ts, char **out,
     return 0;
 }
 
+/* ---- deb (install/deb.c) ---------------------------------------------- */
+
+static const char *const deb_hosts[] = {NULL};  /* the host's mirrors */
+static const char *const deb_more_bin[] = {"usr/sbin", NULL};
+/* apt: no pager, no questions, no colour in the log */
+static const char *const deb_env[] = {
+    "DEBIAN_FRONTEND=noninteractive",
+    "APT_LISTCHANGES_FRONTEND=none",
+    NULL,
+};
+static const char *const deb_config_env[] = {NULL};
+/* apt reads the host's lists and dpkg status; /etc/apt is visible */
+static const char *const deb_ro_paths[] = {
+    "/var/lib/apt/lists", "/var/lib/dpkg/status", NULL,
+};
+
 const struct install_driver install_drivers[] = {
     {
         .name = "npm",
@@ -285,6 +310,26 @@ const struct install_driver install_drivers[] = {
         .build_argv = npm_build_argv,
         .check_lock = npm_check_lock,
         .version = npm_version,
+    },
+    {
+        .name = "deb",
+        .program = "apt-get",
+        .hosts = deb_hosts,
+        .bin = "usr/bin",
+        .more_bin = deb_more_bin,
+        .lock = "deb-lock.json",
+        .manifest_file = NULL,
+        .env = deb_env,
+        .config_env = deb_config_env,
+        .fetch_argv = deb_fetch_argv,
+        .build_argv = deb_build_argv,
+        .check_lock = deb_check_lock,
+        .version = deb_version,
+        .find_hosts = deb_find_hosts,
+        .ro_paths = deb_ro_paths,
+        .always_build = true,
+        .prepare = deb_prepare,
+        .run_env = deb_run_env,
     },
     {.name = NULL},
 };

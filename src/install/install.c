@@ -42,6 +42,7 @@ void install_env_free(struct install_env *e)
     free(e->root);
     free(e->version);
     free(e->spec);
+    strvec_clear(&e->run_env);
     *e = (struct install_env)INSTALL_ENV_INIT;
 }
 
@@ -158,6 +159,13 @@ static int load_env(const char *envdir, int envfd, struct install_env *out,
     out->version = xstrdup(ver);
     out->spec = xstrdup(spec);
     out->bin = d->bin;
+    out->more_bin = d->more_bin;
+    if (d->run_env) {
+        _cleanup_close_ int rfd = open(out->root, O_RDONLY | O_DIRECTORY |
+                                       O_NOFOLLOW | O_CLOEXEC);
+        if (rfd >= 0)
+            d->run_env(rfd, &out->run_env);
+    }
     memcpy(out->tree_sha256, fp, 65);
     out->files = (uint64_t)json_integer_value(files);
     out->bytes = (uint64_t)json_integer_value(bytes);
@@ -217,6 +225,13 @@ static char *phase_config(const struct phase_ctx *pc, const char *program,
     json_object_set_new(m, "src", json_string(pc->cache));
     json_object_set_new(m, "dst", json_string(INSTALL_CACHE_MOUNT));
     json_array_append_new(mounts, m);
+    for (size_t i = 0; pc->d->ro_paths && pc->d->ro_paths[i]; i++) {
+        m = json_object();
+        json_object_set_new(m, "src", json_string(pc->d->ro_paths[i]));
+        json_object_set_new(m, "dst", json_string(pc->d->ro_paths[i]));
+        json_object_set_new(m, "opts", json_string("ro"));
+        json_array_append_new(mounts, m);
+    }
     json_object_set_new(c, "mounts", mounts);
     json_t *env = json_object();
     for (size_t i = 0; pc->d->env[i]; i++) {
@@ -495,9 +510,12 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
                         from_lock_dir, d->lock, p->tool);
             goto out;
         }
-        _cleanup_free_ char *to_m = path_join(root, d->manifest_file);
+        _cleanup_free_ char *to_m = d->manifest_file
+                                        ? path_join(root, d->manifest_file)
+                                        : NULL;
         _cleanup_free_ char *to_l = path_join(root, d->lock);
-        if (ofd < 0 || copy_file_at(ofd, d->manifest_file, to_m, err) < 0 ||
+        if (ofd < 0 ||
+            (to_m && copy_file_at(ofd, d->manifest_file, to_m, err) < 0) ||
             copy_file_at(ofd, d->lock, to_l, err) < 0) {
             if (!err->msg[0])
                 err_set(err, errno, "%s: cannot open it", from_lock_dir);
@@ -508,6 +526,10 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
     pc.cache = cache;
     for (size_t i = 0; d->hosts[i]; i++)
         strvec_push(&pc.hosts, d->hosts[i]);
+    if (d->find_hosts && d->find_hosts(&pc.hosts, err) < 0) {
+        err_prefix(err, "%s: installing %s", p->tool, espec);
+        goto out;
+    }
     /* the registry's, then the config's install.allowed_hosts (a
      * corporate registry), then its allowed_hosts (issue 9: the list
      * "extendable by allowed_hosts") */
@@ -537,10 +559,32 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
             strcat(hosts_text, pc.hosts.v[i]);
         }
     }
-    say(p, "installing %s%s: fetching from %s (no package code runs)",
-        espec, from_lock_dir ? " again, from its lock" : "", hosts_text);
-    d->fetch_argv(ts, from_lock_dir != NULL, &argv);
-    int code = run_phase(&pc, "F", &argv, true, err);
+    int cached = 0;
+    if (d->prepare) {
+        _cleanup_close_ int cfd = open(cache, O_RDONLY | O_DIRECTORY |
+                                       O_NOFOLLOW | O_CLOEXEC);
+        cached = cfd < 0 ? err_set(err, errno, "%s: cannot open it", cache)
+                         : d->prepare(rootfd, cfd, from_lock_dir != NULL,
+                                      err);
+        if (cached < 0) {
+            err_prefix(err, "%s: installing %s", p->tool, espec);
+            goto out;
+        }
+    }
+    int code = 0;
+    if (cached) {
+        say(p, "installing %s again, from its lock: every package is in "
+            "its download cache (no network)", espec);
+    } else {
+        say(p, "installing %s%s: fetching from %s (no package code runs)",
+            espec, from_lock_dir ? " again, from its lock" : "", hosts_text);
+        if (d->fetch_argv(ts, rootfd, from_lock_dir != NULL, &argv,
+                          err) < 0) {
+            err_prefix(err, "%s: installing %s", p->tool, espec);
+            goto out;
+        }
+        code = run_phase(&pc, "F", &argv, true, err);
+    }
     if (code != 0) {
         if (code > 0)
             err_set(err, 0, "%s: installing %s failed: %s exited with %d "
@@ -549,9 +593,17 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
         goto fail_log;
     }
     struct install_lockcheck lc = {.allow = allow, .n_allow = pc.hosts.n};
-    if (d->check_lock(rootfd, &lc, &scripts, err) < 0) {
-        err_prefix(err, "%s: installing %s", p->tool, espec);
-        goto out;
+    {
+        _cleanup_close_ int cfd = open(cache, O_RDONLY | O_DIRECTORY |
+                                       O_NOFOLLOW | O_CLOEXEC);
+        if (cfd < 0) {
+            err_set(err, errno, "%s: cannot open it", cache);
+            goto out;
+        }
+        if (d->check_lock(rootfd, cfd, &lc, &scripts, err) < 0) {
+            err_prefix(err, "%s: installing %s", p->tool, espec);
+            goto out;
+        }
     }
 
     /* B: build, no network, only the scripts allowed */
@@ -569,7 +621,19 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
             "offline, add \"install\": {\"allow_scripts\": [\"%s\"]} to %s)",
             e, e, c);
     }
-    if (run_scripts.n) {
+    if (d->always_build && !run_scripts.n) {
+        strvec_clear(&argv);
+        d->build_argv(&run_scripts, &argv);
+        say(p, "unpacking, without network (no package scripts run)");
+        code = run_phase(&pc, "B", &argv, false, err);
+        if (code != 0) {
+            if (code > 0)
+                err_set(err, 0, "%s: installing %s failed: %s exited with "
+                        "%d while unpacking", p->tool, espec, argv.v[0],
+                        code);
+            goto fail_log;
+        }
+    } else if (run_scripts.n) {
         strvec_clear(&argv);
         d->build_argv(&run_scripts, &argv);
         _cleanup_free_ char *names = NULL;
@@ -625,7 +689,9 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
     {
         _cleanup_free_ char *mpath = path_join(tmp, "manifest.json");
         _cleanup_free_ char *lpath = path_join(tmp, d->lock);
-        _cleanup_free_ char *ppath = path_join(tmp, d->manifest_file);
+        _cleanup_free_ char *ppath = d->manifest_file
+                                         ? path_join(tmp, d->manifest_file)
+                                         : NULL;
         _cleanup_free_ char *ipath = path_join(tmp, INSTALL_RECORD);
         char fp[65];
         manifest_fingerprint(&mf, fp);
@@ -639,7 +705,8 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
         _cleanup_free_ char *rec = json_dumps(extra, JSON_INDENT(1) |
                                               JSON_PRESERVE_ORDER);
         if (copy_file_at(rootfd, d->lock, lpath, err) < 0 ||
-            copy_file_at(rootfd, d->manifest_file, ppath, err) < 0 ||
+            (ppath && copy_file_at(rootfd, d->manifest_file, ppath,
+                                   err) < 0) ||
             manifest_write(&mf, mpath, extra, err) < 0 ||
             write_file_atomic(ipath, rec, strlen(rec), 0600, true, err) < 0)
             goto out;
@@ -849,9 +916,11 @@ static int ensure_once(const struct policy *p, const struct host_ctx *ctx,
     if (have > 0 && same_spec && mode == INSTALL_REINSTALL) {
         const char *h = json_string_value(json_object_get(extra,
                                                           "lock_sha256_12"));
-        _cleanup_free_ char *pj = path_join(out->dir, d->manifest_file);
+        _cleanup_free_ char *pj = d->manifest_file
+                                      ? path_join(out->dir, d->manifest_file)
+                                      : NULL;
         _cleanup_free_ char *lk = path_join(out->dir, d->lock);
-        if (h && access(pj, R_OK) == 0 && access(lk, R_OK) == 0) {
+        if (h && (!pj || access(pj, R_OK) == 0) && access(lk, R_OK) == 0) {
             from = xstrdup(out->dir);
             from_hash = xstrdup(h);
         }
@@ -1026,16 +1095,35 @@ int install_describe(const struct policy *p, FILE *o)
                    "PATH\n", es, ts.name, ev, (unsigned long long)e.files,
                 sz, ed, d->bin);
     } else {
+        struct strvec hs = STRVEC_INIT;
+        coco_err herr = {0};
+        for (size_t i = 0; d->hosts[i]; i++)
+            strvec_push(&hs, d->hosts[i]);
+        if (d->find_hosts && d->find_hosts(&hs, &herr) < 0)
+            strvec_push(&hs, "(none: see below)");
         fprintf(o, "install    %s: %s; the next run installs it:\n"
-                   "           fetch from %s", es,
-                have > 0 ? "the config's spec changed" : "not installed yet",
-                d->hosts[0]);
+                   "           fetch from ", es,
+                have > 0 ? "the config's spec changed" : "not installed yet");
+        for (size_t i = 0; i < hs.n; i++) {
+            _cleanup_free_ char *eh = str_escape(hs.v[i]);
+            fprintf(o, "%s%s", i ? ", " : "", eh);
+        }
+        strvec_clear(&hs);
         for (size_t i = 0; i < p->install_hosts.n; i++)
             fprintf(o, ", %s", p->install_hosts.v[i]);
         for (size_t i = 0; i < p->net.allowed_hosts.n; i++)
             fprintf(o, ", %s", p->net.allowed_hosts.v[i]);
-        fprintf(o, " (no package code runs),\n           then build without "
-                   "network (install scripts of %s only)\n", ts.name);
+        if (d->always_build)
+            fprintf(o, " (no package code runs),\n           then unpack "
+                       "without network (no package scripts run)\n");
+        else
+            fprintf(o, " (no package code runs),\n           then build "
+                       "without network (install scripts of %s only)\n",
+                    ts.name);
+        if (herr.msg[0]) {
+            _cleanup_free_ char *em = str_escape(herr.msg);
+            fprintf(o, "  ! %s\n", em);
+        }
     }
     if (have < 0) {
         _cleanup_free_ char *em = str_escape(err.msg);

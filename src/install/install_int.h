@@ -22,26 +22,49 @@ struct install_driver {
     const char *const *hosts;     /* registry hosts (allowed_hosts entries) */
     const char *bin;              /* programs, relative to the root */
     const char *lock;             /* the lock, relative to the root */
-    const char *manifest_file;    /* the ecosystem's own, beside the lock */
+    const char *manifest_file;    /* the ecosystem's own, beside the lock;
+                                     NULL: none */
     const char *const *env;       /* "NAME=value" for both phases */
     const char *const *config_env;/* names the tool's config env may set */
     /* The variable through which the installer trusts extra CAs: set to
      * the host's CA bundle when the host's environment names none (a
      * TLS-intercepting proxy's CA is in the bundle, never in npm's own
-     * list, and `--prefix` hides the global npmrc's cafile). */
+     * list, and `--prefix` hides the global npmrc's cafile).  NULL: none. */
     const char *ca_var;
-    /* Phase F's argv: resolve SPEC, or (FROM_LOCK) the lock in the root. */
-    void (*fetch_argv)(const struct tool_spec *ts, bool from_lock,
-                       struct strvec *argv);
+    /* Phase F's argv: resolve SPEC, or (FROM_LOCK) the lock in the root
+     * open at ROOTFD. */
+    int (*fetch_argv)(const struct tool_spec *ts, int rootfd, bool from_lock,
+                      struct strvec *argv, coco_err *err);
     /* Phase B's argv: run the install scripts of NAMES, offline. */
     void (*build_argv)(const struct strvec *names, struct strvec *argv);
     /* After phase F: refuse what the lock must not hold; the packages
-     * that want install scripts into SCRIPTS. */
-    int (*check_lock)(int rootfd, const struct install_lockcheck *lc,
+     * that want install scripts into SCRIPTS.  CACHEFD: the download
+     * cache (INSTALL_CACHE_MOUNT). */
+    int (*check_lock)(int rootfd, int cachefd,
+                      const struct install_lockcheck *lc,
                       struct strvec *scripts, coco_err *err);
     /* The installed version of the spec's package. */
     int (*version)(int rootfd, const struct tool_spec *ts, char **out,
                    coco_err *err);
+    /* Optional (NULL): phase F's hosts found on this machine at install
+     * time (deb: the host's apt mirrors), pushed after HOSTS. */
+    int (*find_hosts)(struct strvec *hosts, coco_err *err);
+    /* Host paths both phases see read-only at the same place (NULL:
+     * none): deb's apt lists and dpkg status. */
+    const char *const *ro_paths;
+    /* More program directories after BIN on the run's PATH (NULL). */
+    const char *const *more_bin;
+    /* Phase B runs even when no package wants a script (build_argv gets
+     * no names): deb unpacks there. */
+    bool always_build;
+    /* Optional: before phase F, ready the cache at CACHEFD (FROM_LOCK:
+     * the recorded lock is in the root); 1 when every package is cached
+     * already and phase F is not needed, 0, or -1. */
+    int (*prepare)(int rootfd, int cachefd, bool from_lock, coco_err *err);
+    /* Optional: after the install, what the run's environment gets from
+     * the tree at ROOTFD: "NAME=DIR" (DIR relative to the root), each
+     * prepended to NAME unless the config's own env sets NAME. */
+    void (*run_env)(int rootfd, struct strvec *env);
 };
 
 /* npm's lock, package-lock.json's TEXT (LEN bytes, from npm and so from
@@ -52,6 +75,38 @@ struct install_driver {
 int npm_lock_check(const char *text, size_t len,
                    const struct install_lockcheck *lc, struct strvec *scripts,
                    coco_err *err);
+
+/* The hosts of the http(s) "deb" sources in TEXT (one sources file,
+ * NAME in messages; DEB822: the .sources format), pushed once each as
+ * allowed_hosts entries ("host", or "host:port" for another port than
+ * the scheme's).  install/apt.c. */
+int apt_sources_parse(const char *text, size_t len, bool deb822,
+                      const char *name, struct strvec *hosts, coco_err *err);
+/* The same for a host's apt configuration directory ETC_APT
+ * ("/etc/apt"): sources.list, then sources.list.d/ *.list and *.sources
+ * in name order.  -1 when no host at all is found, naming the files. */
+int apt_mirror_hosts(const char *etc_apt, struct strvec *hosts,
+                     coco_err *err);
+
+/* deb: "NAME_VERSION_ARCH.deb" (VERSION's ':' written "%3a") split and
+ * checked; 0 or -1 (not such a name).  OUT strings malloc'd. */
+int deb_file_parse(const char *file, char **name, char **version,
+                   char **arch);
+/* VERSION as a directory name: ':' and '~' become '_'; NULL when it
+ * holds anything but letters, digits and . + - ~ : (or is too long). */
+char *deb_version_dirname(const char *version);
+
+/* The deb: row's functions (install/deb.c). */
+int deb_fetch_argv(const struct tool_spec *ts, int rootfd, bool from_lock,
+                   struct strvec *argv, coco_err *err);
+void deb_build_argv(const struct strvec *names, struct strvec *argv);
+int deb_check_lock(int rootfd, int cachefd, const struct install_lockcheck *lc,
+                   struct strvec *scripts, coco_err *err);
+int deb_version(int rootfd, const struct tool_spec *ts, char **out,
+                coco_err *err);
+int deb_find_hosts(struct strvec *hosts, coco_err *err);
+int deb_prepare(int rootfd, int cachefd, bool from_lock, coco_err *err);
+void deb_run_env(int rootfd, struct strvec *env);
 
 extern const struct install_driver install_drivers[];
 const struct install_driver *install_driver_for(const char *backend);

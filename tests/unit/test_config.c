@@ -23,7 +23,15 @@ static const struct bad_case bad[] = {
     {"{\"a\":1, \"a\":2}", "invalid JSON: duplicate object key"},
     {"{\"bogus\": 1}", "t.json: bogus: unknown key"},
     {"{\"Tool\": \"x\"}", "t.json: Tool: unknown key"},
-    {"{\"tool\": 5}", "t.json: tool: must be a string, not an integer"},
+    {"{\"tool\": 5}", "t.json: tool: must be an install spec (\"deb:ripgrep\") or a list of them tried in order, not an integer"},
+    {"{\"tool\": []}", "t.json: tool: a list of 1 to 8 install specs tried in order"},
+    {"{\"tool\": [5]}", "t.json: tool[0]: must be a string (an install spec"},
+    {"{\"tool\": [\"deb:ripgrep\", \"ripgrep\"]}", "t.json: tool[1]: \"ripgrep\": in a list every spec names its ecosystem"},
+    {"{\"tool\": [\"deb:rg\", \"deb:rg\"]}", "t.json: tool[1]: \"deb:rg\" is already in the list"},
+    {"{\"tool\": [\"cargo:x\", \"weird:x\"]}", "t.json: tool[1]: \"weird:x\": unknown backend"},
+    {"{\"tool\": \"deb:Ripgrep\"}", "t.json: tool: \"deb:Ripgrep\": a Debian package name is lower-case"},
+    {"{\"tool\": \"deb:x\"}", "t.json: tool: \"deb:x\": a Debian package name"},
+    {"{\"tool\": \"deb:a_b\"}", "t.json: tool: \"deb:a_b\": "},
     {"{\"tool\": \"\"}", "t.json: tool: must not be empty"},
     {"{\"tool\": \"weird:eslint\"}", "t.json: tool: \"weird:eslint\": unknown backend"},
     {"{\"tool\": \"npm:../x\"}", "t.json: tool: \"npm:../x\": package name"},
@@ -354,6 +362,46 @@ static void test_spec_forms(void **state)
     assert_non_null(tool_spec_check("npm:x@"));
     assert_non_null(tool_spec_check("npm:-x"));
     assert_non_null(tool_spec_check("npm:/etc/passwd"));
+    assert_null(tool_spec_check("deb:fd-find"));
+    assert_null(tool_spec_check("deb:python3-pytest"));
+    assert_null(tool_spec_check("deb:g++"));
+    assert_non_null(tool_spec_check("deb:@scope/x"));
+    assert_non_null(tool_spec_check("deb:-x"));
+}
+
+/* "tool" as a list: the first spec coco's installer handles is used,
+ * else the first; the string form still works. */
+static void test_spec_list(void **state)
+{
+    (void)state;
+    struct {
+        const char *json, *tool, *backend, *name;
+        size_t n;
+    } rows[] = {
+        {"{\"tool\": [\"cargo:ripgrep\", \"deb:ripgrep\"]}", "deb:ripgrep",
+         "deb", "ripgrep", 2},
+        {"{\"tool\": [\"npm:eslint@9\", \"deb:eslint\"]}", "npm:eslint@9",
+         "npm", "eslint", 2},
+        {"{\"tool\": [\"cargo:ripgrep\", \"pipx:rg\"]}", "cargo:ripgrep",
+         "cargo", "ripgrep", 2},
+        {"{\"tool\": [\"deb:black\"]}", "deb:black", "deb", "black", 1},
+        {"{\"tool\": \"deb:fd-find\"}", "deb:fd-find", "deb", "fd-find", 1},
+        {"{\"tool\": \"node@lts\"}", "node@lts", NULL, "node", 1},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        struct config c;
+        coco_err err = {0};
+        assert_int_equal(config_parse(rows[i].json, strlen(rows[i].json), "t",
+                                      "t.json", &c, &err), 0);
+        assert_string_equal(c.tool, rows[i].tool);
+        if (rows[i].backend)
+            assert_string_equal(c.spec.backend, rows[i].backend);
+        else
+            assert_null(c.spec.backend);
+        assert_string_equal(c.spec.name, rows[i].name);
+        assert_int_equal(c.tools.n, rows[i].n);
+        config_free(&c);
+    }
 }
 
 static void test_bad_tool_name(void **state)
@@ -474,6 +522,7 @@ int main(void)
         cmocka_unit_test(test_podman_args_attacks),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_spec_forms),
+        cmocka_unit_test(test_spec_list),
         cmocka_unit_test(test_bad_tool_name),
         cmocka_unit_test(test_load_modes),
         cmocka_unit_test(test_units),
