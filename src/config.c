@@ -8,7 +8,6 @@
 #include "config.h"
 #include "engine_args.h"
 #include "hostpath.h"
-#include "install.h"
 #include "net.h"
 #include "paths.h"
 #include "sys.h"
@@ -357,14 +356,10 @@ static int key_tool(struct parse_ctx *ctx, const char *key, json_t *v)
                                s);
             strvec_push(&c->tools, s);
         }
-        const char *pick = c->tools.v[0];
-        for (size_t k = 0; k < c->tools.n; k++)
-            if (install_handles(c->tools.v[k], NULL)) {
-                pick = c->tools.v[k];
-                break;
-            }
-        spec_split(pick, &c->spec, &why);
-        c->tool = xstrdup(pick);
+        /* the first for now; which one coco installs is the policy's
+         * choice (policy_resolve: the first its installer handles) */
+        spec_split(c->tools.v[0], &c->spec, &why);
+        c->tool = xstrdup(c->tools.v[0]);
         return 0;
     }
     if (!json_is_string(v))

@@ -185,6 +185,15 @@ void install_env_free(struct install_env *e);
  * be NULL) gets a static reason when not. */
 bool install_handles(const char *spec, const char **why);
 
+/* What installing SPEC does, in words (static), or NULL when coco's
+ * installer does not handle it. */
+const char *install_plan(const char *spec);
+
+/* Of a config's "tool" (TOOL, or the list TOOLS when it was one), the
+ * spec coco installs: the first of TOOLS its installer handles, else
+ * TOOL (the first). */
+const char *install_pick(const char *tool, const struct strvec *tools);
+
 enum install_mode {
     INSTALL_IF_NEEDED,  /* a run: install when missing or the spec changed */
     INSTALL_REINSTALL,  /* `coco install`: again, from the recorded lock */

@@ -6,6 +6,7 @@
  * describe exactly what a run would do.
  */
 #include "policy.h"
+#include "install.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -761,7 +762,10 @@ int policy_resolve(const struct config *cfg, const struct host_ctx *ctx,
     memset(p, 0, sizeof *p);
     p->tool = xstrdup(cfg->name);
     p->config_path = xstrdup(cfg->path);
-    p->spec = cfg->tool ? xstrdup(cfg->tool) : NULL;
+    /* "tool": one spec, or a list tried in order: the first coco's
+     * installer handles, else the first */
+    const char *spec = install_pick(cfg->tool, &cfg->tools);
+    p->spec = spec ? xstrdup(spec) : NULL;
     for (size_t i = 0; i < cfg->allow_scripts.n; i++)
         strvec_push(&p->allow_scripts, cfg->allow_scripts.v[i]);
     for (size_t i = 0; i < cfg->install_hosts.n; i++)

@@ -242,29 +242,29 @@ void show_config(const struct config *c, const char *home, const char *cwd,
     fprintf(o, "%s grants:\n", E(c->name));
     fprintf(o, "  command   %s\n", E(c->command ? c->command : c->name));
     if (c->tool) {
-        const char *why = NULL;
-        if (install_handles(c->tool, &why) && c->runtime != RT_PODMAN &&
-            c->runtime != RT_DOCKER && !c->image)
-            fprintf(o, "  install   %s: the first run installs it on the native "
-                       "runtime,\n            sandboxed: fetched from %s "
-                       "(no package code runs),\n            then built "
-                       "without network (install scripts: %s",
-                    E(c->tool), c->spec.backend && streq(c->spec.backend, "npm")
-                                    ? "registry.npmjs.org" : "its registry",
-                    E(c->spec.name));
-        else
-            fprintf(o, "  install   %s: not installed by coco (the program "
-                       "comes from %s", E(c->tool),
-                    c->image || c->runtime == RT_PODMAN ||
-                            c->runtime == RT_DOCKER
-                        ? "the image" : "the host's PATH on native, the image "
-                                        "on podman and docker");
-        if (install_handles(c->tool, NULL) && c->runtime != RT_PODMAN &&
-            c->runtime != RT_DOCKER && !c->image) {
+        const char *spec = install_pick(c->tool, &c->tools);
+        const char *plan = install_plan(spec);
+        bool native = c->runtime != RT_PODMAN && c->runtime != RT_DOCKER &&
+                      !c->image;
+        if (plan && native) {
+            fprintf(o, "  install   %s: the first run installs it, sandboxed "
+                       "(native runtime):\n            %s\n", E(spec), plan);
             for (size_t i = 0; i < c->allow_scripts.n; i++)
-                fprintf(o, ", ! %s", E(c->allow_scripts.v[i]));
+                fprintf(o, "            ! install.allow_scripts: %s's install "
+                           "scripts run too\n", E(c->allow_scripts.v[i]));
+        } else {
+            fprintf(o, "  install   %s: not installed by coco (the program "
+                       "comes from %s)\n", E(spec),
+                    native ? "the host's PATH on native, the image on podman "
+                             "and docker"
+                           : "the image");
         }
-        fprintf(o, ")\n");
+        if (c->tools.n > 1) {
+            fprintf(o, "            (of");
+            for (size_t k = 0; k < c->tools.n; k++)
+                fprintf(o, " %s", E(c->tools.v[k]));
+            fprintf(o, ": the first coco installs)\n");
+        }
     }
     if (!c->n_mounts)
         fprintf(o, "  files     none of the host's\n");

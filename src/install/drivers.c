@@ -298,6 +298,9 @@ static const char *const deb_ro_paths[] = {
 const struct install_driver install_drivers[] = {
     {
         .name = "npm",
+        .plan = "fetched from the npm registry with no package code "
+                "running, then built without network: only the package's "
+                "own install scripts run (and install.allow_scripts)",
         .program = "npm",
         .hosts = npm_hosts,
         .bin = "node_modules/.bin",
@@ -313,6 +316,9 @@ const struct install_driver install_drivers[] = {
     },
     {
         .name = "deb",
+        .plan = "downloaded from your apt mirrors (signed; the packages "
+                "your system lacks) with no package code running, then "
+                "unpacked without network: no maintainer script ever runs",
         .program = "apt-get",
         .hosts = deb_hosts,
         .bin = "usr/bin",

@@ -70,6 +70,24 @@ static void fmt_mib(uint64_t b, char *buf, size_t len)
         snprintf(buf, len, "%.1f MiB", (double)b / (1024.0 * 1024.0));
 }
 
+const char *install_plan(const char *spec)
+{
+    struct tool_spec ts;
+    if (tool_spec_parse(spec, &ts) < 0)
+        return NULL;
+    const struct install_driver *d = install_driver_for(ts.backend);
+    tool_spec_free(&ts);
+    return d ? d->plan : NULL;
+}
+
+const char *install_pick(const char *tool, const struct strvec *tools)
+{
+    for (size_t k = 0; tools && k < tools->n; k++)
+        if (install_handles(tools->v[k], NULL))
+            return tools->v[k];
+    return tool;
+}
+
 /* ---- the tool's directory ---------------------------------------------- */
 
 static uint64_t mono_ms(void)

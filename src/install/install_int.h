@@ -18,6 +18,8 @@ struct install_lockcheck {
 
 struct install_driver {
     const char *name;             /* the spec's prefix: "npm" */
+    /* What an install does, in words for `coco show` and `coco get`. */
+    const char *plan;
     const char *program;          /* what it runs, from the host: "npm" */
     const char *const *hosts;     /* registry hosts (allowed_hosts entries) */
     const char *bin;              /* programs, relative to the root */
