@@ -1067,7 +1067,12 @@ bad_config() {
     install_config slow '{"command": "true", "limits": {"timeout": "60s"}}'
     local sig want pid rc
     for sig in TERM HUP; do
-        rm -f "$FAKE_DIR/run.pid"
+        # A directory of its own per run: the first run's guardian, late
+        # on a busy machine, removes its container with the fake's
+        # `podman rm`, which kills the pid in its FAKE_DIR's run.pid:
+        # never the second run's.
+        FAKE_DIR=$TEST_TMP/fake.$sig
+        mkdir -p "$FAKE_DIR"
         FAKE_SLEEP=30 "$COCO" run --runtime podman slow >"$TEST_TMP/out" 2>&1 &
         pid=$!
         rc=0
