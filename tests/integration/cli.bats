@@ -1065,14 +1065,15 @@ bad_config() {
 @test "SIGTERM and SIGHUP under supervision are forwarded: 143, 129" {
     install_fake_engine podman
     install_config slow '{"command": "true", "limits": {"timeout": "60s"}}'
-    local sig want pid rc
-    for sig in TERM HUP; do
-        # A directory of its own per run: the first run's guardian, late
-        # on a busy machine, removes its container with the fake's
-        # `podman rm`, which kills the pid in its FAKE_DIR's run.pid:
-        # never the second run's.
-        FAKE_DIR=$TEST_TMP/fake.$sig
-        mkdir -p "$FAKE_DIR"
+    local sig want pid rc sigs=(TERM HUP)
+    # Started under nohup, everything here ignores SIGHUP from the start
+    # (and a shell cannot undo that): the fake engine would sleep on.
+    if (($(printf '%d' "0x$(awk '/^SigIgn:/ {print $2}' /proc/$$/status)") & 1)); then
+        echo "# SIGHUP is ignored by this test's caller (nohup?): only SIGTERM is checked" >&3
+        sigs=(TERM)
+    fi
+    for sig in "${sigs[@]}"; do
+        rm -f "$FAKE_DIR/run.pid"
         FAKE_SLEEP=30 "$COCO" run --runtime podman slow >"$TEST_TMP/out" 2>&1 &
         pid=$!
         rc=0
