@@ -872,7 +872,6 @@ static int ensure_once(const struct policy *p, const struct host_ctx *ctx,
     const struct install_driver *d = install_driver_for(ts.backend);
     int ret = -1, envfd = -1, lockfd = -1;
     char *envdir = NULL, *from = NULL, *from_hash = NULL;
-    struct manifest mf = {0};
     json_t *extra = NULL;
     if (!d) {
         err_set(err, 0, "%s: tool: coco cannot install \"%s\" itself yet",
@@ -943,7 +942,6 @@ static int ensure_once(const struct policy *p, const struct host_ctx *ctx,
             from_hash = xstrdup(h);
         }
     }
-    manifest_free(&mf);
     json_decref(extra);
     extra = NULL;
     if (have > 0 && !same_spec) {
@@ -961,6 +959,7 @@ static int ensure_once(const struct policy *p, const struct host_ctx *ctx,
     }
     ret = 0;
 out:
+    json_decref(extra);
     if (ret < 0)
         install_env_free(out);
     if (lockfd >= 0)

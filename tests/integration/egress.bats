@@ -188,12 +188,7 @@ load egress_net
             >"$TEST_TMP/out" 2>&1 &
         bg=$!
         BG_PIDS="$BG_PIDS $bg"
-        proxy=''
-        for ((i = 0; i < 150; i++)); do
-            proxy=$(egress_proxy_of "$bg")
-            [[ -z $proxy ]] || break
-            sleep 0.02
-        done
+        proxy=$(wait_proxy "$bg")
         [[ -n $proxy ]] || { ps -ef --forest | grep -v grep | grep -A3 coco; return 1; }
         sleep 0.5
         kill -KILL "$proxy"
@@ -214,12 +209,7 @@ load egress_net
             >/dev/null 2>&1 &
         bg=$!
         BG_PIDS="$BG_PIDS $bg"
-        proxy=''
-        for ((i = 0; i < 150; i++)); do
-            proxy=$(egress_proxy_of "$bg")
-            [[ -z $proxy ]] || break
-            sleep 0.02
-        done
+        proxy=$(wait_proxy "$bg")
         [[ -n $proxy ]]
         kill -KILL "$(cat /proc/$proxy/status | awk '/^PPid/ {print $2}')"
         wait_gone 50 "egress-orphan-$who"
@@ -239,12 +229,7 @@ load egress_net
         as "$who" "$COCO" run web -c "$CURL http://good.test/ >/dev/null; sleep 3" >/dev/null 2>&1 &
         bg=$!
         BG_PIDS="${BG_PIDS:-} $bg"
-        proxy=''
-        for ((i = 0; i < 150; i++)); do
-            proxy=$(egress_proxy_of "$bg")
-            [[ -z $proxy ]] || break
-            sleep 0.02
-        done
+        proxy=$(wait_proxy "$bg")
         [[ -n $proxy ]]
         # it confines itself once it serves: wait for that (bounded)
         for ((i = 0; i < 100; i++)); do

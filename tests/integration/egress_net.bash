@@ -264,4 +264,16 @@ egress_proxy_of() {
     done
 }
 
+# wait_proxy PID: the egress proxy of the run PID started, as soon as it
+# exists (3 s at most); nothing when none came.
+wait_proxy() {
+    local i proxy=''
+    for ((i = 0; i < 150; i++)); do
+        proxy=$(egress_proxy_of "$1")
+        [[ -z $proxy ]] || break
+        sleep 0.02
+    done
+    echo "$proxy"
+}
+
 CURL='curl -sS -m 10'
