@@ -394,6 +394,41 @@ top_coco() {
     done
 }
 
+@test "install: the real world: prettier --check and tsc --noEmit through the links coco up made, installed at their first run" {
+    curl -sS -m 20 -o /dev/null https://registry.npmjs.org/prettier 2>"$TEST_TMP/reach" ||
+        skip "the npm registry is not reachable from this host: $(cat "$TEST_TMP/reach")"
+    local who dir bin
+    for who in root user; do
+        dir=$(work_of "$who")
+        bin=$dir/bin
+        printf 'const  a = {b:1}\n' >"$dir/ugly.js"
+        printf 'const a = { b: 1 };\n' >"$dir/pretty.js"
+        printf 'const n: number = "not a number";\nexport {};\n' >"$dir/bad.ts"
+        mkdir -p "$bin"
+        chown -R "$(as_owner "$who" id -un):" "$dir/ugly.js" "$dir/pretty.js" "$dir/bad.ts" "$bin"
+        rm -rf -- "$(envs_of "$who")"
+        AS_REAL=1 run as "$who" env COCO_STORE="$REPO_ROOT/store" "$COCO" get prettier
+        assert_status 0
+        AS_REAL=1 run as "$who" env COCO_STORE="$REPO_ROOT/store" "$COCO" get tsc
+        assert_status 0
+        AS_REAL=1 run as "$who" env COCO_BIN_DIR="$bin" "$COCO" up
+        assert_status 0
+        [[ -L $bin/prettier && -L $bin/tsc ]]
+        AS_REAL=1 run --separate-stderr as "$who" "$bin/prettier" --check ugly.js pretty.js
+        [[ $status -eq 1 ]] || { echo "status $status: $output $stderr"; return 1; }
+        [[ "$output$stderr" == *"[warn] ugly.js"* && "$output$stderr" != *"[warn] pretty.js"* ]] || { echo "$output $stderr"; return 1; }
+        [[ $stderr == *"installing npm:prettier@3"* ]] || { echo "$stderr"; return 1; }
+        AS_REAL=1 run --separate-stderr as "$who" "$bin/tsc" --noEmit bad.ts
+        [[ $status -ne 0 ]] || { echo "tsc passed: $output"; return 1; }
+        assert_contains "bad.ts(1,7): error TS2322"
+        [[ $stderr == *"installing npm:typescript@5"* ]] || { echo "$stderr"; return 1; }
+        # the second run installs nothing
+        AS_REAL=1 run --separate-stderr as "$who" "$bin/prettier" --check pretty.js
+        assert_status 0
+        [[ $stderr != *installing* ]] || { echo "$stderr"; return 1; }
+    done
+}
+
 @test "install: install.allowed_hosts reaches a registry for the install only; the run keeps network none" {
     local who
     tool_config rnet '{"tool": "npm:coco-t-hello", "command": "sh",
