@@ -481,3 +481,19 @@ void deb_run_env(int rootfd, struct strvec *env)
             S_ISDIR(st.st_mode))
             strvec_pushf(env, "%s=%s", dirs[i][0], dirs[i][1]);
 }
+
+int deb_lock_list(int dirfd, struct strvec *out, coco_err *err)
+{
+    json_t *pk = lock_load(dirfd, NULL, err);
+    if (!pk)
+        return -1;
+    size_t i;
+    json_t *e;
+    json_array_foreach(pk, i, e)
+        strvec_pushf(out, "%s %s",
+                     json_string_value(json_object_get(e, "package")),
+                     json_string_value(json_object_get(e, "version")));
+    json_decref(pk);
+    strvec_sort(out);
+    return 0;
+}

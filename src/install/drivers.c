@@ -247,6 +247,31 @@ static int npm_check_lock(int rootfd, int cachefd,
     return npm_lock_check(text, len, lc, scripts, err);
 }
 
+static int npm_lock_list(int dirfd, struct strvec *out, coco_err *err)
+{
+    _cleanup_close_ int fd = openat(dirfd, "package-lock.json",
+                                    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    _cleanup_free_ char *text = NULL;
+    size_t len = 0;
+    if (fd < 0)
+        return err_set(err, errno, "package-lock.json");
+    if (read_fd(fd, "package-lock.json", &text, &len, 64u << 20, err) < 0)
+        return -1;
+    json_t *root = json_loadb(text, len, 0, NULL);
+    json_t *pk = json_object_get(root, "packages");
+    const char *key;
+    json_t *v;
+    json_object_foreach(pk, key, v) {
+        const char *name = npm_name_of(key);
+        const char *ver = json_string_value(json_object_get(v, "version"));
+        if (name && *name && ver)
+            strvec_pushf(out, "%s %s", name, ver);
+    }
+    json_decref(root);
+    strvec_sort(out);
+    return 0;
+}
+
 static int npm_version(int rootfd, const struct tool_spec *ts, char **out,
                        coco_err *err)
 {
@@ -313,6 +338,7 @@ const struct install_driver install_drivers[] = {
         .build_argv = npm_build_argv,
         .check_lock = npm_check_lock,
         .version = npm_version,
+        .lock_list = npm_lock_list,
     },
     {
         .name = "deb",
@@ -331,6 +357,7 @@ const struct install_driver install_drivers[] = {
         .build_argv = deb_build_argv,
         .check_lock = deb_check_lock,
         .version = deb_version,
+        .lock_list = deb_lock_list,
         .find_hosts = deb_find_hosts,
         .ro_paths = deb_ro_paths,
         .always_build = true,

@@ -457,6 +457,93 @@ static void say(const struct policy *p, const char *fmt, ...)
     fprintf(stderr, "coco: %s: %s\n", p->tool, buf);
 }
 
+/* What changes from the install in OLDDIR (the current one) to the new
+ * tree at ROOTFD: versions, packages added and removed, packages that
+ * newly want install scripts.  Said before the switch; nothing when the
+ * lock cannot be read (a first install has no old one). */
+static void say_changes(const struct policy *p, const struct install_driver *d,
+                        const char *olddir, int rootfd,
+                        const struct strvec *scripts)
+{
+    struct strvec was = STRVEC_INIT, now = STRVEC_INIT;
+    coco_err ignore = {0};
+    char *ipath = NULL, *text = NULL;
+    json_t *x = NULL;
+    _cleanup_close_ int ofd = open(olddir, O_RDONLY | O_DIRECTORY |
+                                   O_NOFOLLOW | O_CLOEXEC);
+    if (!d->lock_list || ofd < 0 || d->lock_list(ofd, &was, &ignore) < 0 ||
+        d->lock_list(rootfd, &now, &ignore) < 0)
+        goto out;
+    size_t added = 0, removed = 0, shown = 0;
+    char line[1024] = "";
+    size_t ll = 0;
+    for (size_t i = 0; i < now.n; i++) {
+        if (strvec_contains(&was, now.v[i]))
+            continue;
+        const char *sp = strchr(now.v[i], ' ');
+        size_t nl = sp ? (size_t)(sp - now.v[i]) : strlen(now.v[i]);
+        const char *old = NULL;
+        for (size_t k = 0; k < was.n && !old; k++)
+            if (strncmp(was.v[k], now.v[i], nl) == 0 && was.v[k][nl] == ' ' &&
+                !strvec_contains(&now, was.v[k]))
+                old = was.v[k] + nl + 1;
+        added += !old;
+        if (shown++ < 12 && ll < sizeof line - 200) {
+            _cleanup_free_ char *e = str_escape(now.v[i]);
+            _cleanup_free_ char *eo = old ? str_escape(old) : NULL;
+            char *spc = strchr(e, ' ');
+            if (spc)
+                *spc = '\0';
+            ll += (size_t)snprintf(line + ll, sizeof line - ll, "%s%s %s%s%s",
+                                   ll ? ", " : "", e, eo ? eo : "(new)",
+                                   eo ? " -> " : " ", spc ? spc + 1 : "");
+        }
+    }
+    for (size_t k = 0; k < was.n; k++)
+        if (!strvec_contains(&now, was.v[k])) {
+            const char *sp = strchr(was.v[k], ' ');
+            size_t nl = sp ? (size_t)(sp - was.v[k]) : strlen(was.v[k]);
+            bool still = false;
+            for (size_t i = 0; i < now.n && !still; i++)
+                still = strncmp(now.v[i], was.v[k], nl) == 0 &&
+                        now.v[i][nl] == ' ';
+            removed += !still;
+        }
+    if (!shown && !removed) {
+        say(p, "no package changes");
+    } else {
+        say(p, "changes: %zu package%s changed or added, %zu removed%s%s%s",
+            shown, shown == 1 ? "" : "s", removed, shown ? ": " : "", line,
+            shown > 12 ? ", ..." : "");
+        (void)added;
+    }
+    /* install scripts the old install did not have */
+    ipath = path_join(olddir, INSTALL_RECORD);
+    size_t len = 0;
+    if (read_file(ipath, &text, &len, 1u << 20, &ignore) == 0)
+        x = json_loadb(text, len, 0, NULL);
+    for (size_t i = 0; i < scripts->n; i++) {
+        bool had = false;
+        const char *keys[] = {"scripts_run", "scripts_not_run"};
+        for (size_t k = 0; k < 2 && !had; k++) {
+            size_t j;
+            json_t *v;
+            json_array_foreach(json_object_get(x, keys[k]), j, v)
+                had = had || streq(json_string_value(v), scripts->v[i]);
+        }
+        if (!had) {
+            _cleanup_free_ char *e = str_escape(scripts->v[i]);
+            say(p, "new: package %s wants an install script", e);
+        }
+    }
+out:
+    json_decref(x);
+    free(ipath);
+    free(text);
+    strvec_clear(&was);
+    strvec_clear(&now);
+}
+
 static int do_install(const struct policy *p, const struct host_ctx *ctx,
                       const struct install_driver *d,
                       const struct tool_spec *ts, int envfd,
@@ -734,6 +821,10 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
     final = xasprintf("v/%s", vname);
     cur = current_name(envfd);
     tmprel = xasprintf("v/%s", tmpname);
+    if (cur && !from_lock_dir) {
+        _cleanup_free_ char *olddir = path_join(envdir, cur);
+        say_changes(p, d, olddir, rootfd, &scripts);
+    }
     if (cur && strcmp(cur, final) == 0) {
         /* the same install again (a damaged one, reinstalled): the old
          * one goes aside first, and is removed below */

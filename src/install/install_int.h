@@ -63,6 +63,10 @@ struct install_driver {
      * the recorded lock is in the root); 1 when every package is cached
      * already and phase F is not needed, 0, or -1. */
     int (*prepare)(int rootfd, int cachefd, bool from_lock, coco_err *err);
+    /* What the lock in DIRFD (a root, or the directory beside it that
+     * keeps its copy) names: "PACKAGE VERSION" each, into OUT (for what an
+     * upgrade changes).  -1 when it cannot be read. */
+    int (*lock_list)(int dirfd, struct strvec *out, coco_err *err);
     /* Optional: after the install, what the run's environment gets from
      * the tree at ROOTFD: "NAME=DIR" (DIR relative to the root), each
      * prepended to NAME unless the config's own env sets NAME. */
@@ -109,6 +113,7 @@ int deb_version(int rootfd, const struct tool_spec *ts, char **out,
 int deb_find_hosts(struct strvec *hosts, coco_err *err);
 int deb_prepare(int rootfd, int cachefd, bool from_lock, coco_err *err);
 void deb_run_env(int rootfd, struct strvec *env);
+int deb_lock_list(int dirfd, struct strvec *out, coco_err *err);
 
 extern const struct install_driver install_drivers[];
 const struct install_driver *install_driver_for(const char *backend);

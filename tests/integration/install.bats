@@ -113,6 +113,8 @@ setup() {
         assert_status 0
         assert_line "hello 1.0.0 y"
         [[ $stderr == *"installing npm:coco-t-hello@1.0.0"* ]] || { echo "$stderr"; return 1; }
+        # what changes is said before the switch
+        [[ $stderr == *"changes: 1 package changed or added, 0 removed: coco-t-hello 1.1.0 -> 1.0.0"* ]] || { echo "$stderr"; return 1; }
         [[ $(readlink "$envs/hello/current") == v/1.0.0-* ]]
         # the old version is gone, nothing half-done is left
         run ls -A "$envs/hello/v"
