@@ -69,6 +69,8 @@ static void npm_build_argv(const struct strvec *names, struct strvec *argv)
  * that cannot be reached fails at once (no retries) and names itself. */
 static const char *const npm_env[] = {
     "NPM_CONFIG_CACHE=" INSTALL_CACHE_MOUNT,
+    /* its debug logs beside the cache, which phase B gets read-only */
+    "NPM_CONFIG_LOGS_DIR=/tmp/npm-logs",
     "NPM_CONFIG_UPDATE_NOTIFIER=false",
     "NPM_CONFIG_FUND=false",
     "NPM_CONFIG_AUDIT=false",

@@ -242,6 +242,10 @@ static char *phase_config(const struct phase_ctx *pc, const char *program,
     m = json_object();
     json_object_set_new(m, "src", json_string(pc->cache));
     json_object_set_new(m, "dst", json_string(INSTALL_CACHE_MOUNT));
+    /* phase B's scripts read the downloads, never change them (the next
+     * install trusts what F fetched and checked) */
+    if (!network)
+        json_object_set_new(m, "opts", json_string("ro"));
     json_array_append_new(mounts, m);
     for (size_t i = 0; pc->d->ro_paths && pc->d->ro_paths[i]; i++) {
         m = json_object();

@@ -190,6 +190,9 @@ no_evil() {
         assert_line "stage=preinstall"
         assert_line "stage=install"
         assert_line "uid=$uid"
+        # the download cache the next install trusts: read-only in phase B
+        assert_line "cache=denied EROFS /opt/coco/cache/EVIL"
+        [[ ! -e $envs/evil/cache/install/EVIL ]]
         run cat "$envs/evil/current/root/node_modules/coco-t-scripty/postinstall-ran"
         assert_line "net=refused"
         no_evil "$who"

@@ -26,8 +26,9 @@
 #                   depends on coco-t-evildep@^1
 #   coco-t-evildep  a preinstall and an install script (node) appending
 #                   to evildep-ran in its own directory: stage=, uid=,
-#                   then home=, tmp=, up= for $HOME/EVIL, /tmp/EVIL and
-#                   ../../../EVIL (from its directory), each "wrote PATH"
+#                   then home=, tmp=, up=, cache= for $HOME/EVIL, /tmp/EVIL,
+#                   ../../../EVIL (from its directory) and
+#                   $NPM_CONFIG_CACHE/EVIL, each "wrote PATH"
 #                   or "denied CODE PATH"
 #   coco-t-gitdep   depends on git+https://github.com/x/y: an install
 #                   must refuse (or fail on) it
@@ -189,6 +190,8 @@ const targets = {
     home: process.env.HOME ? path.join(process.env.HOME, "EVIL") : null,
     tmp: "/tmp/EVIL",
     up: path.join(__dirname, "..", "..", "..", "EVIL"),
+    // the installer's download cache, which the next install trusts
+    cache: process.env.NPM_CONFIG_CACHE ? path.join(process.env.NPM_CONFIG_CACHE, "EVIL") : null,
 };
 for (const [k, p] of Object.entries(targets)) {
     if (!p) { lines.push(k + "=nohome"); continue; }
