@@ -252,6 +252,9 @@ void show_config(const struct config *c, const char *home, const char *cwd,
             for (size_t i = 0; i < c->allow_scripts.n; i++)
                 fprintf(o, "            ! install.allow_scripts: %s's install "
                            "scripts run too\n", E(c->allow_scripts.v[i]));
+            for (size_t i = 0; i < c->install_hosts.n; i++)
+                fprintf(o, "            ! install.allowed_hosts: the install "
+                           "also fetches from %s\n", E(c->install_hosts.v[i]));
         } else {
             fprintf(o, "  install   %s: not installed by coco (the program "
                        "comes from %s)\n", E(spec),
