@@ -185,6 +185,18 @@ void install_env_free(struct install_env *e);
  * be NULL) gets a static reason when not. */
 bool install_handles(const char *spec, const char **why);
 
+/* True when a run of P installs its tool and mounts the install: P's
+ * spec is one coco's installer handles, and P runs natively, or on
+ * podman/docker with an image the config does not name (COCO_IMAGE or
+ * the default image supplies the runtime, npm and node; a config that
+ * names its own image gets the program from it).  WHY (may be NULL)
+ * gets a static reason when not. */
+bool install_applies(const struct policy *p, const char **why);
+
+/* True when coco installs SPEC for native runs only (deb:), refusing it
+ * on podman and docker. */
+bool install_native_only(const char *spec);
+
 /* What installing SPEC does, in words (static), or NULL when coco's
  * installer does not handle it. */
 const char *install_plan(const char *spec);
@@ -201,7 +213,8 @@ enum install_mode {
 };
 
 /* Make sure P's tool (P->spec) is installed, installing it (through P's
- * runtime, native only for now) when MODE asks; then check the install
+ * runtime: natively, or in containers of P's image on podman and docker,
+ * whose installer must be in the image) when MODE asks; then check the install
  * against its manifest (sizes, mtimes, inodes; FULL: every hash too).
  * Fills OUT.  Progress lines go to stderr; the installers' output to
  * $XDG_STATE_HOME/coco/logs/TOOL-install.log.  -1 with an error naming

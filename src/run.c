@@ -57,33 +57,43 @@ int run_load_policy(const char *tool, const struct run_flags *flags,
     return 0;
 }
 
-/* Native runs: the tool's install (when coco installs it) read-only at
- * INSTALL_MOUNT, first on PATH, and its own cache at /coco/cache when its
- * env points there (the store's configs do; podman and docker give a
+/* The tool's install (when coco installs it: install_applies()),
+ * checked against its manifest, read-only at INSTALL_MOUNT and first on
+ * PATH: natively, and on podman and docker (a bind mount of the host's
+ * directory, so the bytes checked are the bytes run). */
+static int run_prepare_install(struct policy *p, const struct host_ctx *ctx,
+                               struct install_env *ie, coco_err *err)
+{
+    if (!p->spec || !install_applies(p, NULL))
+        return 0;
+    if (install_ensure(p, ctx, INSTALL_IF_NEEDED, ie, err) < 0 ||
+        policy_add_mount(p, ie->root, INSTALL_MOUNT, true, err) < 0)
+        return -1;
+    _cleanup_free_ char *bin = path_join(INSTALL_MOUNT, ie->bin);
+    /* prepended in reverse, so BIN comes first */
+    for (size_t i = 0; ie->more_bin && ie->more_bin[i]; i++) {
+        _cleanup_free_ char *more = path_join(INSTALL_MOUNT, ie->more_bin[i]);
+        policy_prepend_path(p, more);
+    }
+    policy_prepend_path(p, bin);
+    for (size_t i = 0; i < ie->run_env.n; i++) {
+        const char *e = ie->run_env.v[i], *eq = strchr(e, '=');
+        _cleanup_free_ char *name = xstrndup(e, (size_t)(eq - e));
+        _cleanup_free_ char *dir = path_join(INSTALL_MOUNT, eq + 1);
+        policy_prepend_env(p, name, dir);
+    }
+    p->installed = true;
+    return 0;
+}
+
+/* Native runs: the install, and the tool's own cache at /coco/cache when
+ * its env points there (the store's configs do; podman and docker give a
  * volume). */
 static int run_prepare_native(struct policy *p, const struct host_ctx *ctx,
                               struct install_env *ie, coco_err *err)
 {
-    if (p->spec && install_handles(p->spec, NULL)) {
-        if (install_ensure(p, ctx, INSTALL_IF_NEEDED, ie, err) < 0 ||
-            policy_add_mount(p, ie->root, INSTALL_MOUNT, true, err) < 0)
-            return -1;
-        _cleanup_free_ char *bin = path_join(INSTALL_MOUNT, ie->bin);
-        /* prepended in reverse, so BIN comes first */
-        for (size_t i = 0; ie->more_bin && ie->more_bin[i]; i++) {
-            _cleanup_free_ char *more = path_join(INSTALL_MOUNT,
-                                                  ie->more_bin[i]);
-            policy_prepend_path(p, more);
-        }
-        policy_prepend_path(p, bin);
-        for (size_t i = 0; i < ie->run_env.n; i++) {
-            const char *e = ie->run_env.v[i], *eq = strchr(e, '=');
-            _cleanup_free_ char *name = xstrndup(e, (size_t)(eq - e));
-            _cleanup_free_ char *dir = path_join(INSTALL_MOUNT, eq + 1);
-            policy_prepend_env(p, name, dir);
-        }
-        p->installed = true;
-    }
+    if (run_prepare_install(p, ctx, ie, err) < 0)
+        return -1;
     /* Only for a config whose env points there (the store's do, for
      * npm, pip, go ...): the mount costs every run ~0.5 ms. */
     bool wants_cache = false;
@@ -124,8 +134,10 @@ int run_tool(const struct run_cmd *rc)
             /* podman and docker: the proxy on a unix socket, the relay
              * in the container (net/forward.c). */
             struct egress eg = EGRESS_INIT;
-            code = proxied && egress_engine_start(&p, runtime_name(p.runtime),
-                                                  &eg, &err) < 0
+            code = run_prepare_install(&p, &ctx, &ie, &err) < 0 ||
+                           (proxied &&
+                            egress_engine_start(&p, runtime_name(p.runtime),
+                                                &eg, &err) < 0)
                        ? -1
                        : oci_run(&p, proxied ? &eg : NULL, &err);
             egress_engine_stop(&eg);

@@ -244,23 +244,42 @@ void show_config(const struct config *c, const char *home, const char *cwd,
     if (c->tool) {
         const char *spec = install_pick(c->tool, &c->tools);
         const char *plan = install_plan(spec);
-        bool native = c->runtime != RT_PODMAN && c->runtime != RT_DOCKER &&
-                      !c->image;
-        if (plan && native) {
-            fprintf(o, "  install   %s: the first run installs it, sandboxed "
-                       "(native runtime):\n            %s\n", E(spec), plan);
+        bool engine = c->runtime == RT_PODMAN || c->runtime == RT_DOCKER;
+        bool native_only = install_native_only(spec);
+        if (!plan) {
+            fprintf(o, "  install   %s: not installed by coco (the program "
+                       "comes from %s)\n", E(spec),
+                    engine ? "the image"
+                           : "the host's PATH on native, the image on "
+                             "podman and docker");
+        } else if (engine && c->image) {
+            fprintf(o, "  install   %s: not installed by coco (the config "
+                       "names its image: the program comes from it)\n",
+                    E(spec));
+        } else if (engine && native_only) {
+            fprintf(o, "  install   %s: coco installs it on the native "
+                       "runtime only; a %s run refuses it\n", E(spec),
+                    runtime_name(c->runtime));
+        } else {
+            fprintf(o, "  install   %s: the first run installs it, sandboxed:"
+                       "\n            %s\n", E(spec), plan);
+            if (native_only)
+                fprintf(o, "            (native runtime only: on podman and "
+                           "docker the run refuses it)\n");
+            else if (c->image)
+                fprintf(o, "            (on native; on podman and docker "
+                           "the config's image supplies the program)\n");
+            else
+                fprintf(o, "            (on native with the host's "
+                           "installer; on podman and docker in containers\n"
+                           "            of the run's image, COCO_IMAGE or "
+                           "the default, with the image's)\n");
             for (size_t i = 0; i < c->allow_scripts.n; i++)
                 fprintf(o, "            ! install.allow_scripts: %s's install "
                            "scripts run too\n", E(c->allow_scripts.v[i]));
             for (size_t i = 0; i < c->install_hosts.n; i++)
                 fprintf(o, "            ! install.allowed_hosts: the install "
                            "also fetches from %s\n", E(c->install_hosts.v[i]));
-        } else {
-            fprintf(o, "  install   %s: not installed by coco (the program "
-                       "comes from %s)\n", E(spec),
-                    native ? "the host's PATH on native, the image on podman "
-                             "and docker"
-                           : "the image");
         }
         if (c->tools.n > 1) {
             fprintf(o, "            (of");

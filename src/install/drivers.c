@@ -363,6 +363,7 @@ const struct install_driver install_drivers[] = {
         .find_hosts = deb_find_hosts,
         .ro_paths = deb_ro_paths,
         .always_build = true,
+        .native_only = true,
         .prepare = deb_prepare,
         .run_env = deb_run_env,
     },

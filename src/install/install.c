@@ -26,6 +26,7 @@
 
 #include "native.h"
 #include "net.h"
+#include "oci.h"
 #include "paths.h"
 #include "policy.h"
 #include "sys.h"
@@ -62,6 +63,20 @@ bool install_handles(const char *spec, const char **why)
     return ok;
 }
 
+bool install_applies(const struct policy *p, const char **why)
+{
+    if (!install_handles(p->spec, why))
+        return false;
+    if (runtime_is_engine(p->runtime) && p->image_source &&
+        streq(p->image_source, "config")) {
+        if (why)
+            *why = "the config names its image: on podman and docker the "
+                   "program comes from it";
+        return false;
+    }
+    return true;
+}
+
 static void fmt_mib(uint64_t b, char *buf, size_t len)
 {
     if (b < (1u << 20))
@@ -78,6 +93,16 @@ const char *install_plan(const char *spec)
     const struct install_driver *d = install_driver_for(ts.backend);
     tool_spec_free(&ts);
     return d ? d->plan : NULL;
+}
+
+bool install_native_only(const char *spec)
+{
+    struct tool_spec ts;
+    if (!spec || tool_spec_parse(spec, &ts) < 0)
+        return false;
+    const struct install_driver *d = install_driver_for(ts.backend);
+    tool_spec_free(&ts);
+    return d && d->native_only;
 }
 
 const char *install_pick(const char *tool, const struct strvec *tools)
@@ -231,8 +256,15 @@ static char *phase_config(const struct phase_ctx *pc, const char *program,
                           bool network)
 {
     json_t *c = json_object();
+    bool engine = runtime_is_engine(pc->p->runtime);
     json_object_set_new(c, "command", json_string(program));
-    json_object_set_new(c, "runtime", json_string("native"));
+    /* the tool's own runtime: on podman and docker, its image's
+     * installer (npm) in a container of that image */
+    json_object_set_new(c, "runtime",
+                        json_string(runtime_name(engine ? pc->p->runtime
+                                                        : RT_NATIVE)));
+    if (engine)
+        json_object_set_new(c, "image", json_string(pc->p->image));
     json_object_set_new(c, "workdir", json_string(INSTALL_MOUNT));
     json_t *mounts = json_array();
     json_t *m = json_object();
@@ -279,8 +311,17 @@ static char *phase_config(const struct phase_ctx *pc, const char *program,
         !json_object_get(env, pc->d->ca_var))
         for (size_t i = 0; bundles[i]; i++)
             if (access(bundles[i], R_OK) == 0) {
-                json_object_set_new(env, pc->d->ca_var,
-                                    json_string(bundles[i]));
+                /* a container has the image's /etc: the host's bundle
+                 * goes in beside the install, read-only */
+                const char *at = engine ? INSTALL_CA_MOUNT : bundles[i];
+                if (engine) {
+                    m = json_object();
+                    json_object_set_new(m, "src", json_string(bundles[i]));
+                    json_object_set_new(m, "dst", json_string(at));
+                    json_object_set_new(m, "opts", json_string("ro"));
+                    json_array_append_new(mounts, m);
+                }
+                json_object_set_new(env, pc->d->ca_var, json_string(at));
                 break;
             }
     json_object_set_new(c, "env", env);
@@ -315,13 +356,19 @@ static int run_phase(const struct phase_ctx *pc, const char *phase,
     struct host_ctx hc = *pc->ctx;
     hc.stdin_tty = hc.stdout_tty = false;
     hc.have_cwd_fd = false;
-    struct run_flags fl = {.runtime = RT_NATIVE};
+    bool engine = runtime_is_engine(pc->p->runtime);
+    struct run_flags fl = {.runtime = engine ? pc->p->runtime : RT_NATIVE};
     struct policy pp;
     int r = policy_resolve(&cfg, &hc, &fl, argv->v + 1, argv->n - 1, &pp,
                            err);
     config_free(&cfg);
     if (r < 0)
         return -1;
+    /* No named volume: the install's only writable places are its own
+     * directory and its download cache, bind-mounted (coco hashes the
+     * very bytes the installer wrote). */
+    free(pp.volume);
+    pp.volume = NULL;
     dprintf(pc->logfd, "\n== coco: phase %s: network %s ==\n", phase,
             network ? "the registry only" : "none");
     for (size_t i = 0; i < argv->n; i++) {
@@ -348,10 +395,41 @@ static int run_phase(const struct phase_ctx *pc, const char *phase,
     dup2(pc->logfd, 1);
     dup2(pc->logfd, 2);
     close(nul);
-    int code = native_run(&pp, err);
+    int code;
+    if (engine) {
+        /* as run.c runs an engine: phase F's proxy on a unix socket, the
+         * relay in the container (its only way out); phase B has
+         * --network=none and no proxy */
+        struct egress eg = EGRESS_INIT;
+        bool proxied = net_policy_proxied(&pp);
+        code = proxied && egress_engine_start(&pp, runtime_name(pp.runtime),
+                                              &eg, err) < 0
+                   ? -1
+                   : oci_run(&pp, proxied ? &eg : NULL, err);
+        egress_engine_stop(&eg);
+    } else {
+        code = native_run(&pp, err);
+    }
     for (int i = 0; i < 3; i++) {
         dup2(saved[i], i);
         close(saved[i]);
+    }
+    if (engine && (code == 127 || code == 126)) {
+        /* the relay, runc and docker all say 127 for a program that is
+         * not there (126: there, not runnable) */
+        _cleanup_free_ char *ei = str_escape(pp.image);
+        err_set(err, 0, "%s: installing %s on %s: the image %s has no "
+                "runnable %s (exit %d); name an image that has it "
+                "(COCO_IMAGE or the config's \"image\"), or use --runtime "
+                "native", pc->p->tool, pc->p->spec, runtime_name(pp.runtime),
+                ei, argv->v[0], code);
+        code = -2;
+    } else if (engine && code == 125) {
+        _cleanup_free_ char *ei = str_escape(pp.image);
+        err_set(err, 0, "%s: installing %s: %s could not start a container "
+                "of %s (exit 125)", pc->p->tool, pc->p->spec,
+                runtime_name(pp.runtime), ei);
+        code = -1;
     }
     policy_free(&pp);
     return code;
@@ -695,6 +773,8 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
         code = run_phase(&pc, "F", &argv, true, err);
     }
     if (code != 0) {
+        if (code < -1)
+            goto out;  /* the image lacks the installer: one line */
         if (code > 0)
             err_set(err, 0, "%s: installing %s failed: %s exited with %d "
                     "while fetching from %s", p->tool, espec, d->program,
@@ -736,6 +816,8 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
         say(p, "unpacking, without network (no package scripts run)");
         code = run_phase(&pc, "B", &argv, false, err);
         if (code != 0) {
+            if (code < -1)
+                goto out;
             if (code > 0)
                 err_set(err, 0, "%s: installing %s failed: %s exited with "
                         "%d while unpacking", p->tool, espec, argv.v[0],
@@ -759,6 +841,8 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
         say(p, "building: the install scripts of %s, without network", en);
         code = run_phase(&pc, "B", &argv, false, err);
         if (code != 0) {
+            if (code < -1)
+                goto out;
             if (code > 0)
                 err_set(err, 0, "%s: installing %s failed: the install "
                         "scripts of %s exited with %d", p->tool, espec, en,
@@ -973,10 +1057,18 @@ static int ensure_once(const struct policy *p, const struct host_ctx *ctx,
                 p->config_path, p->spec);
         goto out;
     }
-    if (p->runtime != RT_NATIVE) {
-        err_set(err, 0, "%s: coco installs tools on the native runtime "
-                "only for now; %s uses its image", p->config_path,
-                runtime_name(p->runtime));
+    const char *why = NULL;
+    if (!install_applies(p, &why)) {
+        err_set(err, 0, "%s: not installed by coco: %s", p->tool, why);
+        goto out;
+    }
+    if (runtime_is_engine(p->runtime) && d->native_only) {
+        err_set(err, 0, "%s: coco installs %s: tools on the native runtime "
+                "only (a .deb's needs are judged by the host's dpkg, and a "
+                "%s container has the image's libraries): run it with "
+                "--runtime native, or name an image that has %s (\"image\" "
+                "in %s)", p->tool, d->name, runtime_name(p->runtime),
+                ts.name, p->config_path);
         goto out;
     }
     envfd = env_dir_open(p->tool, true, &envdir, err);
@@ -1185,15 +1277,26 @@ int install_describe(const struct policy *p, FILE *o)
         fprintf(o, "install    %s: %s\n", es, why);
         return 0;
     }
-    if (p->runtime != RT_NATIVE) {
-        fprintf(o, "install    %s: on %s the program comes from the image\n",
-                es, runtime_name(p->runtime));
+    bool engine = runtime_is_engine(p->runtime);
+    _cleanup_free_ char *ei = engine ? str_escape(p->image) : NULL;
+    if (!install_applies(p, &why)) {
+        fprintf(o, "install    %s: not installed by coco: on %s the program "
+                   "comes from the config's image %s\n",
+                es, runtime_name(p->runtime), ei);
         return 0;
     }
     struct tool_spec ts;
     if (tool_spec_parse(p->spec, &ts) < 0)
         return 0;
     const struct install_driver *d = install_driver_for(ts.backend);
+    if (engine && d->native_only) {
+        fprintf(o, "install    %s: coco installs %s: tools on the native "
+                   "runtime only;\n           a %s run refuses it (run it "
+                   "with --runtime native, or name an image that has it)\n",
+                es, d->name, runtime_name(p->runtime));
+        tool_spec_free(&ts);
+        return 0;
+    }
     struct install_env e = INSTALL_ENV_INIT;
     coco_err err = {0};
     int have = install_current(p->tool, &e, &err);
@@ -1203,9 +1306,9 @@ int install_describe(const struct policy *p, FILE *o)
         _cleanup_free_ char *ed = str_escape(e.dir);
         fmt_mib(e.bytes, sz, sizeof sz);
         fprintf(o, "install    %s: installed %s %s (%llu files, %s) in %s,\n"
-                   "           read-only at " INSTALL_MOUNT ", %s first on "
+                   "           read-only at " INSTALL_MOUNT "%s, %s first on "
                    "PATH\n", es, ts.name, ev, (unsigned long long)e.files,
-                sz, ed, d->bin);
+                sz, ed, engine ? " in the container" : "", d->bin);
     } else {
         struct strvec hs = STRVEC_INIT;
         coco_err herr = {0};
@@ -1213,9 +1316,13 @@ int install_describe(const struct policy *p, FILE *o)
             strvec_push(&hs, d->hosts[i]);
         if (d->find_hosts && d->find_hosts(&hs, &herr) < 0)
             strvec_push(&hs, "(none: see below)");
-        fprintf(o, "install    %s: %s; the next run installs it:\n"
-                   "           fetch from ", es,
+        fprintf(o, "install    %s: %s; the next run installs it", es,
                 have > 0 ? "the config's spec changed" : "not installed yet");
+        if (engine)
+            fprintf(o, " in %s containers\n           of %s (its %s; "
+                       "the install is bind-mounted from the host)",
+                    runtime_name(p->runtime), ei, d->program);
+        fprintf(o, ":\n           fetch from ");
         for (size_t i = 0; i < hs.n; i++) {
             _cleanup_free_ char *eh = str_escape(hs.v[i]);
             fprintf(o, "%s%s", i ? ", " : "", eh);

@@ -7,6 +7,15 @@
 
 /* Where the installer's own download cache is, inside its sandbox. */
 #define INSTALL_CACHE_MOUNT "/opt/coco/cache"
+/* podman/docker: where the host's CA bundle is in the installer's
+ * container, when the host's environment names none (the image's /etc is
+ * not the host's). */
+#define INSTALL_CA_MOUNT "/opt/coco/ca-certificates.crt"
+
+static inline bool runtime_is_engine(enum runtime_kind r)
+{
+    return r == RT_PODMAN || r == RT_DOCKER;
+}
 
 struct net_allow;
 
@@ -59,6 +68,11 @@ struct install_driver {
     /* Phase B runs even when no package wants a script (build_argv gets
      * no names): deb unpacks there. */
     bool always_build;
+    /* Native runs only: on podman and docker a run refuses the spec
+     * (deb: what a .deb needs is judged by the host's dpkg status and
+     * apt lists, and in a container the image's libraries are what the
+     * program would get). */
+    bool native_only;
     /* Optional: before phase F, ready the cache at CACHEFD (FROM_LOCK:
      * the recorded lock is in the root); 1 when every package is cached
      * already and phase F is not needed, 0, or -1. */

@@ -4,8 +4,10 @@
 #
 #   localhost/coco-base:bookworm  Debian minbase from mmdebstrap, imported
 #   localhost/coco-eslint:9       the base + node + eslint 9
+#   localhost/coco-node:18        the base + node + npm, no tool (what coco
+#                                 installs eslint into on an engine)
 #
-# Usage: tests/images/build.sh [podman|docker] [base|eslint|all]
+# Usage: tests/images/build.sh [podman|docker] [base|eslint|node|all]
 #
 # The rootfs tar is cached under ${COCO_TEST_CACHE:-/var/cache/coco-test} so
 # that podman and docker import the same bytes and a second run needs no
@@ -20,6 +22,7 @@ what=${2:-all}
 cache=${COCO_TEST_CACHE:-/var/cache/coco-test}
 base_tag=localhost/coco-base:bookworm
 eslint_tag=localhost/coco-eslint:9
+node_tag=localhost/coco-node:18
 suite=bookworm
 tarball=$cache/$suite-minbase.tar
 
@@ -40,8 +43,8 @@ docker)
 *) die "unknown engine '$engine' (use podman or docker)" ;;
 esac
 case $what in
-base | eslint | all) ;;
-*) die "unknown step '$what' (use base, eslint or all)" ;;
+base | eslint | node | all) ;;
+*) die "unknown step '$what' (use base, eslint, node or all)" ;;
 esac
 command -v "$engine" >/dev/null || die "$engine is not installed"
 
@@ -109,22 +112,25 @@ build_base() {
         "$tarball" "$base_tag"
 }
 
-build_eslint() {
-    if [[ ${COCO_REBUILD:-0} != 1 ]] && image_exists "$eslint_tag"; then
-        say "$eslint_tag exists, skipping"
+# build_from DIR TAG: the Containerfile in tests/images/DIR on the base,
+# as TAG.
+build_from() {
+    local dir=$1 tag=$2
+    if [[ ${COCO_REBUILD:-0} != 1 ]] && image_exists "$tag"; then
+        say "$tag exists, skipping"
         return 0
     fi
     image_exists "$base_tag" || die "$base_tag is missing: run '$0 $engine base' first"
     # Build from a temporary copy of the context so the host's extra CA
     # certificates reach the image without ever landing in the work tree.
-    local ctx=$tmp/eslint crt
-    cp -R -- "$here/eslint" "$ctx"
+    local ctx=$tmp/$dir crt
+    cp -R -- "$here/$dir" "$ctx"
     shopt -s nullglob
     for crt in /usr/local/share/ca-certificates/*.crt; do
         cp -- "$crt" "$ctx/extra-ca/"
     done
     shopt -u nullglob
-    local -a args=(build --build-arg "BASE=$base_tag" -t "$eslint_tag"
+    local -a args=(build --build-arg "BASE=$base_tag" -t "$tag"
         -f "$ctx/Containerfile")
     if [[ $engine == podman ]]; then
         # The base is local and there is no registry: never try to pull.
@@ -137,15 +143,20 @@ build_eslint() {
         args+=(--network=host)
     fi
     args+=("$ctx")
-    timed "$engine build $eslint_tag" "$engine" "${args[@]}"
+    timed "$engine build $tag" "$engine" "${args[@]}"
 }
+
+build_eslint() { build_from eslint "$eslint_tag"; }
+build_node() { build_from node "$node_tag"; }
 
 case $what in
 base) build_base ;;
 eslint) build_eslint ;;
+node) build_node ;;
 all)
     build_base
     build_eslint
+    build_node
     ;;
 esac
 say "done ($engine, $what)"
