@@ -61,7 +61,12 @@
  * hold (an A record takes at least 16 bytes), though only the first
  * MAX_ADDRS are kept to dial. */
 #define DNS_CHECK_MAX 256
-#define DNS_TIMEOUT_MS 2000
+/* A query unanswered this long is sent again (a fresh id and socket),
+ * DNS_TRIES times per server in all, as a stub resolver does: UDP gets
+ * lost, and a burst of a package manager's connections meets it (seen:
+ * 4 of 87 lookups unanswered under npm 9's burst). */
+#define DNS_TIMEOUT_MS 1000
+#define DNS_TRIES 3
 /* Tunnel pipes: as large as an unprivileged process may ask (fewer
  * splices per megabyte); the kernel allocates their pages only while
  * bytes are in flight, so an idle tunnel costs none of it. */
@@ -94,6 +99,9 @@ struct conn {
     int dns_fd[2];          /* A and AAAA, -1 when done */
     uint16_t dns_id[2];
     size_t dns_server;
+    unsigned dns_tries;     /* sends to this server so far */
+    uint32_t dns_ttl;       /* lowest TTL of the answers kept */
+    bool from_dns;          /* ADDRS came from a DNS answer (cache them) */
     struct net_addr addrs[MAX_ADDRS];
     size_t n_addrs, dial_i;
 
@@ -114,6 +122,20 @@ struct conn {
     uint64_t bytes_up, bytes_down;
 };
 
+/* Answers already had, for their TTL (at most DNS_CACHE_MAX_S): a
+ * package manager opens dozens of connections to one registry within a
+ * second, and a resolver that gets a query for each drops some (seen
+ * here: 4 of 87 without the cache; with retries alone, still 2).  The
+ * addresses are classified again for every connection, like fresh ones. */
+#define DNS_CACHE_N 32
+#define DNS_CACHE_MAX_S 60
+struct dns_cached {
+    char host[256];
+    struct net_addr addrs[MAX_ADDRS];
+    size_t n;
+    uint64_t expires_ms;  /* 0: empty */
+};
+
 struct proxy {
     const struct egress_proxy_cfg *cfg;
     int ep;
@@ -121,6 +143,7 @@ struct proxy {
     size_t n_conns;
     size_t n_dnsq;  /* connections in C_DNSQ */
     uint64_t now;
+    struct dns_cached cache[DNS_CACHE_N];
 };
 
 static uint64_t now_ms(void)
@@ -348,6 +371,35 @@ static void dial_done(struct proxy *px, size_t i)
 /* --- RESOLVE ------------------------------------------------------------- */
 
 /* The answers are in: classify every one, then dial. */
+static struct dns_cached *cache_find(struct proxy *px, const char *host)
+{
+    for (size_t k = 0; k < DNS_CACHE_N; k++)
+        if (px->cache[k].expires_ms > px->now &&
+            strcmp(px->cache[k].host, host) == 0)
+            return &px->cache[k];
+    return NULL;
+}
+
+static void cache_put(struct proxy *px, const struct conn *c)
+{
+    if (!c->dns_ttl || strlen(c->t.host) >= sizeof px->cache[0].host)
+        return;
+    struct dns_cached *e = cache_find(px, c->t.host);
+    for (size_t k = 0; !e && k < DNS_CACHE_N; k++)
+        if (px->cache[k].expires_ms <= px->now)
+            e = &px->cache[k];
+    for (size_t k = 0; !e && k < DNS_CACHE_N; k++)  /* full: the oldest */
+        if (!e || px->cache[k].expires_ms < e->expires_ms)
+            e = &px->cache[k];
+    if (!e)
+        e = &px->cache[0];
+    uint32_t ttl = c->dns_ttl < DNS_CACHE_MAX_S ? c->dns_ttl : DNS_CACHE_MAX_S;
+    snprintf(e->host, sizeof e->host, "%s", c->t.host);
+    memcpy(e->addrs, c->addrs, c->n_addrs * sizeof *c->addrs);
+    e->n = c->n_addrs;
+    e->expires_ms = px->now + (uint64_t)ttl * 1000;
+}
+
 static void resolved(struct proxy *px, size_t i)
 {
     struct conn *c = &px->conns[i];
@@ -357,6 +409,8 @@ static void resolved(struct proxy *px, size_t i)
         refuse(px, i, "no-address");
         return;
     }
+    if (c->from_dns)
+        cache_put(px, c);
     char why[96];
     for (size_t k = 0; k < c->n_addrs; k++) {
         const char *r = egress_addr_check(&px->cfg->rules, &c->addrs[k], why,
@@ -407,6 +461,7 @@ static void resolve_start(struct proxy *px, size_t i)
     struct conn *c = &px->conns[i];
     c->st = C_RESOLVE;
     c->n_addrs = 0;
+    c->from_dns = false;
     /* The hosts file first, as the system's resolver would. */
     if (px->cfg->hosts_text) {
         size_t n = 0;
@@ -418,11 +473,22 @@ static void resolve_start(struct proxy *px, size_t i)
             return;
         }
     }
+    const struct dns_cached *hit = cache_find(px, c->t.host);
+    if (hit) {
+        memcpy(c->addrs, hit->addrs, hit->n * sizeof *hit->addrs);
+        c->n_addrs = hit->n;
+        resolved(px, i);
+        return;
+    }
     if (px->cfg->n_dns == 0) {
         refuse(px, i, "no-resolver");
         return;
     }
     c->deadline_ms = px->now + DNS_TIMEOUT_MS;
+    c->dns_server = 0;
+    c->dns_tries = 1;
+    c->dns_ttl = UINT32_MAX;
+    c->from_dns = true;
     if (dns_send(px, i, 0) < 0 || dns_send(px, i, 1) < 0) {
         refuse(px, i, "resolver-unreachable");
         return;
@@ -447,6 +513,8 @@ static void dns_read(struct proxy *px, size_t i, int k)
                                  DNS_CHECK_MAX, &ng, &info);
         if (r < 0)
             return;  /* not our answer (spoofed, stale): keep waiting */
+        if (ng && info.ttl < c->dns_ttl)
+            c->dns_ttl = info.ttl;
         for (size_t j = 0; j < ng; j++) {
             if (c->n_addrs < MAX_ADDRS) {
                 c->addrs[c->n_addrs++] = got[j];
@@ -471,13 +539,27 @@ static void dns_read(struct proxy *px, size_t i, int k)
 static void dns_timeout(struct proxy *px, size_t i)
 {
     struct conn *c = &px->conns[i];
-    if (c->n_addrs || ++c->dns_server >= px->cfg->n_dns) {
+    /* An answer in hand (the other family may never come): use it. */
+    if (c->n_addrs) {
         resolved(px, i);
         return;
     }
+    bool again = c->dns_tries < DNS_TRIES;
+    if (!again) {
+        if (++c->dns_server >= px->cfg->n_dns) {
+            resolved(px, i);
+            return;
+        }
+        c->dns_tries = 0;
+    }
+    c->dns_tries++;
     c->deadline_ms = px->now + DNS_TIMEOUT_MS;
-    if (dns_send(px, i, 0) < 0 || dns_send(px, i, 1) < 0)
-        refuse(px, i, "resolver-unreachable");
+    /* the queries still unanswered, or both for a new server */
+    for (int k = 0; k < 2; k++)
+        if ((!again || c->dns_fd[k] >= 0) && dns_send(px, i, k) < 0) {
+            refuse(px, i, "resolver-unreachable");
+            return;
+        }
 }
 
 /* --- HEAD ---------------------------------------------------------------- */

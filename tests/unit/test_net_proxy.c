@@ -198,7 +198,8 @@ static void blast_server(int l)
 
 static void dns_server(int fd)
 {
-    int rebind = 0;
+    int rebind = 0, lost = 0;
+    int sticky = 0;
     for (;;) {
         uint8_t q[512], r[512];
         struct sockaddr_storage from;
@@ -213,12 +214,19 @@ static void dns_server(int fd)
         int rcode = DNS_RCODE_NOERROR;
         if (strcmp(qu.name, "pub.test") == 0 || strcmp(qu.name, "a.wild.test") == 0)
             ip = "203.0.113.5";
+        if (strcmp(qu.name, "sticky.test") == 0)
+            ip = qu.qtype == DNS_TYPE_A && sticky++ > 0 ? "127.0.0.1"
+                                                        : "203.0.113.5";
         else if (strcmp(qu.name, "priv.test") == 0)
             ip = "10.0.0.1";
         else if (strcmp(qu.name, "meta.test") == 0)
             ip = "169.254.169.254";
         else if (strcmp(qu.name, "self.test") == 0)
             ip = "198.18.0.1";
+        else if (strcmp(qu.name, "lossy.test") == 0 && lost++ < 2)
+            continue;  /* the first A and AAAA queries are lost */
+        else if (strcmp(qu.name, "lossy.test") == 0)
+            ip = "203.0.113.5";
         else if (strcmp(qu.name, "rebind.test") == 0)
             ip = qu.qtype == DNS_TYPE_A && rebind++ > 0 ? "127.0.0.1"
                                                         : "203.0.113.5";
@@ -226,7 +234,10 @@ static void dns_server(int fd)
             rcode = DNS_RCODE_NXDOMAIN;
         struct net_addr a;
         bool answer = ip && qu.qtype == DNS_TYPE_A && net_addr_parse(ip, &a) == 1;
-        int len = dns_stub_reply(&qu, rcode, answer ? &a : NULL, 5, r, sizeof r);
+        /* rebind.test with TTL 0: the proxy caches answers for their
+         * TTL, and a rebinding attacker's answers would say 0 */
+        uint32_t ttl = strcmp(qu.name, "rebind.test") == 0 ? 0 : 5;
+        int len = dns_stub_reply(&qu, rcode, answer ? &a : NULL, ttl, r, sizeof r);
         if (len > 0)
             sendto(fd, r, (size_t)len, 0, (struct sockaddr *)&from, fl);
     }
@@ -392,6 +403,11 @@ static void check_connect(void)
     CHECK(fd >= 0, "wildcard subdomain: %s", resp);
     if (fd >= 0)
         close(fd);
+    /* the resolver loses the first queries: asked again, answered */
+    fd = connect_via("lossy.test:7000", resp, sizeof resp);
+    CHECK(fd >= 0, "a lost DNS query is sent again: %s", resp);
+    if (fd >= 0)
+        close(fd);
     static const struct {
         const char *target, *reason;
     } refused[] = {
@@ -427,6 +443,19 @@ static void check_connect(void)
     fd = connect_via("rebind.test:7000", resp, sizeof resp);
     CHECK(fd < 0 && refused_with(resp, "blocked-range:127.0.0.0/8"),
           "rebind second: %.200s", resp);
+    if (fd >= 0)
+        close(fd);
+    /* An answer with a TTL is reused for it (a package manager's burst
+     * asks once): the second CONNECT dials the first, checked answer,
+     * though the server would now say loopback. */
+    fd = connect_via("sticky.test:7000", resp, sizeof resp);
+    CHECK(fd >= 0, "cached first: %s", resp);
+    if (fd >= 0)
+        close(fd);
+    fd = connect_via("sticky.test:7000", resp, sizeof resp);
+    CHECK(fd >= 0, "cached second, within the TTL: %.200s", resp);
+    if (fd >= 0)
+        close(fd);
     /* Through an allowed tunnel the tool speaks to the host it named,
      * nothing else: a CONNECT inside it is just bytes to the echo. */
     fd = connect_via("pub.test:7000", resp, sizeof resp);
@@ -666,9 +695,11 @@ static void scenario(void)
     static struct net_allow more[3];
     net_allow_parse("self.test:*", &more[0]);
     net_allow_parse("rebind.test:*", &more[1]);
-    static struct net_allow all[7];
+    net_allow_parse("lossy.test:*", &more[2]);
+    static struct net_allow all[8];
     memcpy(all, allow, sizeof allow);
-    memcpy(all + 4, more, 2 * sizeof *more);
+    memcpy(all + 4, more, 3 * sizeof *more);
+    net_allow_parse("sticky.test:*", &all[7]);
     static struct net_addr host;
     net_addr_parse("198.18.0.1", &host);
     char *audit = audit_path;
@@ -688,7 +719,7 @@ static void scenario(void)
         _exit(93);
     static struct egress_proxy_cfg cfg;
     cfg.rules = (struct egress_rules){.mode = NET_ALLOWED, .allow = all,
-                                      .n_allow = 6, .host_addrs = &host,
+                                      .n_allow = 8, .host_addrs = &host,
                                       .n_host = 1};
     cfg.audit = (struct egress_audit_ctx){.fd = afd, .run_id = "t",
                                           .tool = "test", .backend = "test"};
