@@ -386,6 +386,17 @@ static bool refused_with(const char *resp, const char *reason)
     return strncmp(resp, "HTTP/1.1 403", 12) == 0 && strstr(resp, want);
 }
 
+/* CONNECT TARGET must be let through (WHAT says why it should); the
+ * tunnel is closed again. */
+static void check_connects(const char *target, const char *what)
+{
+    char resp[2048];
+    int fd = connect_via(target, resp, sizeof resp);
+    CHECK(fd >= 0, "%s: %s", what, resp);
+    if (fd >= 0)
+        close(fd);
+}
+
 static void check_connect(void)
 {
     char resp[2048];
@@ -395,19 +406,10 @@ static void check_connect(void)
         CHECK(echo_intact(fd, 16u << 20), "16 MiB each way through a tunnel, half-close echoed");
         close(fd);
     }
-    fd = connect_via("PUB.Test.:7000", resp, sizeof resp);
-    CHECK(fd >= 0, "CONNECT with case and trailing dot: %s", resp);
-    if (fd >= 0)
-        close(fd);
-    fd = connect_via("a.wild.test:7000", resp, sizeof resp);
-    CHECK(fd >= 0, "wildcard subdomain: %s", resp);
-    if (fd >= 0)
-        close(fd);
+    check_connects("PUB.Test.:7000", "CONNECT with case and trailing dot");
+    check_connects("a.wild.test:7000", "wildcard subdomain");
     /* the resolver loses the first queries: asked again, answered */
-    fd = connect_via("lossy.test:7000", resp, sizeof resp);
-    CHECK(fd >= 0, "a lost DNS query is sent again: %s", resp);
-    if (fd >= 0)
-        close(fd);
+    check_connects("lossy.test:7000", "a lost DNS query is sent again");
     static const struct {
         const char *target, *reason;
     } refused[] = {
@@ -436,10 +438,7 @@ static void check_connect(void)
     }
     /* Rebinding: public on the first lookup (allowed, dialled), loopback
      * on the next (refused): never the second answer on the first check. */
-    fd = connect_via("rebind.test:7000", resp, sizeof resp);
-    CHECK(fd >= 0, "rebind first: %s", resp);
-    if (fd >= 0)
-        close(fd);
+    check_connects("rebind.test:7000", "rebind first");
     fd = connect_via("rebind.test:7000", resp, sizeof resp);
     CHECK(fd < 0 && refused_with(resp, "blocked-range:127.0.0.0/8"),
           "rebind second: %.200s", resp);
@@ -448,14 +447,8 @@ static void check_connect(void)
     /* An answer with a TTL is reused for it (a package manager's burst
      * asks once): the second CONNECT dials the first, checked answer,
      * though the server would now say loopback. */
-    fd = connect_via("sticky.test:7000", resp, sizeof resp);
-    CHECK(fd >= 0, "cached first: %s", resp);
-    if (fd >= 0)
-        close(fd);
-    fd = connect_via("sticky.test:7000", resp, sizeof resp);
-    CHECK(fd >= 0, "cached second, within the TTL: %.200s", resp);
-    if (fd >= 0)
-        close(fd);
+    check_connects("sticky.test:7000", "cached first");
+    check_connects("sticky.test:7000", "cached second, within the TTL");
     /* Through an allowed tunnel the tool speaks to the host it named,
      * nothing else: a CONNECT inside it is just bytes to the echo. */
     fd = connect_via("pub.test:7000", resp, sizeof resp);
