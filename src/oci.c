@@ -847,3 +847,15 @@ char *oci_find_engine(enum runtime_kind kind)
         return NULL;
     return spawn_find_program(NULL, runtime_name(kind));
 }
+
+int oci_run_egress(const struct policy *p, coco_err *err)
+{
+    bool proxied = net_policy_proxied(p);
+    struct egress eg = EGRESS_INIT;
+    int code = proxied && egress_engine_start(p, runtime_name(p->runtime), &eg,
+                                              err) < 0
+                   ? -1
+                   : oci_run(p, proxied ? &eg : NULL, err);
+    egress_engine_stop(&eg);
+    return code;
+}

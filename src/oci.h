@@ -37,6 +37,13 @@ int oci_build_argv(const struct policy *p, const struct egress *eg,
  * (124 for a timeout), or -1 with ERR. */
 int oci_run(const struct policy *p, const struct egress *eg, coco_err *err);
 
+/* oci_run() as `coco run` makes it: with P's egress proxy on its unix
+ * socket and the relay in the container when P's network goes through
+ * the proxy (net_policy_proxied), the proxy stopped and its socket
+ * removed however the run ends.  The one way to run P on an engine, for
+ * a tool and for an install's phases alike. */
+int oci_run_egress(const struct policy *p, coco_err *err);
+
 /* Engine program for KIND ("podman"/"docker") from PATH, or NULL. */
 char *oci_find_engine(enum runtime_kind kind);
 

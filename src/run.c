@@ -87,15 +87,13 @@ static int run_prepare_install(struct policy *p, const struct host_ctx *ctx,
 }
 
 /* Native runs: the install, and the tool's own cache at /coco/cache when
- * its env points there (the store's configs do; podman and docker give a
- * volume). */
+ * its env points there (the store's configs do, for npm, pip, go ...;
+ * podman and docker give a volume): the mount costs a run ~0.5 ms. */
 static int run_prepare_native(struct policy *p, const struct host_ctx *ctx,
                               struct install_env *ie, coco_err *err)
 {
     if (run_prepare_install(p, ctx, ie, err) < 0)
         return -1;
-    /* Only for a config whose env points there (the store's do, for
-     * npm, pip, go ...): the mount costs every run ~0.5 ms. */
     bool wants_cache = false;
     for (size_t i = 0; i < p->n_env && !wants_cache; i++)
         wants_cache = strstr(p->env[i].value, COCO_CACHE_DIR) != NULL;
@@ -133,14 +131,9 @@ int run_tool(const struct run_cmd *rc)
         } else {
             /* podman and docker: the proxy on a unix socket, the relay
              * in the container (net/forward.c). */
-            struct egress eg = EGRESS_INIT;
-            code = run_prepare_install(&p, &ctx, &ie, &err) < 0 ||
-                           (proxied &&
-                            egress_engine_start(&p, runtime_name(p.runtime),
-                                                &eg, &err) < 0)
+            code = run_prepare_install(&p, &ctx, &ie, &err) < 0
                        ? -1
-                       : oci_run(&p, proxied ? &eg : NULL, &err);
-            egress_engine_stop(&eg);
+                       : oci_run_egress(&p, &err);
         }
         install_env_free(&ie);
         if (code < 0) {

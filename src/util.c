@@ -414,6 +414,25 @@ void strvec_sort(struct strvec *sv)
         qsort(sv->v, sv->n, sizeof *sv->v, cmp_str);
 }
 
+char *strvec_join(const struct strvec *sv, const char *sep)
+{
+    size_t len = 1, sl = strlen(sep);
+    for (size_t i = 0; i < sv->n; i++)
+        len += strlen(sv->v[i]) + (i ? sl : 0);
+    char *out = xmalloc(len), *p = out;
+    for (size_t i = 0; i < sv->n; i++) {
+        if (i) {
+            memcpy(p, sep, sl);
+            p += sl;
+        }
+        size_t n = strlen(sv->v[i]);
+        memcpy(p, sv->v[i], n);
+        p += n;
+    }
+    *p = '\0';
+    return out;
+}
+
 void strv_free(char **v)
 {
     for (char **p = v; p && *p; p++)

@@ -121,6 +121,9 @@ char **strvec_detach(struct strvec *sv);
 void strvec_clear(struct strvec *sv);
 bool strvec_contains(const struct strvec *sv, const char *s);
 void strvec_sort(struct strvec *sv);
+/* The strings of SV with SEP between them, in a new string ("" when
+ * empty). */
+char *strvec_join(const struct strvec *sv, const char *sep);
 void strv_free(char **v);
 static inline void cleanup_strvecp(struct strvec *sv) { strvec_clear(sv); }
 #define _cleanup_strvec_ __attribute__((cleanup(cleanup_strvecp)))

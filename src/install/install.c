@@ -47,20 +47,27 @@ void install_env_free(struct install_env *e)
     *e = (struct install_env)INSTALL_ENV_INIT;
 }
 
-bool install_handles(const char *spec, const char **why)
+/* The driver of SPEC's ecosystem, or NULL (no spec, or one coco does
+ * not install). */
+static const struct install_driver *driver_of(const char *spec)
 {
     struct tool_spec ts;
-    if (!spec || tool_spec_parse(spec, &ts) < 0) {
-        if (why)
-            *why = "no install spec";
-        return false;
-    }
-    bool ok = install_driver_for(ts.backend) != NULL;
-    if (!ok && why)
-        *why = "coco's installer does not handle this ecosystem yet: the "
-               "program must be on the host's PATH";
+    if (!spec || tool_spec_parse(spec, &ts) < 0)
+        return NULL;
+    const struct install_driver *d = install_driver_for(ts.backend);
     tool_spec_free(&ts);
-    return ok;
+    return d;
+}
+
+bool install_handles(const char *spec, const char **why)
+{
+    if (driver_of(spec))
+        return true;
+    if (why)
+        *why = spec ? "coco's installer does not handle this ecosystem yet: "
+                      "the program must be on the host's PATH"
+                    : "no install spec";
+    return false;
 }
 
 bool install_applies(const struct policy *p, const char **why)
@@ -87,21 +94,13 @@ static void fmt_mib(uint64_t b, char *buf, size_t len)
 
 const char *install_plan(const char *spec)
 {
-    struct tool_spec ts;
-    if (tool_spec_parse(spec, &ts) < 0)
-        return NULL;
-    const struct install_driver *d = install_driver_for(ts.backend);
-    tool_spec_free(&ts);
+    const struct install_driver *d = driver_of(spec);
     return d ? d->plan : NULL;
 }
 
 bool install_native_only(const char *spec)
 {
-    struct tool_spec ts;
-    if (!spec || tool_spec_parse(spec, &ts) < 0)
-        return false;
-    const struct install_driver *d = install_driver_for(ts.backend);
-    tool_spec_free(&ts);
+    const struct install_driver *d = driver_of(spec);
     return d && d->native_only;
 }
 
@@ -396,20 +395,10 @@ static int run_phase(const struct phase_ctx *pc, const char *phase,
     dup2(pc->logfd, 2);
     close(nul);
     int code;
-    if (engine) {
-        /* as run.c runs an engine: phase F's proxy on a unix socket, the
-         * relay in the container (its only way out); phase B has
-         * --network=none and no proxy */
-        struct egress eg = EGRESS_INIT;
-        bool proxied = net_policy_proxied(&pp);
-        code = proxied && egress_engine_start(&pp, runtime_name(pp.runtime),
-                                              &eg, err) < 0
-                   ? -1
-                   : oci_run(&pp, proxied ? &eg : NULL, err);
-        egress_engine_stop(&eg);
-    } else {
-        code = native_run(&pp, err);
-    }
+    /* as run.c runs: on an engine, phase F's proxy on a unix socket and
+     * the relay in the container (its only way out); phase B has
+     * --network=none and no proxy */
+    code = engine ? oci_run_egress(&pp, err) : native_run(&pp, err);
     for (int i = 0; i < 3; i++) {
         dup2(saved[i], i);
         close(saved[i]);
@@ -735,17 +724,7 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
         }
 
     /* F: fetch, no package code */
-    {
-        size_t hl = 0;
-        for (size_t i = 0; i < pc.hosts.n; i++)
-            hl += strlen(pc.hosts.v[i]) + 2;
-        hosts_text = xcalloc(1, hl + 1);
-        for (size_t i = 0; i < pc.hosts.n; i++) {
-            if (i)
-                strcat(hosts_text, ", ");
-            strcat(hosts_text, pc.hosts.v[i]);
-        }
-    }
+    hosts_text = strvec_join(&pc.hosts, ", ");
     int cached = 0;
     if (d->prepare) {
         _cleanup_close_ int cfd = open(cache, O_RDONLY | O_DIRECTORY |
@@ -810,42 +789,27 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
             "offline, add \"install\": {\"allow_scripts\": [\"%s\"]} to %s)",
             e, e, c);
     }
-    if (d->always_build && !run_scripts.n) {
+    if (d->always_build || run_scripts.n) {
         strvec_clear(&argv);
         d->build_argv(&run_scripts, &argv);
-        say(p, "unpacking, without network (no package scripts run)");
-        code = run_phase(&pc, "B", &argv, false, err);
-        if (code != 0) {
-            if (code < -1)
-                goto out;
-            if (code > 0)
-                err_set(err, 0, "%s: installing %s failed: %s exited with "
-                        "%d while unpacking", p->tool, espec, argv.v[0],
-                        code);
-            goto fail_log;
-        }
-    } else if (run_scripts.n) {
-        strvec_clear(&argv);
-        d->build_argv(&run_scripts, &argv);
-        _cleanup_free_ char *names = NULL;
-        size_t nl = 0;
-        for (size_t i = 0; i < run_scripts.n; i++)
-            nl += strlen(run_scripts.v[i]) + 2;
-        names = xcalloc(1, nl + 1);
-        for (size_t i = 0; i < run_scripts.n; i++) {
-            if (i)
-                strcat(names, ", ");
-            strcat(names, run_scripts.v[i]);
-        }
+        _cleanup_free_ char *names = strvec_join(&run_scripts, ", ");
         _cleanup_free_ char *en = str_escape(names);
-        say(p, "building: the install scripts of %s, without network", en);
+        if (run_scripts.n)
+            say(p, "building: the install scripts of %s, without network",
+                en);
+        else
+            say(p, "unpacking, without network (no package scripts run)");
         code = run_phase(&pc, "B", &argv, false, err);
         if (code != 0) {
             if (code < -1)
                 goto out;
-            if (code > 0)
+            if (code > 0 && run_scripts.n)
                 err_set(err, 0, "%s: installing %s failed: the install "
                         "scripts of %s exited with %d", p->tool, espec, en,
+                        code);
+            else if (code > 0)
+                err_set(err, 0, "%s: installing %s failed: %s exited with "
+                        "%d while unpacking", p->tool, espec, argv.v[0],
                         code);
             goto fail_log;
         }
