@@ -1004,6 +1004,21 @@ static int check_current(const struct install_env *e, coco_err *err)
     return c;
 }
 
+/* When check_current() said C > 0: ERR, which names what changed, as
+ * the refusal a run gets (an error, C < 0, is left as it is). */
+static void changed_error(const struct policy *p, int c, coco_err *err)
+{
+    if (c <= 0)
+        return;
+    char what[sizeof err->msg / 2];
+    size_t wl = strnlen(err->msg, sizeof what - 1);
+    memcpy(what, err->msg, wl);
+    what[wl] = '\0';
+    err_set(err, 0, "%s: its install changed since coco made it (%s); not "
+            "running it: `coco verify %s` checks every file, `coco install "
+            "%s` installs it again", p->tool, what, p->tool, p->tool);
+}
+
 static int ensure_once(const struct policy *p, const struct host_ctx *ctx,
                        enum install_mode mode, struct install_env *out,
                        coco_err *err)
@@ -1065,16 +1080,7 @@ static int ensure_once(const struct policy *p, const struct host_ctx *ctx,
     if (have > 0 && same_spec && mode == INSTALL_IF_NEEDED) {
         int c = check_current(out, err);
         if (c != 0) {
-            if (c > 0) {
-                char what[sizeof err->msg / 2];
-                size_t wl = strnlen(err->msg, sizeof what - 1);
-                memcpy(what, err->msg, wl);
-                what[wl] = '\0';
-                err_set(err, 0, "%s: its install changed since coco made it "
-                        "(%s); not running it: `coco verify %s` checks every "
-                        "file, `coco install %s` installs it again", p->tool,
-                        what, p->tool, p->tool);
-            }
+            changed_error(p, c, err);
             goto out;
         }
         ret = 0;
@@ -1203,33 +1209,80 @@ static int hold_current(const char *tool, struct install_env *e)
     return 1;
 }
 
+/* A run's way in: the current install, if it is of P's spec and may
+ * serve P's runtime, checked, with the use lock held shared (so no
+ * install removes it meanwhile).  No install lock (runs of one tool do
+ * not queue behind each other), nothing created.  1 ready (OUT filled),
+ * 0 an install is needed (the locked way decides), -1 changed or an
+ * error. */
+static int use_current(const struct policy *p, struct install_env *out,
+                       coco_err *err)
+{
+    *out = (struct install_env)INSTALL_ENV_INIT;
+    const struct install_driver *d = driver_of(p->spec);
+    if (!d || (runtime_is_engine(p->runtime) && d->native_only))
+        return 0;
+    _cleanup_free_ char *envdir = NULL;
+    coco_err ignore = {0};
+    int envfd = env_dir_open(p->tool, false, &envdir, &ignore);
+    if (envfd <= 0)
+        return 0;
+    int use = openat(envfd, ".use.lock", O_RDWR | O_CREAT | O_NOFOLLOW |
+                     O_CLOEXEC, 0600);
+    int have = use >= 0 && flock(use, LOCK_SH) == 0
+                   ? load_env(envdir, envfd, out, NULL, NULL, &ignore)
+                   : 0;
+    close(envfd);
+    if (have <= 0 || !streq(out->spec, p->spec)) {
+        if (use >= 0)
+            close(use);
+        install_env_free(out);
+        return 0;
+    }
+    int c = check_current(out, err);
+    if (c != 0) {
+        close(use);
+        install_env_free(out);
+        changed_error(p, c, err);
+        return -1;
+    }
+    out->use_fd = use;
+    return 1;
+}
+
 int install_ensure(const struct policy *p, const struct host_ctx *ctx,
                    enum install_mode mode, struct install_env *out,
                    coco_err *err)
 {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (int tries = 0; tries < 3; tries++) {
+    int r = mode == INSTALL_IF_NEEDED ? use_current(p, out, err) : 0;
+    if (r < 0)
+        return -1;
+    for (int tries = 0; r == 0 && tries < 3; tries++) {
         if (ensure_once(p, ctx, tries ? INSTALL_IF_NEEDED : mode, out,
                         err) < 0)
             return -1;
         int h = hold_current(p->tool, out);
         if (h > 0) {
-            clock_gettime(CLOCK_MONOTONIC, &t1);
-            if (coco_debug)
-                debug("install: %s %s, loaded and checked in %.2f ms",
-                      p->tool, out->version,
-                      (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-                          (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
-            return 0;
+            r = 1;
+            break;
         }
         install_env_free(out);
         if (h < 0)
             return err_set(err, errno, "%s: cannot lock its install",
                            p->tool);
     }
-    return err_set(err, 0, "%s: its install keeps changing (another coco "
-                   "installs it); try again", p->tool);
+    if (r == 0)
+        return err_set(err, 0, "%s: its install keeps changing (another "
+                       "coco installs it); try again", p->tool);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (coco_debug)
+        debug("install: %s %s, loaded and checked in %.2f ms", p->tool,
+              out->version,
+              (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+                  (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+    return 0;
 }
 
 int install_describe(const struct policy *p, FILE *o)
