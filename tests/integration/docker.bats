@@ -10,16 +10,6 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-docker_up() {
-    local i
-    for ((i = 0; i < 200; i++)); do
-        docker info >/dev/null 2>&1 && return 0
-        kill -0 "$DOCKERD_PID" 2>/dev/null || return 1
-        sleep 0.1
-    done
-    return 1
-}
-
 setup_file() {
     set -o pipefail  # a failing build must fail, not the sed behind it
     # bats 1.8 cannot skip from setup_file: leave the reason for setup().

@@ -26,16 +26,6 @@ eval "$(declare -f setup_file | sed '1s/setup_file/egress_net_setup_file/')"
 eval "$(declare -f teardown_file | sed '1s/teardown_file/egress_net_teardown_file/')"
 eval "$(declare -f setup | sed '1s/setup/egress_net_setup/')"
 
-docker_up() {
-    local i
-    for ((i = 0; i < 200; i++)); do
-        docker info >/dev/null 2>&1 && return 0
-        kill -0 "$DOCKERD_PID" 2>/dev/null || return 1
-        sleep 0.1
-    done
-    return 1
-}
-
 # A private dockerd as docker.bats starts it (no bridge, no iptables);
 # ENG_DOCKER_SKIP says why not.
 start_dockerd() {
@@ -64,18 +54,8 @@ start_dockerd() {
 
 setup_file() {
     set -o pipefail
-    # The relay is coco itself, run inside the image: only a static coco
-    # can be (the sanitizer build is dynamic, and coco refuses it).
-    if coco_is_dynamic; then
-        export EGRESS_SKIP="$COCO is linked dynamically (the sanitizer build): it cannot be the relay in a container; the static build runs these tests"
-        return 0
-    fi
-    egress_net_setup_file
+    engine_setup_file
     [[ -z ${EGRESS_SKIP:-} ]] || return 0
-    if ! command -v podman >/dev/null; then
-        export EGRESS_SKIP="podman is not installed"
-        return 0
-    fi
     [[ -x $COCO_TEST_HELPERS/netprobe ]] || {
         export EGRESS_SKIP="$COCO_TEST_HELPERS/netprobe is not built (make tests-bin)"
         return 0

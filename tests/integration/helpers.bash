@@ -57,6 +57,29 @@ coco_is_dynamic() {
     LC_ALL=C readelf -l "$COCO" 2>/dev/null | grep -q 'program interpreter'
 }
 
+# user_dirs: the test user's (TESTUSER's) configs, home and work
+# directory under TEST_TMP, theirs: UDATA, UHOME, UWORK.
+user_dirs() {
+    chmod 0755 "$TEST_TMP"
+    UDATA=$TEST_TMP/udata
+    UHOME=$TEST_TMP/uhome
+    UWORK=$TEST_TMP/uwork
+    mkdir -p "$UDATA/coco/tools" "$UHOME" "$UWORK"
+    chown -R "$TESTUSER:" "$UDATA" "$UHOME" "$UWORK"
+}
+
+# docker_up: wait (20 s at most) until the private dockerd DOCKERD_PID a
+# suite started answers; 1 when it died or did not.
+docker_up() {
+    local i
+    for ((i = 0; i < 200; i++)); do
+        docker info >/dev/null 2>&1 && return 0
+        kill -0 "$DOCKERD_PID" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
 # dockerd_stop: end the private dockerd DOCKERD_PID a suite started
 # (bounded: TERM, 30 s, then KILL) and remove its DOCKER_TMP, unmounting
 # what it left mounted there.

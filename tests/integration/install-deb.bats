@@ -38,12 +38,7 @@ setup() {
     [[ -z ${DEB_SKIP:-} ]] || skip "$DEB_SKIP"
     common_setup
     export COCO_RUNTIME=native
-    chmod 0755 "$TEST_TMP"
-    UDATA=$TEST_TMP/udata
-    UHOME=$TEST_TMP/uhome
-    UWORK=$TEST_TMP/uwork
-    mkdir -p "$UDATA/coco/tools" "$UHOME" "$UWORK"
-    chown -R "$TESTUSER:" "$UDATA" "$UHOME" "$UWORK"
+    user_dirs
 }
 
 teardown() { common_teardown; }

@@ -31,17 +31,8 @@ eval "$(declare -f setup | sed '1s/setup/egress_net_setup/')"
 
 setup_file() {
     set -o pipefail
-    # The relay in phase F's container is coco itself: only a static coco.
-    if coco_is_dynamic; then
-        export EGRESS_SKIP="$COCO is linked dynamically (the sanitizer build): it cannot be the relay in a container"
-        return 0
-    fi
-    egress_net_setup_file
+    engine_setup_file
     [[ -z ${EGRESS_SKIP:-} ]] || return 0
-    if ! command -v podman >/dev/null; then
-        export EGRESS_SKIP="podman is not installed"
-        return 0
-    fi
     "$REPO_ROOT/tests/images/build.sh" podman base 2>&1 | tap_comment &&
         "$REPO_ROOT/tests/images/build.sh" podman node 2>&1 | tap_comment || {
         export EGRESS_SKIP="tests/images/build.sh podman node failed: no $NODE_IMAGE"
