@@ -276,8 +276,8 @@ int deb_prepare(int rootfd, int cachefd, bool from_lock, coco_err *err)
 int deb_fetch_argv(const struct tool_spec *ts, int rootfd, bool from_lock,
                    struct strvec *argv, coco_err *err)
 {
-    json_t *lock = NULL;
-    if (from_lock && !(lock = lock_load(rootfd, NULL, err)))
+    struct strvec locked = STRVEC_INIT;  /* "PACKAGE VERSION" */
+    if (from_lock && deb_lock_list(rootfd, &locked, err) < 0)
         return -1;
     strvec_push(argv, "apt-get");
     strvec_push(argv, "install");
@@ -303,14 +303,13 @@ int deb_fetch_argv(const struct tool_spec *ts, int rootfd, bool from_lock,
     strvec_push(argv, "-oAcquire::http::Timeout=20");
     strvec_push(argv, "-oAcquire::https::Timeout=20");
     strvec_push(argv, "--");
-    if (lock) {
-        size_t i;
-        json_t *e;
-        json_array_foreach(lock, i, e)
-            strvec_pushf(argv, "%s=%s",
-                         json_string_value(json_object_get(e, "package")),
-                         json_string_value(json_object_get(e, "version")));
-        json_decref(lock);
+    if (from_lock) {
+        /* exactly the versions recorded: apt's PACKAGE=VERSION */
+        for (size_t i = 0; i < locked.n; i++) {
+            *strchr(locked.v[i], ' ') = '=';
+            strvec_push(argv, locked.v[i]);
+        }
+        strvec_clear(&locked);
     } else if (ts->version) {
         strvec_pushf(argv, "%s=%s", ts->name, ts->version);
     } else {
