@@ -384,15 +384,18 @@ static void cache_put(struct proxy *px, const struct conn *c)
 {
     if (!c->dns_ttl || strlen(c->t.host) >= sizeof px->cache[0].host)
         return;
+    /* the host's own entry, else the one that expires first (an
+     * expired one first of all) */
     struct dns_cached *e = cache_find(px, c->t.host);
     for (size_t k = 0; !e && k < DNS_CACHE_N; k++)
         if (px->cache[k].expires_ms <= px->now)
             e = &px->cache[k];
-    for (size_t k = 0; !e && k < DNS_CACHE_N; k++)  /* full: the oldest */
-        if (!e || px->cache[k].expires_ms < e->expires_ms)
-            e = &px->cache[k];
-    if (!e)
+    if (!e) {
         e = &px->cache[0];
+        for (size_t k = 1; k < DNS_CACHE_N; k++)
+            if (px->cache[k].expires_ms < e->expires_ms)
+                e = &px->cache[k];
+    }
     uint32_t ttl = c->dns_ttl < DNS_CACHE_MAX_S ? c->dns_ttl : DNS_CACHE_MAX_S;
     snprintf(e->host, sizeof e->host, "%s", c->t.host);
     memcpy(e->addrs, c->addrs, c->n_addrs * sizeof *c->addrs);
