@@ -434,6 +434,42 @@ top_coco() {
     done
 }
 
+@test "install: a new install never removes the version a running tool uses; an install directory others may write is refused" {
+    local who envs bg old
+    for who in root user; do
+        envs=$(envs_of "$who")
+        reg_config long coco-t-hello@1.0.0 sh
+        run as "$who" "$COCO" run long -c 'coco-t-hello warm'
+        assert_line "hello 1.0.0 warm"
+        old=$(readlink "$envs/long/current")
+        # a run that is still using 1.0.0 when 1.1.0 becomes current
+        as "$who" "$COCO" run long -c 'sleep 4; coco-t-hello still' >"$TEST_TMP/long.out" 2>&1 &
+        bg=$!
+        BG_PIDS="${BG_PIDS:-} $bg"
+        sleep 1.5
+        reg_config long coco-t-hello@1.1.0 sh
+        run as "$who" "$COCO" run long -c 'coco-t-hello new'
+        assert_line "hello 1.1.0 new"
+        [[ $(readlink "$envs/long/current") == v/1.1.0-* ]]
+        [[ -d $envs/long/$old/root ]] || { echo "$old was removed under a running tool"; return 1; }
+        wait "$bg"
+        run cat "$TEST_TMP/long.out"
+        assert_line "hello 1.0.0 still"
+        # once nobody uses it, the next install removes it
+        reg_config long coco-t-hello sh
+        run as "$who" "$COCO" install long
+        assert_status 0
+        [[ ! -e $envs/long/$old ]]
+        # the tool's directory writable by others: refused, nothing runs
+        chmod 0777 "$envs/long"
+        run --separate-stderr as "$who" "$COCO" run long -c 'echo ran'
+        assert_status 125
+        refute_line ran
+        [[ $stderr == *"not a directory of yours that only you may write"* ]] || { echo "$stderr"; return 1; }
+        chmod 0700 "$envs/long"
+    done
+}
+
 @test "install: install.allowed_hosts reaches a registry for the install only; the run keeps network none" {
     local who
     tool_config rnet '{"tool": "npm:coco-t-hello", "command": "sh",
