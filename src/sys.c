@@ -16,6 +16,25 @@
 
 extern char **environ;
 
+int write_all_fd(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0) {
+            errno = EIO;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
 int write_string(const char *path, const char *s)
 {
     int fd = open(path, O_WRONLY | O_CLOEXEC);

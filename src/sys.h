@@ -13,6 +13,10 @@
 int write_file_atomic(const char *path, const void *data, size_t len,
                       mode_t mode, bool replace, coco_err *err);
 
+/* Write all LEN bytes of BUF to FD (retrying short writes and EINTR).
+ * 0, or -1 with errno set. */
+int write_all_fd(int fd, const void *buf, size_t len);
+
 /* Write the string S to the existing file PATH in one write(2), as for
  * /proc and /sys knobs.  0, or -1 with errno set. */
 int write_string(const char *path, const char *s);

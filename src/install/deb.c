@@ -46,20 +46,6 @@
 #define DEB_MULTIARCH "unknown-linux-gnu"
 #endif
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-    while (len) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 static bool name_ok(const char *s)
 {
     /* Debian policy 5.6.1: [a-z0-9][a-z0-9.+-]+ */
@@ -430,8 +416,8 @@ int deb_check_lock(int rootfd, int cachefd, const struct install_lockcheck *lc,
         _cleanup_close_ int fd = openat(rootfd, DEB_LOCK, O_WRONLY |
                                         O_CREAT | O_EXCL | O_NOFOLLOW |
                                         O_CLOEXEC, 0644);
-        if (fd < 0 || write_all(fd, text, strlen(text)) < 0 ||
-            write_all(fd, "\n", 1) < 0) {
+        if (fd < 0 || write_all_fd(fd, text, strlen(text)) < 0 ||
+            write_all_fd(fd, "\n", 1) < 0) {
             err_set(err, errno, "install: write " DEB_LOCK);
             goto out;
         }
