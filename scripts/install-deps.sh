@@ -21,6 +21,8 @@ packages=(
   mmdebstrap ca-certificates
   # the native backend's tests and benchmarks
   bubblewrap hyperfine iproute2 nodejs curl python3 procps psmisc
+  # pipx:/uv: installs build their venv with the host's python3, pip and venv
+  python3-pip python3-venv
 )
 
 export DEBIAN_FRONTEND=noninteractive

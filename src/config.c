@@ -155,7 +155,7 @@ static bool spec_chars(const char *s, size_t n, const char *extra)
 /* Backends mise understands (and coco's install phase will drive). */
 static const char *const spec_backends[] = {
     "npm", "pipx", "cargo", "go", "gem", "ubi", "aqua", "github", "core",
-    "asdf", "vfox", "spm", "dotnet", "deb", NULL,
+    "asdf", "vfox", "spm", "dotnet", "deb", "uv", NULL,
 };
 
 static int spec_split(const char *spec, struct tool_spec *out,
@@ -171,7 +171,7 @@ static int spec_split(const char *spec, struct tool_spec *out,
             if (strlen(*b) == bl && strncmp(*b, spec, bl) == 0)
                 known = true;
         if (!known) {
-            *reason = "unknown backend before ':' (use npm, deb, pipx, cargo, "
+            *reason = "unknown backend before ':' (use npm, deb, pipx, uv, cargo, "
                       "go, gem, ubi, aqua, github, core, asdf, vfox, spm, "
                       "dotnet)";
             return -1;

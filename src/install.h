@@ -236,6 +236,13 @@ int install_verify(const char *tool, char **changed, coco_err *err);
  * the number of risks it marked (install.allow_scripts). */
 int install_describe(const struct policy *p, FILE *o);
 
+/* "tool": "python@3.N" (or python@3, core:python@...): coco installs no
+ * Python; the host's DIR/python3.N (DIR NULL: /usr/bin) must be there.
+ * 1 and *PATH (malloc'd) when it is, 0 when SPEC is no Python spec, -1
+ * with ERR saying what is missing and what the host has. */
+int python_host_check(const char *spec, const char *dir, char **path,
+                      coco_err *err);
+
 /* Remove TOOL's install and caches (`coco prune TOOL`): 1 removed, 0
  * there was none, -1 error. */
 int install_remove(const char *tool, coco_err *err);

@@ -92,6 +92,11 @@ static int run_prepare_install(struct policy *p, const struct host_ctx *ctx,
 static int run_prepare_native(struct policy *p, const struct host_ctx *ctx,
                               struct install_env *ie, coco_err *err)
 {
+    _cleanup_free_ char *py = NULL;
+    if (python_host_check(p->spec, NULL, &py, err) < 0) {
+        err_prefix(err, "%s", p->tool);
+        return -1;
+    }
     if (run_prepare_install(p, ctx, ie, err) < 0)
         return -1;
     bool wants_cache = false;

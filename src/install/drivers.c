@@ -11,7 +11,11 @@
  *
  * deb:   F  apt-get install --download-only --reinstall NAME (the host's
  *           mirrors; deb.c says why not apt-cache depends)
- *        B  find ... -exec dpkg-deb -x {} ROOT ;   (no maintainer script) */
+ *        B  find ... -exec dpkg-deb -x {} ROOT ;   (no maintainer script)
+ *
+ * pipx:, uv:  F  python3 -m pip download --only-binary=:all: REQ
+ *        B  python3 -m venv --without-pip ROOT; pip --python ROOT/bin/python
+ *           install --no-index --require-hashes -r LOCK   (pypi.c) */
 #include "install_int.h"
 
 #include <fcntl.h>
@@ -322,6 +326,42 @@ static const char *const deb_ro_paths[] = {
     "/var/lib/apt/lists", "/var/lib/dpkg/status", NULL,
 };
 
+/* ---- pipx: and uv: (install/pypi.c) --------------------------------- */
+
+static const char *const pypi_hosts[] = {"pypi.org", "files.pythonhosted.org",
+                                         NULL};
+static const char *const pypi_env[] = {
+    "PIP_CACHE_DIR=" INSTALL_CACHE_MOUNT,
+    "PIP_DISABLE_PIP_VERSION_CHECK=1",
+    "PIP_NO_INPUT=1",
+    "PIP_PROGRESS_BAR=off",
+    /* an index that cannot be reached fails at once, naming itself */
+    "PIP_RETRIES=0",
+    "PIP_TIMEOUT=30",
+    NULL,
+};
+/* an index of one's own (install.allowed_hosts names its host) */
+static const char *const pypi_config_env[] = {
+    "PIP_INDEX_URL", "PIP_TRUSTED_HOST", NULL,
+};
+
+#define PYPI_ROW(prefix)                                                    \
+    {                                                                       \
+        .name = prefix,                                                     \
+        .plan = "binary wheels fetched from PyPI with no package code "     \
+                "running (never a source build), then installed without "   \
+                "network into a venv of its own on the host's python3",     \
+        .program = "pip", .hosts = pypi_hosts, .bin = "bin",                \
+        .lock = PYPI_LOCK, .manifest_file = NULL, .env = pypi_env,          \
+        .config_env = pypi_config_env, .ca_var = "PIP_CERT",                \
+        .fetch_argv = pypi_fetch_argv, .build_argv = pypi_build_argv,       \
+        .pre_build_argv = pypi_pre_build_argv,                              \
+        .check_lock = pypi_check_lock, .version = pypi_version,             \
+        .lock_list = pypi_lock_list, .finish = pypi_finish,                 \
+        .prepare = pypi_prepare, .always_build = true,                      \
+        .native_only = true,                                                \
+    }
+
 const struct install_driver install_drivers[] = {
     {
         .name = "npm",
@@ -367,6 +407,8 @@ const struct install_driver install_drivers[] = {
         .prepare = deb_prepare,
         .run_env = deb_run_env,
     },
+    PYPI_ROW("pipx"),
+    PYPI_ROW("uv"),
     {.name = NULL},
 };
 

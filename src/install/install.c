@@ -449,6 +449,56 @@ static void log_tail(const char *log, int lines)
     }
 }
 
+/* After a failed phase F: the first host the proxy refused, from its
+ * notices in LOG ("coco: TOOL: egress to HOST port N refused (WHY)"),
+ * said plainly in ERR: a registry that cannot be reached, or a host the
+ * installer wanted that phase F does not allow.  0 when there is none. */
+static int why_fetch_failed(const struct phase_ctx *pc, const char *log,
+                            const struct install_lockcheck *lc,
+                            const char *espec, coco_err *err)
+{
+    _cleanup_free_ char *text = NULL;
+    size_t len = 0;
+    coco_err e = {0};
+    if (read_file(log, &text, &len, 16u << 20, &e) < 0 || !len)
+        return 0;
+    _cleanup_free_ char *pre = xasprintf("coco: %s: egress to ",
+                                         pc->p->tool);
+    char *save = NULL;
+    for (char *l = strtok_r(text, "\n", &save); l;
+         l = strtok_r(NULL, "\n", &save)) {
+        if (!str_has_prefix(l, pre))
+            continue;
+        char host[256], why[64];
+        unsigned port;
+        if (sscanf(l + strlen(pre), "%255s port %u refused (%63[a-z:-])",
+                   host, &port, why) != 3 || port > 65535)
+            continue;
+        _cleanup_free_ char *eh = str_escape(host);
+        if (!net_allow_match(lc->allow, lc->n_allow, host, (uint16_t)port)) {
+            _cleanup_free_ char *c = str_escape(pc->p->config_path);
+            return err_set(err, 0, "%s: installing %s failed: the installer "
+                           "asked for %s:%u, which is not a registry host "
+                           "(to allow it, add it to \"install\": "
+                           "{\"allowed_hosts\": [...]} in %s; log: %s)",
+                           pc->p->tool, espec, eh, port, c, log);
+        }
+        const char *plain =
+            streq(why, "no-address") ? "its name does not resolve from "
+                                       "this machine"
+            : streq(why, "no-resolver") || streq(why, "resolver-unreachable")
+                ? "no DNS resolver answered"
+            : streq(why, "connect-failed") ? "the connection failed"
+                                           : why;
+        return err_set(err, 0, "%s: installing %s failed: the registry %s "
+                       "could not be reached on port %u (%s); nothing was "
+                       "installed (a registry of your own: "
+                       "install.allowed_hosts in the config; log: %s)",
+                       pc->p->tool, espec, eh, port, plain, log);
+    }
+    return 0;
+}
+
 /* ---- the install ------------------------------------------------------ */
 
 static int copy_file_at(int fromdir, const char *from, const char *to,
@@ -754,6 +804,10 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
     if (code != 0) {
         if (code < -1)
             goto out;  /* the image lacks the installer: one line */
+        struct install_lockcheck flc = {.allow = allow,
+                                        .n_allow = pc.hosts.n};
+        if (code > 0 && why_fetch_failed(&pc, log, &flc, espec, err) < 0)
+            goto out;  /* one line says it all */
         if (code > 0)
             err_set(err, 0, "%s: installing %s failed: %s exited with %d "
                     "while fetching from %s", p->tool, espec, d->program,
@@ -799,7 +853,15 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
                 en);
         else
             say(p, "unpacking, without network (no package scripts run)");
-        code = run_phase(&pc, "B", &argv, false, err);
+        code = 0;
+        if (d->pre_build_argv) {
+            struct strvec pre = STRVEC_INIT;
+            d->pre_build_argv(&pre);
+            code = run_phase(&pc, "B", &pre, false, err);
+            strvec_clear(&pre);
+        }
+        if (code == 0)
+            code = run_phase(&pc, "B", &argv, false, err);
         if (code != 0) {
             if (code < -1)
                 goto out;
@@ -815,6 +877,8 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
         }
     }
 
+    if (d->finish && d->finish(rootfd, err) < 0)
+        goto out;
     /* describe it, then put it in place */
     if (d->version(rootfd, ts, &version, err) < 0) {
         err_prefix(err, "%s: installing %s", p->tool, espec);
@@ -1290,6 +1354,20 @@ int install_describe(const struct policy *p, FILE *o)
     const char *why = NULL;
     int risks = 0;
     _cleanup_free_ char *es = str_escape(p->spec);
+    _cleanup_free_ char *py = NULL;
+    coco_err perr = {0};
+    int pyc = runtime_is_engine(p->runtime)
+                  ? 0 : python_host_check(p->spec, NULL, &py, &perr);
+    if (pyc > 0) {
+        _cleanup_free_ char *ep = str_escape(py);
+        fprintf(o, "install    %s: the host's %s (coco installs no Python)\n",
+                es, ep);
+        return 0;
+    }
+    if (pyc < 0) {
+        fprintf(o, "install    %s: cannot run here: %s\n", es, perr.msg);
+        return 1;
+    }
     if (!install_handles(p->spec, &why)) {
         fprintf(o, "install    %s: %s\n", es, why);
         return 0;

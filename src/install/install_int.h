@@ -81,6 +81,12 @@ struct install_driver {
      * keeps its copy) names: "PACKAGE VERSION" each, into OUT (for what an
      * upgrade changes).  -1 when it cannot be read. */
     int (*lock_list)(int dirfd, struct strvec *out, coco_err *err);
+    /* Optional (NULL): phase B's first step, before BUILD_ARGV, in a
+     * sandbox of its own (pypi: create the venv). */
+    void (*pre_build_argv)(struct strvec *argv);
+    /* Optional (NULL): after phase B, on the host: tidy the tree before
+     * it is hashed (pypi: remove the downloaded wheels). */
+    int (*finish)(int rootfd, coco_err *err);
     /* Optional: after the install, what the run's environment gets from
      * the tree at ROOTFD: "NAME=DIR" (DIR relative to the root), each
      * prepended to NAME unless the config's own env sets NAME. */
@@ -129,7 +135,45 @@ int deb_prepare(int rootfd, int cachefd, bool from_lock, coco_err *err);
 void deb_run_env(int rootfd, struct strvec *env);
 int deb_lock_list(int dirfd, struct strvec *out, coco_err *err);
 
+/* ---- pipx: and uv: (install/pypi.c) ---- */
+#define PYPI_LOCK "pypi-lock.txt"
+/* the interpreter the venv is built on, and pip */
+#define PYPI_PYTHON "/usr/bin/python3"
+
+struct pypi_pin {
+    char *name;          /* normalized (PEP 503) */
+    char *version;
+    char sha256[65];     /* hex */
+};
+/* NAME (LEN bytes) as PEP 503 compares names; malloc'd. */
+char *pypi_normalize(const char *name, size_t len);
+/* A distribution name PEP 508 allows (letters, digits, - _ .). */
+bool pypi_name_ok(const char *s, size_t n);
+/* A wheel's file name, NAME-VERSION[-BUILD]-PY-ABI-PLATFORM.whl, split
+ * and checked: NAME normalized.  0, or -1 (not such a name); OUT
+ * strings malloc'd. */
+int pypi_wheel_parse(const char *file, char **name, char **version);
+/* pypi-lock.txt's TEXT (as coco writes it: "# ..." comments, then
+ * "name==version --hash=sha256:HEX" lines, names normalized, each once)
+ * into *OUT (N_OUT pins), or -1 with ERR naming the line. */
+int pypi_lock_parse(const char *text, size_t len, struct pypi_pin **out,
+                    size_t *n_out, coco_err *err);
+void pypi_lock_free(struct pypi_pin *pins, size_t n);
+int pypi_fetch_argv(const struct tool_spec *ts, int rootfd, bool from_lock,
+                    struct strvec *argv, coco_err *err);
+void pypi_pre_build_argv(struct strvec *argv);
+void pypi_build_argv(const struct strvec *names, struct strvec *argv);
+int pypi_check_lock(int rootfd, int cachefd,
+                    const struct install_lockcheck *lc,
+                    struct strvec *scripts, coco_err *err);
+int pypi_version(int rootfd, const struct tool_spec *ts, char **out,
+                 coco_err *err);
+int pypi_lock_list(int dirfd, struct strvec *out, coco_err *err);
+int pypi_finish(int rootfd, coco_err *err);
+int pypi_prepare(int rootfd, int cachefd, bool from_lock, coco_err *err);
+
 extern const struct install_driver install_drivers[];
+
 const struct install_driver *install_driver_for(const char *backend);
 
 #endif

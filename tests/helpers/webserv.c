@@ -29,7 +29,8 @@
  *   files=DIR
  *           a static file server for the files under DIR (a fake npm
  *           registry, say): GET (and HEAD) of /P answers DIR/P, or
- *           DIR/P/index.json when that is a directory, as "HTTP/1.1 200"
+ *           DIR/P/index.json (else DIR/P/index.html, text/html: a fake
+ *           PyPI simple index) when that is a directory, as "HTTP/1.1 200"
  *           with a Content-Length; anything else (another method, a
  *           missing file, a path with "..", a NUL or a backslash) is a
  *           404.  The path is percent-decoded first, so a scoped npm
@@ -221,6 +222,8 @@ static int open_file(int dirfd, const char *rel, struct stat *st)
     int fd = openat(dirfd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd >= 0 && fstat(fd, st) == 0 && S_ISDIR(st->st_mode)) {
         int f2 = openat(fd, "index.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (f2 < 0)
+            f2 = openat(fd, "index.html", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         close(fd);
         fd = f2;
         if (fd >= 0 && fstat(fd, st) != 0) {
@@ -235,12 +238,22 @@ static int open_file(int dirfd, const char *rel, struct stat *st)
     return fd;
 }
 
-static const char *content_type(const char *rel, bool dir_index)
+static const char *content_type(int dirfd, const char *rel, bool dir_index)
 {
     const char *base = strrchr(rel, '/');
     base = base ? base + 1 : rel;
     const char *dot = strrchr(base, '.');
-    if (dir_index || !dot || strcmp(dot, ".json") == 0)
+    if (dir_index) {
+        /* a directory: its index.json, or else its index.html */
+        int dfd = openat(dirfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        bool json = dfd >= 0 && faccessat(dfd, "index.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+        if (dfd >= 0)
+            close(dfd);
+        return json ? "application/json" : "text/html";
+    }
+    if (dot && strcmp(dot, ".html") == 0)
+        return "text/html";
+    if (!dot || strcmp(dot, ".json") == 0)
         return "application/json";
     if (strcmp(dot, ".tgz") == 0)
         return "application/octet-stream";
@@ -314,7 +327,7 @@ static void serve_files(int c, int dirfd)
         else
             ol = snprintf(out, sizeof out, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
                           "Content-Length: %lld\r\nConnection: %s\r\n\r\n",
-                          content_type(rel, dir_index), (long long)st.st_size,
+                          content_type(dirfd, rel, dir_index), (long long)st.st_size,
                           close_it ? "close" : "keep-alive");
         write_all(c, out, (size_t)ol);
         if (fd >= 0) {

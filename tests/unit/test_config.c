@@ -383,7 +383,10 @@ static void test_spec_list(void **state)
          "deb", "ripgrep", 2},
         {"{\"tool\": [\"npm:eslint@9\", \"deb:eslint\"]}", "npm:eslint@9",
          "npm", "eslint", 2},
-        {"{\"tool\": [\"cargo:ripgrep\", \"pipx:rg\"]}", "cargo:ripgrep",
+        /* cargo: is not installed by coco yet: the next one is */
+        {"{\"tool\": [\"cargo:ripgrep\", \"pipx:rg\"]}", "pipx:rg",
+         "pipx", "rg", 2},
+        {"{\"tool\": [\"cargo:ripgrep\", \"go:rg\"]}", "cargo:ripgrep",
          "cargo", "ripgrep", 2},
         {"{\"tool\": [\"deb:black\"]}", "deb:black", "deb", "black", 1},
         {"{\"tool\": \"deb:fd-find\"}", "deb:fd-find", "deb", "fd-find", 1},
