@@ -451,8 +451,9 @@ static void log_tail(const char *log, int lines)
 
 /* After a failed phase F: the first host the proxy refused, from its
  * notices in LOG ("coco: TOOL: egress to HOST port N refused (WHY)"),
- * said plainly in ERR: a registry that cannot be reached, or a host the
- * installer wanted that phase F does not allow.  0 when there is none. */
+ * said plainly in ERR: a registry that cannot be reached (-1: that is
+ * the whole story), or a host the installer wanted that phase F does not
+ * allow (1: the log's tail says what wanted it).  0 when there is none. */
 static int why_fetch_failed(const struct phase_ctx *pc, const char *log,
                             const struct install_lockcheck *lc,
                             const char *espec, coco_err *err)
@@ -477,11 +478,12 @@ static int why_fetch_failed(const struct phase_ctx *pc, const char *log,
         _cleanup_free_ char *eh = str_escape(host);
         if (!net_allow_match(lc->allow, lc->n_allow, host, (uint16_t)port)) {
             _cleanup_free_ char *c = str_escape(pc->p->config_path);
-            return err_set(err, 0, "%s: installing %s failed: the installer "
-                           "asked for %s:%u, which is not a registry host "
-                           "(to allow it, add it to \"install\": "
-                           "{\"allowed_hosts\": [...]} in %s; log: %s)",
-                           pc->p->tool, espec, eh, port, c, log);
+            err_set(err, 0, "%s: installing %s failed: the installer asked "
+                    "for %s:%u, which fetch does not allow (only the "
+                    "registry's hosts; a registry of your own goes in "
+                    "\"install\": {\"allowed_hosts\": [...]} in %s)",
+                    pc->p->tool, espec, eh, port, c);
+            return 1;
         }
         const char *plain =
             streq(why, "no-address") ? "its name does not resolve from "
@@ -806,9 +808,11 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
             goto out;  /* the image lacks the installer: one line */
         struct install_lockcheck flc = {.allow = allow,
                                         .n_allow = pc.hosts.n};
-        if (code > 0 && why_fetch_failed(&pc, log, &flc, espec, err) < 0)
+        int why = code > 0 ? why_fetch_failed(&pc, log, &flc, espec, err)
+                           : 0;
+        if (why < 0)
             goto out;  /* one line says it all */
-        if (code > 0)
+        if (code > 0 && why == 0)
             err_set(err, 0, "%s: installing %s failed: %s exited with %d "
                     "while fetching from %s", p->tool, espec, d->program,
                     code, hosts_text);

@@ -199,7 +199,7 @@ PY
         ((SECONDS - start < 30)) || { echo "took $((SECONDS - start)) s"; return 1; }
         run --separate-stderr as "$who" "$COCO" install pynohost
         [[ $status -ne 0 ]] || { echo "$stderr"; return 1; }
-        [[ $stderr == *"asked for registry.test:8081, which is not a registry host"*'"install": {"allowed_hosts"'* ]] ||
+        [[ $stderr == *"asked for registry.test:8081, which fetch does not allow"*'"install": {"allowed_hosts"'* ]] ||
             { echo "$stderr"; return 1; }
     done
 }
