@@ -66,7 +66,7 @@ bool pypi_name_ok(const char *s, size_t n)
         !isalnum((unsigned char)s[n - 1]))
         return false;
     for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)s[i]) && !strchr("-_.", s[i]))
+        if (!isalnum((unsigned char)s[i]) && (!s[i] || !strchr("-_.", s[i])))
             return false;
     return true;
 }
@@ -79,7 +79,7 @@ static bool version_ok(const char *s, size_t n)
     if (n == 0 || n > 64 || !isdigit((unsigned char)s[0]))
         return false;
     for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)s[i]) && !strchr(".!+_", s[i]))
+        if (!isalnum((unsigned char)s[i]) && (!s[i] || !strchr(".!+_", s[i])))
             return false;
     return true;
 }
@@ -89,7 +89,7 @@ static bool tag_ok(const char *s, size_t n)
     if (n == 0 || n > 200)
         return false;
     for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)s[i]) && !strchr("._", s[i]))
+        if (!isalnum((unsigned char)s[i]) && (!s[i] || !strchr("._", s[i])))
             return false;
     return true;
 }
@@ -159,12 +159,13 @@ int pypi_lock_parse(const char *text, size_t len, struct pypi_pin **out,
             continue;
         }
         /* NAME==VERSION --hash=sha256:HEX */
-        const char *eq = ll > 2 ? strstr(p, "==") : NULL;
+        /* the text is not NUL-terminated: search the line only */
+        const char *eq = memmem(p, ll, "==", 2);
         const char *sp = memchr(p, ' ', ll);
         static const char hp[] = " --hash=sha256:";
         bool ok = eq && sp && eq < sp && eq < le &&
                   (size_t)(le - sp) == sizeof hp - 1 + 64 &&
-                  strncmp(sp, hp, sizeof hp - 1) == 0;
+                  memcmp(sp, hp, sizeof hp - 1) == 0;
         const char *hex = ok ? sp + sizeof hp - 1 : NULL;
         ok = ok && pypi_name_ok(p, (size_t)(eq - p)) &&
              version_ok(eq + 2, (size_t)(sp - eq - 2));
