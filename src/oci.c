@@ -350,6 +350,30 @@ static int add_bind(const struct policy *p, const struct policy_mount *m,
     return 0;
 }
 
+/* The host-executed files protect_scan() found in writable mounts
+ * (parents first): each directory above one bound onto itself (a mount
+ * point cannot be renamed away), then the path itself read-only.  Both
+ * engines mount in destination order, parents first.  A symlink has
+ * nothing to bind over (compared after the run); an allowed path stays
+ * writable. */
+static int add_protect(const struct policy *p, struct strvec *argv,
+                       coco_err *err)
+{
+    bool docker = p->runtime == RT_DOCKER;
+    for (size_t i = 0; i < p->n_protect; i++) {
+        const struct policy_protect *e = &p->protect[i];
+        if (e->is_link || e->allowed)
+            continue;
+        if (check_mount_path(p, "protected path", e->host, false, err) < 0 ||
+            check_mount_path(p, "protected path", e->ctr, false, err) < 0)
+            return -1;
+        strvec_pushf(argv, "--mount=type=bind,src=%s,dst=%s%s%s", e->host,
+                     e->ctr, e->anchor ? "" : ",ro",
+                     docker ? "" : ",nosuid,nodev");
+    }
+    return 0;
+}
+
 static int add_x11(const struct policy *p, struct strvec *argv, coco_err *err)
 {
     if (!p->x11)
@@ -558,6 +582,8 @@ int oci_build_argv(const struct policy *p, const struct egress *eg,
     for (size_t i = 0; i < p->n_mounts; i++)
         if (add_bind(p, &p->mounts[i], &a, err) < 0)
             return -1;
+    if (add_protect(p, &a, err) < 0)
+        return -1;
     /* The tool's cache volume: per tool unless "isolated": false, so one
      * tool cannot plant files another tool will run. */
     if (p->volume)
