@@ -212,3 +212,15 @@ kill_coco_docker() {
 @test "docker: SIGKILL to coco under limits.timeout leaves nothing either" {
     kill_coco_docker '"limits": {"timeout": "5m"}'
 }
+
+@test "docker: protected host-executed files: hooks, config, .envrc stay, .git cannot be moved away, created files are moved aside" {
+    protect_fixture "$WORK"
+    install_config dsh "{\"command\": \"/bin/sh\", \"image\": \"$TEST_BASE_IMAGE\",
+        \"mounts\": [{\"src\": \".\", \"dst\": \"/workspace\"}]}"
+    run "$COCO" run dsh protect_attack.sh
+    protect_assert_held "$WORK"
+    # the mounts that did it
+    run "$COCO" run --dry-run dsh protect_attack.sh
+    assert_line "--mount=type=bind,src=$WORK/.git/config,dst=/workspace/.git/config,ro"
+    assert_line "--mount=type=bind,src=$WORK/.git,dst=/workspace/.git"
+}
