@@ -515,8 +515,11 @@ int protect_after(const struct policy *p, FILE *o)
     for (size_t i = 0; i < now.n; i++) {
         const struct policy_protect *a = &now.v[i];
         const struct policy_protect *b = before(p, a);
+        /* A symlink had no bind over it: another link in its place (on
+         * a reused inode number) counts as replaced too. */
         bool created = !b || b->dev != a->dev || b->ino != a->ino ||
-                       b->is_dir != a->is_dir || b->is_link != a->is_link;
+                       b->is_dir != a->is_dir || b->is_link != a->is_link ||
+                       (b->is_link && b->fp != a->fp);
         if (!created) {
             if (b->fp != a->fp)
                 strvec_pushf(&report, "changed%s  %s",
