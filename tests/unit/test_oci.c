@@ -281,7 +281,10 @@ static void test_reserved_names_go_to_envfile(void **state)
                               "XDG_CACHE_HOME", "_OCI_SYNCPIPE",
                               "SSH_AUTH_SOCK", "No_Proxy"};
     for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
-        assert_false(has_env_flag(&b->argv, reserved[i]));
+        /* (docker's proxy names are also named bare, "-e http_proxy", so
+         * its client does not fill them in: test_docker_proxy_vars) */
+        if (strcmp(reserved[i], "http_proxy") != 0)
+            assert_false(has_env_flag(&b->argv, reserved[i]));
         _cleanup_free_ char *pfx = xasprintf("%s=", reserved[i]);
         assert_int_equal(count_prefix(&b->env, pfx), 0);
         assert_int_equal(count_prefix(&b->envfile, pfx), 1);
@@ -819,6 +822,39 @@ static void test_protect_mounts(void **state)
     }
 }
 
+/* docker fills every proxy variable a run does not name with -e from the
+ * "proxies" of ~/.docker/config.json (a value in the env file does not
+ * count): each is named ("-e NAME", set to nothing: the client's
+ * environment lacks it); one the config sets has its value in the env
+ * file.  podman gets --http-proxy=false. */
+static void test_docker_proxy_vars(void **state)
+{
+    (void)state;
+    struct policy *p = base_policy(RT_DOCKER, false);
+    add_env(p, "HTTPS_PROXY", "http://127.0.0.1:9", false);
+    struct built *b = build(p);
+    assert_int_equal(b->rc, 0);
+    const char *names[] = {"HTTP_PROXY", "http_proxy", "https_proxy",
+                           "NO_PROXY", "no_proxy", "FTP_PROXY", "ftp_proxy",
+                           "ALL_PROXY", "all_proxy"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        assert_true(has_env_flag(&b->argv, names[i]));
+    assert_true(has_env_flag(&b->argv, "HTTPS_PROXY"));
+    assert_true(envfile_has(&b->envfile, "HTTPS_PROXY=http://127.0.0.1:9"));
+    /* never a value in the argv or the client's environment */
+    assert_false(any_contains(&b->argv, "_PROXY="));
+    assert_false(any_contains(&b->env, "PROXY="));
+    free_built(b);
+    free_policy(p);
+
+    p = base_policy(RT_PODMAN, false);
+    b = build(p);
+    assert_false(has_env_flag(&b->argv, "HTTP_PROXY"));
+    assert_true(find(&b->argv, "--http-proxy=false") >= 0);
+    free_built(b);
+    free_policy(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -841,6 +877,7 @@ int main(void)
         cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_find_engine),
         cmocka_unit_test(test_protect_mounts),
+        cmocka_unit_test(test_docker_proxy_vars),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
