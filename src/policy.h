@@ -125,6 +125,7 @@ struct policy_protect {
                          the run like the rest */
     bool allowed;     /* the config's protect.allow: stays writable */
     bool via_gitdir;  /* found through a .git file's gitdir: */
+    bool link_target; /* what a protected symlink names inside the mount */
     dev_t dev;
     ino_t ino;
     uint64_t fp;      /* fingerprint of its content and metadata */

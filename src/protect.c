@@ -14,7 +14,10 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "sys.h"
@@ -171,6 +174,69 @@ static void push(struct walk *w, const char *rel, int kind, bool anchor,
     };
 }
 
+/* The symlink NAME beneath DFD (at REL) points into the mount: the file
+ * or directory it names there is what the host runs through it, so it is
+ * protected as KIND too.  Resolved beneath the mount's root only
+ * (RESOLVE_BENEATH: a link out of it, or through "..", is not followed;
+ * an absolute link into the mount's source is taken relative to it). */
+static void link_target(struct walk *w, int dfd, const char *name,
+                        const char *rel, int kind, bool via)
+{
+    char text[PATH_MAX];
+    ssize_t n = readlinkat(dfd, name, text, sizeof text - 1);
+    if (n <= 0)
+        return;
+    text[n] = '\0';
+    _cleanup_free_ char *start = NULL;
+    if (text[0] == '/') {
+        _cleanup_free_ char *norm = path_normalize(text);
+        if (!norm || !path_is_within(norm, w->src) || streq(norm, w->src))
+            return;
+        start = xstrdup(norm + strlen(w->src) + (strcmp(w->src, "/") != 0));
+    } else {
+        start = xstrdup(rel);
+    }
+    struct open_how how = {
+        .flags = O_PATH | O_CLOEXEC,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+    };
+    _cleanup_close_ int fd = (int)syscall(SYS_openat2, w->rootfd, start, &how,
+                                          sizeof how);
+    if (fd < 0)
+        return;
+    char proc[64], real[PATH_MAX];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    n = readlink(proc, real, sizeof real - 1);
+    if (n <= 0)
+        return;
+    real[n] = '\0';
+    if (!path_is_within(real, w->src) || streq(real, w->src))
+        return;
+    const char *trel = real + strlen(w->src) + (strcmp(w->src, "/") != 0);
+    struct stat st;
+    if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)))
+        return;
+    if (plist_has(w->out, w->root, trel))
+        return;
+    _cleanup_free_ char *tdir = xstrdup(trel);
+    char *slash = strrchr(tdir, '/');
+    const char *tbase = trel;
+    _cleanup_close_ int tdfd = -1;
+    if (slash) {
+        *slash = '\0';
+        tbase = slash + 1;
+        tdfd = open_nofollow(w->rootfd, tdir, -1);
+    } else {
+        tdfd = openat(w->rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    }
+    if (tdfd < 0)
+        return;
+    size_t budget = 4096;
+    push(w, trel, kind, false, &st, fingerprint(tdfd, tbase, &st, 0, &budget),
+         via);
+    w->out->v[w->out->n - 1].link_target = true;
+}
+
 /* Record NAME beneath DFD (at REL in the mount) as KIND, when it exists;
  * returns true when it did. */
 static bool record(struct walk *w, int dfd, const char *name, const char *rel,
@@ -182,6 +248,8 @@ static bool record(struct walk *w, int dfd, const char *name, const char *rel,
     size_t budget = 4096;
     push(w, rel, kind, false, &st, fingerprint(dfd, name, &st, 0, &budget),
          via);
+    if (S_ISLNK(st.st_mode))
+        link_target(w, dfd, name, rel, kind, via);
     return true;
 }
 
@@ -615,8 +683,9 @@ int protect_describe(const struct policy *p, FILE *o)
                 e->allowed ? "read+write" : e->is_link ? "compared"
                                                        : "read-only",
                 E(e->host),
-                e->is_link ? " (a symlink: not followed; replacing it is "
-                             "caught after the run)" : "",
+                e->is_link ? " (a symlink: replacing it is caught after "
+                             "the run; followed only inside the mount)"
+                : e->link_target ? " (what a protected symlink names)" : "",
                 e->via_gitdir ? " (through a .git file's gitdir:)" : "");
     }
     if (!shown)

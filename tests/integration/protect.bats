@@ -172,7 +172,8 @@ as_user() {
     assert_contains "replaced $WORK/.envrc -> $WORK/.envrc.coco-blocked"
     ln -s "$TEST_TMP/outside/envrc" "$WORK/.envrc"
     run "$COCO" show sh
-    assert_contains "compared    $WORK/.envrc (a symlink: not followed"
+    assert_contains "compared    $WORK/.envrc (a symlink: replacing it is caught after the run"
+    refute_contains "$TEST_TMP/outside/envrc"
 }
 
 @test "protect: an existing NAME.coco-blocked is never overwritten" {
@@ -181,4 +182,30 @@ as_user() {
     assert_status 0
     [[ $(cat "$WORK/.envrc.coco-blocked") == old ]]
     [[ $(cat "$WORK/.envrc.coco-blocked.1") == new ]]
+}
+
+@test "protect: a symlink .envrc pointing into the workspace protects what it names" {
+    for who in root user; do
+        run_as=()
+        dir=$WORK
+        if [[ $who == user ]]; then
+            run_as=(as_user)
+            dir=$UWORK
+        fi
+        mkdir -p "$dir/scripts"
+        printf 'export TRUSTED=1\n' >"$dir/scripts/env.sh"
+        ln -s scripts/env.sh "$dir/.envrc"
+        [[ $who == user ]] && chown -R "$TESTUSER:" "$UWORK"
+        run "${run_as[@]}" "$COCO" run sh -c '
+            printf "echo pwned\n" >>.envrc && echo ATTACK-LINK
+            printf "echo pwned\n" >>scripts/env.sh && echo ATTACK-TARGET
+            exit 4'
+        assert_status 4
+        refute_contains ATTACK-LINK
+        refute_contains ATTACK-TARGET
+        [[ $(cat "$dir/scripts/env.sh") == "export TRUSTED=1" ]]
+        [[ -L $dir/.envrc ]]
+    done
+    run "$COCO" show sh
+    assert_contains "read-only   $WORK/scripts/env.sh (what a protected symlink names)"
 }
