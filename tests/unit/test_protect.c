@@ -64,6 +64,11 @@ static void test_scan(void **state)
     mk("ws/wt/.git", "gitdir: ../../outside/.git\n");  /* outside: not visible */
     _cleanup_free_ char *lnk = path_join(tmp, "ws/.mcp.json");
     assert_int_equal(symlink("/etc/passwd", lnk), 0);
+    mk("ws/conf/claude/settings.json", "{}\n");
+    _cleanup_free_ char *cl = path_join(tmp, "ws/.claude");
+    assert_int_equal(symlink("conf/claude", cl), 0);  /* inside: its target too */
+    _cleanup_free_ char *esc = path_join(tmp, "ws/sub/.envrc");
+    assert_int_equal(symlink("../../outside/.git/config", esc), 0);  /* out */
     _cleanup_free_ char *ldir = path_join(tmp, "ws/linked");
     _cleanup_free_ char *out = path_join(tmp, "outside");
     assert_int_equal(symlink(out, ldir), 0);  /* never descended into */
@@ -106,6 +111,14 @@ static void test_scan(void **state)
     assert_true(e->via_gitdir);
     assert_non_null(find(&p, ".git/modules/sub/config"));
     assert_non_null(find(&p, "wt/.git"));
+    assert_non_null(e = find(&p, ".claude"));
+    assert_true(e->is_link);
+    assert_non_null(e = find(&p, "conf/claude"));
+    assert_true(e->link_target && e->is_dir && !e->is_link);
+    assert_non_null(e = find(&p, "conf"));
+    assert_true(e->anchor);
+    assert_non_null(e = find(&p, "sub/.envrc"));
+    assert_true(e->is_link);
     for (size_t i = 0; i < p.n_protect; i++) {
         assert_null(strstr(p.protect[i].rel, "outside"));
         assert_null(strstr(p.protect[i].rel, "linked"));
