@@ -209,3 +209,82 @@ as_user() {
     run "$COCO" show sh
     assert_contains "read-only   $WORK/scripts/env.sh (what a protected symlink names)"
 }
+
+# Every protected name: the files, then the directories (protect.h's list).
+PROTECTED_FILES=(.git/config .gitmodules .envrc .mcp.json)
+PROTECTED_DIRS=(.git/hooks .husky .vscode .idea .claude)
+
+@test "protect: each protected name, existing, cannot be written, removed or moved (root and user)" {
+    for who in root user; do
+        run_as=()
+        dir=$WORK
+        if [[ $who == user ]]; then
+            run_as=(as_user)
+            dir=$UWORK
+        fi
+        mkdir -p "$dir/.git"
+        for f in "${PROTECTED_FILES[@]}"; do printf 'trusted\n' >"$dir/$f"; done
+        for d in "${PROTECTED_DIRS[@]}"; do
+            mkdir -p "$dir/$d"
+            printf 'trusted\n' >"$dir/$d/keep"
+        done
+        [[ $who == user ]] && chown -R "$TESTUSER:" "$UWORK"
+        # the attack works on the host (so the test can fail)
+        cp -a "$dir" "$TEST_TMP/bare-$who"
+        (cd "$TEST_TMP/bare-$who" && printf 'pwned\n' >>.envrc && mkdir -p .husky && printf x >.husky/pre-commit)
+        grep -q pwned "$TEST_TMP/bare-$who/.envrc"
+        run "${run_as[@]}" "$COCO" run sh -c '
+            for f in .git/config .gitmodules .envrc .mcp.json; do
+                printf "pwned\n" >>"$f" && echo "ATTACK wrote $f"
+                rm -f "$f" && echo "ATTACK removed $f"
+                mv "$f" "$f.x" && echo "ATTACK moved $f"
+            done
+            for d in .git/hooks .husky .vscode .idea .claude; do
+                printf "pwned\n" >"$d/pre-commit" && echo "ATTACK wrote $d"
+                rm -rf "$d" && echo "ATTACK removed $d"
+                mv "$d" "$d.x" && echo "ATTACK moved $d"
+            done
+            exit 9'
+        assert_status 9
+        refute_contains ATTACK
+        for f in "${PROTECTED_FILES[@]}"; do
+            [[ $(cat "$dir/$f") == trusted && ! -e $dir/$f.x ]] || {
+                echo "$who: $f changed" >&2
+                return 1
+            }
+        done
+        for d in "${PROTECTED_DIRS[@]}"; do
+            [[ $(ls -A "$dir/$d") == keep && ! -e $dir/$d.x ]] || {
+                echo "$who: $d changed: $(ls -A "$dir/$d")" >&2
+                return 1
+            }
+        done
+    done
+}
+
+@test "protect: each protected name the tool creates is moved aside and named (root and user)" {
+    for who in root user; do
+        run_as=()
+        dir=$WORK
+        if [[ $who == user ]]; then
+            run_as=(as_user)
+            dir=$UWORK
+            chown -R "$TESTUSER:" "$UWORK"
+        fi
+        run "${run_as[@]}" "$COCO" run sh -c '
+            mkdir -p .git
+            for f in .git/config .gitmodules .envrc .mcp.json; do printf "pwned\n" >"$f"; done
+            for d in .git/hooks .husky .vscode .idea .claude; do
+                mkdir -p "$d" && printf "pwned\n" >"$d/pre-commit"
+            done
+            exit 8'
+        assert_status 8
+        for p in "${PROTECTED_FILES[@]}" "${PROTECTED_DIRS[@]}"; do
+            [[ ! -e $dir/$p && -e $dir/$p.coco-blocked ]] || {
+                echo "$who: $p was not moved aside" >&2
+                return 1
+            }
+            assert_contains "created $dir/$p -> $dir/$p.coco-blocked"
+        done
+    done
+}
