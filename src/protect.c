@@ -570,8 +570,14 @@ static int move_aside(int rootfd, const char *rel, char **to)
 
 int protect_after(const struct policy *p, FILE *o)
 {
-    if (p->protect_roots.n == 0)
+    if (p->protect_roots.n == 0) {
+        if (p->report) {
+            _cleanup_free_ char *t = str_escape(p->tool);
+            fprintf(o, "coco: %s: host-executed files report: no writable "
+                       "mount, nothing could be written\n", t);
+        }
         return 0;
+    }
     struct plist now = {0};
     scan_all(p, &now);
     _cleanup_strvec_ struct strvec keep = STRVEC_INIT;
@@ -603,6 +609,7 @@ int protect_after(const struct policy *p, FILE *o)
         }
         const struct policy_mount *m = root_mount(p, p->protect_roots.v[a->root]);
         char *to = NULL;
+        errno = ENOENT;  /* (no mount: its source is gone) */
         if (m && move_aside(m->fd, a->rel, &to) == 0) {
             _cleanup_free_ char *dir = xstrdup(a->host);
             *strrchr(dir, '/') = '\0';
@@ -640,10 +647,12 @@ int protect_after(const struct policy *p, FILE *o)
                 E(p->tool));
     }
     if (p->report) {
+        size_t n = 0;
+        for (size_t i = 0; i < p->n_protect; i++)
+            n += !p->protect[i].anchor;
         if (report.n == 0)
             fprintf(o, "coco: %s: host-executed files report: none created "
-                       "or changed (%zu protected)\n", E(p->tool),
-                    p->n_protect);
+                       "or changed (%zu protected)\n", E(p->tool), n);
         else {
             fprintf(o, "coco: %s: host-executed files report:\n", E(p->tool));
             for (size_t i = 0; i < report.n; i++)
