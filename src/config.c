@@ -10,6 +10,7 @@
 #include "hostpath.h"
 #include "net.h"
 #include "paths.h"
+#include "protect.h"
 #include "sys.h"
 
 #include <arpa/inet.h>
@@ -681,6 +682,35 @@ static int key_install(struct parse_ctx *ctx, const char *key, json_t *v)
     return 0;
 }
 
+/* A name "protect.allow" may hold: one of the protected host-executed
+ * paths (protect.h). */
+static const char *protect_name_check(const char *s)
+{
+    if (protect_kind(s) < 0)
+        return "not a protected path (use one of " PROTECT_NAMES_TEXT ")";
+    return NULL;
+}
+
+static int key_protect(struct parse_ctx *ctx, const char *key, json_t *v)
+{
+    if (!json_is_object(v))
+        return KEY_ERR(ctx, key, "must be an object {\"allow\": "
+                                 "[\".git/config\"]}, not %s",
+                       json_type_word(v));
+    const char *k;
+    json_t *f;
+    json_object_foreach(v, k, f) {
+        char dkey[96];
+        snprintf(dkey, sizeof dkey, "%s.%s", key, k);
+        if (strcmp(k, "allow") != 0)
+            return KEY_ERR(ctx, dkey, "unknown key (protect has allow)");
+        if (get_string_array(ctx, dkey, f, &ctx->cfg->protect_allow,
+                             protect_name_check) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static const char *private_range_check(const char *s)
 {
     static char buf[256];
@@ -864,6 +894,8 @@ static const struct key_row {
     {"image", key_image, "container image"},
     {"runtime", key_runtime, "podman | docker | native"},
     {"limits", key_limits, "{memory, pids, cpus, timeout, output}"},
+    {"protect", key_protect, "{allow: [\".git/config\"]} protected "
+                             "host-executed paths the tool may write (risky)"},
 };
 
 static int parse_root(struct parse_ctx *ctx, json_t *root)
@@ -1058,6 +1090,7 @@ void config_free(struct config *c)
     strvec_clear(&c->deps_mise);
     strvec_clear(&c->allow_scripts);
     strvec_clear(&c->install_hosts);
+    strvec_clear(&c->protect_allow);
     free(c->workdir);
     strvec_clear(&c->allowed_hosts);
     strvec_clear(&c->private_ranges);

@@ -86,6 +86,8 @@ struct config {
     struct strvec deps_mise;
     struct strvec allow_scripts;  /* install.allow_scripts */
     struct strvec install_hosts;  /* install.allowed_hosts, canonical */
+    struct strvec protect_allow;  /* protect.allow: names of
+                                     PROTECT_NAMES the tool may write */
     char *workdir;           /* NULL: "/workspace" */
     enum net_mode network;   /* NET_UNSET when the key is absent */
     struct strvec allowed_hosts;  /* lower-cased */

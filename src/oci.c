@@ -137,6 +137,13 @@ static const struct engine_env engine_env[] = {
      "podman talks to systemd over it"},
 };
 
+/* The proxy variables docker's client fills in from the "proxies" of
+ * ~/.docker/config.json (both cases of each). */
+static const char *const docker_proxy_vars[] = {
+    "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY",
+    "no_proxy", "FTP_PROXY", "ftp_proxy", "ALL_PROXY", "all_proxy", NULL,
+};
+
 /* Why NAME must stay out of the engine's environment, or NULL. */
 static const char *engine_reads(const char *name)
 {
@@ -288,6 +295,28 @@ static int add_env(const struct policy *p, const struct egress *eg,
                       env_out, envfile_out, err) < 0)
             return -1;
     }
+    /* docker's client copies the "proxies" of the user's
+     * ~/.docker/config.json into every container, for each of these
+     * names not set with -e (docker-cli ParseProxyConfig; a value from
+     * the env file does not count: docker 28 overrides it).  "-e NAME"
+     * alone counts as set, and the client's environment has none of
+     * them (engine_envp() leaves them out for docker), so the container
+     * gets the value the env file gives (the config's, egress's) or none
+     * at all: never the config's proxies, never the host's. */
+    if (p->runtime == RT_DOCKER) {
+        for (size_t i = 0; docker_proxy_vars[i]; i++) {
+            const char *n = docker_proxy_vars[i];
+            size_t nl = strlen(n);
+            bool set = false;
+            for (size_t j = 0; j < env_out->n && !set; j++)
+                set = strncmp(env_out->v[j], n, nl) == 0 &&
+                      env_out->v[j][nl] == '=';
+            if (!set) {
+                strvec_push(&eargs, "-e");
+                strvec_push(&eargs, n);
+            }
+        }
+    }
     if (envfile_out->n > 0) {
         /* A comment first: docker strips a byte-order mark from the
          * start of the file, which must never be part of a value. */
@@ -347,6 +376,30 @@ static int add_bind(const struct policy *p, const struct policy_mount *m,
                  : (m->opts & MNT_Z_PRIVATE) ? ",relabel=private"
                                              : ",relabel=shared",
                  (m->opts & MNT_NOEXEC) ? ",noexec" : "");
+    return 0;
+}
+
+/* The host-executed files protect_scan() found in writable mounts
+ * (parents first): each directory above one bound onto itself (a mount
+ * point cannot be renamed away), then the path itself read-only.  Both
+ * engines mount in destination order, parents first.  A symlink has
+ * nothing to bind over (compared after the run); an allowed path stays
+ * writable. */
+static int add_protect(const struct policy *p, struct strvec *argv,
+                       coco_err *err)
+{
+    bool docker = p->runtime == RT_DOCKER;
+    for (size_t i = 0; i < p->n_protect; i++) {
+        const struct policy_protect *e = &p->protect[i];
+        if (e->is_link || e->allowed)
+            continue;
+        if (check_mount_path(p, "protected path", e->host, false, err) < 0 ||
+            check_mount_path(p, "protected path", e->ctr, false, err) < 0)
+            return -1;
+        strvec_pushf(argv, "--mount=type=bind,src=%s,dst=%s%s%s", e->host,
+                     e->ctr, e->anchor ? "" : ",ro",
+                     docker ? "" : ",nosuid,nodev");
+    }
     return 0;
 }
 
@@ -558,6 +611,8 @@ int oci_build_argv(const struct policy *p, const struct egress *eg,
     for (size_t i = 0; i < p->n_mounts; i++)
         if (add_bind(p, &p->mounts[i], &a, err) < 0)
             return -1;
+    if (add_protect(p, &a, err) < 0)
+        return -1;
     /* The tool's cache volume: per tool unless "isolated": false, so one
      * tool cannot plant files another tool will run. */
     if (p->volume)
@@ -611,8 +666,9 @@ int oci_build_argv(const struct policy *p, const struct egress *eg,
 
 /* --- the runner -------------------------------------------------------- */
 
-/* The engine's environment: coco's own, with ENV_OUT laid over it. */
-static char **engine_envp(const struct strvec *env_out)
+/* The engine's environment: coco's own, with ENV_OUT laid over it; for
+ * DOCKER without the proxy variables (docker_proxy_vars: see add_env). */
+static char **engine_envp(const struct strvec *env_out, bool docker)
 {
     struct strvec e = STRVEC_INIT;
 
@@ -620,6 +676,11 @@ static char **engine_envp(const struct strvec *env_out)
         const char *eq = strchr(*h, '=');
         size_t n = eq ? (size_t)(eq - *h) : strlen(*h);
         bool replaced = false;
+        /* docker: "-e HTTP_PROXY" ... (add_env) must find none of the
+         * host's proxy settings to copy */
+        for (size_t i = 0; docker && docker_proxy_vars[i] && !replaced; i++)
+            replaced = strlen(docker_proxy_vars[i]) == n &&
+                       strncmp(docker_proxy_vars[i], *h, n) == 0;
         for (size_t i = 0; i < env_out->n && !replaced; i++)
             replaced = strncmp(env_out->v[i], *h, n) == 0 &&
                        env_out->v[i][n] == '=';
@@ -782,7 +843,7 @@ int oci_run(const struct policy *p, const struct egress *eg, coco_err *err)
      * first program: nothing in the image can skip it. */
     if ((profile_fd = sealed_memfd("seccomp profile", &profile, 1, err)) < 0)
         return -1;
-    envp = engine_envp(&env_out);
+    envp = engine_envp(&env_out, p->runtime == RT_DOCKER);
     engine_rm_argv(p, &rm);
 
     struct guard g = GUARD_INIT;

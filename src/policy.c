@@ -19,6 +19,7 @@
 #include "hostpath.h"
 #include "net.h"
 #include "paths.h"
+#include "protect.h"
 #include "spawn.h"
 #include "sys.h"
 
@@ -768,6 +769,8 @@ int policy_resolve(const struct config *cfg, const struct host_ctx *ctx,
     p->spec = spec ? xstrdup(spec) : NULL;
     for (size_t i = 0; i < cfg->allow_scripts.n; i++)
         strvec_push(&p->allow_scripts, cfg->allow_scripts.v[i]);
+    for (size_t i = 0; i < cfg->protect_allow.n; i++)
+        strvec_push(&p->protect_allow, cfg->protect_allow.v[i]);
     for (size_t i = 0; i < cfg->install_hosts.n; i++)
         strvec_push(&p->install_hosts, cfg->install_hosts.v[i]);
     for (size_t i = 0; i < cfg->n_env; i++)
@@ -865,6 +868,8 @@ void policy_free(struct policy *p)
     free(p->config_path);
     free(p->spec);
     strvec_clear(&p->allow_scripts);
+    strvec_clear(&p->protect_allow);
+    protect_free(p);
     strvec_clear(&p->install_hosts);
     strvec_clear(&p->config_env);
     free(p->engine_bin);

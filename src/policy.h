@@ -107,6 +107,30 @@ struct policy_net {
     struct strvec ports;          /* config ports + COCO_EXTRA_PORTS */
 };
 
+/* A protected host-executed path (protect.h) found in a writable mount
+ * before the run: read-only for the tool (natively a read-only bind over
+ * it, on podman and docker a read-only mount), unless ALLOWED. */
+struct policy_protect {
+    char *host;       /* absolute host path (the mount's source + REL) */
+    char *ctr;        /* the same path in the sandbox */
+    char *rel;        /* below the mount's source, no leading '/' */
+    size_t root;      /* index in the policy's protect_roots */
+    int kind;         /* protect_kind(), or -1 for an ANCHOR */
+    bool anchor;      /* a directory above a protected path, bound onto
+                         itself writable: a mount point cannot be
+                         renamed or removed, so the protected path
+                         cannot be moved away with it */
+    bool is_dir;
+    bool is_link;     /* a symlink: nothing to bind over; compared after
+                         the run like the rest */
+    bool allowed;     /* the config's protect.allow: stays writable */
+    bool via_gitdir;  /* found through a .git file's gitdir: */
+    bool link_target; /* what a protected symlink names inside the mount */
+    dev_t dev;
+    ino_t ino;
+    uint64_t fp;      /* fingerprint of its content and metadata */
+};
+
 /* The CA variables a tool with egress gets from the host. */
 #define POLICY_CA_VARS                                                     \
     "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE",          \
@@ -168,6 +192,13 @@ struct policy {
     char *home;              /* host home (for show) */
     bool dry_run;
     bool report;             /* --report (run_flags) */
+
+    struct strvec protect_allow;      /* config protect.allow */
+    struct strvec protect_roots;      /* sources of the writable mounts
+                                         protect_scan() searched */
+    struct policy_protect *protect;   /* protect_scan(), parents first */
+    size_t n_protect;
+    bool protect_truncated;           /* the scan hit its bounds */
 };
 
 /* Fill CTX from the running process (cwd, $HOME, ids, ttys, environ...).

@@ -16,6 +16,7 @@
 #include "net.h"
 #include "oci.h"
 #include "paths.h"
+#include "protect.h"
 #include "sys.h"
 #include "show.h"
 
@@ -41,6 +42,11 @@ int run_load_policy(const char *tool, const struct run_flags *flags,
             ctx->native_available = native_available();
         if (r == 0)
             r = policy_resolve(&cfg, ctx, flags, args, n_args, p, &err);
+        /* The host-executed files in its writable mounts, before the
+         * tool can touch them: what the backends make read-only and
+         * protect_after() compares with. */
+        if (r == 0)
+            protect_scan(p);
         /* The mount sources are resolved: the cwd's descriptor has served
          * (and a run should not carry it, nor spend a descriptor on it). */
         if (ctx->have_cwd_fd) {
@@ -145,6 +151,9 @@ int run_tool(const struct run_cmd *rc)
             err_print(&err);
             code = err_exit_code(&err);
         }
+        /* Whatever the tool created that the host would run is moved
+         * aside; the exit code stays the tool's. */
+        protect_after(&p, stderr);
         /* With the proxy, it reports as it stops (net/session.c). */
         if (p.report && !proxied)
             fprintf(stderr, "coco: %s: egress report: %s\n", p.tool,

@@ -18,6 +18,7 @@
 #include "net.h"
 #include "oci.h"
 #include "paths.h"
+#include "protect.h"
 
 /* ---- coco show: the resolved policy ---- */
 
@@ -91,6 +92,7 @@ void show_policy(const struct policy *p, FILE *o)
                    "other tools, which can tamper with each other\n");
         risks++;
     }
+    risks += protect_describe(p, o);
 
     fprintf(o, "network    ");
     switch (p->net.mode) {
@@ -300,6 +302,10 @@ void show_config(const struct config *c, const char *home, const char *cwd,
                 c->mounts[i].opts & MNT_RO ? "read-only" : "read+write",
                 risky ? ": a sensitive host path" : "");
     }
+    for (size_t i = 0; i < c->protect_allow.n; i++)
+        fprintf(o, "  %-9s ! protect.allow: the tool may write %s, which "
+                   "your host runs\n", i ? "" : "protect",
+                E(c->protect_allow.v[i]));
     switch (c->network) {
     case NET_ALLOWED:
         fprintf(o, "  network   only:");

@@ -101,7 +101,10 @@ void native_describe(const struct policy *p, FILE *out)
     for (size_t i = 0; i < plan.n; i++) {
         const struct mop *op = &plan.ops[i];
         char extra[64] = "";
-        if (op->kind == MOP_BIND)
+        if (op->kind == MOP_PROTECT)
+            snprintf(extra, sizeof extra, "%s",
+                     op->flags & MOPF_RO ? " ro" : " rw");
+        else if (op->kind == MOP_BIND)
             snprintf(extra, sizeof extra, "%s%s%s",
                      op->flags & MOPF_RO ? " ro" : " rw",
                      op->flags & MOPF_NOEXEC ? ",noexec" : "",

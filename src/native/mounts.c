@@ -189,6 +189,22 @@ void mount_plan_build(const struct policy *p,
         plan->ops[plan->n - 1].srcfd = m->fd;
     }
 
+    /* Host-executed files the scan found in writable mounts
+     * (protect.h), parents first: each directory above one bound onto
+     * itself, so it cannot be renamed or removed with the protected path
+     * in it, then the path itself read-only.  A symlink is left as it
+     * is (nothing to bind over; compared after the run), an allowed
+     * path stays writable. */
+    for (size_t i = 0; i < p->n_protect; i++) {
+        const struct policy_protect *e = &p->protect[i];
+        if (e->is_link || e->allowed)
+            continue;
+        add(plan, MOP_PROTECT, NULL, e->ctr,
+            (e->anchor ? 0 : MOPF_RO) | (e->is_dir ? MOPF_DIR : 0), 0, 0,
+            e->anchor ? "holds a protected path: cannot be renamed away"
+                      : "host-executed file, read-only for the tool");
+    }
+
     /* The workdir exists even when no mount provides it, as with
      * `podman run -w`: an empty directory in the read-only root. */
     const char *wd = p->workdir ? p->workdir : COCO_DEFAULT_WORKDIR;
@@ -249,7 +265,7 @@ const char *mop_kind_name(enum mop_kind k)
         [MOP_BIND] = "bind", [MOP_DEV] = "device", [MOP_SYMLINK] = "symlink",
         [MOP_TMPFS] = "tmpfs", [MOP_PROC] = "proc", [MOP_DEVPTS] = "devpts",
         [MOP_RO] = "read-only", [MOP_MASK] = "masked", [MOP_DIR] = "dir",
-        [MOP_FILE] = "file",
+        [MOP_FILE] = "file", [MOP_PROTECT] = "protect",
     };
     return (size_t)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
@@ -596,6 +612,21 @@ static int apply_op(const struct mop *op, int rootfd, int srcfd, int idmap_fd,
         *what = "make read-only";
         return bind_tree(tfd, "", true, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
                          MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, -1, tfd);
+    }
+    case MOP_PROTECT: {
+        /* Inside the user's files: opened without creating anything and
+         * without following a symlink; gone since the scan is refused
+         * (the tool would get it writable). */
+        *what = "open the protected path";
+        tfd = open_target(rootfd, rel, op->flags & MOPF_DIR, false);
+        if (tfd < 0)
+            return -1;
+        *what = op->flags & MOPF_RO ? "make the protected path read-only"
+                                    : "bind the protected path's directory";
+        return bind_tree(tfd, "", true, op->flags & MOPF_RO
+                         ? MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+                               MOUNT_ATTR_NODEV
+                         : 0, -1, tfd);
     }
     case MOP_FILE: {
         struct stat st;

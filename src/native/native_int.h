@@ -134,6 +134,10 @@ enum mop_kind {
                      existing file DST (skipped when DST is absent or a
                      symlink): coco's own /etc/hosts, /etc/resolv.conf;
                      with MOPF_CREATE, DST is made (the CA copies) */
+    MOP_PROTECT,  /* DST (an existing path inside a config bind, never
+                     created) bound onto itself: read-only with MOPF_RO
+                     (a protected host-executed file), else as it is (an
+                     anchor: a mount point cannot be renamed away) */
 };
 
 enum {

@@ -1319,6 +1319,19 @@ make_store() {
     [[ "$output" != *"not pinned"* ]]
 }
 
+@test "get marks protect.allow: the tool may write a file the host runs" {
+    mkdir -p "$TEST_TMP/pstore"
+    printf '{"command": "git", "runtime": "native", "protect": {"allow": [".git/config"]}}\n' \
+        >"$TEST_TMP/pstore/gitc.json"
+    printf '{"command": "git", "runtime": "native"}\n' >"$TEST_TMP/pstore/plain.json"
+    COCO_STORE=$TEST_TMP/pstore run "$COCO" get gitc
+    assert_status 0
+    assert_contains "! protect.allow: the tool may write .git/config, which your host runs"
+    COCO_STORE=$TEST_TMP/pstore run "$COCO" get plain
+    assert_status 0
+    refute_contains "protect.allow"
+}
+
 @test "get uses the store beside the binary when COCO_STORE is unset" {
     make_store
     mkdir -p "$TEST_TMP/inst"

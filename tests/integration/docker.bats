@@ -212,3 +212,49 @@ kill_coco_docker() {
 @test "docker: SIGKILL to coco under limits.timeout leaves nothing either" {
     kill_coco_docker '"limits": {"timeout": "5m"}'
 }
+
+@test "docker: protected host-executed files: hooks, config, .envrc stay, .git cannot be moved away, created files are moved aside" {
+    protect_fixture "$WORK"
+    install_config dsh "{\"command\": \"/bin/sh\", \"image\": \"$TEST_BASE_IMAGE\",
+        \"mounts\": [{\"src\": \".\", \"dst\": \"/workspace\"}]}"
+    run "$COCO" run dsh protect_attack.sh
+    protect_assert_held "$WORK"
+    # the mounts that did it
+    run "$COCO" run --dry-run dsh protect_attack.sh
+    assert_line "--mount=type=bind,src=$WORK/.git/config,dst=/workspace/.git/config,ro"
+    assert_line "--mount=type=bind,src=$WORK/.git,dst=/workspace/.git"
+}
+
+@test "docker: the proxies of ~/.docker/config.json (and the host's) never reach the tool" {
+    mkdir -p "$HOME/.docker"
+    cat >"$HOME/.docker/config.json" <<'JSON'
+{"proxies": {"default": {"httpProxy": "http://192.0.2.1:3128",
+  "httpsProxy": "http://192.0.2.1:3128", "noProxy": "internal",
+  "ftpProxy": "http://192.0.2.1:21", "allProxy": "socks5://192.0.2.1:1080"}}}
+JSON
+    # docker itself copies them into a container (so the test can fail)
+    run docker run --rm "$TEST_BASE_IMAGE" env
+    assert_contains "HTTP_PROXY=http://192.0.2.1:3128"
+    assert_contains "all_proxy=socks5://192.0.2.1:1080"
+    install_config denv "{\"command\": \"/usr/bin/env\", \"image\": \"$TEST_BASE_IMAGE\"}"
+    HTTP_PROXY=http://198.51.100.1:8 https_proxy=http://198.51.100.1:8 run "$COCO" run denv
+    assert_status 0
+    assert_contains "HOME=/home/coco"
+    refute_contains "192.0.2.1"
+    refute_contains "198.51.100.1"
+    refute_contains "internal"
+    local l
+    for l in "${lines[@]}"; do
+        [[ ${l,,} != *_proxy=* ]] || {
+            echo "a proxy variable reached the tool: $l" >&2
+            return 1
+        }
+    done
+    # a proxy the config sets is the one the tool gets, and no other
+    install_config denv2 "{\"command\": \"/usr/bin/env\", \"image\": \"$TEST_BASE_IMAGE\",
+        \"env\": {\"HTTPS_PROXY\": \"http://127.0.0.1:9\"}}"
+    run "$COCO" run denv2
+    assert_status 0
+    assert_line "HTTPS_PROXY=http://127.0.0.1:9"
+    refute_contains "192.0.2.1"
+}

@@ -387,3 +387,80 @@ wait_no_container() {
     echo "containers left: $left" >&2
     return 1
 }
+
+# ---- protected host-executed files (protect.bats, podman.bats, docker.bats)
+
+# protect_fixture DIR: a git repository in DIR the way a user has one: the
+# hooks and config `git init` makes, a trusted .envrc in a subdirectory,
+# and the hostile tool's script (protect_attack.sh).  Saves the files the
+# host runs under DIR/../protect-before for protect_assert_held.
+protect_fixture() {
+    local dir=$1
+    git init -q "$dir"
+    mkdir -p "$dir/app"
+    printf 'export TRUSTED=1\n' >"$dir/app/.envrc"
+    cat >"$dir/protect_attack.sh" <<'ATTACK'
+#!/bin/sh
+# A hostile tool plants what the host would run next: a git hook, git
+# config (core.fsmonitor runs a program on every git status), a new
+# .git after moving the real one away, direnv, editor tasks, MCP servers.
+printf '#!/bin/sh\necho pwned\n' >.git/hooks/pre-commit && echo "hook: written"
+printf '[core]\n\tfsmonitor = echo pwned\n' >>.git/config && echo "config: written"
+rm -f .git/config && echo "config: removed"
+printf 'echo pwned\n' >>app/.envrc && echo "app/.envrc: written"
+if mv .git .git.old; then
+    echo "mv .git: moved"
+    mkdir -p .git/hooks && printf '#!/bin/sh\necho pwned\n' >.git/hooks/pre-commit
+fi
+mv app app.old && echo "mv app: moved"
+printf 'echo pwned\n' >.envrc && echo ".envrc: created"
+mkdir -p .vscode && printf '{"tasks": [{"command": "pwned"}]}\n' >.vscode/tasks.json &&
+    echo ".vscode: created"
+printf '{"mcpServers": {"x": {"command": "pwned"}}}\n' >.mcp.json && echo ".mcp.json: created"
+exit 42
+ATTACK
+    rm -rf "$dir/../protect-before"
+    mkdir -p "$dir/../protect-before"
+    cp "$dir/.git/config" "$dir/../protect-before/config"
+    ls -A "$dir/.git/hooks" >"$dir/../protect-before/hooks"
+}
+
+# protect_assert_held DIR: judged from the host after the attack ran
+# (its output in $output, its status in $status): the hooks, the config
+# and the trusted .envrc are as they were, .git was not moved, and every
+# file the tool created is moved aside and named on stderr, with the
+# tool's exit code kept.
+protect_assert_held() {
+    local dir=$1 before=$1/../protect-before
+    assert_status 42 || return 1
+    cmp "$before/config" "$dir/.git/config" || {
+        echo ".git/config changed" >&2
+        return 1
+    }
+    [[ $(ls -A "$dir/.git/hooks") == "$(cat "$before/hooks")" ]] || {
+        echo ".git/hooks changed: $(ls -A "$dir/.git/hooks")" >&2
+        return 1
+    }
+    [[ ! -e $dir/.git.old && ! -e $dir/app.old ]] || {
+        echo ".git or app was moved away" >&2
+        return 1
+    }
+    [[ $(cat "$dir/app/.envrc") == "export TRUSTED=1" ]] || {
+        echo "app/.envrc changed" >&2
+        return 1
+    }
+    refute_contains "hook: written" || return 1
+    refute_contains "config: written" || return 1
+    refute_contains "config: removed" || return 1
+    refute_contains "mv .git: moved" || return 1
+    local f
+    for f in .envrc .vscode .mcp.json; do
+        [[ ! -e $dir/$f && -e $dir/$f.coco-blocked ]] || {
+            echo "$f was not moved aside to $f.coco-blocked" >&2
+            ls -la "$dir" >&2
+            return 1
+        }
+        assert_contains "created $dir/$f -> $dir/$f.coco-blocked" || return 1
+    done
+    [[ -f $dir/.vscode.coco-blocked/tasks.json ]]
+}

@@ -480,3 +480,12 @@ rl_kill_coco() {
 @test "rootless: SIGKILL to coco under limits.timeout leaves nothing either" {
     rl_kill_coco '"limits": {"timeout": "5m"}'
 }
+
+@test "rootless: protected host-executed files: hooks, config, .envrc stay, .git cannot be moved away, created files are moved aside" {
+    protect_fixture "$WORK"
+    chown -R "$RL_USER:$RL_GID" "$WORK"
+    rl_cfg rlsh sh
+    run rl_coco run rlsh protect_attack.sh
+    protect_assert_held "$WORK"
+    assert_owned_by_user "$WORK/.envrc.coco-blocked"
+}

@@ -456,3 +456,15 @@ kill_coco_podman() {
     assert_status 0
     [[ "$output" == *"/home/coco"* ]]
 }
+
+@test "podman: protected host-executed files: hooks, config, .envrc stay, .git cannot be moved away, created files are moved aside" {
+    protect_fixture "$WORK"
+    install_config psh "{\"command\": \"/bin/sh\", \"image\": \"$TEST_BASE_IMAGE\",
+        \"mounts\": [{\"src\": \".\", \"dst\": \"/workspace\"}]}"
+    run "$COCO" run psh protect_attack.sh
+    protect_assert_held "$WORK"
+    # the mounts that did it
+    run "$COCO" run --dry-run psh protect_attack.sh
+    assert_line "--mount=type=bind,src=$WORK/.git/config,dst=/workspace/.git/config,ro,nosuid,nodev"
+    assert_line "--mount=type=bind,src=$WORK/.git,dst=/workspace/.git,nosuid,nodev"
+}

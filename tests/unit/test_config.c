@@ -117,6 +117,12 @@ static const struct bad_case bad[] = {
     {"{\"limits\": {\"timeout\": \"5d\"}}", "limits.timeout: \"5d\" is not valid"},
     {"{\"limits\": {\"output\": \"100q\"}}", "limits.output: \"100q\" is not valid"},
     {"{\"limits\": {\"output\": true}}", "limits.output: must be a string like"},
+    {"{\"protect\": [\".git/config\"]}", "t.json: protect: must be an object {\"allow\": [\".git/config\"]}, not an array"},
+    {"{\"protect\": {\"deny\": []}}", "t.json: protect.deny: unknown key (protect has allow)"},
+    {"{\"protect\": {\"allow\": \".envrc\"}}", "t.json: protect.allow: must be an array of strings, not a string"},
+    {"{\"protect\": {\"allow\": [\".bashrc\"]}}", "t.json: protect.allow[0]: \".bashrc\": not a protected path (use one of .git/hooks, .git/config"},
+    {"{\"protect\": {\"allow\": [\".git/config/\"]}}", "protect.allow[0]: \".git/config/\": not a protected path"},
+    {"{\"protect\": {\"allow\": [\"\"]}}", "t.json: protect.allow[0]: must not be empty"},
 };
 
 static void test_bad_configs(void **state)
@@ -303,7 +309,8 @@ static void test_good_config(void **state)
         " \"workdir\": \"/workspace/sub/\", \"allowed_hosts\": [\"API.Anthropic.com\", \"*.example.org\"],"
         " \"isolated\": false, \"x11\": true, \"podman_args\": [\"--shm-size\", \"1g\", \"-l=a=b\", \"--tz=UTC\"],"
         " \"image\": \"localhost/coco:latest\", \"runtime\": \"native\","
-        " \"limits\": {\"memory\": \"512m\", \"pids\": 64, \"cpus\": 1.5, \"timeout\": \"10m\", \"output\": \"1g\"}}";
+        " \"limits\": {\"memory\": \"512m\", \"pids\": 64, \"cpus\": 1.5, \"timeout\": \"10m\", \"output\": \"1g\"},"
+        " \"protect\": {\"allow\": [\".git/config\", \".vscode\"]}}";
     struct config c;
     coco_err err = {0};
     int r = config_parse(j, strlen(j), "claude", "claude.json", &c, &err);
@@ -335,6 +342,9 @@ static void test_good_config(void **state)
     assert_int_equal(c.limits.cpus_milli, 1500);
     assert_int_equal(c.limits.timeout_ms, 600000);
     assert_int_equal(c.limits.output, 1ULL << 30);
+    assert_int_equal(c.protect_allow.n, 2);
+    assert_string_equal(c.protect_allow.v[0], ".git/config");
+    assert_string_equal(c.protect_allow.v[1], ".vscode");
     config_free(&c);
 }
 

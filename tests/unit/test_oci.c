@@ -281,7 +281,10 @@ static void test_reserved_names_go_to_envfile(void **state)
                               "XDG_CACHE_HOME", "_OCI_SYNCPIPE",
                               "SSH_AUTH_SOCK", "No_Proxy"};
     for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
-        assert_false(has_env_flag(&b->argv, reserved[i]));
+        /* (docker's proxy names are also named bare, "-e http_proxy", so
+         * its client does not fill them in: test_docker_proxy_vars) */
+        if (strcmp(reserved[i], "http_proxy") != 0)
+            assert_false(has_env_flag(&b->argv, reserved[i]));
         _cleanup_free_ char *pfx = xasprintf("%s=", reserved[i]);
         assert_int_equal(count_prefix(&b->env, pfx), 0);
         assert_int_equal(count_prefix(&b->envfile, pfx), 1);
@@ -768,6 +771,90 @@ static void test_find_engine(void **state)
     rmdir(tmpl);
 }
 
+/* Protected host-executed files: the anchor (a directory above one)
+ * bound writable onto itself, the path read-only, after the workspace;
+ * an allowed path and a symlink get no mount; a path the mount syntax
+ * cannot carry is refused, never silently left writable. */
+static void add_protect(struct policy *p, const char *rel, bool anchor,
+                        bool allowed, bool is_link)
+{
+    p->protect = xrealloc(p->protect, (p->n_protect + 1) * sizeof(*p->protect));
+    p->protect[p->n_protect++] = (struct policy_protect){
+        .host = xasprintf("/home/u/proj/%s", rel),
+        .ctr = xasprintf("/workspace/%s", rel), .rel = xstrdup(rel),
+        .anchor = anchor, .allowed = allowed, .is_link = is_link,
+        .kind = anchor ? -1 : 0};
+}
+
+static void test_protect_mounts(void **state)
+{
+    (void)state;
+    for (int d = 0; d < 2; d++) {
+        struct policy *p = base_policy(d ? RT_DOCKER : RT_PODMAN, false);
+        add_mount(p, "/home/u/proj", "/workspace", false, 0);
+        add_protect(p, ".envrc", false, false, true);
+        add_protect(p, ".git", true, false, false);
+        add_protect(p, ".git/config", false, true, false);
+        add_protect(p, ".git/hooks", false, false, false);
+        struct built *b = build(p);
+        assert_int_equal(b->rc, 0);
+        const char *sfx = d ? "" : ",nosuid,nodev";
+        _cleanup_free_ char *ws = xasprintf(
+            "--mount=type=bind,src=/home/u/proj,dst=/workspace%s", sfx);
+        _cleanup_free_ char *git = xasprintf(
+            "--mount=type=bind,src=/home/u/proj/.git,dst=/workspace/.git%s", sfx);
+        _cleanup_free_ char *hooks = xasprintf(
+            "--mount=type=bind,src=/home/u/proj/.git/hooks,"
+            "dst=/workspace/.git/hooks,ro%s", sfx);
+        ssize_t iw = find(&b->argv, ws), ig = find(&b->argv, git),
+                ih = find(&b->argv, hooks);
+        assert_true(iw >= 0 && ig > iw && ih > ig);
+        assert_false(any_contains(&b->argv, "dst=/workspace/.git/config"));
+        assert_false(any_contains(&b->argv, "dst=/workspace/.envrc"));
+        free_built(b);
+        /* a comma in a directory's name: refused with the path */
+        add_protect(p, "a,b/.envrc", false, false, false);
+        b = build(p);
+        assert_int_equal(b->rc, -1);
+        assert_non_null(strstr(b->err.msg, "protected path \"/home/u/proj/a,b/.envrc\" contains ','"));
+        free_built(b);
+        free_policy(p);
+    }
+}
+
+/* docker fills every proxy variable a run does not name with -e from the
+ * "proxies" of ~/.docker/config.json (a value in the env file does not
+ * count): each is named ("-e NAME", set to nothing: the client's
+ * environment lacks it); one the config sets has its value in the env
+ * file.  podman gets --http-proxy=false. */
+static void test_docker_proxy_vars(void **state)
+{
+    (void)state;
+    struct policy *p = base_policy(RT_DOCKER, false);
+    add_env(p, "HTTPS_PROXY", "http://127.0.0.1:9", false);
+    struct built *b = build(p);
+    assert_int_equal(b->rc, 0);
+    const char *names[] = {"HTTP_PROXY", "http_proxy", "https_proxy",
+                           "NO_PROXY", "no_proxy", "FTP_PROXY", "ftp_proxy",
+                           "ALL_PROXY", "all_proxy"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        assert_true(has_env_flag(&b->argv, names[i]));
+    assert_true(has_env_flag(&b->argv, "HTTPS_PROXY"));
+    assert_true(envfile_has(&b->envfile, "HTTPS_PROXY=http://127.0.0.1:9"));
+    /* never a value in the argv or the client's environment */
+    assert_false(any_contains(&b->argv, "_PROXY="));
+    assert_false(any_contains(&b->env, "PROXY="));
+    free_built(b);
+    free_policy(p);
+
+    p = base_policy(RT_PODMAN, false);
+    b = build(p);
+    assert_false(has_env_flag(&b->argv, "HTTP_PROXY"));
+    assert_true(find(&b->argv, "--http-proxy=false") >= 0);
+    free_built(b);
+    free_policy(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -789,6 +876,8 @@ int main(void)
         cmocka_unit_test(test_extra_args_and_order),
         cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_find_engine),
+        cmocka_unit_test(test_protect_mounts),
+        cmocka_unit_test(test_docker_proxy_vars),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
