@@ -54,7 +54,7 @@ static const struct install_driver *driver_of(const char *spec)
     struct tool_spec ts;
     if (!spec || tool_spec_parse(spec, &ts) < 0)
         return NULL;
-    const struct install_driver *d = install_driver_for(ts.backend);
+    const struct install_driver *d = install_driver_spec(&ts);
     tool_spec_free(&ts);
     return d;
 }
@@ -248,6 +248,8 @@ struct phase_ctx {
     const char *cache;                /* host: its download cache */
     struct strvec hosts;              /* phase F's allowlist */
     int logfd;
+    int outfd;                        /* the installer's stdout: -1, the
+                                         log; phase R: its answer */
 };
 
 /* The phase's config, as JSON text: parsed and resolved like a tool's. */
@@ -391,7 +393,7 @@ static int run_phase(const struct phase_ctx *pc, const char *phase,
                        "output");
     }
     dup2(nul, 0);
-    dup2(pc->logfd, 1);
+    dup2(pc->outfd >= 0 ? pc->outfd : pc->logfd, 1);
     dup2(pc->logfd, 2);
     close(nul);
     int code;
@@ -624,7 +626,10 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
     uint64_t t0 = mono_ms();
     int ret = -1, rootfd = -1;
     struct phase_ctx pc = {.p = p, .ctx = ctx, .d = d, .ts = ts,
-                           .logfd = -1};
+                           .logfd = -1, .outfd = -1};
+    /* what phase F installs: TS, its version resolved (node@lts) */
+    struct tool_spec fts = *ts;
+    char *range = NULL, *rpath = NULL, *rtext = NULL;
     struct strvec scripts = STRVEC_INIT, run_scripts = STRVEC_INIT,
                   skipped = STRVEC_INIT, argv = STRVEC_INIT;
     struct net_allow *allow = NULL;
@@ -738,13 +743,57 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
         }
     }
     int code = 0;
+    if (!from_lock_dir && d->range_of)
+        fts.version = (char *)d->range_of(ts);
+    if (!from_lock_dir && d->resolve_argv) {
+        /* R: resolve the version on the registry (network: phase F's,
+         * no package code: the answer is data, parsed here) */
+        int need = d->resolve_argv(ts, &argv, err);
+        if (need < 0) {
+            err_prefix(err, "%s: installing %s", p->tool, espec);
+            goto out;
+        }
+        if (need > 0) {
+            rpath = path_join(tmp, "resolve.json");
+            pc.outfd = open(rpath, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+                            O_CLOEXEC, 0600);
+            if (pc.outfd < 0) {
+                err_set(err, errno, "%s: cannot create it", rpath);
+                goto out;
+            }
+            say(p, "resolving %s: asking %s", espec, hosts_text);
+            code = run_phase(&pc, "R", &argv, true, err);
+            close(pc.outfd);
+            pc.outfd = -1;
+            strvec_clear(&argv);
+            if (code != 0) {
+                if (code < -1)
+                    goto out;
+                if (code > 0)
+                    err_set(err, 0, "%s: resolving %s failed: %s exited "
+                            "with %d while asking %s", p->tool, espec,
+                            d->program, code, hosts_text);
+                goto fail_log;
+            }
+            size_t rlen = 0;
+            if (read_file(rpath, &rtext, &rlen, 16u << 20, err) < 0 ||
+                d->resolve(rtext, rlen, (int64_t)time(NULL), &range,
+                           err) < 0) {
+                err_prefix(err, "%s: resolving %s", p->tool, espec);
+                goto out;
+            }
+            fts.version = range;
+            _cleanup_free_ char *er = str_escape(range);
+            say(p, "%s resolves to %s@%s", espec, ts->name, er);
+        }
+    }
     if (cached) {
         say(p, "installing %s again, from its lock: every package is in "
             "its download cache (no network)", espec);
     } else {
         say(p, "installing %s%s: fetching from %s (no package code runs)",
             espec, from_lock_dir ? " again, from its lock" : "", hosts_text);
-        if (d->fetch_argv(ts, rootfd, from_lock_dir != NULL, &argv,
+        if (d->fetch_argv(&fts, rootfd, from_lock_dir != NULL, &argv,
                           err) < 0) {
             err_prefix(err, "%s: installing %s", p->tool, espec);
             goto out;
@@ -832,6 +881,8 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
     json_object_set_new(extra, "driver", json_string(d->name));
     json_object_set_new(extra, "package", json_string(ts->name));
     json_object_set_new(extra, "package_version", json_string(version));
+    if (fts.version && !from_lock_dir)
+        json_object_set_new(extra, "range", json_string(fts.version));
     json_object_set_new(extra, "lock", json_string(d->lock));
     json_object_set_new(extra, "lock_sha256_12", json_string(lockhash));
     json_object_set_new(extra, "installed_at",
@@ -962,6 +1013,9 @@ out:
     free(tmprel);
     free(lnk);
     free(ev);
+    free(range);
+    free(rpath);
+    free(rtext);
     return ret;
 }
 
@@ -1027,7 +1081,7 @@ static int ensure_once(const struct policy *p, const struct host_ctx *ctx,
     struct tool_spec ts;
     if (tool_spec_parse(p->spec, &ts) < 0)
         return err_set(err, 0, "%s: tool: no install spec", p->config_path);
-    const struct install_driver *d = install_driver_for(ts.backend);
+    const struct install_driver *d = install_driver_spec(&ts);
     int ret = -1, envfd = -1, lockfd = -1;
     char *envdir = NULL, *from = NULL, *from_hash = NULL;
     json_t *extra = NULL;
@@ -1305,7 +1359,7 @@ int install_describe(const struct policy *p, FILE *o)
     struct tool_spec ts;
     if (tool_spec_parse(p->spec, &ts) < 0)
         return 0;
-    const struct install_driver *d = install_driver_for(ts.backend);
+    const struct install_driver *d = install_driver_spec(&ts);
     if (engine && d->native_only) {
         fprintf(o, "install    %s: coco installs %s: tools on the native "
                    "runtime only;\n           a %s run refuses it (run it "
