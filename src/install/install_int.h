@@ -98,6 +98,8 @@ struct install_driver {
     /* Optional: the range phase F installs for SPEC's version, when it
      * needs no resolving (node@22 -> "22"); NULL: the version as written. */
     const char *(*range_of)(const struct tool_spec *ts);
+    /* With RESOLVE: how it resolves, in words for `coco show`. */
+    const char *resolve_rule;
 };
 
 /* npm's lock, package-lock.json's TEXT (LEN bytes, from npm and so from
