@@ -86,6 +86,7 @@ struct config {
     struct strvec deps_mise;
     struct strvec allow_scripts;  /* install.allow_scripts */
     struct strvec install_hosts;  /* install.allowed_hosts, canonical */
+    char *install_runtime;        /* install.runtime: "node@22", or NULL */
     char *workdir;           /* NULL: "/workspace" */
     enum net_mode network;   /* NET_UNSET when the key is absent */
     struct strvec allowed_hosts;  /* lower-cased */

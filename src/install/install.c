@@ -44,6 +44,11 @@ void install_env_free(struct install_env *e)
     free(e->version);
     free(e->spec);
     free(e->range);
+    free(e->runtime_spec);
+    if (e->runtime) {
+        install_env_free(e->runtime);
+        free(e->runtime);
+    }
     strvec_clear(&e->run_env);
     *e = (struct install_env)INSTALL_ENV_INIT;
 }
@@ -113,6 +118,15 @@ const char *install_pick(const char *tool, const struct strvec *tools)
     return tool;
 }
 
+/* P's install.runtime, when its tool runs on one (npm: tools), or NULL. */
+static const char *runtime_of(const struct policy *p)
+{
+    const struct install_driver *d = driver_of(p->spec);
+    return p->install_runtime && d && streq(d->name, "npm")
+               ? p->install_runtime
+               : NULL;
+}
+
 /* ---- the tool's directory ---------------------------------------------- */
 
 static uint64_t mono_ms(void)
@@ -127,8 +141,10 @@ static uint64_t mono_ms(void)
 static int env_dir_open(const char *tool, bool create, char **path_out,
                         coco_err *err)
 {
-    _cleanup_free_ char *envs = paths_envs_dir();
-    _cleanup_free_ char *dir = path_join(envs, tool);
+    bool rt = str_has_prefix(tool, RUNTIME_TOOL_PREFIX);
+    _cleanup_free_ char *envs = rt ? paths_runtimes_dir() : paths_envs_dir();
+    _cleanup_free_ char *dir = path_join(envs, rt ? tool + strlen(
+                                             RUNTIME_TOOL_PREFIX) : tool);
     if (create && mkdir_parents(dir, 0700, err) < 0)
         return -1;
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -203,6 +219,8 @@ static int load_env(const char *envdir, int envfd, struct install_env *out,
     out->spec = xstrdup(spec);
     const char *range = json_string_value(json_object_get(x, "range"));
     out->range = range ? xstrdup(range) : NULL;
+    const char *rts = json_string_value(json_object_get(x, "runtime"));
+    out->runtime_spec = rts ? xstrdup(rts) : NULL;
     out->bin = d->bin;
     out->more_bin = d->more_bin;
     if (d->run_env) {
@@ -253,6 +271,7 @@ struct phase_ctx {
     int logfd;
     int outfd;                        /* the installer's stdout: -1, the
                                          log; phase R: its answer */
+    const struct install_env *rt;     /* install.runtime's, or NULL */
 };
 
 /* The phase's config, as JSON text: parsed and resolved like a tool's. */
@@ -292,6 +311,19 @@ static char *phase_config(const struct phase_ctx *pc, const char *program,
     }
     json_object_set_new(c, "mounts", mounts);
     json_t *env = json_object();
+    /* phase B's scripts (npm rebuild) run on the tool's runtime: its
+     * node first on PATH, read-only */
+    if (!network && pc->rt) {
+        m = json_object();
+        json_object_set_new(m, "src", json_string(pc->rt->root));
+        json_object_set_new(m, "dst", json_string(RUNTIME_MOUNT));
+        json_object_set_new(m, "opts", json_string("ro"));
+        json_array_append_new(mounts, m);
+        _cleanup_free_ char *bin = path_join(RUNTIME_MOUNT, pc->rt->bin);
+        _cleanup_free_ char *path = xasprintf("%s:%s", bin,
+                                              COCO_SANDBOX_PATH);
+        json_object_set_new(env, "PATH", json_string(path));
+    }
     for (size_t i = 0; pc->d->env[i]; i++) {
         const char *eq = strchr(pc->d->env[i], '=');
         char name[128];
@@ -354,7 +386,11 @@ static int run_phase(const struct phase_ctx *pc, const char *phase,
     _cleanup_free_ char *where = xasprintf("%s (install, phase %s)",
                                            pc->p->config_path, phase);
     struct config cfg;
-    if (!text || config_parse(text, strlen(text), pc->p->tool, where, &cfg,
+    /* a runtime's phases are named after its program ("node") */
+    const char *cname = str_has_prefix(pc->p->tool, RUNTIME_TOOL_PREFIX)
+                            ? pc->ts->name
+                            : pc->p->tool;
+    if (!text || config_parse(text, strlen(text), cname, where, &cfg,
                               err) < 0)
         return -1;
     struct host_ctx hc = *pc->ctx;
@@ -624,12 +660,13 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
                       const struct install_driver *d,
                       const struct tool_spec *ts, int envfd,
                       const char *envdir, const char *from_lock_dir,
-                      const char *from_lock_hash, coco_err *err)
+                      const char *from_lock_hash,
+                      const struct install_env *rt, coco_err *err)
 {
     uint64_t t0 = mono_ms();
     int ret = -1, rootfd = -1;
     struct phase_ctx pc = {.p = p, .ctx = ctx, .d = d, .ts = ts,
-                           .logfd = -1, .outfd = -1};
+                           .logfd = -1, .outfd = -1, .rt = rt};
     /* what phase F installs: TS, its version resolved (node@lts) */
     struct tool_spec fts = *ts;
     char *range = NULL, *rpath = NULL, *rtext = NULL;
@@ -898,6 +935,8 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
             range = xstrdup(orange);
         json_decref(ox);
     }
+    if (rt)
+        json_object_set_new(extra, "runtime", json_string(p->install_runtime));
     /* what a resolved version (node@lts) became */
     if (range)
         json_object_set_new(extra, "range", json_string(range));
@@ -1092,8 +1131,8 @@ static void changed_error(const struct policy *p, int c, coco_err *err)
 }
 
 static int ensure_once(const struct policy *p, const struct host_ctx *ctx,
-                       enum install_mode mode, struct install_env *out,
-                       coco_err *err)
+                       enum install_mode mode, const struct install_env *rt,
+                       struct install_env *out, coco_err *err)
 {
     *out = (struct install_env)INSTALL_ENV_INIT;
     struct tool_spec ts;
@@ -1148,7 +1187,9 @@ static int ensure_once(const struct policy *p, const struct host_ctx *ctx,
         memset(err, 0, sizeof *err);
         have = 0;
     }
-    bool same_spec = have > 0 && streq(out->spec, p->spec);
+    /* the spec, and the runtime its scripts were built with */
+    bool same_spec = have > 0 && streq(out->spec, p->spec) &&
+                     streq(out->runtime_spec, rt ? p->install_runtime : NULL);
     if (have > 0 && same_spec && mode == INSTALL_IF_NEEDED) {
         int c = check_current(out, err);
         if (c != 0) {
@@ -1173,13 +1214,21 @@ static int ensure_once(const struct policy *p, const struct host_ctx *ctx,
     }
     json_decref(extra);
     extra = NULL;
-    if (have > 0 && !same_spec) {
+    if (have > 0 && !same_spec && !streq(out->spec, p->spec)) {
         _cleanup_free_ char *o = str_escape(out->spec);
         _cleanup_free_ char *n = str_escape(p->spec);
         say(p, "the config's tool changed from %s to %s", o, n);
+    } else if (have > 0 && !same_spec) {
+        _cleanup_free_ char *o = str_escape(out->runtime_spec
+                                                ? out->runtime_spec
+                                                : "(the host's node)");
+        _cleanup_free_ char *n = str_escape(rt ? p->install_runtime
+                                               : "(the host's node)");
+        say(p, "the config's install.runtime changed from %s to %s", o, n);
     }
     install_env_free(out);
-    if (do_install(p, ctx, d, &ts, envfd, envdir, from, from_hash, err) < 0)
+    if (do_install(p, ctx, d, &ts, envfd, envdir, from, from_hash, rt,
+                   err) < 0)
         goto out;
     if (load_env(envdir, envfd, out, NULL, NULL, err) <= 0) {
         if (!err->msg[0])
@@ -1305,7 +1354,8 @@ static int use_current(const struct policy *p, struct install_env *out,
                    ? load_env(envdir, envfd, out, NULL, NULL, &ignore)
                    : 0;
     close(envfd);
-    if (have <= 0 || !streq(out->spec, p->spec)) {
+    if (have <= 0 || !streq(out->spec, p->spec) ||
+        !streq(out->runtime_spec, runtime_of(p))) {
         if (use >= 0)
             close(use);
         install_env_free(out);
@@ -1322,9 +1372,51 @@ static int use_current(const struct policy *p, struct install_env *out,
     return 1;
 }
 
+static int ensure_tool(const struct policy *p, const struct host_ctx *ctx,
+                       enum install_mode mode, const struct install_env *rt,
+                       struct install_env *out, coco_err *err);
+
 int install_ensure(const struct policy *p, const struct host_ctx *ctx,
                    enum install_mode mode, struct install_env *out,
                    coco_err *err)
+{
+    *out = (struct install_env)INSTALL_ENV_INIT;
+    struct install_env *rt = NULL;
+    if (runtime_of(p)) {
+        /* the runtime first (phase B runs on it): installed once per
+         * spec for all the user's tools, checked before every run */
+        rt = xmalloc(sizeof *rt);
+        *rt = (struct install_env)INSTALL_ENV_INIT;
+        struct policy rp = *p;
+        rp.tool = xasprintf(RUNTIME_TOOL_PREFIX "%s", p->install_runtime);
+        rp.spec = p->install_runtime;
+        rp.install_runtime = NULL;
+        rp.allow_scripts = (struct strvec)STRVEC_INIT;
+        /* `coco install TOOL` installs its runtime again too (from
+         * its lock: a damaged one is put right) */
+        int r = ensure_tool(&rp, ctx, mode, NULL, rt, err);
+        free(rp.tool);
+        if (r < 0) {
+            _cleanup_free_ char *es = str_escape(p->install_runtime);
+            err_prefix(err, "%s: install.runtime %s", p->tool, es);
+            free(rt);
+            return -1;
+        }
+    }
+    if (ensure_tool(p, ctx, mode, rt, out, err) < 0) {
+        if (rt) {
+            install_env_free(rt);
+            free(rt);
+        }
+        return -1;
+    }
+    out->runtime = rt;
+    return 0;
+}
+
+static int ensure_tool(const struct policy *p, const struct host_ctx *ctx,
+                       enum install_mode mode, const struct install_env *rt,
+                       struct install_env *out, coco_err *err)
 {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -1332,7 +1424,7 @@ int install_ensure(const struct policy *p, const struct host_ctx *ctx,
     if (r < 0)
         return -1;
     for (int tries = 0; r == 0 && tries < 3; tries++) {
-        if (ensure_once(p, ctx, tries ? INSTALL_IF_NEEDED : mode, out,
+        if (ensure_once(p, ctx, tries ? INSTALL_IF_NEEDED : mode, rt, out,
                         err) < 0)
             return -1;
         int h = hold_current(p->tool, out);
@@ -1444,6 +1536,28 @@ int install_describe(const struct policy *p, FILE *o)
     if (have < 0) {
         _cleanup_free_ char *em = str_escape(err.msg);
         fprintf(o, "  ! its install cannot be read: %s\n", em);
+    }
+    if (runtime_of(p)) {
+        /* the runtime it runs on (install.runtime) */
+        _cleanup_free_ char *er = str_escape(p->install_runtime);
+        _cleanup_free_ char *rtool = xasprintf(RUNTIME_TOOL_PREFIX "%s",
+                                               p->install_runtime);
+        struct install_env r = INSTALL_ENV_INIT;
+        coco_err rerr = {0};
+        if (install_current(rtool, &r, &rerr) > 0 &&
+            streq(r.spec, p->install_runtime)) {
+            _cleanup_free_ char *ev = str_escape(r.version);
+            _cleanup_free_ char *ed = str_escape(r.dir);
+            fprintf(o, "           runs on %s (install.runtime): node %s in "
+                       "%s,\n           read-only at " RUNTIME_MOUNT
+                       ", %s before the tool's on PATH (also for its "
+                       "install scripts)\n", er, ev, ed, r.bin);
+        } else {
+            fprintf(o, "           runs on %s (install.runtime): not "
+                       "installed yet; the next run installs it from the "
+                       "npm registry\n", er);
+        }
+        install_env_free(&r);
     }
     for (size_t i = 0; i < p->allow_scripts.n; i++) {
         _cleanup_free_ char *ep = str_escape(p->allow_scripts.v[i]);

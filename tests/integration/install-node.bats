@@ -198,3 +198,40 @@ n22_config() {
         [[ -z $output ]] || { echo "left: $output"; return 1; }
     done
 }
+
+@test "node: install.runtime node@22: an npm: tool's #!/usr/bin/env node runs on that node, kept in runtimes/, checked before each run" {
+    local who rt bin hostv=""
+    tool_config jr '{"tool": "npm:json@11", "command": "json", "runtime": "native", "install": {"runtime": "node@22"}}'
+    tool_config jh '{"tool": "npm:json@11", "command": "json", "runtime": "native"}'
+    command -v node >/dev/null && hostv=$(node -v)
+    for who in root user; do
+        # json -e runs its argument as JavaScript, on the node env finds
+        run --separate-stderr as "$who" sh -c 'echo "{}" | "$0" run jr -e "this.v = process.version; this.p = process.execPath"' "$COCO"
+        [[ $status -eq 0 ]] || { echo "status $status: $output / $stderr"; return 1; }
+        [[ $output == *'"v": "v22.'* ]] || { echo "$output"; return 1; }
+        [[ $output == *'"p": "/opt/coco/runtime/node_modules/node-linux-'*'/bin/node"'* ]] || { echo "$output"; return 1; }
+        rt=$(dirname "$(envs_of "$who")")/runtimes
+        [[ $(stat -c '%a %U' "$rt" "$rt/node@22") == "700 $(as "$who" id -un)"$'\n'"700 $(as "$who" id -un)" ]] || { stat -c '%a %U %n' "$rt" "$rt/node@22"; return 1; }
+        [[ -L $rt/node@22/current ]]
+        [[ $(record_get "$who" jr runtime) == node@22 ]]
+        run as "$who" "$COCO" show jr
+        assert_contains "runs on node@22 (install.runtime): node 22."
+        # unset, the tool runs on the host's node as before
+        if [[ -n $hostv && $hostv != v22.* ]]; then
+            run --separate-stderr as "$who" sh -c 'echo "{}" | "$0" run jh -e "this.v = process.version"' "$COCO"
+            assert_status 0
+            [[ $output == *"\"v\": \"$hostv\""* ]] || { echo "$output"; return 1; }
+        fi
+        # the runtime altered: the tool does not run
+        bin=$(echo "$rt"/node@22/current/root/node_modules/node-linux-*/bin/node)
+        printf '\0' >>"$bin"
+        run --separate-stderr as "$who" sh -c 'echo "{}" | "$0" run jr -e "this.v = 1"' "$COCO"
+        [[ $status -ne 0 ]] || { echo "it ran: $output"; return 1; }
+        [[ $stderr == *"runtime:node@22: its install changed since coco made it (node_modules/node-linux-"*"/bin/node: size "* ]] || { echo "$stderr"; return 1; }
+        run as "$who" "$COCO" install jr
+        assert_status 0
+        run --separate-stderr as "$who" sh -c 'echo "{}" | "$0" run jr -e "this.v = process.version"' "$COCO"
+        assert_status 0
+        [[ $output == *'"v": "v22.'* ]] || { echo "$output"; return 1; }
+    done
+}
