@@ -13,7 +13,10 @@
 # /usr/bin/node runs instead), the LTS rule's even check dropped
 # (unit test test_install_npm; test 1's even check), the fingerprint
 # check before a run skipped (test 3 runs the altered node), an existing
-# install of the same spec reinstalled on every run (test 2's log check).
+# install of the same spec reinstalled on every run (test 2's log check),
+# the runtime's bin left off the run's PATH (test 5 runs on the host's
+# node), the runtime taken as installed without its check (test 5 runs
+# the altered runtime).
 
 bats_require_minimum_version 1.5.0
 load helpers
