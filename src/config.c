@@ -674,9 +674,29 @@ static int key_install(struct parse_ctx *ctx, const char *key, json_t *v)
         } else if (strcmp(k, "allowed_hosts") == 0) {
             if (get_hosts(ctx, dkey, f, &ctx->cfg->install_hosts) < 0)
                 return -1;
+        } else if (strcmp(k, "runtime") == 0) {
+            const char *s;
+            if (get_string(ctx, dkey, f, false, &s) < 0)
+                return -1;
+            struct tool_spec ts;
+            bool node = strlen(s) <= 256 && tool_spec_parse(s, &ts) == 0 &&
+                        (!ts.backend || strcmp(ts.backend, "core") == 0) &&
+                        strcmp(ts.name, "node") == 0;
+            if (strlen(s) <= 256)
+                tool_spec_free(&ts);
+            if (!node) {
+                char es[300];
+                str_escape_buf(s, es, sizeof es);
+                return KEY_ERR(ctx, dkey, "\"%s\" is not a Node.js spec; "
+                               "name one like \"node@22\" or \"node@lts\" "
+                               "(the runtime an npm: tool runs on)", es);
+            }
+            free(ctx->cfg->install_runtime);
+            ctx->cfg->install_runtime = xstrdup(s);
         } else {
             return KEY_ERR(ctx, dkey, "unknown key (install has "
-                                      "allow_scripts, allowed_hosts)");
+                                      "allow_scripts, allowed_hosts, "
+                                      "runtime)");
         }
     }
     return 0;
@@ -880,8 +900,8 @@ static const struct key_row {
     {"env_passthrough", key_env_passthrough, "[NAME] copied from the host"},
     {"dependencies", key_dependencies, "{apt: [...], mise: [...]}"},
     {"install", key_install,
-     "{allow_scripts: [package], allowed_hosts: [host]} how coco installs "
-     "the tool"},
+     "{allow_scripts: [package], allowed_hosts: [host], runtime: "
+     "\"node@22\"} how coco installs the tool"},
     {"workdir", key_workdir, "working directory (default /workspace)"},
     {"network", key_network, "none | full | host (default none)"},
     {"allowed_hosts", key_allowed_hosts, "[host] egress allowlist"},
@@ -924,6 +944,25 @@ static int parse_root(struct parse_ctx *ctx, json_t *root)
                        "other; keep one", ctx->path, net_mode_name(c->network));
     if (c->allowed_hosts.n > 0)
         c->network = NET_ALLOWED;
+    if (c->install_runtime) {
+        struct tool_spec ts;
+        const char *t = c->tool;
+        bool npm = false;
+        for (size_t i = 0; i < c->tools.n && !npm; i++) {
+            npm = tool_spec_parse(c->tools.v[i], &ts) == 0 &&
+                  ts.backend && strcmp(ts.backend, "npm") == 0;
+            tool_spec_free(&ts);
+        }
+        if (!npm && t && tool_spec_parse(t, &ts) == 0) {
+            npm = ts.backend && strcmp(ts.backend, "npm") == 0;
+            tool_spec_free(&ts);
+        }
+        if (!npm)
+            return err_set(ctx->err, 0,
+                           "%s: install.runtime: only an npm: tool runs on "
+                           "a runtime coco installs; make \"tool\" an npm: "
+                           "spec or drop install.runtime", ctx->path);
+    }
     if (c->private_ranges.n > 0 && c->network != NET_ALLOWED &&
         c->network != NET_FULL)
         return err_set(ctx->err, 0,
@@ -1091,6 +1130,7 @@ void config_free(struct config *c)
     strvec_clear(&c->allow_scripts);
     strvec_clear(&c->install_hosts);
     strvec_clear(&c->protect_allow);
+    free(c->install_runtime);
     free(c->workdir);
     strvec_clear(&c->allowed_hosts);
     strvec_clear(&c->private_ranges);

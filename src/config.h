@@ -88,6 +88,7 @@ struct config {
     struct strvec install_hosts;  /* install.allowed_hosts, canonical */
     struct strvec protect_allow;  /* protect.allow: names of
                                      PROTECT_NAMES the tool may write */
+    char *install_runtime;        /* install.runtime: "node@22", or NULL */
     char *workdir;           /* NULL: "/workspace" */
     enum net_mode network;   /* NET_UNSET when the key is absent */
     struct strvec allowed_hosts;  /* lower-cased */

@@ -155,6 +155,13 @@ int manifest_check_full(const struct manifest *m, int rootfd,
 
 /* Where an install is mounted in a run, read-only. */
 #define INSTALL_MOUNT "/opt/coco/env"
+/* Where an npm: tool's runtime (install.runtime) is, read-only, its bin
+ * directory before the tool's on PATH. */
+#define RUNTIME_MOUNT "/opt/coco/runtime"
+/* The "tool" name under which coco installs a runtime SPEC: not a tool
+ * name (':'), kept in $XDG_DATA_HOME/coco/runtimes/SPEC/ with an
+ * install's layout and guarantees. */
+#define RUNTIME_TOOL_PREFIX "runtime:"
 
 struct policy;
 struct host_ctx;
@@ -171,6 +178,12 @@ struct install_env {
      * PYTHONPATH, for what the host lacks) */
     struct strvec run_env;
     char *spec;       /* the spec it was installed from */
+    char *range;      /* the version range phase F installed (node@lts:
+                         the major the LTS rule picked), or NULL */
+    char *runtime_spec; /* install.runtime it was built with, or NULL */
+    /* install_ensure(): the runtime (install.runtime) it runs on, ready
+     * (its use lock held), or NULL */
+    struct install_env *runtime;
     uint64_t files, bytes;
     char tree_sha256[65]; /* manifest_fingerprint() at install */
     /* install_ensure(): a shared lock on the tool's use lock, held for

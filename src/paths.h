@@ -23,6 +23,8 @@ char *paths_tools_dir(void);
 char *paths_links_file(void);
 /* Per-tool installs (sandboxed installs): paths_data_home()/envs. */
 char *paths_envs_dir(void);
+/* $XDG_DATA_HOME/coco/runtimes: what install.runtime names (node@22). */
+char *paths_runtimes_dir(void);
 
 /* coco's state: $XDG_STATE_HOME/coco when absolute, else
  * HOME/.local/state/coco (the egress audit log lives here). */

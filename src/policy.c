@@ -773,6 +773,8 @@ int policy_resolve(const struct config *cfg, const struct host_ctx *ctx,
         strvec_push(&p->protect_allow, cfg->protect_allow.v[i]);
     for (size_t i = 0; i < cfg->install_hosts.n; i++)
         strvec_push(&p->install_hosts, cfg->install_hosts.v[i]);
+    p->install_runtime = cfg->install_runtime ? xstrdup(cfg->install_runtime)
+                                              : NULL;
     for (size_t i = 0; i < cfg->n_env; i++)
         strvec_pushf(&p->config_env, "%s=%s", cfg->env[i].name,
                      cfg->env[i].value);
@@ -871,6 +873,7 @@ void policy_free(struct policy *p)
     strvec_clear(&p->protect_allow);
     protect_free(p);
     strvec_clear(&p->install_hosts);
+    free(p->install_runtime);
     strvec_clear(&p->config_env);
     free(p->engine_bin);
     free(p->image);

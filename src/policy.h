@@ -142,6 +142,7 @@ struct policy {
     char *spec;          /* install spec (config "tool"), may be NULL */
     struct strvec allow_scripts; /* install.allow_scripts */
     struct strvec install_hosts; /* install.allowed_hosts */
+    char *install_runtime;       /* install.runtime: "node@22", or NULL */
     /* The tool's own config env, for what of it an installer reads
      * (NPM_CONFIG_REGISTRY ...): "NAME=value". */
     struct strvec config_env;

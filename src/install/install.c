@@ -43,6 +43,12 @@ void install_env_free(struct install_env *e)
     free(e->root);
     free(e->version);
     free(e->spec);
+    free(e->range);
+    free(e->runtime_spec);
+    if (e->runtime) {
+        install_env_free(e->runtime);
+        free(e->runtime);
+    }
     strvec_clear(&e->run_env);
     *e = (struct install_env)INSTALL_ENV_INIT;
 }
@@ -54,7 +60,7 @@ static const struct install_driver *driver_of(const char *spec)
     struct tool_spec ts;
     if (!spec || tool_spec_parse(spec, &ts) < 0)
         return NULL;
-    const struct install_driver *d = install_driver_for(ts.backend);
+    const struct install_driver *d = install_driver_spec(&ts);
     tool_spec_free(&ts);
     return d;
 }
@@ -112,6 +118,15 @@ const char *install_pick(const char *tool, const struct strvec *tools)
     return tool;
 }
 
+/* P's install.runtime, when its tool runs on one (npm: tools), or NULL. */
+static const char *runtime_of(const struct policy *p)
+{
+    const struct install_driver *d = driver_of(p->spec);
+    return p->install_runtime && d && streq(d->name, "npm")
+               ? p->install_runtime
+               : NULL;
+}
+
 /* ---- the tool's directory ---------------------------------------------- */
 
 static uint64_t mono_ms(void)
@@ -126,8 +141,10 @@ static uint64_t mono_ms(void)
 static int env_dir_open(const char *tool, bool create, char **path_out,
                         coco_err *err)
 {
-    _cleanup_free_ char *envs = paths_envs_dir();
-    _cleanup_free_ char *dir = path_join(envs, tool);
+    bool rt = str_has_prefix(tool, RUNTIME_TOOL_PREFIX);
+    _cleanup_free_ char *envs = rt ? paths_runtimes_dir() : paths_envs_dir();
+    _cleanup_free_ char *dir = path_join(envs, rt ? tool + strlen(
+                                             RUNTIME_TOOL_PREFIX) : tool);
     if (create && mkdir_parents(dir, 0700, err) < 0)
         return -1;
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -200,6 +217,10 @@ static int load_env(const char *envdir, int envfd, struct install_env *out,
     out->root = path_join(out->dir, "root");
     out->version = xstrdup(ver);
     out->spec = xstrdup(spec);
+    const char *range = json_string_value(json_object_get(x, "range"));
+    out->range = range ? xstrdup(range) : NULL;
+    const char *rts = json_string_value(json_object_get(x, "runtime"));
+    out->runtime_spec = rts ? xstrdup(rts) : NULL;
     out->bin = d->bin;
     out->more_bin = d->more_bin;
     if (d->run_env) {
@@ -248,6 +269,9 @@ struct phase_ctx {
     const char *cache;                /* host: its download cache */
     struct strvec hosts;              /* phase F's allowlist */
     int logfd;
+    int outfd;                        /* the installer's stdout: -1, the
+                                         log; phase R: its answer */
+    const struct install_env *rt;     /* install.runtime's, or NULL */
 };
 
 /* The phase's config, as JSON text: parsed and resolved like a tool's. */
@@ -287,6 +311,19 @@ static char *phase_config(const struct phase_ctx *pc, const char *program,
     }
     json_object_set_new(c, "mounts", mounts);
     json_t *env = json_object();
+    /* phase B's scripts (npm rebuild) run on the tool's runtime: its
+     * node first on PATH, read-only */
+    if (!network && pc->rt) {
+        m = json_object();
+        json_object_set_new(m, "src", json_string(pc->rt->root));
+        json_object_set_new(m, "dst", json_string(RUNTIME_MOUNT));
+        json_object_set_new(m, "opts", json_string("ro"));
+        json_array_append_new(mounts, m);
+        _cleanup_free_ char *bin = path_join(RUNTIME_MOUNT, pc->rt->bin);
+        _cleanup_free_ char *path = xasprintf("%s:%s", bin,
+                                              COCO_SANDBOX_PATH);
+        json_object_set_new(env, "PATH", json_string(path));
+    }
     for (size_t i = 0; pc->d->env[i]; i++) {
         const char *eq = strchr(pc->d->env[i], '=');
         char name[128];
@@ -349,7 +386,11 @@ static int run_phase(const struct phase_ctx *pc, const char *phase,
     _cleanup_free_ char *where = xasprintf("%s (install, phase %s)",
                                            pc->p->config_path, phase);
     struct config cfg;
-    if (!text || config_parse(text, strlen(text), pc->p->tool, where, &cfg,
+    /* a runtime's phases are named after its program ("node") */
+    const char *cname = str_has_prefix(pc->p->tool, RUNTIME_TOOL_PREFIX)
+                            ? pc->ts->name
+                            : pc->p->tool;
+    if (!text || config_parse(text, strlen(text), cname, where, &cfg,
                               err) < 0)
         return -1;
     struct host_ctx hc = *pc->ctx;
@@ -391,7 +432,7 @@ static int run_phase(const struct phase_ctx *pc, const char *phase,
                        "output");
     }
     dup2(nul, 0);
-    dup2(pc->logfd, 1);
+    dup2(pc->outfd >= 0 ? pc->outfd : pc->logfd, 1);
     dup2(pc->logfd, 2);
     close(nul);
     int code;
@@ -671,12 +712,16 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
                       const struct install_driver *d,
                       const struct tool_spec *ts, int envfd,
                       const char *envdir, const char *from_lock_dir,
-                      const char *from_lock_hash, coco_err *err)
+                      const char *from_lock_hash,
+                      const struct install_env *rt, coco_err *err)
 {
     uint64_t t0 = mono_ms();
     int ret = -1, rootfd = -1;
     struct phase_ctx pc = {.p = p, .ctx = ctx, .d = d, .ts = ts,
-                           .logfd = -1};
+                           .logfd = -1, .outfd = -1, .rt = rt};
+    /* what phase F installs: TS, its version resolved (node@lts) */
+    struct tool_spec fts = *ts;
+    char *range = NULL, *rpath = NULL, *rtext = NULL;
     struct strvec scripts = STRVEC_INIT, run_scripts = STRVEC_INIT,
                   skipped = STRVEC_INIT, argv = STRVEC_INIT;
     struct net_allow *allow = NULL;
@@ -790,13 +835,57 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
         }
     }
     int code = 0;
+    if (!from_lock_dir && d->range_of)
+        fts.version = (char *)d->range_of(ts);
+    if (!from_lock_dir && d->resolve_argv) {
+        /* R: resolve the version on the registry (network: phase F's,
+         * no package code: the answer is data, parsed here) */
+        int need = d->resolve_argv(ts, &argv, err);
+        if (need < 0) {
+            err_prefix(err, "%s: installing %s", p->tool, espec);
+            goto out;
+        }
+        if (need > 0) {
+            rpath = path_join(tmp, "resolve.json");
+            pc.outfd = open(rpath, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+                            O_CLOEXEC, 0600);
+            if (pc.outfd < 0) {
+                err_set(err, errno, "%s: cannot create it", rpath);
+                goto out;
+            }
+            say(p, "resolving %s: asking %s", espec, hosts_text);
+            code = run_phase(&pc, "R", &argv, true, err);
+            close(pc.outfd);
+            pc.outfd = -1;
+            strvec_clear(&argv);
+            if (code != 0) {
+                if (code < -1)
+                    goto out;
+                if (code > 0)
+                    err_set(err, 0, "%s: resolving %s failed: %s exited "
+                            "with %d while asking %s", p->tool, espec,
+                            d->program, code, hosts_text);
+                goto fail_log;
+            }
+            size_t rlen = 0;
+            if (read_file(rpath, &rtext, &rlen, 16u << 20, err) < 0 ||
+                d->resolve(rtext, rlen, (int64_t)time(NULL), &range,
+                           err) < 0) {
+                err_prefix(err, "%s: resolving %s", p->tool, espec);
+                goto out;
+            }
+            fts.version = range;
+            _cleanup_free_ char *er = str_escape(range);
+            say(p, "%s resolves to %s@%s", espec, ts->name, er);
+        }
+    }
     if (cached) {
         say(p, "installing %s again, from its lock: every package is in "
             "its download cache (no network)", espec);
     } else {
         say(p, "installing %s%s: fetching from %s (no package code runs)",
             espec, from_lock_dir ? " again, from its lock" : "", hosts_text);
-        if (d->fetch_argv(ts, rootfd, from_lock_dir != NULL, &argv,
+        if (d->fetch_argv(&fts, rootfd, from_lock_dir != NULL, &argv,
                           err) < 0) {
             err_prefix(err, "%s: installing %s", p->tool, espec);
             goto out;
@@ -900,6 +989,25 @@ static int do_install(const struct policy *p, const struct host_ctx *ctx,
     json_object_set_new(extra, "driver", json_string(d->name));
     json_object_set_new(extra, "package", json_string(ts->name));
     json_object_set_new(extra, "package_version", json_string(version));
+    if (from_lock_dir && d->resolve) {
+        /* again from the lock: the range the first install resolved */
+        _cleanup_free_ char *opath = path_join(from_lock_dir, INSTALL_RECORD);
+        _cleanup_free_ char *otext = NULL;
+        size_t olen = 0;
+        coco_err ignore = {0};
+        json_t *ox = read_file(opath, &otext, &olen, 1u << 20, &ignore) == 0
+                         ? json_loadb(otext, olen, 0, NULL)
+                         : NULL;
+        const char *orange = json_string_value(json_object_get(ox, "range"));
+        if (orange && !range)
+            range = xstrdup(orange);
+        json_decref(ox);
+    }
+    if (rt)
+        json_object_set_new(extra, "runtime", json_string(p->install_runtime));
+    /* what a resolved version (node@lts) became */
+    if (range)
+        json_object_set_new(extra, "range", json_string(range));
     json_object_set_new(extra, "lock", json_string(d->lock));
     json_object_set_new(extra, "lock_sha256_12", json_string(lockhash));
     json_object_set_new(extra, "installed_at",
@@ -1030,6 +1138,9 @@ out:
     free(tmprel);
     free(lnk);
     free(ev);
+    free(range);
+    free(rpath);
+    free(rtext);
     return ret;
 }
 
@@ -1088,14 +1199,14 @@ static void changed_error(const struct policy *p, int c, coco_err *err)
 }
 
 static int ensure_once(const struct policy *p, const struct host_ctx *ctx,
-                       enum install_mode mode, struct install_env *out,
-                       coco_err *err)
+                       enum install_mode mode, const struct install_env *rt,
+                       struct install_env *out, coco_err *err)
 {
     *out = (struct install_env)INSTALL_ENV_INIT;
     struct tool_spec ts;
     if (tool_spec_parse(p->spec, &ts) < 0)
         return err_set(err, 0, "%s: tool: no install spec", p->config_path);
-    const struct install_driver *d = install_driver_for(ts.backend);
+    const struct install_driver *d = install_driver_spec(&ts);
     int ret = -1, envfd = -1, lockfd = -1;
     char *envdir = NULL, *from = NULL, *from_hash = NULL;
     json_t *extra = NULL;
@@ -1144,7 +1255,9 @@ static int ensure_once(const struct policy *p, const struct host_ctx *ctx,
         memset(err, 0, sizeof *err);
         have = 0;
     }
-    bool same_spec = have > 0 && streq(out->spec, p->spec);
+    /* the spec, and the runtime its scripts were built with */
+    bool same_spec = have > 0 && streq(out->spec, p->spec) &&
+                     streq(out->runtime_spec, rt ? p->install_runtime : NULL);
     if (have > 0 && same_spec && mode == INSTALL_IF_NEEDED) {
         int c = check_current(out, err);
         if (c != 0) {
@@ -1169,13 +1282,21 @@ static int ensure_once(const struct policy *p, const struct host_ctx *ctx,
     }
     json_decref(extra);
     extra = NULL;
-    if (have > 0 && !same_spec) {
+    if (have > 0 && !same_spec && !streq(out->spec, p->spec)) {
         _cleanup_free_ char *o = str_escape(out->spec);
         _cleanup_free_ char *n = str_escape(p->spec);
         say(p, "the config's tool changed from %s to %s", o, n);
+    } else if (have > 0 && !same_spec) {
+        _cleanup_free_ char *o = str_escape(out->runtime_spec
+                                                ? out->runtime_spec
+                                                : "(the host's node)");
+        _cleanup_free_ char *n = str_escape(rt ? p->install_runtime
+                                               : "(the host's node)");
+        say(p, "the config's install.runtime changed from %s to %s", o, n);
     }
     install_env_free(out);
-    if (do_install(p, ctx, d, &ts, envfd, envdir, from, from_hash, err) < 0)
+    if (do_install(p, ctx, d, &ts, envfd, envdir, from, from_hash, rt,
+                   err) < 0)
         goto out;
     if (load_env(envdir, envfd, out, NULL, NULL, err) <= 0) {
         if (!err->msg[0])
@@ -1301,7 +1422,8 @@ static int use_current(const struct policy *p, struct install_env *out,
                    ? load_env(envdir, envfd, out, NULL, NULL, &ignore)
                    : 0;
     close(envfd);
-    if (have <= 0 || !streq(out->spec, p->spec)) {
+    if (have <= 0 || !streq(out->spec, p->spec) ||
+        !streq(out->runtime_spec, runtime_of(p))) {
         if (use >= 0)
             close(use);
         install_env_free(out);
@@ -1318,9 +1440,51 @@ static int use_current(const struct policy *p, struct install_env *out,
     return 1;
 }
 
+static int ensure_tool(const struct policy *p, const struct host_ctx *ctx,
+                       enum install_mode mode, const struct install_env *rt,
+                       struct install_env *out, coco_err *err);
+
 int install_ensure(const struct policy *p, const struct host_ctx *ctx,
                    enum install_mode mode, struct install_env *out,
                    coco_err *err)
+{
+    *out = (struct install_env)INSTALL_ENV_INIT;
+    struct install_env *rt = NULL;
+    if (runtime_of(p)) {
+        /* the runtime first (phase B runs on it): installed once per
+         * spec for all the user's tools, checked before every run */
+        rt = xmalloc(sizeof *rt);
+        *rt = (struct install_env)INSTALL_ENV_INIT;
+        struct policy rp = *p;
+        rp.tool = xasprintf(RUNTIME_TOOL_PREFIX "%s", p->install_runtime);
+        rp.spec = p->install_runtime;
+        rp.install_runtime = NULL;
+        rp.allow_scripts = (struct strvec)STRVEC_INIT;
+        /* `coco install TOOL` installs its runtime again too (from
+         * its lock: a damaged one is put right) */
+        int r = ensure_tool(&rp, ctx, mode, NULL, rt, err);
+        free(rp.tool);
+        if (r < 0) {
+            _cleanup_free_ char *es = str_escape(p->install_runtime);
+            err_prefix(err, "%s: install.runtime %s", p->tool, es);
+            free(rt);
+            return -1;
+        }
+    }
+    if (ensure_tool(p, ctx, mode, rt, out, err) < 0) {
+        if (rt) {
+            install_env_free(rt);
+            free(rt);
+        }
+        return -1;
+    }
+    out->runtime = rt;
+    return 0;
+}
+
+static int ensure_tool(const struct policy *p, const struct host_ctx *ctx,
+                       enum install_mode mode, const struct install_env *rt,
+                       struct install_env *out, coco_err *err)
 {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -1328,7 +1492,7 @@ int install_ensure(const struct policy *p, const struct host_ctx *ctx,
     if (r < 0)
         return -1;
     for (int tries = 0; r == 0 && tries < 3; tries++) {
-        if (ensure_once(p, ctx, tries ? INSTALL_IF_NEEDED : mode, out,
+        if (ensure_once(p, ctx, tries ? INSTALL_IF_NEEDED : mode, rt, out,
                         err) < 0)
             return -1;
         int h = hold_current(p->tool, out);
@@ -1387,7 +1551,7 @@ int install_describe(const struct policy *p, FILE *o)
     struct tool_spec ts;
     if (tool_spec_parse(p->spec, &ts) < 0)
         return 0;
-    const struct install_driver *d = install_driver_for(ts.backend);
+    const struct install_driver *d = install_driver_spec(&ts);
     if (engine && d->native_only) {
         fprintf(o, "install    %s: coco installs %s: tools on the native "
                    "runtime only;\n           a %s run refuses it (run it "
@@ -1408,6 +1572,11 @@ int install_describe(const struct policy *p, FILE *o)
                    "           read-only at " INSTALL_MOUNT "%s, %s first on "
                    "PATH\n", es, ts.name, ev, (unsigned long long)e.files,
                 sz, ed, engine ? " in the container" : "", d->bin);
+        if (d->resolve_rule && e.range) {
+            _cleanup_free_ char *er = str_escape(e.range);
+            fprintf(o, "           resolved to %s@%s when installed: %s\n",
+                    ts.name, er, d->resolve_rule);
+        }
     } else {
         struct strvec hs = STRVEC_INIT;
         coco_err herr = {0};
@@ -1434,6 +1603,9 @@ int install_describe(const struct policy *p, FILE *o)
         if (d->always_build)
             fprintf(o, " (no package code runs),\n           then unpack "
                        "without network (no package scripts run)\n");
+        else if (d->resolve_rule)
+            fprintf(o, " (no package code runs);\n           %s\n",
+                    d->resolve_rule);
         else
             fprintf(o, " (no package code runs),\n           then build "
                        "without network (install scripts of %s only)\n",
@@ -1446,6 +1618,28 @@ int install_describe(const struct policy *p, FILE *o)
     if (have < 0) {
         _cleanup_free_ char *em = str_escape(err.msg);
         fprintf(o, "  ! its install cannot be read: %s\n", em);
+    }
+    if (runtime_of(p)) {
+        /* the runtime it runs on (install.runtime) */
+        _cleanup_free_ char *er = str_escape(p->install_runtime);
+        _cleanup_free_ char *rtool = xasprintf(RUNTIME_TOOL_PREFIX "%s",
+                                               p->install_runtime);
+        struct install_env r = INSTALL_ENV_INIT;
+        coco_err rerr = {0};
+        if (install_current(rtool, &r, &rerr) > 0 &&
+            streq(r.spec, p->install_runtime)) {
+            _cleanup_free_ char *ev = str_escape(r.version);
+            _cleanup_free_ char *ed = str_escape(r.dir);
+            fprintf(o, "           runs on %s (install.runtime): node %s in "
+                       "%s,\n           read-only at " RUNTIME_MOUNT
+                       ", %s before the tool's on PATH (also for its "
+                       "install scripts)\n", er, ev, ed, r.bin);
+        } else {
+            fprintf(o, "           runs on %s (install.runtime): not "
+                       "installed yet; the next run installs it from the "
+                       "npm registry\n", er);
+        }
+        install_env_free(&r);
     }
     for (size_t i = 0; i < p->allow_scripts.n; i++) {
         _cleanup_free_ char *ep = str_escape(p->allow_scripts.v[i]);

