@@ -516,25 +516,23 @@ static const char *const pypi_config_env[] = {
         .native_only = true,                                                \
     }
 
+/* npm's installer, lock and build, shared by the npm and node rows */
+#define NPM_FIELDS                                                          \
+    .program = "npm", .hosts = npm_hosts, .bin = "node_modules/.bin",       \
+    .lock = "package-lock.json", .manifest_file = "package.json",           \
+    .env = npm_env, .config_env = npm_config_env,                           \
+    .ca_var = "NODE_EXTRA_CA_CERTS", .build_argv = npm_build_argv,          \
+    .check_lock = npm_check_lock, .lock_list = npm_lock_list
+
 const struct install_driver install_drivers[] = {
     {
         .name = "npm",
         .plan = "fetched from the npm registry with no package code "
                 "running, then built without network: only the package's "
                 "own install scripts run (and install.allow_scripts)",
-        .program = "npm",
-        .hosts = npm_hosts,
-        .bin = "node_modules/.bin",
-        .lock = "package-lock.json",
-        .manifest_file = "package.json",
-        .env = npm_env,
-        .config_env = npm_config_env,
-        .ca_var = "NODE_EXTRA_CA_CERTS",
+        NPM_FIELDS,
         .fetch_argv = npm_fetch_argv,
-        .build_argv = npm_build_argv,
-        .check_lock = npm_check_lock,
         .version = npm_version,
-        .lock_list = npm_lock_list,
     },
     {
         .name = "deb",
@@ -569,19 +567,9 @@ const struct install_driver install_drivers[] = {
                 "package, bin/node, fetched with no package code running; "
                 "node@lts is the highest even major the registry has had "
                 "for 183 days",
-        .program = "npm",
-        .hosts = npm_hosts,
-        .bin = "node_modules/.bin",
-        .lock = "package-lock.json",
-        .manifest_file = "package.json",
-        .env = npm_env,
-        .config_env = npm_config_env,
-        .ca_var = "NODE_EXTRA_CA_CERTS",
+        NPM_FIELDS,
         .fetch_argv = node_fetch_argv,
-        .build_argv = npm_build_argv,
-        .check_lock = npm_check_lock,
         .version = node_version,
-        .lock_list = npm_lock_list,
         .resolve_argv = node_resolve_argv,
         .resolve = node_resolve,
         .range_of = node_range_of,
