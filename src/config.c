@@ -553,29 +553,59 @@ static const char *apt_name_check(const char *s)
     return NULL;
 }
 
-static int key_dependencies(struct parse_ctx *ctx, const char *key, json_t *v)
+/* A key whose value is an object of its own keys ("install": {...}):
+ * each member handled by its row of SUB (NULL-terminated), as "KEY.NAME";
+ * EXAMPLE shows the shape when V is not an object. */
+struct subkey {
+    const char *name;
+    key_fn fn;
+};
+
+static int get_subkeys(struct parse_ctx *ctx, const char *key, json_t *v,
+                       const char *example, const struct subkey *sub)
 {
     if (!json_is_object(v))
-        return KEY_ERR(ctx, key, "must be an object {\"apt\": [...], "
-                                 "\"mise\": [...]}, not %s", json_type_word(v));
+        return KEY_ERR(ctx, key, "must be an object %s, not %s", example,
+                       json_type_word(v));
     const char *k;
     json_t *f;
     json_object_foreach(v, k, f) {
         char dkey[96];
         snprintf(dkey, sizeof dkey, "%s.%s", key, k);
-        if (strcmp(k, "apt") == 0) {
-            if (get_string_array(ctx, dkey, f, &ctx->cfg->deps_apt,
-                                 apt_name_check) < 0)
+        const struct subkey *r = sub;
+        while (r->name && strcmp(r->name, k) != 0)
+            r++;
+        if (r->fn) {
+            if (r->fn(ctx, dkey, f) < 0)
                 return -1;
-        } else if (strcmp(k, "mise") == 0) {
-            if (get_string_array(ctx, dkey, f, &ctx->cfg->deps_mise,
-                                 tool_spec_check) < 0)
-                return -1;
-        } else {
-            return KEY_ERR(ctx, dkey, "unknown key (dependencies has apt, mise)");
+            continue;
         }
+        char names[128] = "";
+        for (r = sub; r->name; r++)
+            snprintf(names + strlen(names), sizeof names - strlen(names),
+                     "%s%s", r == sub ? "" : ", ", r->name);
+        return KEY_ERR(ctx, dkey, "unknown key (%s has %s)", key, names);
     }
     return 0;
+}
+
+static int dep_apt(struct parse_ctx *ctx, const char *key, json_t *v)
+{
+    return get_string_array(ctx, key, v, &ctx->cfg->deps_apt, apt_name_check);
+}
+
+static int dep_mise(struct parse_ctx *ctx, const char *key, json_t *v)
+{
+    return get_string_array(ctx, key, v, &ctx->cfg->deps_mise,
+                            tool_spec_check);
+}
+
+static int key_dependencies(struct parse_ctx *ctx, const char *key, json_t *v)
+{
+    static const struct subkey sub[] = {
+        {"apt", dep_apt}, {"mise", dep_mise}, {NULL, NULL}};
+    return get_subkeys(ctx, key, v, "{\"apt\": [...], \"mise\": [...]}",
+                       sub);
 }
 
 static int key_workdir(struct parse_ctx *ctx, const char *key, json_t *v)
@@ -613,11 +643,11 @@ static const char *allowed_host_check(const char *s)
     return net_allow_parse(s, &e);
 }
 
-/* Each entry checked, then kept in its canonical form (net_allow_format:
- * lower case, no trailing dot, IDNA A-labels): the form the proxy
- * matches, `coco show` prints and a changed config compares by. */
-/* An array of allowed_hosts entries into HOSTS, each in its canonical
- * form (what the proxy matches): "allowed_hosts", "install.allowed_hosts". */
+/* An array of allowed_hosts entries ("allowed_hosts",
+ * "install.allowed_hosts") into HOSTS, each checked, then kept in its
+ * canonical form (net_allow_format: lower case, no trailing dot, IDNA
+ * A-labels): the form the proxy matches, `coco show` prints and a
+ * changed config compares by. */
 static int get_hosts(struct parse_ctx *ctx, const char *key, json_t *v,
                      struct strvec *hosts)
 {
@@ -657,49 +687,51 @@ static const char *script_pkg_check(const char *s)
     return versioned ? "a package name, without a version" : NULL;
 }
 
+static int inst_allow_scripts(struct parse_ctx *ctx, const char *key,
+                              json_t *v)
+{
+    return get_string_array(ctx, key, v, &ctx->cfg->allow_scripts,
+                            script_pkg_check);
+}
+
+static int inst_allowed_hosts(struct parse_ctx *ctx, const char *key,
+                              json_t *v)
+{
+    return get_hosts(ctx, key, v, &ctx->cfg->install_hosts);
+}
+
+static int inst_runtime(struct parse_ctx *ctx, const char *key, json_t *v)
+{
+    const char *s;
+    if (get_string(ctx, key, v, false, &s) < 0)
+        return -1;
+    struct tool_spec ts;
+    bool node = strlen(s) <= 256 && tool_spec_parse(s, &ts) == 0 &&
+                (!ts.backend || strcmp(ts.backend, "core") == 0) &&
+                strcmp(ts.name, "node") == 0;
+    if (strlen(s) <= 256)
+        tool_spec_free(&ts);
+    if (!node) {
+        char es[300];
+        str_escape_buf(s, es, sizeof es);
+        return KEY_ERR(ctx, key, "\"%s\" is not a Node.js spec; name one "
+                       "like \"node@22\" or \"node@lts\" (the runtime an "
+                       "npm: tool runs on)", es);
+    }
+    free(ctx->cfg->install_runtime);
+    ctx->cfg->install_runtime = xstrdup(s);
+    return 0;
+}
+
 static int key_install(struct parse_ctx *ctx, const char *key, json_t *v)
 {
-    if (!json_is_object(v))
-        return KEY_ERR(ctx, key, "must be an object {\"allow_scripts\": "
-                                 "[...]}, not %s", json_type_word(v));
-    const char *k;
-    json_t *f;
-    json_object_foreach(v, k, f) {
-        char dkey[96];
-        snprintf(dkey, sizeof dkey, "%s.%s", key, k);
-        if (strcmp(k, "allow_scripts") == 0) {
-            if (get_string_array(ctx, dkey, f, &ctx->cfg->allow_scripts,
-                                 script_pkg_check) < 0)
-                return -1;
-        } else if (strcmp(k, "allowed_hosts") == 0) {
-            if (get_hosts(ctx, dkey, f, &ctx->cfg->install_hosts) < 0)
-                return -1;
-        } else if (strcmp(k, "runtime") == 0) {
-            const char *s;
-            if (get_string(ctx, dkey, f, false, &s) < 0)
-                return -1;
-            struct tool_spec ts;
-            bool node = strlen(s) <= 256 && tool_spec_parse(s, &ts) == 0 &&
-                        (!ts.backend || strcmp(ts.backend, "core") == 0) &&
-                        strcmp(ts.name, "node") == 0;
-            if (strlen(s) <= 256)
-                tool_spec_free(&ts);
-            if (!node) {
-                char es[300];
-                str_escape_buf(s, es, sizeof es);
-                return KEY_ERR(ctx, dkey, "\"%s\" is not a Node.js spec; "
-                               "name one like \"node@22\" or \"node@lts\" "
-                               "(the runtime an npm: tool runs on)", es);
-            }
-            free(ctx->cfg->install_runtime);
-            ctx->cfg->install_runtime = xstrdup(s);
-        } else {
-            return KEY_ERR(ctx, dkey, "unknown key (install has "
-                                      "allow_scripts, allowed_hosts, "
-                                      "runtime)");
-        }
-    }
-    return 0;
+    static const struct subkey sub[] = {
+        {"allow_scripts", inst_allow_scripts},
+        {"allowed_hosts", inst_allowed_hosts},
+        {"runtime", inst_runtime},
+        {NULL, NULL},
+    };
+    return get_subkeys(ctx, key, v, "{\"allow_scripts\": [...]}", sub);
 }
 
 /* A name "protect.allow" may hold: one of the protected host-executed
@@ -711,24 +743,17 @@ static const char *protect_name_check(const char *s)
     return NULL;
 }
 
+static int protect_allow(struct parse_ctx *ctx, const char *key, json_t *v)
+{
+    return get_string_array(ctx, key, v, &ctx->cfg->protect_allow,
+                            protect_name_check);
+}
+
 static int key_protect(struct parse_ctx *ctx, const char *key, json_t *v)
 {
-    if (!json_is_object(v))
-        return KEY_ERR(ctx, key, "must be an object {\"allow\": "
-                                 "[\".git/config\"]}, not %s",
-                       json_type_word(v));
-    const char *k;
-    json_t *f;
-    json_object_foreach(v, k, f) {
-        char dkey[96];
-        snprintf(dkey, sizeof dkey, "%s.%s", key, k);
-        if (strcmp(k, "allow") != 0)
-            return KEY_ERR(ctx, dkey, "unknown key (protect has allow)");
-        if (get_string_array(ctx, dkey, f, &ctx->cfg->protect_allow,
-                             protect_name_check) < 0)
-            return -1;
-    }
-    return 0;
+    static const struct subkey sub[] = {{"allow", protect_allow},
+                                        {NULL, NULL}};
+    return get_subkeys(ctx, key, v, "{\"allow\": [\".git/config\"]}", sub);
 }
 
 static const char *private_range_check(const char *s)
