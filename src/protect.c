@@ -50,6 +50,8 @@ const char *protect_kind_name(int kind)
 /* A name found in a directory of the workspace (not below .git). */
 static int plain_kind(const char *name)
 {
+    if (name[0] != '.')
+        return -1;  /* every protected name is a dot file: most entries */
     int k = protect_kind(name);
     return k == K_HOOKS || k == K_CONFIG || k == K_GITFILE ? -1 : k;
 }
@@ -328,57 +330,58 @@ static void walk_dir(struct walk *w, int dfd, const char *rel, int depth)
         w->out->truncated = true;
         return;
     }
-    int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return;
-    }
+    /* getdents64 on DFD itself: no second descriptor, none of
+     * fdopendir's fcntl and fstat (a run walks every directory twice) */
     _cleanup_strvec_ struct strvec subs = STRVEC_INIT;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        const char *name = de->d_name;
-        if (streq(name, ".") || streq(name, ".."))
-            continue;
-        _cleanup_free_ char *crel = rel_join(rel, name);
-        if (streq(name, ".git")) {
-            struct stat st;
-            if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    char buf[8192] __attribute__((aligned(8)));
+    ssize_t got;
+    while ((got = getdents64(dfd, buf, sizeof buf)) > 0) {
+        for (ssize_t off = 0; off < got;) {
+            struct dirent64 *de = (struct dirent64 *)(void *)(buf + off);
+            off += de->d_reclen;
+            const char *name = de->d_name;
+            if (streq(name, ".") || streq(name, ".."))
                 continue;
-            if (S_ISDIR(st.st_mode)) {
-                _cleanup_close_ int g = openat(dfd, name, O_RDONLY |
-                                               O_DIRECTORY | O_NOFOLLOW |
-                                               O_CLOEXEC);
-                if (g >= 0)
-                    git_dir(w, g, crel, false);
-            } else {
-                /* a gitdir: file (or a symlink, recorded as what it is):
-                 * rewriting it would point the host's git elsewhere */
-                record(w, dfd, name, crel, K_GITFILE, false);
-                if (S_ISREG(st.st_mode))
-                    git_file(w, dfd, rel);
+            int k = plain_kind(name);
+            bool git = streq(name, ".git");
+            /* the path only for what is recorded: a run walks every entry */
+            _cleanup_free_ char *crel = git || k >= 0 ? rel_join(rel, name)
+                                                       : NULL;
+            if (git) {
+                struct stat st;
+                if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                    continue;
+                if (S_ISDIR(st.st_mode)) {
+                    _cleanup_close_ int g = openat(dfd, name, O_RDONLY |
+                                                   O_DIRECTORY | O_NOFOLLOW |
+                                                   O_CLOEXEC);
+                    if (g >= 0)
+                        git_dir(w, g, crel, false);
+                } else {
+                    /* a gitdir: file (or a symlink, recorded as what it is):
+                     * rewriting it would point the host's git elsewhere */
+                    record(w, dfd, name, crel, K_GITFILE, false);
+                    if (S_ISREG(st.st_mode))
+                        git_file(w, dfd, rel);
+                }
+                continue;
             }
-            continue;
-        }
-        int k = plain_kind(name);
-        if (k >= 0) {
-            record(w, dfd, name, crel, k, false);
-            continue;
-        }
-        if (depth >= PROTECT_MAX_DEPTH || skip_dir(name))
-            continue;
-        if (de->d_type == DT_DIR)
-            strvec_push(&subs, name);
-        else if (de->d_type == DT_UNKNOWN) {
-            struct stat st;
-            if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                S_ISDIR(st.st_mode))
+            if (k >= 0) {
+                record(w, dfd, name, crel, k, false);
+                continue;
+            }
+            if (depth >= PROTECT_MAX_DEPTH || skip_dir(name))
+                continue;
+            if (de->d_type == DT_DIR)
                 strvec_push(&subs, name);
+            else if (de->d_type == DT_UNKNOWN) {
+                struct stat st;
+                if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    S_ISDIR(st.st_mode))
+                    strvec_push(&subs, name);
+            }
         }
     }
-    closedir(d);
     strvec_sort(&subs);
     for (size_t i = 0; i < subs.n; i++) {
         _cleanup_close_ int sfd = openat(dfd, subs.v[i], O_RDONLY |
