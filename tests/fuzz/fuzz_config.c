@@ -16,8 +16,7 @@
 #include "policy.h"
 #include "show.h"
 #include "sys.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 /* A home and a working directory that exist (mount sources resolve
  * against them) and stay empty: resolution runs as a dry run, which

@@ -28,10 +28,8 @@
 #include <strings.h>
 
 #include "net/dns.h"
+#include "fuzz.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(x) do { if (!(x)) __builtin_trap(); } while (0)
 
 static void check_stub_name(const char *s)
 {

@@ -18,8 +18,7 @@
 #include <string.h>
 
 #include "net.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static void check_name(const char *s)
 {

@@ -8,8 +8,7 @@
 #include <string.h>
 
 #include "net/http.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static bool lower_prefix(const char *s, size_t n, const char *lit)
 {

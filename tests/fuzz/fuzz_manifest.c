@@ -19,14 +19,7 @@
 #include <jansson.h>
 
 #include "install.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                 \
-    do {                         \
-        if (!(c))                \
-            __builtin_trap();    \
-    } while (0)
+#include "fuzz.h"
 
 static void check_path(const char *p)
 {

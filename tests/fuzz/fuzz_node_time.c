@@ -16,14 +16,7 @@
 #include <string.h>
 
 #include "install/install_int.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                 \
-    do {                         \
-        if (!(c))                \
-            __builtin_trap();    \
-    } while (0)
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -25,14 +25,7 @@
 #include <sys/socket.h>
 
 #include "net/socks5.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                 \
-    do {                         \
-        if (!(c))                \
-            __builtin_trap();    \
-    } while (0)
+#include "fuzz.h"
 
 struct outcome {
     int verdict;

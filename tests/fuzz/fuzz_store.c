@@ -21,8 +21,7 @@
 
 #include "store.h"
 #include "sys.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 /* True when LINE (LEN bytes, no '\n') is what str_escape() leaves as it
  * is but for doubling backslashes: nothing in it forges or hides text. */
