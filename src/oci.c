@@ -45,6 +45,7 @@
 
 #include "engine_args.h"
 #include "hostpath.h"
+#include "idmap.h"
 #include "net.h"
 #include "oci.h"
 #include "seccomp_profile.h"
@@ -332,10 +333,37 @@ static int add_env(const struct policy *p, const struct egress *eg,
     return 0;
 }
 
+/* Where the engine binds a host path from.  Normally the path itself;
+ * when root runs a rootful engine (P->idmap, idmap.h) the tool is nobody
+ * and every bind comes from an idmapped attachment of the source: made
+ * here for a run (IM), shown as IDMAP_DIR_SHOWN/N by a dry run. */
+struct srcs {
+    const struct policy *p;
+    struct idmap_set *im;   /* NULL: a dry run, the goldens */
+    size_t shown;
+    struct strvec keep;     /* the shown names */
+};
+
+/* The source to give the engine for PATH (or the O_PATH descriptor FD
+ * when >= 0; DEV/INO when non-zero: the inode it must still be), WHAT
+ * it is for the error; NULL with ERR. */
+static const char *bind_src(struct srcs *s, int fd, const char *path,
+                            dev_t dev, ino_t ino, const char *what,
+                            coco_err *err)
+{
+    if (!s->p->idmap)
+        return path;
+    if (s->im)
+        return idmap_attach(s->im, fd, path, dev, ino, what, err);
+    strvec_pushf(&s->keep, IDMAP_DIR_SHOWN "/%zu", s->shown++);
+    return s->keep.v[s->keep.n - 1];
+}
+
 /* One configured bind mount. */
-static int add_bind(const struct policy *p, const struct policy_mount *m,
+static int add_bind(struct srcs *sm, const struct policy_mount *m,
                     struct strvec *argv, coco_err *err)
 {
+    const struct policy *p = sm->p;
     bool docker = p->runtime == RT_DOCKER;
     bool relabel = m->opts & (MNT_Z_SHARED | MNT_Z_PRIVATE);
     bool ro = m->ro || (m->opts & MNT_RO);
@@ -361,16 +389,20 @@ static int add_bind(const struct policy *p, const struct policy_mount *m,
                        "noexec; drop \"noexec\" or use podman",
                        src_name(p), m->dst);
 
+    const char *src = bind_src(sm, m->fd, m->src, 0, 0, "mount source",
+                               err);
+    if (!src)
+        return -1;
     if (vform) {
         strvec_push(argv, "-v");
-        strvec_pushf(argv, "%s:%s:%s,%s", m->src, m->dst, ro ? "ro" : "rw",
+        strvec_pushf(argv, "%s:%s:%s,%s", src, m->dst, ro ? "ro" : "rw",
                      (m->opts & MNT_Z_PRIVATE) ? "Z" : "z");
         return 0;
     }
     /* nosuid,nodev: podman leaves them off bind mounts unless asked;
      * docker's --mount cannot say them (there no-new-privileges and the
      * device cgroup cover setuid files and device nodes). */
-    strvec_pushf(argv, "--mount=type=bind,src=%s,dst=%s%s%s%s%s", m->src,
+    strvec_pushf(argv, "--mount=type=bind,src=%s,dst=%s%s%s%s%s", src,
                  m->dst, ro ? ",ro" : "", docker ? "" : ",nosuid,nodev",
                  !relabel ? ""
                  : (m->opts & MNT_Z_PRIVATE) ? ",relabel=private"
@@ -385,9 +417,9 @@ static int add_bind(const struct policy *p, const struct policy_mount *m,
  * engines mount in destination order, parents first.  A symlink has
  * nothing to bind over (compared after the run); an allowed path stays
  * writable. */
-static int add_protect(const struct policy *p, struct strvec *argv,
-                       coco_err *err)
+static int add_protect(struct srcs *sm, struct strvec *argv, coco_err *err)
 {
+    const struct policy *p = sm->p;
     bool docker = p->runtime == RT_DOCKER;
     for (size_t i = 0; i < p->n_protect; i++) {
         const struct policy_protect *e = &p->protect[i];
@@ -396,15 +428,22 @@ static int add_protect(const struct policy *p, struct strvec *argv,
         if (check_mount_path(p, "protected path", e->host, false, err) < 0 ||
             check_mount_path(p, "protected path", e->ctr, false, err) < 0)
             return -1;
-        strvec_pushf(argv, "--mount=type=bind,src=%s,dst=%s%s%s", e->host,
+        /* the scan's inode: the workspace is the tool's to rearrange */
+        const char *src = bind_src(sm, -1, e->host, e->dev, e->ino,
+                                   "protected path", err);
+        if (!src)
+            return -1;
+        strvec_pushf(argv, "--mount=type=bind,src=%s,dst=%s%s%s", src,
                      e->ctr, e->anchor ? "" : ",ro",
                      docker ? "" : ",nosuid,nodev");
     }
     return 0;
 }
 
-static int add_x11(const struct policy *p, struct strvec *argv, coco_err *err)
+static int add_x11(struct srcs *sm, struct strvec *argv, coco_err *err)
 {
+    const struct policy *p = sm->p;
+    const char *src;
     if (!p->x11)
         return 0;
     if (!p->x11_display || !*p->x11_display)
@@ -415,15 +454,21 @@ static int add_x11(const struct policy *p, struct strvec *argv, coco_err *err)
         if (check_mount_path(p, "X11 socket directory", p->x11_socket_dir,
                              false, err) < 0)
             return -1;
-        strvec_pushf(argv, "--mount=type=bind,src=%s,dst=%s,ro",
-                     p->x11_socket_dir, OCI_X11_SOCKET_DIR);
+        if (!(src = bind_src(sm, -1, p->x11_socket_dir, 0, 0,
+                             "X11 socket directory", err)))
+            return -1;
+        strvec_pushf(argv, "--mount=type=bind,src=%s,dst=%s,ro", src,
+                     OCI_X11_SOCKET_DIR);
     }
     if (p->x11_xauthority) {
         if (check_mount_path(p, "Xauthority file", p->x11_xauthority, false,
                              err) < 0)
             return -1;
-        strvec_pushf(argv, "--mount=type=bind,src=%s,dst=%s,ro",
-                     p->x11_xauthority, OCI_XAUTH_PATH);
+        if (!(src = bind_src(sm, -1, p->x11_xauthority, 0, 0,
+                             "Xauthority file", err)))
+            return -1;
+        strvec_pushf(argv, "--mount=type=bind,src=%s,dst=%s,ro", src,
+                     OCI_XAUTH_PATH);
     }
     return 0;
 }
@@ -438,38 +483,60 @@ static int add_x11(const struct policy *p, struct strvec *argv, coco_err *err)
  * port 53: the container's own network namespace lets unprivileged
  * users bind from 53 up (a sysctl of that namespace only, no
  * capability). */
-static int add_egress(const struct policy *p, const struct egress *eg,
+static int add_egress(struct srcs *sm, const struct egress *eg,
                       struct strvec *argv, coco_err *err)
 {
+    const struct policy *p = sm->p;
     const char *nsd = p->runtime == RT_PODMAN ? ",nosuid,nodev" : "";
     if (check_mount_path(p, "coco's own binary", eg->self_exe, false,
                          err) < 0 ||
         check_mount_path(p, "the egress directory", eg->dir, false, err) < 0)
         return -1;
-    strvec_pushf(argv, "--mount=type=bind,src=%s,dst=%s,ro%s", eg->self_exe,
+    _cleanup_free_ char *resolv = path_join(eg->dir, EGRESS_RESOLV_NAME);
+    _cleanup_free_ char *hosts = path_join(eg->dir, EGRESS_HOSTS_NAME);
+    const char *src[4] = {
+        bind_src(sm, -1, eg->self_exe, 0, 0, "coco's own binary", err),
+        NULL, NULL, NULL};
+    if (src[0])
+        src[1] = bind_src(sm, -1, eg->dir, 0, 0, "the egress directory", err);
+    if (src[1])
+        src[2] = bind_src(sm, -1, resolv, 0, 0, "the egress directory", err);
+    if (src[2])
+        src[3] = bind_src(sm, -1, hosts, 0, 0, "the egress directory", err);
+    if (!src[3])
+        return -1;
+    strvec_pushf(argv, "--mount=type=bind,src=%s,dst=%s,ro%s", src[0],
                  EGRESS_CT_COCO, nsd);
-    strvec_pushf(argv, "--mount=type=bind,src=%s,dst=%s,ro%s", eg->dir,
+    strvec_pushf(argv, "--mount=type=bind,src=%s,dst=%s,ro%s", src[1],
                  EGRESS_CT_DIR, nsd);
-    strvec_pushf(argv, "--mount=type=bind,src=%s/" EGRESS_RESOLV_NAME
-                 ",dst=/etc/resolv.conf,ro%s", eg->dir, nsd);
-    strvec_pushf(argv, "--mount=type=bind,src=%s/" EGRESS_HOSTS_NAME
-                 ",dst=/etc/hosts,ro%s", eg->dir, nsd);
+    strvec_pushf(argv, "--mount=type=bind,src=%s,dst=/etc/resolv.conf,ro%s",
+                 src[2], nsd);
+    strvec_pushf(argv, "--mount=type=bind,src=%s,dst=/etc/hosts,ro%s",
+                 src[3], nsd);
     strvec_push(argv, "--sysctl=net.ipv4.ip_unprivileged_port_start=53");
     for (size_t i = 0; i < p->net.ca_env.n; i++) {
         const char *e = p->net.ca_env.v[i], *path = strchr(e, '=') + 1;
         if (check_mount_path(p, "a CA file of your environment", path, false,
                              err) < 0)
             return -1;
+        const char *ca = bind_src(sm, -1, path, 0, 0,
+                                  "a CA file of your environment", err);
+        if (!ca)
+            return -1;
         strvec_pushf(argv, "--mount=type=bind,src=%s,dst=" EGRESS_CA_DIR
-                     "/%.*s,ro%s", path, (int)(path - 1 - e), e, nsd);
+                     "/%.*s,ro%s", ca, (int)(path - 1 - e), e, nsd);
     }
     return 0;
 }
 
-int oci_build_argv(const struct policy *p, const struct egress *eg,
-                   struct strvec *argv, struct strvec *env_out,
-                   struct strvec *envfile_out, coco_err *err)
+/* oci_build_argv(), and for a run IM (when P->idmap) to attach the
+ * idmapped sources in. */
+static int build_argv(const struct policy *p, const struct egress *eg,
+                      struct idmap_set *im, struct strvec *argv,
+                      struct strvec *env_out, struct strvec *envfile_out,
+                      coco_err *err)
 {
+    _cleanup_strvec_ struct strvec keep = STRVEC_INIT;
     _cleanup_strvec_ struct strvec a = STRVEC_INIT;
     _cleanup_strvec_ struct strvec eo = STRVEC_INIT;
     _cleanup_strvec_ struct strvec ef = STRVEC_INIT;
@@ -599,29 +666,36 @@ int oci_build_argv(const struct policy *p, const struct egress *eg,
     if (podman)
         strvec_push(&a, "--http-proxy=false");
 
-    /* Files the tool writes in the workspace stay the user's. */
+    /* Files the tool writes in the workspace stay the user's: rootless
+     * podman maps the user's uid in; run by root the tool is nobody and
+     * its binds are idmapped (idmap.h); else the user itself. */
     if (podman && p->rootless)
         strvec_push(&a, "--userns=keep-id");
+    else if (p->idmap)
+        strvec_pushf(&a, "--user=%u:%u", (unsigned)COCO_ROOT_TOOL_UID,
+                     (unsigned)COCO_ROOT_TOOL_GID);
     else
         strvec_pushf(&a, "--user=%u:%u", (unsigned)p->uid, (unsigned)p->gid);
+    struct srcs sm = {.p = p, .im = im, .keep = STRVEC_INIT};
 
     if (add_env(p, eg, &a, &eo, &ef, err) < 0)
         return -1;
 
     for (size_t i = 0; i < p->n_mounts; i++)
-        if (add_bind(p, &p->mounts[i], &a, err) < 0)
-            return -1;
-    if (add_protect(p, &a, err) < 0)
-        return -1;
+        if (add_bind(&sm, &p->mounts[i], &a, err) < 0)
+            goto fail;
+    if (add_protect(&sm, &a, err) < 0)
+        goto fail;
     /* The tool's cache volume: per tool unless "isolated": false, so one
      * tool cannot plant files another tool will run. */
     if (p->volume)
         strvec_pushf(&a, "--mount=type=volume,src=%s,dst=%s", p->volume,
                      COCO_CACHE_DIR);
-    if (add_x11(p, &a, err) < 0)
-        return -1;
-    if (eg && add_egress(p, eg, &a, err) < 0)
-        return -1;
+    if (add_x11(&sm, &a, err) < 0 || (eg && add_egress(&sm, eg, &a, err) < 0))
+        goto fail;
+    /* the shown names were copied into the argv */
+    keep = sm.keep;
+    sm.keep = (struct strvec)STRVEC_INIT;
     for (size_t i = 0; i < p->net.ports.n; i++) {
         strvec_push(&a, "-p");
         strvec_push(&a, p->net.ports.v[i]);
@@ -662,6 +736,16 @@ int oci_build_argv(const struct policy *p, const struct egress *eg,
     eo = (struct strvec)STRVEC_INIT;
     ef = (struct strvec)STRVEC_INIT;
     return 0;
+fail:
+    strvec_clear(&sm.keep);
+    return -1;
+}
+
+int oci_build_argv(const struct policy *p, const struct egress *eg,
+                   struct strvec *argv, struct strvec *env_out,
+                   struct strvec *envfile_out, coco_err *err)
+{
+    return build_argv(p, eg, NULL, argv, env_out, envfile_out, err);
 }
 
 /* --- the runner -------------------------------------------------------- */
@@ -817,7 +901,8 @@ static int limit_result(const struct policy *p, const struct sup_result *r,
  * sleeping coco beside the client; the client stays in coco's process
  * group, so it keeps the terminal's foreground and gets ^C, ^\ and
  * window changes from the terminal itself. */
-int oci_run(const struct policy *p, const struct egress *eg, coco_err *err)
+static int run_engine(const struct policy *p, const struct egress *eg,
+                      struct idmap_set *im, coco_err *err)
 {
     _cleanup_strvec_ struct strvec argv = STRVEC_INIT;
     _cleanup_strvec_ struct strvec env_out = STRVEC_INIT;
@@ -833,7 +918,7 @@ int oci_run(const struct policy *p, const struct egress *eg, coco_err *err)
     if (net_policy_proxied(p) && !eg)
         return err_set(err, 0, "%s: the egress proxy is not running",
                        p->tool);
-    if (oci_build_argv(p, eg, &argv, &env_out, &envfile, err) < 0)
+    if (build_argv(p, eg, im, &argv, &env_out, &envfile, err) < 0)
         return -1;
     if (envfile.n > 0 && (memfd = sealed_memfd("env file",
                                                 (const char *const *)envfile.v,
@@ -853,6 +938,9 @@ int oci_run(const struct policy *p, const struct egress *eg, coco_err *err)
         .argv = rm.v,
         .envp = environ,
         .again_after_ms = p->runtime == RT_DOCKER ? OCI_GUARD_AGAIN_MS : 0,
+        /* and then the idmapped attachments */
+        .detach_dir = im ? im->dir : NULL,
+        .detach_points = im ? im->points.v : NULL,
     };
     struct supervisor s;
     struct spawn_fd fds[2] = {{profile_fd, OCI_SECCOMP_FD},
@@ -899,6 +987,18 @@ out_sup:
 out:
     guard_release(&g);
     strv_free(envp);
+    return rc;
+}
+
+int oci_run(const struct policy *p, const struct egress *eg, coco_err *err)
+{
+    /* run by root: the tool is nobody, its binds idmapped (idmap.h);
+     * detached when the engine is done, whatever way the run ended */
+    struct idmap_set im = IDMAP_SET_INIT;
+    int rc = p->idmap && idmap_open(&im, err) < 0
+                 ? -1
+                 : run_engine(p, eg, p->idmap ? &im : NULL, err);
+    idmap_close(&im);
     return rc;
 }
 

@@ -68,6 +68,7 @@ char *paths_tools_dir(void) { return data_sub("tools"); }
 char *paths_links_file(void) { return data_sub("links"); }
 char *paths_envs_dir(void) { return data_sub("envs"); }
 char *paths_runtimes_dir(void) { return data_sub("runtimes"); }
+char *paths_shared_cache_dir(void) { return data_sub("cache-shared"); }
 
 char *paths_state_dir(void)
 {

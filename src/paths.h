@@ -25,6 +25,9 @@ char *paths_links_file(void);
 char *paths_envs_dir(void);
 /* $XDG_DATA_HOME/coco/runtimes: what install.runtime names (node@22). */
 char *paths_runtimes_dir(void);
+/* paths_data_home()/cache-shared: /coco/cache of the "isolated": false
+ * tools podman and docker run for root (idmap.h). */
+char *paths_shared_cache_dir(void);
 
 /* coco's state: $XDG_STATE_HOME/coco when absolute, else
  * HOME/.local/state/coco (the egress audit log lives here). */

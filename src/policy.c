@@ -742,7 +742,11 @@ static void resolve_session(const struct config *cfg,
                             const struct host_ctx *ctx, struct policy *p)
 {
     p->isolated = cfg->isolated != 0;
-    p->volume = cache_volume_name(p->isolated ? cfg->name : NULL);
+    /* root on a rootful engine: never host uid 0 (idmap.h) */
+    p->idmap = (p->runtime == RT_PODMAN || p->runtime == RT_DOCKER) &&
+               !p->rootless && p->uid == 0;
+    if (!p->idmap)
+        p->volume = cache_volume_name(p->isolated ? cfg->name : NULL);
 
     p->tty = ctx->stdin_tty && ctx->stdout_tty;
     p->interactive = true;

@@ -153,6 +153,11 @@ struct policy {
                                     "default" */
     char *engine_bin;    /* podman/docker program path (not for native) */
     bool rootless;       /* podman rootless */
+    /* Root invoked a rootful engine (podman as root, docker): the tool
+     * runs as nobody and every bind is idmapped (idmap.h); the cache is
+     * a directory of root's, not a volume (a volume's files would be
+     * root's, unwritable to nobody). */
+    bool idmap;
 
     char *image;
     const char *image_source;  /* "config", "COCO_IMAGE", "default" */
@@ -182,7 +187,8 @@ struct policy {
     struct policy_limits limits;
     const char *limits_note; /* why limits are not enforced, or NULL */
     bool isolated;           /* per-tool volume (default true) */
-    char *volume;            /* cache_volume_name(tool or NULL) */
+    char *volume;            /* cache_volume_name(tool or NULL); NULL
+                                when idmap */
 
     bool tty;                /* stdin and stdout are terminals */
     bool interactive;        /* pass stdin (-i) */

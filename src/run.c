@@ -101,6 +101,15 @@ static int run_prepare_install(struct policy *p, const struct host_ctx *ctx,
     return 0;
 }
 
+char *run_cache_dir(const struct policy *p)
+{
+    if (!p->isolated && p->runtime != RT_NATIVE)
+        return paths_shared_cache_dir();
+    _cleanup_free_ char *envs = paths_envs_dir();
+    _cleanup_free_ char *tooldir = path_join(envs, p->tool);
+    return path_join(tooldir, "cache/run");
+}
+
 /* Native runs: the install, and the tool's own cache at /coco/cache when
  * its env points there (the store's configs do, for npm, pip, go ...;
  * podman and docker give a volume): the mount costs a run ~0.5 ms. */
@@ -119,9 +128,21 @@ static int run_prepare_native(struct policy *p, const struct host_ctx *ctx,
         wants_cache = strstr(p->env[i].value, COCO_CACHE_DIR) != NULL;
     if (!wants_cache)
         return 0;
-    _cleanup_free_ char *envs = paths_envs_dir();
-    _cleanup_free_ char *tooldir = path_join(envs, p->tool);
-    _cleanup_free_ char *cache = path_join(tooldir, "cache/run");
+    _cleanup_free_ char *cache = run_cache_dir(p);
+    if (mkdir_parents(cache, 0700, err) < 0)
+        return -1;
+    return policy_add_mount(p, cache, COCO_CACHE_DIR, false, err);
+}
+
+/* The cache at /coco/cache of an engine run root invokes: the tool is
+ * nobody there (idmap.h), and a volume's files would be root's, so it
+ * is a directory of root's bound idmapped, as natively: the tool's own,
+ * or with "isolated": false the one every such tool shares. */
+static int run_prepare_idmap_cache(struct policy *p, coco_err *err)
+{
+    if (!p->idmap)
+        return 0;
+    _cleanup_free_ char *cache = run_cache_dir(p);
     if (mkdir_parents(cache, 0700, err) < 0)
         return -1;
     return policy_add_mount(p, cache, COCO_CACHE_DIR, false, err);
@@ -151,7 +172,8 @@ int run_tool(const struct run_cmd *rc)
         } else {
             /* podman and docker: the proxy on a unix socket, the relay
              * in the container (net/forward.c). */
-            code = run_prepare_install(&p, &ctx, &ie, &err) < 0
+            code = run_prepare_install(&p, &ctx, &ie, &err) < 0 ||
+                           run_prepare_idmap_cache(&p, &err) < 0
                        ? -1
                        : oci_run_egress(&p, &err);
         }

@@ -5,6 +5,8 @@
  * (native_describe(), oci_build_argv(), and with the coming wings
  * net_describe() and install_describe()); nothing below calls up here.
  */
+#include "idmap.h"
+#include "run.h"
 #include "show.h"
 #include "install.h"
 
@@ -65,7 +67,17 @@ void show_policy(const struct policy *p, FILE *o)
     if (p->runtime != RT_NATIVE)
         fprintf(o, ", image %s (%s)%s", E(p->image), p->image_source,
                 p->rootless ? ", rootless" : "");
-    fprintf(o, "\nworkdir    %s\n", E(p->workdir));
+    fprintf(o, "\nidentity   ");
+    if (p->runtime == RT_NATIVE ? p->uid == 0 : p->idmap)
+        fprintf(o, "nobody (uid %u) on the host, never root; its binds are "
+                   "idmapped, so what it writes is root's\n",
+                (unsigned)COCO_ROOT_TOOL_UID);
+    else if (p->rootless)
+        fprintf(o, "your uid %u, mapped in by rootless podman\n",
+                (unsigned)p->uid);
+    else
+        fprintf(o, "your uid %u\n", (unsigned)p->uid);
+    fprintf(o, "workdir    %s\n", E(p->workdir));
     /* A tag can be moved to other code by whoever controls the registry;
      * a digest cannot.  Local images (localhost/) are built here. */
     if (p->runtime != RT_NATIVE && !image_pinned(p->image)) {
@@ -83,10 +95,17 @@ void show_policy(const struct policy *p, FILE *o)
                 m->risky ? "   RISK: sensitive host path" : "");
         risks += m->risky;
     }
-    if (p->runtime != RT_NATIVE)
+    if (p->runtime != RT_NATIVE && p->volume) {
         fprintf(o, "    read+write  volume %s -> %s (%s)\n", E(p->volume),
                 COCO_CACHE_DIR, p->isolated ? "this tool only" : "shared with "
                 "other non-isolated tools");
+    } else if (p->runtime != RT_NATIVE) {
+        _cleanup_free_ char *cd = run_cache_dir(p);
+        fprintf(o, "    read+write  %s -> %s (%s)\n",
+                E(tilde(cd, p->home, b2, sizeof b2)), COCO_CACHE_DIR,
+                p->isolated ? "this tool only" : "shared with other "
+                "non-isolated tools");
+    }
     if (!p->isolated) {
         fprintf(o, "  ! RISK: \"isolated\": false shares the cache volume with "
                    "other tools, which can tamper with each other\n");

@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "idmap.h"
 #include "supervise.h"
 
 const int supervise_forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT,
@@ -667,6 +668,8 @@ static __attribute__((noreturn)) void guard_main(int fd,
             ;
         guard_run(spec);
     }
+    if (spec->detach_dir)
+        idmap_detach_all(spec->detach_dir, spec->detach_points);
     _exit(0);
 }
 

@@ -165,13 +165,17 @@ int spawn_wait(char *const argv[], char *const envp[], bool quiet_out,
  *     normal run leaves nothing behind;
  *   - end of file without that byte means coco is gone: it runs ARGV
  *     (supervised, at most TIMEOUT_MS, then SIGTERM and SIGKILL), once
- *     more after AGAIN_AFTER_MS when that is set, and exits.
+ *     more after AGAIN_AFTER_MS when that is set, detaches the run's
+ *     idmapped mounts (idmap.h) when it has any, and exits.
  * ARGV[0] is a path (no PATH search); its output goes to /dev/null. */
 struct guard_spec {
     char *const *argv;
     char *const *envp;
     uint64_t timeout_ms;      /* per attempt; 0 = 20 s */
     uint64_t again_after_ms;  /* 0 = run ARGV once */
+    /* then, when set: idmap_detach_all(DETACH_DIR, DETACH_POINTS) */
+    const char *detach_dir;
+    char *const *detach_points;
 };
 
 struct guard {

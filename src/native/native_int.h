@@ -22,6 +22,7 @@
 #include "net.h"
 #include "policy.h"
 #include "supervise.h"
+#include "idmap.h"
 #include "tty.h"
 
 /* valgrind cannot run a CLONE_VM child that is not a thread, nor let
@@ -32,8 +33,8 @@
 /* Host ids the tool runs as when coco is invoked by root: "nobody", so the
  * tool never holds host uid 0; idmapped mounts make its writes in
  * read-write binds land as the invoking user. */
-#define NATIVE_ROOT_TOOL_UID 65534
-#define NATIVE_ROOT_TOOL_GID 65534
+#define NATIVE_ROOT_TOOL_UID COCO_ROOT_TOOL_UID
+#define NATIVE_ROOT_TOOL_GID COCO_ROOT_TOOL_GID
 
 /* The sandbox's PATH, unless the policy's env sets one. */
 #define NATIVE_PATH COCO_SANDBOX_PATH
@@ -399,12 +400,7 @@ pid_t clone3_fork(uint64_t flags);
 int write_maps(pid_t pid, uid_t in_uid, uid_t out_uid, gid_t in_gid,
                gid_t out_gid, bool deny_setgroups, coco_err *err);
 
-/* A user namespace mapping DISK_UID/GID to TOOL_UID/GID only, for
- * MOUNT_ATTR_IDMAP: returns a descriptor of it (close-on-exec), or -1
- * with ERR.  *HELPER is set once the helper process exists, also on
- * failure: the caller reaps it (it ends by itself). */
-int make_idmap_userns(uid_t disk_uid, gid_t disk_gid, uid_t tool_uid,
-                      gid_t tool_gid, pid_t *helper, coco_err *err);
+/* make_idmap_userns(): idmap.h */
 
 /* ---- environment (sandbox.c) ------------------------------------------ */
 

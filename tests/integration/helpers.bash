@@ -222,6 +222,28 @@ procs_with() {
     return 0
 }
 
+# wait_proc_named COMM TEXT [TENTHS]: poll (bounded, default 20 s) for a
+# process named COMM whose command line contains TEXT; prints its pid.
+wait_proc_named() {
+    local n=${3:-200} i pid
+    for ((i = 0; i < n; i++)); do
+        pid=$(proc_named "$1" "$2" | head -n 1)
+        [[ -n $pid ]] && { printf '%s\n' "$pid"; return 0; }
+        sleep 0.1
+    done
+    return 1
+}
+
+# host_uids PID: its real, effective, saved and fs uids as the host sees
+# them ("0 0 0 0" for root).
+host_uids() {
+    local k a b c d
+    while read -r k a b c d; do
+        [[ $k == Uid: ]] && { printf '%s %s %s %s\n' "$a" "$b" "$c" "$d"; return 0; }
+    done <"/proc/$1/status"
+    return 1
+}
+
 # proc_named COMM TEXT: pids of the processes named COMM (/proc/PID/comm)
 # whose command line contains TEXT.
 proc_named() {
@@ -463,4 +485,45 @@ protect_assert_held() {
         assert_contains "created $dir/$f -> $dir/$f.coco-blocked" || return 1
     done
     [[ -f $dir/.vscode.coco-blocked/tasks.json ]]
+}
+
+# engine_root_is_nobody: root's run on a rootful engine (podman as root,
+# docker): the tool's process, seen from the host, is nobody (65534) in
+# every uid, not root; the files it writes in the workspace are root's,
+# though inside they were nobody's.  Needs a config "sh" running /bin/sh
+# with the workspace at /workspace.
+engine_root_is_nobody() {
+    local marker=31.$RANDOM pid cpid
+    echo secret >"$WORK/private"
+    chmod 0600 "$WORK/private"
+    "$COCO" run sh -c 'id -u >/workspace/inside-uid; cat /workspace/private >/workspace/copy
+        mkdir /workspace/dir; exec sleep '"$marker" 3>&- &
+    cpid=$!
+    pid=$(wait_proc_named sleep "sleep $marker") || { kill "$cpid"; return 1; }
+    run host_uids "$pid"
+    kill -TERM "$cpid"
+    wait "$cpid" || true
+    [ "$output" = "65534 65534 65534 65534" ] || { echo "host uids: $output"; return 1; }
+    [ "$(cat "$WORK/inside-uid")" = 65534 ]
+    # a root-only file of the workspace is readable (its owner, as mapped)
+    [ "$(cat "$WORK/copy")" = secret ]
+    [ "$(stat -c %u:%g "$WORK/copy")" = 0:0 ]
+    [ "$(stat -c %u:%g "$WORK/dir")" = 0:0 ]
+    [ "$(stat -c %u:%g "$WORK/inside-uid")" = 0:0 ]
+    # and nothing of the idmapped attachments is left on the host
+    wait_no_mounts_of "$WORK" 50
+}
+
+# wait_no_mounts_of DIR [TENTHS]: poll (bounded, default 20 s) until no
+# mount of the host's is of DIR or below it (as an idmapped attachment
+# of a workspace would be); prints what is left and fails after TENTHS.
+wait_no_mounts_of() {
+    local n=${2:-200} i left
+    for ((i = 0; i < n; i++)); do
+        left=$(grep -F -- " $1" /proc/self/mountinfo || true)
+        [[ -z $left ]] && return 0
+        sleep 0.1
+    done
+    echo "mounts left: $left"
+    return 1
 }

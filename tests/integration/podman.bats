@@ -100,11 +100,14 @@ uniq_tool() { T_UNIQ=cocotest$$$RANDOM; }
     grep -q no-undef "$WORK/report.json"
     [ "$(stat -c %u:%g "$WORK/report.json")" = "$(id -u):$(id -g)" ]
     [ "$(stat -c %u:%g "$WORK/fixable.js")" = "$(id -u):$(id -g)" ]
-    # and the tool runs as the invoking user
-    tool_cfg node node
-    run "$COCO" run node -e 'console.log(process.getuid() + ":" + process.getgid())'
-    assert_status 0
-    [ "$output" = "$(id -u):$(id -g)" ]
+}
+
+@test "podman: run by root, the tool is nobody on the host, never uid 0; its files are root's" {
+    install_config sh "{\"command\": \"/bin/sh\", \"image\": \"$TEST_BASE_IMAGE\",
+        \"mounts\": [{\"src\": \".\", \"dst\": \"/workspace\"}]}"
+    engine_root_is_nobody
+    run "$COCO" show sh
+    assert_contains "identity   nobody (uid 65534) on the host, never root"
 }
 
 # Start a web server on the host's loopback (this test's own), port in
@@ -386,6 +389,8 @@ kill_coco_podman() {
     wait "$pid" 2>/dev/null || true
     wait_no_container podman "coco-$t"
     wait_gone 100 "$t" "$id" "sleep $nap"
+    # the guardian detached the idmapped attachments of root's run
+    wait_no_mounts_of "$WORK"
 }
 
 @test "podman: SIGKILL to coco leaves no container and no process of the run" {
@@ -396,19 +401,26 @@ kill_coco_podman() {
     kill_coco_podman '"limits": {"timeout": "5m"}'
 }
 
-@test "podman: each tool gets its own cache volume; prune removes it" {
+@test "podman: each tool gets its own cache (run by root: a directory, not a volume); prune removes it" {
     local t
     uniq_tool
     t=$T_UNIQ
     tool_cfg "$t" sh
+    tool_cfg "$t-b" sh
     run "$COCO" run "$t" -c 'echo cached >/coco/cache/probe'
     assert_status 0
-    run podman volume ls --format '{{.Name}}'
-    assert_line "coco-cache-t-$t"
-    run "$COCO" prune "$t"
-    assert_status 0
+    # root's run: nobody's writes land as root's in the tool's own place
+    local cache=$XDG_DATA_HOME/coco/envs/$t/cache/run
+    [ "$(cat "$cache/probe")" = cached ]
+    [ "$(stat -c %u "$cache/probe")" = 0 ]
     run podman volume ls --format '{{.Name}}'
     refute_line "coco-cache-t-$t"
+    # another tool does not see it
+    run "$COCO" run "$t-b" -c 'cat /coco/cache/probe'
+    assert_status 1
+    run "$COCO" prune "$t"
+    assert_status 0
+    [ ! -e "$cache" ]
 }
 
 @test "podman: limits.output stops a flooding tool (125) and removes it" {
@@ -465,6 +477,7 @@ kill_coco_podman() {
     protect_assert_held "$WORK"
     # the mounts that did it
     run "$COCO" run --dry-run psh protect_attack.sh
-    assert_line "--mount=type=bind,src=$WORK/.git/config,dst=/workspace/.git/config,ro,nosuid,nodev"
-    assert_line "--mount=type=bind,src=$WORK/.git,dst=/workspace/.git,nosuid,nodev"
+    # (run by root, each from an idmapped attachment of the path)
+    assert_contains ",dst=/workspace/.git/config,ro,nosuid,nodev"
+    assert_contains ",dst=/workspace/.git,nosuid,nodev"
 }
