@@ -71,11 +71,13 @@ const char *idmap_attach(struct idmap_set *s, int fd, const char *path,
     }
     char *point = xasprintf("%s/%zu", s->dir, s->points.n);
     int r;
+    /* Mode 0: an engine that binds the placeholder instead (one in
+     * another mount namespace) gives the tool nothing it can use. */
     if (S_ISDIR(st.st_mode)) {
-        r = mkdir(point, 0700);
+        r = mkdir(point, 0);
     } else {
         r = open(point, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                 0600);
+                 0);
         if (r >= 0)
             r = close(r);
     }

@@ -40,7 +40,9 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include "engine_args.h"
@@ -541,6 +543,9 @@ static int build_argv(const struct policy *p, const struct egress *eg,
     _cleanup_strvec_ struct strvec eo = STRVEC_INIT;
     _cleanup_strvec_ struct strvec ef = STRVEC_INIT;
     bool podman = p->runtime == RT_PODMAN;
+    /* the container's user: the caller, or nobody for root (idmap.h) */
+    uid_t ct_uid = p->idmap ? COCO_ROOT_TOOL_UID : p->uid;
+    gid_t ct_gid = p->idmap ? COCO_ROOT_TOOL_GID : p->gid;
     uint64_t mem = p->limits.memory ? p->limits.memory : COCO_DEFAULT_MEMORY;
     uint64_t pids = p->limits.pids ? p->limits.pids : COCO_DEFAULT_PIDS;
     uint64_t tmp = p->limits.tmp_size ? p->limits.tmp_size
@@ -636,7 +641,7 @@ static int build_argv(const struct policy *p, const struct egress *eg,
                      "gid=%u,exec",
                      COCO_CONTAINER_HOME,
                      (unsigned long long)COCO_DEFAULT_HOME_SIZE,
-                     (unsigned)p->uid, (unsigned)p->gid);
+                     (unsigned)ct_uid, (unsigned)ct_gid);
     strvec_pushf(&a, "--pids-limit=%llu", (unsigned long long)pids);
     strvec_pushf(&a, "--memory=%llu", (unsigned long long)mem);
     if (p->limits.cpus_milli)
@@ -671,11 +676,8 @@ static int build_argv(const struct policy *p, const struct egress *eg,
      * its binds are idmapped (idmap.h); else the user itself. */
     if (podman && p->rootless)
         strvec_push(&a, "--userns=keep-id");
-    else if (p->idmap)
-        strvec_pushf(&a, "--user=%u:%u", (unsigned)COCO_ROOT_TOOL_UID,
-                     (unsigned)COCO_ROOT_TOOL_GID);
     else
-        strvec_pushf(&a, "--user=%u:%u", (unsigned)p->uid, (unsigned)p->gid);
+        strvec_pushf(&a, "--user=%u:%u", (unsigned)ct_uid, (unsigned)ct_gid);
     struct srcs sm = {.p = p, .im = im, .keep = STRVEC_INIT};
 
     if (add_env(p, eg, &a, &eo, &ef, err) < 0)
@@ -990,8 +992,49 @@ out:
     return rc;
 }
 
+/* docker's daemon binds what it sees at a path in its own mount
+ * namespace; an idmapped attachment coco made in another one (coco run
+ * inside `unshare -m`, a snap's dockerd) is not there, and the daemon
+ * would bind the empty placeholder under it instead.  When the daemon is
+ * local (a unix socket) and the kernel names its pid, refuse that
+ * plainly.  0, or -1 with ERR. */
+static int docker_same_mount_ns(coco_err *err)
+{
+    const char *host = getenv("DOCKER_HOST");
+    const char *path = "/var/run/docker.sock";
+    if (host && *host) {
+        if (!str_has_prefix(host, "unix://"))
+            return 0;  /* a remote daemon: its own host's paths anyway */
+        path = host + strlen("unix://");
+    }
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof sa.sun_path)
+        return 0;
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct ucred uc;
+    socklen_t len = sizeof uc;
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0 || uc.pid <= 0)
+        return 0;  /* docker itself says what is wrong, or no pid to see */
+    char ns[64];
+    struct stat a, b;
+    snprintf(ns, sizeof ns, "/proc/%d/ns/mnt", (int)uc.pid);
+    if (stat(ns, &a) < 0 || stat("/proc/self/ns/mnt", &b) < 0)
+        return 0;
+    if (a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+        return 0;
+    return err_set(err, 0, "docker's daemon (pid %d) runs in another mount "
+                   "namespace than coco, so it cannot see the idmapped "
+                   "mounts that keep root's run from running as host root; "
+                   "run coco where the daemon runs (not inside `unshare "
+                   "-m`), or as a normal user", (int)uc.pid);
+}
+
 int oci_run(const struct policy *p, const struct egress *eg, coco_err *err)
 {
+    if (p->idmap && p->runtime == RT_DOCKER && docker_same_mount_ns(err) < 0)
+        return -1;
     /* run by root: the tool is nobody, its binds idmapped (idmap.h);
      * detached when the engine is done, whatever way the run ended */
     struct idmap_set im = IDMAP_SET_INIT;

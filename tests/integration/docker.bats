@@ -117,6 +117,28 @@ EOF
     [ "$(stat -c %u:%g "$WORK/report.json")" = "$(id -u):$(id -g)" ]
 }
 
+@test "docker: run by root, the tool is nobody on the host, never uid 0; its files are root's" {
+    tool_cfg sh /bin/sh
+    engine_root_is_nobody
+    # its home is its own
+    run "$COCO" run sh -c 'touch ~/x && stat -c %u:%a ~'
+    assert_status 0
+    assert_line "65534:700"
+    run "$COCO" show sh
+    assert_contains "identity   nobody (uid 65534) on the host, never root"
+}
+
+@test "docker: run by root from a mount namespace other than the daemon's: refused plainly" {
+    # the daemon would bind the empty placeholders, not coco's idmapped
+    # attachments, which it cannot see from there
+    tool_cfg sh /bin/sh
+    run unshare -m --propagation private "$COCO" run sh -c 'echo RAN'
+    assert_status 125
+    assert_contains "runs in another mount namespace than coco"
+    refute_contains RAN
+    wait_no_mounts_of "$WORK" 20
+}
+
 @test "docker: --dry-run is docker's hardened argv" {
     tool_cfg eslint eslint '"network": "none"'
     run "$COCO" run --dry-run eslint .
@@ -203,6 +225,8 @@ kill_coco_docker() {
     wait "$pid" 2>/dev/null || true
     wait_no_container docker "coco-$t"
     wait_gone 100 "$t" "$id" "sleep $nap"
+    # the guardian detached the idmapped attachments of root's run
+    wait_no_mounts_of "$WORK"
 }
 
 @test "docker: SIGKILL to coco leaves no container and no process of the run" {
@@ -221,8 +245,9 @@ kill_coco_docker() {
     protect_assert_held "$WORK"
     # the mounts that did it
     run "$COCO" run --dry-run dsh protect_attack.sh
-    assert_line "--mount=type=bind,src=$WORK/.git/config,dst=/workspace/.git/config,ro"
-    assert_line "--mount=type=bind,src=$WORK/.git,dst=/workspace/.git"
+    # (run by root, each from an idmapped attachment of the path)
+    assert_contains ",dst=/workspace/.git/config,ro"
+    assert_contains ",dst=/workspace/.git"
 }
 
 @test "docker: the proxies of ~/.docker/config.json (and the host's) never reach the tool" {

@@ -36,7 +36,22 @@ start_dockerd() {
     DOCKER_TMP=$(mktemp -d /tmp/coco-dockerd.XXXXXX)
     export DOCKER_TMP
     export DOCKER_HOST=unix://$DOCKER_TMP/docker.sock
-    dockerd --host "$DOCKER_HOST" --data-root "$DOCKER_TMP/data" \
+    # The daemon and coco's docker runs share one mount namespace, which
+    # holds the test's hosts file (as with_hosts does it for podman):
+    # run by root, coco idmaps the binds and attaches them where it runs,
+    # and the daemon must see them there.
+    unshare -m --propagation private sh -c \
+        'mount --bind "$0" /etc/hosts && mount --bind "$1" /etc/resolv.conf &&
+         exec sleep 100000' "$EG_DIR/hosts" "$EG_DIR/resolv.conf" \
+        >/dev/null 2>&1 3>&- &
+    NS_HOLDER=$!
+    export NS_HOLDER
+    local i
+    for ((i = 0; i < 100; i++)); do
+        [[ $(readlink "/proc/$NS_HOLDER/exe" 2>/dev/null) == */sleep ]] && break
+        sleep 0.1
+    done
+    nsenter -m -t "$NS_HOLDER" dockerd --host "$DOCKER_HOST" --data-root "$DOCKER_TMP/data" \
         --exec-root "$DOCKER_TMP/exec" --pidfile "$DOCKER_TMP/dockerd.pid" \
         --iptables=false --ip6tables=false --bridge=none \
         >"$DOCKER_TMP/dockerd.log" 2>&1 &
@@ -70,6 +85,7 @@ setup_file() {
 
 teardown_file() {
     dockerd_stop
+    [[ -z ${NS_HOLDER:-} ]] || { kill "$NS_HOLDER"; wait "$NS_HOLDER"; } 2>/dev/null
     egress_net_teardown_file
 }
 
@@ -104,7 +120,21 @@ eng_config() {
 # eng_sh ENGINE CONFIG SCRIPT: SCRIPT run by sh in CONFIG's container, with
 # the test's hosts file in coco's (and so the proxy's) mount namespace.
 eng_sh() {
-    with_hosts env COCO_RUNTIME="$1" "$COCO" run "$2" -c "$3"
+    eng_wrap "$1" env COCO_RUNTIME="$1" "$COCO" run "$2" -c "$3"
+}
+
+# eng_wrap ENGINE CMD...: CMD with the test's hosts file; for docker in
+# the daemon's own mount namespace (start_dockerd).
+eng_wrap() {
+    if [[ $1 == docker ]]; then
+        shift
+        # cd after entering: nsenter --wd keeps a directory of this
+        # namespace, whose mounts coco could not clone from that one
+        nsenter -m -t "$NS_HOLDER" sh -c 'cd "$0" && exec "$@"' "$PWD" "$@"
+    else
+        shift
+        with_hosts "$@"
+    fi
 }
 
 # The socket's directory is gone after every run.
@@ -315,7 +345,7 @@ no_query_reached() {
     for e in "${ENGINES[@]}"; do
         # No XDG_RUNTIME_DIR: the directory goes under /tmp, where every
         # user can look.
-        with_hosts env -u XDG_RUNTIME_DIR COCO_RUNTIME="$e" \
+        eng_wrap "$e" env -u XDG_RUNTIME_DIR COCO_RUNTIME="$e" \
             "$COCO" run web -c "$P get http://good.test/; sleep 4" >"$TEST_TMP/out.$e" 2>&1 &
         pid=$!
         BG_PIDS="${BG_PIDS:-} $pid"
