@@ -61,6 +61,23 @@ const int seccomp_socket_families[] = {AF_UNIX, AF_INET, AF_INET6,
 const size_t seccomp_socket_families_len =
     sizeof seccomp_socket_families / sizeof seccomp_socket_families[0];
 
+/* The families below the last allowed one that are not allowed (the gaps
+ * between them), into GAPS; returns how many.  Everything above the last
+ * is denied by one comparison of its own. */
+static size_t sockfam_gaps(uint64_t *gaps, size_t max)
+{
+    size_t n = 0;
+    int v = 0;
+    for (size_t f = 0; f < seccomp_socket_families_len; f++) {
+        for (; v < seccomp_socket_families[f] && n < max; v++)
+            gaps[n++] = (uint64_t)v;
+        v = seccomp_socket_families[f] + 1;
+    }
+    return n;
+}
+#define SOCKFAM_ABOVE \
+    ((uint64_t)seccomp_socket_families[seccomp_socket_families_len - 1] + 1)
+
 const struct sc_deny seccomp_table[] = {
     /* the filesystem view coco built */
     {"mount", EPERM, SC_ALL, 0, "could remount binds writable or cover coco's mounts"},
@@ -203,23 +220,17 @@ static int add_rules(scmp_filter_ctx ctx, coco_err *err)
             }
             break;
         case SC_SOCKFAM0: {
-            /* Each value between two allowed families, then everything
-             * above the last.  The comparisons see all 64 bits: a family
-             * with high bits set is never equal to an allowed one and is
-             * above the last, so it is denied (the kernel reads an int). */
-            long v = 0;
-            for (size_t f = 0; f < seccomp_socket_families_len && r == 0;
-                 f++) {
-                for (; v < seccomp_socket_families[f] && r == 0; v++) {
-                    r = seccomp_rule_add(ctx, act, nr, 1,
-                                         SCMP_A0(SCMP_CMP_EQ, (uint64_t)v));
-                    n++;
-                }
-                v = seccomp_socket_families[f] + 1;
-            }
+            /* The comparisons see all 64 bits: a family with high bits
+             * set is never equal to an allowed one and is above the
+             * last, so it is denied (the kernel reads an int). */
+            uint64_t gaps[32];
+            size_t ng = sockfam_gaps(gaps, sizeof gaps / sizeof gaps[0]);
+            for (size_t g = 0; g < ng && r == 0; g++, n++)
+                r = seccomp_rule_add(ctx, act, nr, 1,
+                                     SCMP_A0(SCMP_CMP_EQ, gaps[g]));
             if (r == 0) {
                 r = seccomp_rule_add(ctx, act, nr, 1,
-                                     SCMP_A0(SCMP_CMP_GE, (uint64_t)v));
+                                     SCMP_A0(SCMP_CMP_GE, SOCKFAM_ABOVE));
                 n++;
             }
             break;
@@ -423,18 +434,17 @@ char *seccomp_oci_profile_build(coco_err *err)
         case SC_SOCKFAM0: {
             /* the allowed families, exactly; the others fail with the
              * row's errno (not the default EPERM), as natively */
-            long v = 0;
-            for (size_t f = 0; f < seccomp_socket_families_len; f++) {
+            uint64_t gaps[32];
+            size_t ng = sockfam_gaps(gaps, sizeof gaps / sizeof gaps[0]);
+            for (size_t f = 0; f < seccomp_socket_families_len; f++)
                 add_entry(calls, d->name, 0,
                           cmp_json(0, (uint64_t)seccomp_socket_families[f],
                                    0, "SCMP_CMP_EQ"));
-                for (; v < seccomp_socket_families[f]; v++)
-                    add_entry(calls, d->name, d->errnum,
-                              cmp_json(0, (uint64_t)v, 0, "SCMP_CMP_EQ"));
-                v = seccomp_socket_families[f] + 1;
-            }
+            for (size_t g = 0; g < ng; g++)
+                add_entry(calls, d->name, d->errnum,
+                          cmp_json(0, gaps[g], 0, "SCMP_CMP_EQ"));
             add_entry(calls, d->name, d->errnum,
-                      cmp_json(0, (uint64_t)v, 0, "SCMP_CMP_GE"));
+                      cmp_json(0, SOCKFAM_ABOVE, 0, "SCMP_CMP_GE"));
             break;
         }
         case SC_PERSONA0:
