@@ -204,6 +204,7 @@ struct loop {
     bool tripped;
     bool killed;
     uint64_t kill_at;  /* monotonic ms for SIGKILL after a trip */
+    pid_t stopper;     /* the process running the stop callback, or 0 */
     size_t in_len, in_off;  /* keys read, not yet written to the pty */
 };
 
@@ -214,8 +215,20 @@ static void trip(struct loop *l, enum sup_reason why)
     l->tripped = true;
     l->res->reason = why;
     if (!l->exited) {
-        if (l->lim->stop)
+        /* The stop callback runs in a process of its own: it can take
+         * seconds ("docker stop -t 5"), and meanwhile this loop must keep
+         * draining the child's output.  docker's daemon does not finish a
+         * container whose output its client cannot write, and the client
+         * writes to us: stopping in this process waited forever. */
+        pid_t p = l->lim->stop ? fork() : 0;
+        if (p == 0 && l->lim->stop) {
             l->lim->stop(l->lim->stop_data, why, l->s->pid);
+            _exit(0);
+        }
+        if (p > 0)
+            l->stopper = p;
+        else if (l->lim->stop)
+            l->lim->stop(l->lim->stop_data, why, l->s->pid);  /* no fork */
         else
             kill(l->s->pid, SIGTERM);
     }
@@ -349,6 +362,8 @@ static void reap(struct loop *l)
     pid_t r;
     int flags = WNOHANG | (l->s->job_control ? WUNTRACED : 0);
 
+    if (l->stopper > 0 && waitpid(l->stopper, NULL, WNOHANG) == l->stopper)
+        l->stopper = 0;
     while ((r = waitpid(l->s->pid, &st, flags)) < 0 && errno == EINTR)
         ;
     if (r == l->s->pid && WIFSTOPPED(st)) {
@@ -500,6 +515,10 @@ int supervise_wait(struct supervisor *s, const struct sup_limits *lim,
     /* The user's terminal as it was, before the caller prints anything. */
     if (t)
         tty_relay_restore(t);
+    /* The stop ends once the child has (the engine reports the container
+     * stopped): wait for it, so that what it does is done when we return. */
+    while (l.stopper > 0 && waitpid(l.stopper, NULL, 0) < 0 && errno == EINTR)
+        ;
     res->exit_code = supervise_exit_code(res);
     return 0;
 }

@@ -13,6 +13,7 @@ static const char *errno_name(int e)
     switch (e) {
     case EPERM: return "EPERM";
     case ENOSYS: return "ENOSYS";
+    case EAFNOSUPPORT: return "EAFNOSUPPORT";
     default: return "errno";
     }
 }
@@ -182,7 +183,8 @@ void native_describe(const struct policy *p, FILE *out)
                                                    ? " (TIOCSTI)"
                                                    : " (TIOCLINUX)")
                          : d->rule == SC_PERSONA0 ? " (changing flags)"
-                         : d->rule == SC_MODE ? " (setuid/setgid mode)" : "";
+                         : d->rule == SC_MODE ? " (setuid/setgid mode)"
+                         : d->rule == SC_SOCKFAM0 ? " (other families)" : "";
         char name[80];
         snprintf(name, sizeof name, "%s%s", d->name, cond);
         fprintf(out, "    %-30s %-6s %s\n", name, errno_name(d->errnum),

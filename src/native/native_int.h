@@ -234,7 +234,14 @@ enum sc_rule {
     SC_PERSONA0,   /* deny unless arg0 is PER_LINUX or the 0xffffffff query */
     SC_MODE,       /* deny when the mode argument (index ARG) holds S_ISUID
                       or S_ISGID */
+    SC_SOCKFAM0,   /* deny when arg0 (a socket family) is not one of
+                      seccomp_socket_families */
 };
+
+/* The socket families a tool may open (ascending): local, IPv4, IPv6 and
+ * netlink (interface lists, getaddrinfo's address checks). */
+extern const int seccomp_socket_families[];
+extern const size_t seccomp_socket_families_len;
 
 struct sc_deny {
     const char *name;

@@ -18,6 +18,7 @@
 #include <linux/sched.h>
 #include <seccomp.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -48,6 +49,34 @@ static const unsigned long ns_flags[] = {
     CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWIPC,
     CLONE_NEWUTS, CLONE_NEWCGROUP, CLONE_NEWTIME,
 };
+
+/* Ascending: the filters below deny the gaps between them and all above
+ * the last.  Every other family (vsock, alg, packet, xdp, tipc, rds,
+ * bluetooth, can ...) is kernel code no developer tool needs, and several
+ * are reachable without privileges and have had exploitable bugs
+ * (CVE-2021-26708 vsock, CVE-2019-8912 alg, CVE-2010-3904 rds); flatpak
+ * keeps its apps to the same four. */
+const int seccomp_socket_families[] = {AF_UNIX, AF_INET, AF_INET6,
+                                       AF_NETLINK};
+const size_t seccomp_socket_families_len =
+    sizeof seccomp_socket_families / sizeof seccomp_socket_families[0];
+
+/* The families below the last allowed one that are not allowed (the gaps
+ * between them), into GAPS; returns how many.  Everything above the last
+ * is denied by one comparison of its own. */
+static size_t sockfam_gaps(uint64_t *gaps, size_t max)
+{
+    size_t n = 0;
+    int v = 0;
+    for (size_t f = 0; f < seccomp_socket_families_len; f++) {
+        for (; v < seccomp_socket_families[f] && n < max; v++)
+            gaps[n++] = (uint64_t)v;
+        v = seccomp_socket_families[f] + 1;
+    }
+    return n;
+}
+#define SOCKFAM_ABOVE \
+    ((uint64_t)seccomp_socket_families[seccomp_socket_families_len - 1] + 1)
 
 const struct sc_deny seccomp_table[] = {
     /* the filesystem view coco built */
@@ -131,6 +160,10 @@ const struct sc_deny seccomp_table[] = {
     /* terminal injection */
     {"ioctl", EPERM, SC_IOCTL1, TIOCSTI, "TIOCSTI pushes keystrokes into the user's terminal"},
     {"ioctl", EPERM, SC_IOCTL1, TIOCLINUX, "TIOCLINUX can paste console selections"},
+    /* kernel attack surface, reachable without privileges: EAFNOSUPPORT,
+     * as if the kernel lacked the family, so a tool that probes falls
+     * back */
+    {"socket", EAFNOSUPPORT, SC_SOCKFAM0, 0, "socket families other than unix, inet, inet6 and netlink: kernel code no tool needs (vsock, alg, rds ...)"},
 };
 const size_t seccomp_table_len = sizeof seccomp_table / sizeof seccomp_table[0];
 
@@ -186,6 +219,22 @@ static int add_rules(scmp_filter_ctx ctx, coco_err *err)
                 n++;
             }
             break;
+        case SC_SOCKFAM0: {
+            /* The comparisons see all 64 bits: a family with high bits
+             * set is never equal to an allowed one and is above the
+             * last, so it is denied (the kernel reads an int). */
+            uint64_t gaps[32];
+            size_t ng = sockfam_gaps(gaps, sizeof gaps / sizeof gaps[0]);
+            for (size_t g = 0; g < ng && r == 0; g++, n++)
+                r = seccomp_rule_add(ctx, act, nr, 1,
+                                     SCMP_A0(SCMP_CMP_EQ, gaps[g]));
+            if (r == 0) {
+                r = seccomp_rule_add(ctx, act, nr, 1,
+                                     SCMP_A0(SCMP_CMP_GE, SOCKFAM_ABOVE));
+                n++;
+            }
+            break;
+        }
         case SC_PERSONA0:
             /* PER_LINUX and the 0xffffffff query stay allowed (libc and
              * some runtimes ask); anything that sets flags is refused. */
@@ -382,6 +431,22 @@ char *seccomp_oci_profile_build(coco_err *err)
             add_entry(calls, d->name, d->errnum,
                       cmp_json(1, 0xffffffffUL, d->arg, "SCMP_CMP_MASKED_EQ"));
             break;
+        case SC_SOCKFAM0: {
+            /* the allowed families, exactly; the others fail with the
+             * row's errno (not the default EPERM), as natively */
+            uint64_t gaps[32];
+            size_t ng = sockfam_gaps(gaps, sizeof gaps / sizeof gaps[0]);
+            for (size_t f = 0; f < seccomp_socket_families_len; f++)
+                add_entry(calls, d->name, 0,
+                          cmp_json(0, (uint64_t)seccomp_socket_families[f],
+                                   0, "SCMP_CMP_EQ"));
+            for (size_t g = 0; g < ng; g++)
+                add_entry(calls, d->name, d->errnum,
+                          cmp_json(0, gaps[g], 0, "SCMP_CMP_EQ"));
+            add_entry(calls, d->name, d->errnum,
+                      cmp_json(0, SOCKFAM_ABOVE, 0, "SCMP_CMP_GE"));
+            break;
+        }
         case SC_PERSONA0:
             /* PER_LINUX and the query; anything else is refused by the
              * default action */

@@ -490,6 +490,86 @@ static int do_euid_root(void)
     return geteuid() == 0 ? ok("euid 0") : blocked(EPERM);
 }
 
+/* facts: what the conformance suite asks of every backend in one run:
+ * the ids, the capability, no_new_privs and seccomp lines of
+ * /proc/self/status, and the network interfaces (one "if=NAME" line
+ * each, from /proc/net/dev). */
+static int do_facts(void)
+{
+    char line[512];
+    FILE *f = fopen("/proc/self/status", "re");
+    printf("uid=%d euid=%d gid=%d egid=%d\n", (int)getuid(), (int)geteuid(),
+           (int)getgid(), (int)getegid());
+    if (f) {
+        while (fgets(line, sizeof line, f))
+            if (!strncmp(line, "Cap", 3) || !strncmp(line, "NoNewPrivs:", 11) ||
+                !strncmp(line, "Seccomp:", 8))
+                fputs(line, stdout);
+        fclose(f);
+    }
+    f = fopen("/proc/net/dev", "re");
+    for (int n = 0; f && fgets(line, sizeof line, f); n++) {
+        char *colon = strchr(line, ':'), *p = line;
+        if (n < 2 || !colon)
+            continue;  /* two header lines */
+        *colon = '\0';
+        while (*p == ' ')
+            p++;
+        printf("if=%s\n", p);
+    }
+    if (f)
+        fclose(f);
+    fflush(stdout);
+    return 0;
+}
+
+/* socket FAMILY: open a socket of a family a tool has no use for (each a
+ * source of kernel bugs reachable without privileges); "ok" when the
+ * kernel made it. */
+static int do_socket(const char *fam)
+{
+    static const struct {
+        const char *name;
+        int family, type, proto;
+    } fams[] = {
+        {"unix", AF_UNIX, SOCK_STREAM, 0},
+        {"inet", AF_INET, SOCK_STREAM, 0},
+        {"inet6", AF_INET6, SOCK_STREAM, 0},
+        {"netlink", AF_NETLINK, SOCK_RAW, 0 /* NETLINK_ROUTE */},
+        {"alg", AF_ALG, SOCK_SEQPACKET, 0},
+        {"vsock", AF_VSOCK, SOCK_STREAM, 0},
+        {"packet", AF_PACKET, SOCK_DGRAM, 0},
+        {"key", AF_KEY, SOCK_RAW, 2 /* PF_KEY_V2 */},
+        {"xdp", AF_XDP, SOCK_RAW, 0},
+        {"tipc", AF_TIPC, SOCK_RDM, 0},
+        {"rds", AF_RDS, SOCK_SEQPACKET, 0},
+        {"appletalk", AF_APPLETALK, SOCK_DGRAM, 0},
+        {"x25", AF_X25, SOCK_SEQPACKET, 0},
+        {"bluetooth", AF_BLUETOOTH, SOCK_RAW, 0},
+        {"can", AF_CAN, SOCK_RAW, 1 /* CAN_RAW */},
+    };
+    /* NAME-high: the family with bit 32 set, which the kernel drops (it
+     * reads an int); a filter that compared all 64 bits for equality
+     * with a denied family would miss it. */
+    size_t len = strlen(fam);
+    bool high = len > 5 && !strcmp(fam + len - 5, "-high");
+    if (high)
+        len -= 5;
+    for (size_t i = 0; i < sizeof fams / sizeof fams[0]; i++) {
+        if (strlen(fams[i].name) != len || strncmp(fams[i].name, fam, len))
+            continue;
+        long s = syscall(SYS_socket,
+                         (unsigned long)fams[i].family | (high ? 1UL << 32 : 0),
+                         fams[i].type | SOCK_CLOEXEC, fams[i].proto);
+        if (s < 0)
+            return blocked(errno);
+        close(s);
+        return ok(NULL);
+    }
+    fprintf(stderr, "hostile: unknown socket family %s\n", fam);
+    exit(2);
+}
+
 static int do_bind_low(void)
 {
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(80),
@@ -835,6 +915,8 @@ int main(int argc, char **argv)
         return 3;
     }
     if (!strcmp(argv[1], "ids")) return do_ids();
+    if (!strcmp(argv[1], "facts")) return do_facts();
+    if (!strcmp(argv[1], "socket")) { NEED(1); return do_socket(a); }
     if (!strcmp(argv[1], "euid-root")) return do_euid_root();
     if (!strcmp(argv[1], "isatty")) {
         printf("stdin %s\n", isatty(0) ? "tty" : "not-a-tty");

@@ -1,10 +1,9 @@
 #!/usr/bin/env bats
 # docker.bats — real docker runs.  setup_file starts a private dockerd
-# (its own socket, exec-root and data-root; no bridge, no iptables rules:
-# coco's runs use --network=none, and only the image build uses the host
-# network to reach the Debian mirror and the npm registry), imports the
-# base image from the rootfs tar tests/images/build.sh caches, builds the
-# eslint image, and lints real files with COCO_RUNTIME=docker.
+# (dockerd_start in helpers.bash: no bridge, no iptables rules; coco's
+# runs use --network=none, and only the image build uses the host network
+# to reach the Debian mirror and the npm registry) with the base image,
+# builds the eslint image, and lints real files with COCO_RUNTIME=docker.
 # teardown_file stops that dockerd by its PID.
 
 bats_require_minimum_version 1.5.0
@@ -12,44 +11,8 @@ load helpers
 
 setup_file() {
     set -o pipefail  # a failing build must fail, not the sed behind it
-    # bats 1.8 cannot skip from setup_file: leave the reason for setup().
-    if ! command -v dockerd >/dev/null; then
-        export DOCKER_SKIP="dockerd is not installed"
-        return 0
-    fi
-    if ! command -v docker >/dev/null; then
-        export DOCKER_SKIP="the docker client is not installed"
-        return 0
-    fi
-    DOCKER_TMP=$(mktemp -d /tmp/coco-dockerd.XXXXXX)
-    export DOCKER_TMP
-    # The data root is kept between runs (images survive, the second run
-    # builds nothing) when no other test run holds it; else a fresh one.
-    local cache=${COCO_TEST_CACHE:-/var/cache/coco-test}
-    DOCKER_DATA=$DOCKER_TMP/data
-    if mkdir -p "$cache" 2>/dev/null && exec 9>"$cache/docker-data.lock" &&
-        flock -n 9; then
-        DOCKER_DATA=$cache/docker-data
-    fi
-    export DOCKER_DATA
-    export DOCKER_HOST=unix://$DOCKER_TMP/docker.sock
-    dockerd --host "$DOCKER_HOST" --data-root "$DOCKER_DATA" \
-        --exec-root "$DOCKER_TMP/exec" --pidfile "$DOCKER_TMP/dockerd.pid" \
-        --iptables=false --ip6tables=false --bridge=none \
-        >"$DOCKER_TMP/dockerd.log" 2>&1 &
-    DOCKERD_PID=$!
-    export DOCKERD_PID
-    if ! docker_up; then
-        local why
-        why=$(tail -n 3 "$DOCKER_TMP/dockerd.log" | tr '\n' ' ')
-        kill "$DOCKERD_PID" 2>/dev/null
-        wait "$DOCKERD_PID" 2>/dev/null
-        unset DOCKERD_PID
-        export DOCKER_SKIP="dockerd could not start within 20 s: $why"
-        return 0
-    fi
-    # The base: the same rootfs tar podman imports (build.sh caches it).
-    "$REPO_ROOT/tests/images/build.sh" docker base 2>&1 | tap_comment || return 1
+    dockerd_start || return 1
+    [[ -z ${DOCKER_SKIP:-} ]] || return 0
     if ! docker image inspect "$TEST_ESLINT_IMAGE" >/dev/null 2>&1; then
         # As build.sh does it, plus --network host: this dockerd has no
         # bridge, and the build must reach the mirror and npm.

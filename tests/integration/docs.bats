@@ -401,3 +401,31 @@ engine_opts_rows() {
     run complete_words coco up --force sudo e
     [ "$output" = "eslint" ]
 }
+
+# Issue 10: the conformance list cannot drift.  Every behaviour (a
+# conf_NAME function of conformance.bash) runs in each backend's file, in
+# an @test of its own named "conformance BACKEND: ...", and README's
+# table "What each backend guarantees" has a row naming it.
+@test "conformance: every behaviour runs on every backend and has a row in README's table" {
+    local dir=$REPO_ROOT/tests/integration f b backend n missing=()
+    mapfile -t behaviours < <(sed -n 's/^conf_\([a-z0-9_]*\)() {$/\1/p' "$dir/conformance.bash")
+    echo "behaviours: ${behaviours[*]}"
+    [ "${#behaviours[@]}" -ge 19 ]
+    local files=("$dir"/conformance-*.bats)
+    [ "${#files[@]}" -eq 5 ]
+    for f in "${files[@]}"; do
+        backend=${f##*/conformance-}
+        backend=${backend%.bats}
+        n=$(grep -c "^@test \"conformance $backend: " "$f")
+        [[ $n -eq ${#behaviours[@]} ]] || missing+=("$f: $n tests, not ${#behaviours[@]}")
+        for b in "${behaviours[@]}"; do
+            [[ $(grep -c "^    conf_$b\$" "$f") -eq 1 ]] || missing+=("$f: conf_$b")
+        done
+    done
+    table=$(sed -n '/^## What each backend guarantees/,/^## /p' "$REPO_ROOT/README.md")
+    for b in "${behaviours[@]}"; do
+        grep -q "^| .*(\`$b\`) |" <<<"$table" || missing+=("README: $b")
+    done
+    echo "missing: ${missing[*]}"
+    [ "${#missing[@]}" -eq 0 ]
+}

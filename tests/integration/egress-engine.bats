@@ -26,16 +26,8 @@ eval "$(declare -f setup_file | sed '1s/setup_file/egress_net_setup_file/')"
 eval "$(declare -f teardown_file | sed '1s/teardown_file/egress_net_teardown_file/')"
 eval "$(declare -f setup | sed '1s/setup/egress_net_setup/')"
 
-# A private dockerd as docker.bats starts it (no bridge, no iptables);
-# ENG_DOCKER_SKIP says why not.
+# A private dockerd (helpers.bash); ENG_DOCKER_SKIP says why not.
 start_dockerd() {
-    if ! command -v dockerd >/dev/null || ! command -v docker >/dev/null; then
-        export ENG_DOCKER_SKIP="docker is not installed"
-        return 0
-    fi
-    DOCKER_TMP=$(mktemp -d /tmp/coco-dockerd.XXXXXX)
-    export DOCKER_TMP
-    export DOCKER_HOST=unix://$DOCKER_TMP/docker.sock
     # The daemon and coco's docker runs share one mount namespace, which
     # holds the test's hosts file (as with_hosts does it for podman):
     # run by root, coco idmaps the binds and attaches them where it runs,
@@ -51,20 +43,12 @@ start_dockerd() {
         [[ $(readlink "/proc/$NS_HOLDER/exe" 2>/dev/null) == */sleep ]] && break
         sleep 0.1
     done
-    nsenter -m -t "$NS_HOLDER" dockerd --host "$DOCKER_HOST" --data-root "$DOCKER_TMP/data" \
-        --exec-root "$DOCKER_TMP/exec" --pidfile "$DOCKER_TMP/dockerd.pid" \
-        --iptables=false --ip6tables=false --bridge=none \
-        >"$DOCKER_TMP/dockerd.log" 2>&1 &
-    DOCKERD_PID=$!
-    export DOCKERD_PID
-    if ! docker_up; then
-        export ENG_DOCKER_SKIP="dockerd could not start: $(tail -n 2 "$DOCKER_TMP/dockerd.log" | tr '\n' ' ')"
-        return 0
-    fi
-    "$REPO_ROOT/tests/images/build.sh" docker base 2>&1 | tap_comment || {
+    if ! DOCKERD_NS=$NS_HOLDER dockerd_start; then
         export ENG_DOCKER_SKIP="tests/images/build.sh docker base failed"
-        return 0
-    }
+    elif [[ -n ${DOCKER_SKIP:-} ]]; then
+        export ENG_DOCKER_SKIP=$DOCKER_SKIP
+    fi
+    return 0
 }
 
 setup_file() {

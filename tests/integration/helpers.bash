@@ -80,6 +80,60 @@ docker_up() {
     return 1
 }
 
+# dockerd_start: a private dockerd for a suite's setup_file (its own
+# socket, exec-root and data-root; no bridge, no iptables rules: coco's
+# runs use --network=none), with the base image imported from the rootfs
+# tar tests/images/build.sh caches.  The data root is kept between runs
+# (/var/cache/coco-test/docker-data: images survive) when no other test
+# run holds it, else a fresh one.  Exports DOCKER_TMP, DOCKER_DATA,
+# DOCKER_HOST and DOCKERD_PID (dockerd_stop ends it), or DOCKER_SKIP with
+# the reason when docker is missing or will not start (bats 1.8 cannot
+# skip from setup_file: setup() skips with it).  1 when the base image
+# cannot be made.
+dockerd_start() {
+    if ! command -v dockerd >/dev/null; then
+        export DOCKER_SKIP="dockerd is not installed"
+        return 0
+    fi
+    if ! command -v docker >/dev/null; then
+        export DOCKER_SKIP="the docker client is not installed"
+        return 0
+    fi
+    DOCKER_TMP=$(mktemp -d /tmp/coco-dockerd.XXXXXX)
+    export DOCKER_TMP
+    # The data root is kept between runs (images survive, the second run
+    # builds nothing) when no other test run holds it; else a fresh one.
+    local cache=${COCO_TEST_CACHE:-/var/cache/coco-test}
+    DOCKER_DATA=$DOCKER_TMP/data
+    if mkdir -p "$cache" 2>/dev/null && exec 9>"$cache/docker-data.lock" &&
+        flock -n 9; then
+        DOCKER_DATA=$cache/docker-data
+    fi
+    export DOCKER_DATA
+    export DOCKER_HOST=unix://$DOCKER_TMP/docker.sock
+    # DOCKERD_NS: the pid of a process in whose mount namespace the
+    # daemon runs (coco's runs by root must run there too: idmap.h)
+    ${DOCKERD_NS:+nsenter -m -t "$DOCKERD_NS"} \
+        dockerd --host "$DOCKER_HOST" --data-root "$DOCKER_DATA" \
+        --exec-root "$DOCKER_TMP/exec" --pidfile "$DOCKER_TMP/dockerd.pid" \
+        --iptables=false --ip6tables=false --bridge=none \
+        >"$DOCKER_TMP/dockerd.log" 2>&1 &
+    DOCKERD_PID=$!
+    export DOCKERD_PID
+    if ! docker_up; then
+        local why
+        why=$(tail -n 3 "$DOCKER_TMP/dockerd.log" | tr '\n' ' ')
+        kill "$DOCKERD_PID" 2>/dev/null
+        wait "$DOCKERD_PID" 2>/dev/null
+        unset DOCKERD_PID
+        export DOCKER_SKIP="dockerd could not start within 20 s: $why"
+        return 0
+    fi
+    # The base: the same rootfs tar podman imports (build.sh caches it).
+    ( set -o pipefail
+      "$REPO_ROOT/tests/images/build.sh" docker base 2>&1 | tap_comment ) || return 1
+}
+
 # dockerd_stop: end the private dockerd DOCKERD_PID a suite started
 # (bounded: TERM, 30 s, then KILL) and remove its DOCKER_TMP, unmounting
 # what it left mounted there.
@@ -204,6 +258,19 @@ wait_for_file() {
         [[ -e $f ]] && return 0
         sleep 0.1
     done
+    return 1
+}
+
+# wait_output FILE TEXT [TENTHS]: poll (bounded, default 10 s) until
+# FILE contains TEXT; prints FILE and fails otherwise.
+wait_output() {
+    local i
+    for ((i = 0; i < ${3:-100}; i++)); do
+        grep -q -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "timed out waiting for '$2' in $1" >&2
+    cat "$1" >&2
     return 1
 }
 
@@ -396,8 +463,10 @@ container_suid_attacks() {
     assert_status 1
 }
 
-# wait_no_container ENGINE NAME: bounded (10 s) wait until ENGINE lists no
-# container, running or not, whose name matches NAME; fails otherwise.
+# wait_no_container ENGINE NAME: bounded (10 s) wait until ENGINE (a
+# command: podman, docker, or a function such as rootless.bash's
+# rl_podman) lists no container, running or not, whose name matches NAME;
+# fails otherwise.
 wait_no_container() {
     local engine=$1 name=$2 left i
     for ((i = 0; i < 100; i++)); do

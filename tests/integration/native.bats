@@ -159,17 +159,6 @@ bg() {
     LAST_BG=$!
 }
 
-wait_output() {  # wait_output FILE TEXT: bounded (10 s)
-    local i
-    for ((i = 0; i < 100; i++)); do
-        grep -q -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "timed out waiting for '$2' in $1" >&2
-    cat "$1" >&2
-    return 1
-}
-
 # Mount points of the host's namespace, minus what container engines run
 # by other suites on the same machine may add or remove meanwhile.
 host_mounts() {

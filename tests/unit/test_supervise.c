@@ -130,8 +130,16 @@ static void test_exec_failures(void **state)
     assert_int_equal(r.err.errnum, EACCES);
 }
 
-static int stop_calls;
-static enum sup_reason stop_why;
+/* What the stop callback saw, in memory shared with the process that
+ * runs it (supervise runs it in a child of its own). */
+struct stop_seen {
+    int calls;
+    enum sup_reason why;
+    int child_gone;
+};
+static struct stop_seen *seen;
+#define stop_calls (seen->calls)
+#define stop_why (seen->why)
 
 static void stop_cb(void *data, enum sup_reason why, pid_t child)
 {
@@ -139,6 +147,57 @@ static void stop_cb(void *data, enum sup_reason why, pid_t child)
     stop_calls++;
     stop_why = why;
     kill(child, SIGKILL);
+}
+
+/* Like "docker stop": ask the child to end (SIGTERM), then wait, up to
+ * 5 s, until it has -- a child that writes on its way out finishes only
+ * while the supervisor keeps draining its output. */
+static void stop_and_wait_cb(void *data, enum sup_reason why, pid_t child)
+{
+    char path[64];
+    (void)data;
+    stop_calls++;
+    stop_why = why;
+    kill(child, SIGTERM);
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)child);
+    for (int i = 0; i < 500; i++) {
+        char buf[256] = "";
+        FILE *f = fopen(path, "re");
+        if (f) {
+            if (!fgets(buf, sizeof buf, f))
+                buf[0] = '\0';
+            fclose(f);
+        }
+        const char *st = strrchr(buf, ')');
+        if (!f || (st && st[1] == ' ' && st[2] == 'Z')) {
+            seen->child_gone = 1;
+            return;
+        }
+        usleep(10000);
+    }
+}
+
+/* A child that writes a lot when told to stop (a container's last
+ * output, which docker's client must write before the daemon lets the
+ * container end): the stop must not keep the supervisor from draining
+ * it.  Before the fix the stop ran in the loop, the child blocked on a
+ * full pipe, and the stop waited out its whole grace. */
+static void test_stop_while_draining(void **state)
+{
+    (void)state;
+    struct run r;
+    struct sup_limits lim = {.output_max = 1000, .stop = stop_and_wait_cb};
+    memset(seen, 0, sizeof *seen);
+    run(&r, (char *[]){"/bin/sh", "-c",
+                       "trap 'head -c 2000000 /dev/zero; exit 0' TERM; "
+                       "head -c 2000 /dev/zero; while :; do sleep 0.01; done",
+                       NULL},
+        true, &lim, NULL, 0, 0);
+    assert_int_equal(r.rc, 0);
+    assert_int_equal(stop_calls, 1);
+    assert_int_equal(r.res.reason, SUP_OUTPUT);
+    assert_int_equal(seen->child_gone, 1);
+    assert_int_equal(r.res.output_bytes, 1000);
 }
 
 static void test_timeout(void **state)
@@ -452,6 +511,10 @@ static void test_guard_bounded(void **state)
 
 int main(void)
 {
+    seen = mmap(NULL, sizeof *seen, PROT_READ | PROT_WRITE,
+                MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (seen == MAP_FAILED)
+        return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exit_code_passes_through),
         cmocka_unit_test(test_killed_by_signal),
@@ -459,6 +522,7 @@ int main(void)
         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_output_cap),
         cmocka_unit_test(test_output_under_cap),
+        cmocka_unit_test(test_stop_while_draining),
         cmocka_unit_test(test_fd_passing),
         cmocka_unit_test(test_signal_forwarded),
         cmocka_unit_test(test_status_exit_code),
