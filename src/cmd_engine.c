@@ -1,6 +1,7 @@
 /* cmd_engine.c — commands that drive podman/docker themselves:
  * `coco prune` (cache volumes) and `coco rebuild` (the default image). */
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -71,6 +72,24 @@ int cmd_prune(int argc, char **argv)
             failed++;
         } else if (r > 0) {
             printf("%s: removed its install and caches\n", envs.v[i]);
+        }
+    }
+    /* the cache root's podman and docker runs of "isolated": false
+     * tools share (run.c): every tool's, so only a prune of all */
+    if (!tool) {
+        _cleanup_free_ char *data = paths_data_home();
+        struct stat st;
+        _cleanup_close_ int dfd = open(data, O_PATH | O_DIRECTORY |
+                                                 O_CLOEXEC);
+        if (dfd >= 0 && fstatat(dfd, "cache-shared", &st,
+                                AT_SYMLINK_NOFOLLOW) == 0) {
+            if (remove_tree_at(dfd, "cache-shared") < 0) {
+                warn("prune: cannot remove %s/cache-shared: %s", data,
+                     strerror(errno));
+                failed++;
+            } else {
+                printf("removed the shared cache of non-isolated tools\n");
+            }
         }
     }
     _cleanup_strvec_ struct strvec eng = STRVEC_INIT;

@@ -12,24 +12,18 @@
 
 int idmap_open(struct idmap_set *s, coco_err *err)
 {
-    const char *rt = getenv("XDG_RUNTIME_DIR");
-    if (rt && rt[0] == '/') {
-        char *t = xasprintf("%s/coco-idmap.XXXXXX", rt);
-        if (mkdtemp(t))
-            s->dir = t;
-        else
-            free(t);
+    /* Always /tmp, never $XDG_RUNTIME_DIR: root's environment may name a
+     * user's (sudo -E), and whoever owns the parent could rename this
+     * directory away and put a link in its place before the engine
+     * resolves the path, binding what they chose.  In sticky /tmp only
+     * root can rename root's directory. */
+    char *t = xstrdup(IDMAP_DIR_SHOWN);
+    if (!mkdtemp(t)) {
+        int e = errno;
+        free(t);
+        return err_set(err, e, "make a directory for idmapped mounts in /tmp");
     }
-    if (!s->dir) {
-        char *t = xstrdup(IDMAP_DIR_SHOWN);
-        if (!mkdtemp(t)) {
-            int e = errno;
-            free(t);
-            return err_set(err, e, "make a directory for idmapped mounts "
-                           "in /tmp");
-        }
-        s->dir = t;
-    }
+    s->dir = t;
     s->userns_fd = make_idmap_userns(0, 0, COCO_ROOT_TOOL_UID,
                                      COCO_ROOT_TOOL_GID, &s->helper, err);
     return s->userns_fd < 0 ? -1 : 0;

@@ -43,8 +43,8 @@ struct idmap_set {
 
 #define IDMAP_SET_INIT {NULL, STRVEC_INIT, -1, 0}
 
-/* Where the attachments go: under $XDG_RUNTIME_DIR when it is set, else
- * /tmp; what --dry-run shows in their place. */
+/* Where the attachments go (a fresh 0700 directory in /tmp), and what
+ * --dry-run shows in their place. */
 #define IDMAP_DIR_SHOWN "/tmp/coco-idmap.XXXXXX"
 
 /* Make S's directory and idmapping (disk root -> nobody).  0, or -1 with

@@ -536,7 +536,12 @@ static char *make_egress_dir(coco_err *err)
 {
     const char *rt = getenv("XDG_RUNTIME_DIR");
     size_t room = sizeof ((struct sockaddr_un *)0)->sun_path;
-    if (rt && rt[0] == '/') {
+    struct stat st;
+    /* Only a runtime directory that is ours alone: one another user owns
+     * or can write (root's environment naming a user's, as sudo -E
+     * does) would let them swap the socket's directory for their own. */
+    if (rt && rt[0] == '/' && stat(rt, &st) == 0 && S_ISDIR(st.st_mode) &&
+        st.st_uid == geteuid() && !(st.st_mode & 022)) {
         char *t = xasprintf("%s/coco-egress.XXXXXX", rt);
         if (strlen(t) + sizeof "/" EGRESS_SOCK_NAME <= room && mkdtemp(t))
             return t;

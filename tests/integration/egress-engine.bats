@@ -322,14 +322,18 @@ no_query_reached() {
     done
 }
 
-@test "egress-engine: another local user cannot reach the proxy's socket (0700 directory, even under /tmp)" {
+@test "egress-engine: another local user cannot reach the proxy's socket (0700 directory, even under /tmp) nor choose where it goes" {
     eng_config web '"allowed_hosts": ["good.test"]'
     local e pid dir i before
     before=$(ls -d /tmp/coco-egress.* 2>/dev/null || true)
     for e in "${ENGINES[@]}"; do
-        # No XDG_RUNTIME_DIR: the directory goes under /tmp, where every
-        # user can look.
-        eng_wrap "$e" env -u XDG_RUNTIME_DIR COCO_RUNTIME="$e" \
+        # An XDG_RUNTIME_DIR that is another user's (sudo -E keeps the
+        # user's): never used, they could swap the directory in it; the
+        # directory goes under /tmp, where every user can look.
+        local udir=$TEST_TMP/user-rt.$e
+        mkdir -m 0700 "$udir"
+        chown "$TESTUSER" "$udir"
+        eng_wrap "$e" env XDG_RUNTIME_DIR="$udir" COCO_RUNTIME="$e" \
             "$COCO" run web -c "$P get http://good.test/; sleep 4" >"$TEST_TMP/out.$e" 2>&1 &
         pid=$!
         BG_PIDS="${BG_PIDS:-} $pid"
@@ -339,7 +343,8 @@ no_query_reached() {
             [[ -n $dir && -S $dir/proxy.sock ]] && break
             sleep 0.05
         done
-        [[ -n $dir && -S $dir/proxy.sock ]] || { cat "$TEST_TMP/out.$e"; ls -la /tmp; return 1; }
+        [[ -n $dir && -S $dir/proxy.sock ]] || { cat "$TEST_TMP/out.$e"; ls -la /tmp "$udir"; return 1; }
+        [[ -z $(ls -A "$udir") ]] || { ls -la "$udir"; return 1; }
         [[ $(stat -c '%a %u' "$dir") == "700 0" ]]
         [[ $(stat -c '%a' "$dir/proxy.sock") == 600 ]]
         # the other user: cannot list it, cannot connect

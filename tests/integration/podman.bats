@@ -421,6 +421,22 @@ kill_coco_podman() {
     run "$COCO" prune "$t"
     assert_status 0
     [ ! -e "$cache" ]
+    # "isolated": false: one directory those tools share, removed by a
+    # prune of all
+    tool_cfg "$t-s1" sh '"isolated": false'
+    tool_cfg "$t-s2" sh '"isolated": false'
+    run "$COCO" run "$t-s1" -c 'echo shared >/coco/cache/probe'
+    assert_status 0
+    run "$COCO" run "$t-s2" -c 'cat /coco/cache/probe'
+    assert_status 0
+    assert_line shared
+    [ "$(stat -c %u "$XDG_DATA_HOME/coco/cache-shared/probe")" = 0 ]
+    run "$COCO" show "$t-s1"
+    assert_contains "cache-shared -> /coco/cache (shared with other non-isolated tools)"
+    run "$COCO" prune
+    assert_status 0
+    assert_contains "removed the shared cache of non-isolated tools"
+    [ ! -e "$XDG_DATA_HOME/coco/cache-shared" ]
 }
 
 @test "podman: limits.output stops a flooding tool (125) and removes it" {
