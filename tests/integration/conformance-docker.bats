@@ -25,12 +25,7 @@ teardown_file() {
 
 setup() {
     [[ -z ${DOCKER_SKIP:-} ]] || skip "$DOCKER_SKIP"
-    common_setup
-    CONF_BACKEND=docker CONF_RUNTIME=docker CONF_IMAGE=$TEST_BASE_IMAGE
-    CONF_ENGINE_CMD=docker
-    CONF_ROOT=1 CONF_UID=0 CONF_GID=0 CONF_COCO=$COCO
-    CW=$WORK CONF_DATA=$XDG_DATA_HOME
-    cf_setup
+    cf_root_engine_setup docker
 }
 
 teardown() {
@@ -38,11 +33,8 @@ teardown() {
     common_teardown
 }
 
-# as_caller CMD...: root, in the workspace, talking to the private dockerd.
-as_caller() {
-    # shellcheck disable=SC2086  # CONF_ENV: NAME=VALUE words
-    (cd "$CW" && env ${CONF_ENV:-} COCO_RUNTIME=docker XDG_DATA_HOME="$CONF_DATA" "$@")
-}
+# as_caller CMD...: root, in the workspace (for docker: the private dockerd).
+as_caller() { cf_root_engine_caller docker "$@"; }
 
 @test "conformance docker: the caller's environment is cleared, pid 1's included" {
     conf_env_cleared

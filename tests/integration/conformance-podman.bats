@@ -30,12 +30,7 @@ teardown_file() {
 
 setup() {
     [[ -z ${CONF_SKIP:-} ]] || skip "$CONF_SKIP"
-    common_setup
-    CONF_BACKEND=podman CONF_RUNTIME=podman CONF_IMAGE=$TEST_BASE_IMAGE
-    CONF_ENGINE_CMD=podman
-    CONF_ROOT=1 CONF_UID=0 CONF_GID=0 CONF_COCO=$COCO
-    CW=$WORK CONF_DATA=$XDG_DATA_HOME
-    cf_setup
+    cf_root_engine_setup podman
 }
 
 teardown() {
@@ -43,11 +38,8 @@ teardown() {
     common_teardown
 }
 
-# as_caller CMD...: root, in the workspace.
-as_caller() {
-    # shellcheck disable=SC2086  # CONF_ENV: NAME=VALUE words
-    (cd "$CW" && env ${CONF_ENV:-} COCO_RUNTIME=podman XDG_DATA_HOME="$CONF_DATA" "$@")
-}
+# as_caller CMD...: root, in the workspace (for docker: the private dockerd).
+as_caller() { cf_root_engine_caller podman "$@"; }
 
 @test "conformance podman: the caller's environment is cleared, pid 1's included" {
     conf_env_cleared

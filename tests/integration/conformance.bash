@@ -532,3 +532,23 @@ conf_egress_allowed_hosts() {
         assert_contains "netprobe: connect:"
     fi
 }
+
+# cf_root_engine_setup ENGINE: setup() of a suite whose caller is root on
+# the rootful ENGINE (podman, docker), on the base image.
+cf_root_engine_setup() {
+    common_setup
+    CONF_BACKEND=$1 CONF_RUNTIME=$1 CONF_IMAGE=$TEST_BASE_IMAGE
+    CONF_ENGINE_CMD=$1
+    CONF_ROOT=1 CONF_UID=0 CONF_GID=0 CONF_COCO=$COCO
+    CW=$WORK CONF_DATA=$XDG_DATA_HOME
+    cf_setup
+}
+
+# cf_root_engine_caller ENGINE CMD...: CMD as that suite's caller, root,
+# in the workspace.
+cf_root_engine_caller() {
+    local engine=$1
+    shift
+    # shellcheck disable=SC2086  # CONF_ENV: NAME=VALUE words
+    (cd "$CW" && env ${CONF_ENV:-} COCO_RUNTIME="$engine" XDG_DATA_HOME="$CONF_DATA" "$@")
+}
