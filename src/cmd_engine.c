@@ -74,21 +74,29 @@ int cmd_prune(int argc, char **argv)
             printf("%s: removed its install and caches\n", envs.v[i]);
         }
     }
-    /* the cache root's podman and docker runs of "isolated": false
-     * tools share (run.c): every tool's, so only a prune of all */
+    /* What tools share, so only a prune of all: the cache root's
+     * podman and docker runs of "isolated": false tools use (run.c), and
+     * the runtimes install.runtime names (node@22). */
     if (!tool) {
+        static const struct {
+            const char *name, *what;
+        } shared[] = {
+            {"cache-shared", "the shared cache of non-isolated tools"},
+            {"runtimes", "the runtimes coco installed (install.runtime)"},
+        };
         _cleanup_free_ char *data = paths_data_home();
-        struct stat st;
         _cleanup_close_ int dfd = open(data, O_PATH | O_DIRECTORY |
                                                  O_CLOEXEC);
-        if (dfd >= 0 && fstatat(dfd, "cache-shared", &st,
-                                AT_SYMLINK_NOFOLLOW) == 0) {
-            if (remove_tree_at(dfd, "cache-shared") < 0) {
-                warn("prune: cannot remove %s/cache-shared: %s", data,
+        for (size_t i = 0; dfd >= 0 && i < sizeof shared / sizeof shared[0]; i++) {
+            struct stat st;
+            if (fstatat(dfd, shared[i].name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                continue;
+            if (remove_tree_at(dfd, shared[i].name) < 0) {
+                warn("prune: cannot remove %s/%s: %s", data, shared[i].name,
                      strerror(errno));
                 failed++;
             } else {
-                printf("removed the shared cache of non-isolated tools\n");
+                printf("removed %s\n", shared[i].what);
             }
         }
     }

@@ -101,13 +101,8 @@ void idmap_detach_all(const char *dir, char *const *points)
         debug("idmap: remove %s: %s", dir, strerror(errno));
 }
 
-void idmap_close(struct idmap_set *s)
+void idmap_attached(struct idmap_set *s)
 {
-    if (s->dir)
-        idmap_detach_all(s->dir, s->points.v);
-    strvec_clear(&s->points);
-    free(s->dir);
-    s->dir = NULL;
     if (s->userns_fd >= 0)
         close(s->userns_fd);
     s->userns_fd = -1;
@@ -115,4 +110,14 @@ void idmap_close(struct idmap_set *s)
         while (waitpid(s->helper, NULL, 0) < 0 && errno == EINTR)
             ;
     s->helper = 0;
+}
+
+void idmap_close(struct idmap_set *s)
+{
+    if (s->dir)
+        idmap_detach_all(s->dir, s->points.v);
+    strvec_clear(&s->points);
+    free(s->dir);
+    s->dir = NULL;
+    idmap_attached(s);
 }

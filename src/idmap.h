@@ -61,6 +61,10 @@ const char *idmap_attach(struct idmap_set *s, int fd, const char *path,
                          dev_t dev, ino_t ino, const char *what,
                          coco_err *err);
 
+/* Every attachment is made: release the idmapping (a descriptor fewer
+ * while the engine runs) and reap its helper. */
+void idmap_attached(struct idmap_set *s);
+
 /* Detach every attachment of S (lazily: an engine's own copies stay
  * until its container is gone), remove the directory, reap the helper. */
 void idmap_close(struct idmap_set *s);

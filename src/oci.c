@@ -338,11 +338,11 @@ static int add_env(const struct policy *p, const struct egress *eg,
 /* Where the engine binds a host path from.  Normally the path itself;
  * when root runs a rootful engine (P->idmap, idmap.h) the tool is nobody
  * and every bind comes from an idmapped attachment of the source: made
- * here for a run (IM), shown as IDMAP_DIR_SHOWN/N by a dry run. */
+ * here for a run (IM: IDMAP_DIR/N), shown by a dry run as
+ * IDMAP_DIR_SHOWN/SOURCE. */
 struct srcs {
     const struct policy *p;
     struct idmap_set *im;   /* NULL: a dry run, the goldens */
-    size_t shown;
     struct strvec keep;     /* the shown names */
 };
 
@@ -357,7 +357,9 @@ static const char *bind_src(struct srcs *s, int fd, const char *path,
         return path;
     if (s->im)
         return idmap_attach(s->im, fd, path, dev, ino, what, err);
-    strvec_pushf(&s->keep, IDMAP_DIR_SHOWN "/%zu", s->shown++);
+    /* shown as the source below the directory, to say which it is */
+    strvec_pushf(&s->keep, IDMAP_DIR_SHOWN "%s%s", path[0] == '/' ? "" : "/",
+                 path);
     return s->keep.v[s->keep.n - 1];
 }
 
@@ -690,9 +692,18 @@ static int build_argv(const struct policy *p, const struct egress *eg,
         goto fail;
     /* The tool's cache volume: per tool unless "isolated": false, so one
      * tool cannot plant files another tool will run. */
-    if (p->volume)
+    if (p->volume) {
         strvec_pushf(&a, "--mount=type=volume,src=%s,dst=%s", p->volume,
                      COCO_CACHE_DIR);
+    } else if (p->cache_dir) {
+        /* root's run: a directory of root's instead (idmap.h) */
+        const char *src = bind_src(&sm, -1, p->cache_dir, 0, 0,
+                                   "the cache directory", err);
+        if (!src)
+            goto fail;
+        strvec_pushf(&a, "--mount=type=bind,src=%s,dst=%s%s", src,
+                     COCO_CACHE_DIR, podman ? ",nosuid,nodev" : "");
+    }
     if (add_x11(&sm, &a, err) < 0 || (eg && add_egress(&sm, eg, &a, err) < 0))
         goto fail;
     /* the shown names were copied into the argv */
@@ -922,6 +933,8 @@ static int run_engine(const struct policy *p, const struct egress *eg,
                        p->tool);
     if (build_argv(p, eg, im, &argv, &env_out, &envfile, err) < 0)
         return -1;
+    if (im)
+        idmap_attached(im);
     if (envfile.n > 0 && (memfd = sealed_memfd("env file",
                                                 (const char *const *)envfile.v,
                                                 envfile.n, err)) < 0)

@@ -747,6 +747,8 @@ static void resolve_session(const struct config *cfg,
                !p->rootless && p->uid == 0;
     if (!p->idmap)
         p->volume = cache_volume_name(p->isolated ? cfg->name : NULL);
+    else
+        p->cache_dir = policy_cache_dir(p);
 
     p->tty = ctx->stdin_tty && ctx->stdout_tty;
     p->interactive = true;
@@ -809,6 +811,15 @@ int policy_resolve(const struct config *cfg, const struct host_ctx *ctx,
 fail:
     policy_free(p);
     return -1;
+}
+
+char *policy_cache_dir(const struct policy *p)
+{
+    if (!p->isolated && p->runtime != RT_NATIVE)
+        return paths_shared_cache_dir();
+    _cleanup_free_ char *envs = paths_envs_dir();
+    _cleanup_free_ char *tooldir = path_join(envs, p->tool);
+    return path_join(tooldir, "cache/run");
 }
 
 int policy_add_mount(struct policy *p, const char *src, const char *dst,
@@ -905,6 +916,7 @@ void policy_free(struct policy *p)
     free(p->x11_xauthority);
     strvec_clear(&p->extra_args);
     free(p->volume);
+    free(p->cache_dir);
     free(p->container_name);
     free(p->home);
     memset(p, 0, sizeof *p);

@@ -189,6 +189,8 @@ struct policy {
     bool isolated;           /* per-tool volume (default true) */
     char *volume;            /* cache_volume_name(tool or NULL); NULL
                                 when idmap */
+    char *cache_dir;         /* idmap: policy_cache_dir(), bound at
+                                /coco/cache instead of the volume */
 
     bool tty;                /* stdin and stdout are terminals */
     bool interactive;        /* pass stdin (-i) */
@@ -264,5 +266,11 @@ char *cache_volume_name(const char *tool);
 char *cache_volume_tool(const char *volume);
 /* True when VOLUME is one cache_volume_name() returns: coco's to prune. */
 bool cache_volume_is_ours(const char *volume);
+
+/* The host directory a run binds at /coco/cache where it uses one
+ * instead of an engine's volume (native runs; podman and docker runs
+ * root invokes): envs/TOOL/cache/run, or for an engine run of an
+ * "isolated": false tool paths_shared_cache_dir(). */
+char *policy_cache_dir(const struct policy *p);
 
 #endif

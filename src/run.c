@@ -101,15 +101,6 @@ static int run_prepare_install(struct policy *p, const struct host_ctx *ctx,
     return 0;
 }
 
-char *run_cache_dir(const struct policy *p)
-{
-    if (!p->isolated && p->runtime != RT_NATIVE)
-        return paths_shared_cache_dir();
-    _cleanup_free_ char *envs = paths_envs_dir();
-    _cleanup_free_ char *tooldir = path_join(envs, p->tool);
-    return path_join(tooldir, "cache/run");
-}
-
 /* Native runs: the install, and the tool's own cache at /coco/cache when
  * its env points there (the store's configs do, for npm, pip, go ...;
  * podman and docker give a volume): the mount costs a run ~0.5 ms. */
@@ -128,7 +119,7 @@ static int run_prepare_native(struct policy *p, const struct host_ctx *ctx,
         wants_cache = strstr(p->env[i].value, COCO_CACHE_DIR) != NULL;
     if (!wants_cache)
         return 0;
-    _cleanup_free_ char *cache = run_cache_dir(p);
+    _cleanup_free_ char *cache = policy_cache_dir(p);
     if (mkdir_parents(cache, 0700, err) < 0)
         return -1;
     return policy_add_mount(p, cache, COCO_CACHE_DIR, false, err);
@@ -140,12 +131,8 @@ static int run_prepare_native(struct policy *p, const struct host_ctx *ctx,
  * or with "isolated": false the one every such tool shares. */
 static int run_prepare_idmap_cache(struct policy *p, coco_err *err)
 {
-    if (!p->idmap)
-        return 0;
-    _cleanup_free_ char *cache = run_cache_dir(p);
-    if (mkdir_parents(cache, 0700, err) < 0)
-        return -1;
-    return policy_add_mount(p, cache, COCO_CACHE_DIR, false, err);
+    /* build_argv binds it (the dry run shows it too) */
+    return p->cache_dir ? mkdir_parents(p->cache_dir, 0700, err) : 0;
 }
 
 int run_tool(const struct run_cmd *rc)

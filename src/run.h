@@ -20,12 +20,6 @@ int run_load_policy(const char *tool, const struct run_flags *flags,
                     char *const *args, size_t n_args, struct policy *p,
                     struct host_ctx *ctx);
 
-/* The host directory a run binds at /coco/cache where it uses one
- * instead of an engine's volume (native runs; podman and docker runs
- * root invokes): TOOL's envs/TOOL/cache/run, or paths_shared_cache_dir()
- * for an engine run of an "isolated": false tool. */
-char *run_cache_dir(const struct policy *p);
-
 /* Run TOOL with ARGS as `coco run TOOL ARGS` would (also a link made by
  * `coco up`); returns coco's exit status. */
 int run_tool(const struct run_cmd *rc);

@@ -99,10 +99,9 @@ void show_policy(const struct policy *p, FILE *o)
         fprintf(o, "    read+write  volume %s -> %s (%s)\n", E(p->volume),
                 COCO_CACHE_DIR, p->isolated ? "this tool only" : "shared with "
                 "other non-isolated tools");
-    } else if (p->runtime != RT_NATIVE) {
-        _cleanup_free_ char *cd = run_cache_dir(p);
+    } else if (p->runtime != RT_NATIVE && p->cache_dir) {
         fprintf(o, "    read+write  %s -> %s (%s)\n",
-                E(tilde(cd, p->home, b2, sizeof b2)), COCO_CACHE_DIR,
+                E(tilde(p->cache_dir, p->home, b2, sizeof b2)), COCO_CACHE_DIR,
                 p->isolated ? "this tool only" : "shared with other "
                 "non-isolated tools");
     }

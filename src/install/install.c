@@ -409,6 +409,8 @@ static int run_phase(const struct phase_ctx *pc, const char *phase,
      * very bytes the installer wrote). */
     free(pp.volume);
     pp.volume = NULL;
+    free(pp.cache_dir);
+    pp.cache_dir = NULL;
     dprintf(pc->logfd, "\n== coco: phase %s: network %s ==\n", phase,
             network ? "the registry only" : "none");
     for (size_t i = 0; i < argv->n; i++) {

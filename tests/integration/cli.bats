@@ -32,6 +32,16 @@ dry() {
     run "$COCO" run --runtime podman --dry-run "$@"
 }
 
+# bsrc PATH: the bind source --dry-run shows for PATH on rootful podman:
+# PATH, or run by root (idmap.h) its idmapped attachment, named after it.
+bsrc() {
+    if (($(id -u) == 0)); then
+        printf '/tmp/coco-idmap.XXXXXX%s\n' "$1"
+    else
+        printf '%s\n' "$1"
+    fi
+}
+
 # arg_value OPT: the value of OPT in the dry-run output ("OPT=V" or "OPT" "V").
 arg_value() {
     local i
@@ -290,7 +300,7 @@ arg_value() {
     assert_line --entrypoint=/run/coco/coco
     assert_line _egress-forward
     assert_line /run/coco/egress/proxy.sock
-    assert_line "--mount=type=bind,src=$COCO,dst=/run/coco/coco,ro,nosuid,nodev"
+    assert_line "--mount=type=bind,src=$(bsrc "$COCO"),dst=/run/coco/coco,ro,nosuid,nodev"
     COCO_ALLOW_NETWORK=0 run "$COCO" run --runtime podman --dry-run eslint
     assert_line --network=none
     refute_contains _egress-forward
@@ -315,11 +325,19 @@ arg_value() {
     [[ $(arg_value --memory) == 536870912* || $(arg_value --memory) == 512[mM]* ]]
     [[ $(arg_value --cpus) == 1.5* ]]
     [ "$(arg_value --workdir || arg_value -w)" = /src ]
-    assert_contains coco-cache-t-lim
     install_config shared '{"command": "true", "isolated": false}'
-    dry shared
-    assert_contains src=coco-cache-shared,
-    refute_contains coco-cache-t-lim
+    if (($(id -u) == 0)); then
+        # root: a directory of root's, not a volume (idmap.h)
+        assert_contains "src=$(bsrc "$XDG_DATA_HOME/coco/envs/lim/cache/run"),dst=/coco/cache"
+        refute_contains type=volume
+        dry shared
+        assert_contains "src=$(bsrc "$XDG_DATA_HOME/coco/cache-shared"),dst=/coco/cache"
+    else
+        assert_contains coco-cache-t-lim
+        dry shared
+        assert_contains src=coco-cache-shared,
+        refute_contains coco-cache-t-lim
+    fi
     # never an engine socket
     refute_contains docker.sock
     refute_contains podman.sock
@@ -841,7 +859,12 @@ bad_config() {
     [ -d "$HOME/made/here" ]
     [ "$(stat -c %a "$HOME/made/here")" = 700 ]
     [ "$(stat -c %a "$HOME/made")" = 700 ]
-    grep -q "$HOME/made/here" "$FAKE_DIR/argv.0"
+    if (($(id -u) == 0)); then
+        # root: bound from its idmapped attachment, detached since
+        grep -q "^--mount=type=bind,src=/tmp/coco-idmap\.[^/]*/[0-9]*,dst=/data" "$FAKE_DIR/argv.0"
+    else
+        grep -q "$HOME/made/here" "$FAKE_DIR/argv.0"
+    fi
 }
 
 @test "mount sources: ~, . and relative paths resolve; symlinks are refused" {
@@ -853,9 +876,9 @@ bad_config() {
         {"src": "~/cfg", "dst": "/c"}]}'
     dry m
     assert_status 0
-    assert_contains "src=$WORK,dst=/w"
-    assert_contains "src=$WORK/sub,dst=/s,ro"
-    assert_contains "src=$HOME/cfg,dst=/c"
+    assert_contains "src=$(bsrc "$WORK"),dst=/w"
+    assert_contains "src=$(bsrc "$WORK/sub"),dst=/s,ro"
+    assert_contains "src=$(bsrc "$HOME/cfg"),dst=/c"
     # issue 6 item 2: a symlink anywhere below the cwd or home is refused
     # (a tool that can write there would redirect the next run), on every
     # backend, with the component and its target named
@@ -983,10 +1006,14 @@ bad_config() {
     install_config eslint "$ESLINT_CFG"
     dry eslint --fix .
     local want
-    want=$(printf '%s\n' "${lines[@]:1}" | grep -v -- '^--name=')
+    # run by root the sources are idmapped attachments (idmap.h): shown
+    # as IDMAP_DIR_SHOWN/SOURCE, made as a fresh directory's /N
+    want=$(printf '%s\n' "${lines[@]:1}" | grep -v -- '^--name=' |
+        sed -E 's#src=/tmp/coco-idmap\.[^,]*,#src=IDMAP,#')
     run "$COCO" run --runtime podman eslint --fix .
     assert_status 0
-    [ "$(grep -v -- '^--name=' "$FAKE_DIR/argv.0")" = "$want" ]
+    [ "$(grep -v -- '^--name=' "$FAKE_DIR/argv.0" |
+        sed -E 's#src=/tmp/coco-idmap\.[^,]*,#src=IDMAP,#')" = "$want" ]
 }
 
 @test "env values reach the engine's environment, never its argv" {
@@ -1990,15 +2017,25 @@ fake_sys() {
         [[ -e $CONFIG_DIR/$t.json ]] || install_config "$t" '{"command": "true"}'
         dry "$t"
         assert_status 0
-        v=$(sed -n 's/^--mount=type=volume,src=\([^,]*\),.*/\1/p' <<<"$output")
+        # a volume, or run by root a directory of root's (idmap.h)
+        v=$(sed -n -e 's/^--mount=type=volume,src=\([^,]*\),.*/\1/p' \
+            -e 's#^--mount=type=bind,src=/tmp/coco-idmap\.XXXXXX\([^,]*\),dst=/coco/cache.*#\1#p' <<<"$output")
         [ -n "$v" ]
         [ -z "${seen[$v]:-}" ] || { echo "$t and ${seen[$v]} share $v" >&2; false; }
         seen[$v]=$t
     done
-    [ "${seen[coco-cache-shared]}" = notiso ]
-    [ "${seen[coco-cache-t-shared]}" = shared ]
-    [ "${seen[coco-cache-t-a_2bb]}" = a+b ]
-    [ "${seen[coco-cache-t-a-b]}" = a-b ]
+    if (($(id -u) == 0)); then
+        local d=$XDG_DATA_HOME/coco
+        [ "${seen[$d/cache-shared]}" = notiso ]
+        [ "${seen[$d/envs/shared/cache/run]}" = shared ]
+        [ "${seen[$d/envs/a+b/cache/run]}" = a+b ]
+        [ "${seen[$d/envs/a-b/cache/run]}" = a-b ]
+    else
+        [ "${seen[coco-cache-shared]}" = notiso ]
+        [ "${seen[coco-cache-t-shared]}" = shared ]
+        [ "${seen[coco-cache-t-a_2bb]}" = a+b ]
+        [ "${seen[coco-cache-t-a-b]}" = a-b ]
+    fi
 }
 
 @test "prune removes exactly the volumes coco makes, never another program's" {
