@@ -1996,9 +1996,21 @@ fake_sys() {
     grep -E '^volume rm .*coco-cache-t-eslint' "$FAKE_DIR/calls"
     ! grep -E '^volume rm .*coco-cache-t-prettier' "$FAKE_DIR/calls"
     ! grep -q '^run' "$FAKE_DIR/calls"
+    # what tools share stays for a prune of one tool
+    mkdir -p "$XDG_DATA_HOME/coco/runtimes/node@22/bin" "$XDG_DATA_HOME/coco/cache-shared/x"
+    ln -s / "$XDG_DATA_HOME/coco/runtimes/node@22/root-link"
+    COCO_RUNTIME=podman run "$COCO" prune eslint
+    assert_status 0
+    [ -d "$XDG_DATA_HOME/coco/runtimes/node@22" ]
+    [ -d "$XDG_DATA_HOME/coco/cache-shared/x" ]
     rm -f "$FAKE_DIR"/*
     COCO_RUNTIME=podman run "$COCO" prune
     assert_status 0
+    assert_line "removed the shared cache of non-isolated tools"
+    assert_line "removed the runtimes coco installed (install.runtime)"
+    [ ! -e "$XDG_DATA_HOME/coco/runtimes" ]
+    [ ! -e "$XDG_DATA_HOME/coco/cache-shared" ]
+    [ -d /usr/bin ]  # the link was removed, never followed
     grep -E '^volume rm .*coco-cache-t-eslint' "$FAKE_DIR/calls"
     grep -E '^volume rm .*coco-cache-t-prettier' "$FAKE_DIR/calls"
     ! grep -E '^volume rm .*mydata' "$FAKE_DIR/calls"
